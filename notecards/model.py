@@ -8,10 +8,10 @@ targets (package writer, AnkiConnect) agree on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -107,6 +107,9 @@ class Note:
     end_line: int
     id_slot: IdSlot | None = None  # set when note_id is None
     id_line: int | None = None  # line of the ID, when it has one
+    # Raw HTML appended to a field after rendering (O2A's context breadcrumb,
+    # file link and frozen fields): field name -> HTML.
+    appendix: dict[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -141,6 +144,17 @@ class RenderedNote:
     media: tuple[MediaRef, ...] = ()
 
 
+@dataclass(frozen=True)
+class FileSnapshot:
+    """How a markdown file looked when it was read, so a write-back can tell
+    whether the user changed it since, and keep its encoding and newlines."""
+
+    path: str  # vault-relative, POSIX separators
+    sha256: str  # of the bytes on disk
+    encoding: str  # e.g. "utf-8" or "utf-8-sig"
+    newline: str  # "\n" or "\r\n" (the file's dominant line ending)
+
+
 @dataclass
 class ParsedVault:
     """Everything read from a vault: notes, deletions, problems, in file order."""
@@ -148,6 +162,7 @@ class ParsedVault:
     notes: list[Note] = field(default_factory=list)
     deletions: list[Deletion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    files: dict[str, FileSnapshot] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
