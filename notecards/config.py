@@ -1,14 +1,55 @@
 """Vault settings: notecards.yaml, or Obsidian_to_Anki's data.json for migrating vaults.
 
-(Loading is filled in by the parser work; the fields below are the contract the
-parser, renderer and targets read.)
+`load_config(root)` first reads O2A's settings when the vault has them
+(`.obsidian/plugins/obsidian-to-anki-plugin/data.json`), so a migrating user gets
+the same decks, tags and custom regexps without writing anything; then an optional
+`notecards.yaml` at the vault root overrides any of the keys below (the keys are
+the VaultConfig field names):
+
+    vault_name: My Vault            # for obsidian:// links (default: the folder's name)
+    default_deck: ML                # deck for notes without TARGET DECK / folder deck
+    default_tags: [ml]              # added to every note
+    deck_from_folder: true          # deck = the note's folder path, a/b -> a::b
+    folder_decks: {lectures: ML::Lectures}
+    folder_tags: {lectures: [lecture]}
+    curly_cloze: true               # {x}, {2:x} ... in Cloze note types
+    highlights_to_cloze: false      # ==x== is a cloze too
+    scan_dir: cards                 # only this folder is read
+    ignore: ["**/*.excalidraw.md", "templates/**"]
+    custom_regexps: {Basic: "^Q: (.+)\\nA: (.+)"}
+    add_context: false              # O2A's heading breadcrumb, appended to a field
+    add_file_link: false            # O2A's "Obsidian" link back to the file
+    add_obsidian_tags: false        # #tag in a note's text becomes an Anki tag
+    context_fields: {Basic: Back}   # which field gets the breadcrumb (default: first)
+    file_link_fields: {Basic: Front}
+    ankiconnect: {url: "http://127.0.0.1:8765", api_key: secret}  # for `notecards sync`
+    note_types:
+      - name: Vocab
+        fields: [Word, Meaning]
+        cloze: false
+        templates:
+          - {name: Card 1, qfmt: "{{Word}}", afmt: "{{FrontSide}}<hr id=answer>{{Meaning}}"}
+        css: ".card { font-size: 20px }"
+        id: 1607392319               # optional; else derived from fields + cloze
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-from notecards.model import BUILTIN_NOTE_TYPES, NoteType
+import yaml
+
+from notecards.model import BUILTIN_NOTE_TYPES, NotecardsError, NoteType, Problem
+
+CONFIG_FILE = "notecards.yaml"
+O2A_SETTINGS = ".obsidian/plugins/obsidian-to-anki-plugin/data.json"
+DEFAULT_IGNORE = ("**/*.excalidraw.md",)
 
 
 @dataclass
@@ -22,9 +63,301 @@ class VaultConfig:
     curly_cloze: bool = False  # {x}, {2:x}, ... in Cloze note types
     highlights_to_cloze: bool = False  # ==x== is a cloze too
     note_types: dict[str, NoteType] = field(default_factory=lambda: dict(BUILTIN_NOTE_TYPES))
-    ignore: tuple[str, ...] = ("**/*.excalidraw.md",)  # globs, vault-relative
+    ignore: tuple[str, ...] = DEFAULT_IGNORE  # globs, vault-relative
     scan_dir: str = ""  # only this folder (recursive) is read, when set
     custom_regexps: dict[str, str] = field(default_factory=dict)  # note type -> regex (O2A)
     add_context: bool = False
     add_file_link: bool = False
     add_obsidian_tags: bool = False  # #tag in a note's text becomes an Anki tag
+    # note type -> field that gets the context breadcrumb / file link (default: first field)
+    context_fields: dict[str, str] = field(default_factory=dict)
+    file_link_fields: dict[str, str] = field(default_factory=dict)
+    # `ankiconnect: {url: ..., api_key: ...}` for sync; empty = its defaults (its flags win)
+    ankiconnect_url: str = ""
+    ankiconnect_api_key: str = ""
+
+
+def load_config(root: Path) -> VaultConfig:
+    """The vault's settings: defaults, then O2A's data.json, then notecards.yaml."""
+    config = VaultConfig(vault_name=root.resolve().name)
+    if (root / O2A_SETTINGS).is_file():
+        _apply_o2a(config, root / O2A_SETTINGS)
+    if (root / CONFIG_FILE).is_file():
+        _apply_yaml(config, root / CONFIG_FILE)
+    return config
+
+
+# --- placement: which deck and tags a file's folder gives ----------------------------
+
+
+def _ancestors(path: str) -> list[str]:
+    """A note's folders, innermost first ("a/b/n.md" -> ["a/b", "a", ""])."""
+    parents = [str(p) for p in PurePosixPath(path).parents]
+    return ["" if p == "." else p for p in parents]
+
+
+def folder_deck(config: VaultConfig, path: str) -> str | None:
+    """The deck a note's folder gives: innermost O2A folder deck, or its folder path."""
+    for folder in _ancestors(path):
+        if config.folder_decks.get(folder):
+            return config.folder_decks[folder]
+    parent = _ancestors(path)[0]
+    if config.deck_from_folder and parent:
+        return parent.replace("/", "::")
+    return None
+
+
+def folder_tags(config: VaultConfig, path: str) -> list[str]:
+    """Tags from every folder above a note, innermost first (as O2A collects them)."""
+    return [tag for folder in _ancestors(path) for tag in config.folder_tags.get(folder, ())]
+
+
+def derived_model_id(field_names: tuple[str, ...], is_cloze: bool) -> int:
+    """A note type's model id from what Anki's model is made of, never from its name,
+    so renaming a type in notecards.yaml keeps every card in Anki."""
+    key = ("cloze:" if is_cloze else "standard:") + "\x1f".join(field_names)
+    return (1 << 40) + int(hashlib.sha256(key.encode()).hexdigest()[:10], 16)
+
+
+def default_templates(field_names: tuple[str, ...], is_cloze: bool) -> tuple[dict[str, str], ...]:
+    first, rest = field_names[0], field_names[1:]
+    if is_cloze:
+        back = "".join(f"<br>{{{{{name}}}}}" for name in rest)
+        return (
+            {
+                "name": "Cloze",
+                "qfmt": f"{{{{cloze:{first}}}}}",
+                "afmt": f"{{{{cloze:{first}}}}}{back}",
+            },
+        )
+    answer = "<br>".join(f"{{{{{name}}}}}" for name in rest)
+    afmt = f"{{{{FrontSide}}}}<hr id=answer>{answer}"
+    return ({"name": "Card 1", "qfmt": f"{{{{{first}}}}}", "afmt": afmt},)
+
+
+def make_note_type(
+    name: str,
+    field_names: tuple[str, ...],
+    is_cloze: bool | None = None,
+    templates: tuple[dict[str, str], ...] = (),
+    css: str = "",
+    model_id: int | None = None,
+) -> NoteType:
+    cloze = "Cloze" in name if is_cloze is None else is_cloze
+    return NoteType(
+        name=name,
+        fields=field_names,
+        model_id=model_id if model_id is not None else derived_model_id(field_names, cloze),
+        is_cloze=cloze,
+        templates=templates or default_templates(field_names, cloze),
+        css=css,
+    )
+
+
+# --- O2A's data.json -------------------------------------------------------------------
+
+
+def _apply_o2a(config: VaultConfig, path: Path) -> None:
+    """Read the settings O2A users already have; bad values name data.json."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as err:
+        raise NotecardsError(
+            [Problem(O2A_SETTINGS, err.lineno, f"not valid JSON: {err.msg}")]
+        ) from err
+    settings = data.get("settings", {}) if isinstance(data, dict) else {}
+    if not isinstance(settings, dict):
+        raise NotecardsError([Problem(O2A_SETTINGS, 1, '"settings" must be an object')])
+    defaults = settings.get("Defaults", {}) or {}
+    config.default_deck = str(defaults.get("Deck") or config.default_deck)
+    config.default_tags = tuple(str(defaults.get("Tag") or "").split())
+    config.scan_dir = str(defaults.get("Scan Directory") or "").strip("/")
+    config.curly_cloze = bool(defaults.get("CurlyCloze", config.curly_cloze))
+    config.highlights_to_cloze = bool(defaults.get("CurlyCloze - Highlights to Clozes", False))
+    config.add_context = bool(defaults.get("Add Context", False))
+    config.add_file_link = bool(defaults.get("Add File Link", False))
+    config.add_obsidian_tags = bool(defaults.get("Add Obsidian Tags", False))
+    for name, field_names in (data.get("fields_dict") or {}).items():
+        if name not in config.note_types and field_names:
+            config.note_types[name] = make_note_type(name, tuple(field_names))
+    config.custom_regexps = {k: v for k, v in (settings.get("CUSTOM_REGEXPS") or {}).items() if v}
+    config.folder_decks = {
+        k.strip("/"): v for k, v in (settings.get("FOLDER_DECKS") or {}).items() if v
+    }
+    config.folder_tags = {
+        k.strip("/"): tuple(str(v).split())
+        for k, v in (settings.get("FOLDER_TAGS") or {}).items()
+        if v
+    }
+    config.context_fields = dict(settings.get("CONTEXT_FIELDS") or {})
+    config.file_link_fields = dict(settings.get("FILE_LINK_FIELDS") or {})
+    if "IGNORED_FILE_GLOBS" in settings:
+        config.ignore = tuple(settings.get("IGNORED_FILE_GLOBS") or ())
+    problems = _check(config, lambda key: 1, O2A_SETTINGS)
+    if problems:
+        raise NotecardsError(problems)
+
+
+# --- notecards.yaml ---------------------------------------------------------------------
+
+_BOOL_KEYS = {
+    "deck_from_folder",
+    "curly_cloze",
+    "highlights_to_cloze",
+    "add_context",
+    "add_file_link",
+    "add_obsidian_tags",
+}
+_KEYS = {f.name for f in fields(VaultConfig)} - {"ankiconnect_url", "ankiconnect_api_key"}
+_KEYS.add("ankiconnect")
+
+
+def _apply_yaml(config: VaultConfig, path: Path) -> None:
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        message = getattr(err, "problem", None) or "invalid YAML"
+        raise NotecardsError([Problem(CONFIG_FILE, line, f"not valid YAML: {message}")]) from err
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise NotecardsError([Problem(CONFIG_FILE, 1, "must be a mapping of setting: value")])
+    lines = {key.value: key.start_mark.line + 1 for key, _ in node.value}
+    problems: list[Problem] = []
+    for key, value in data.items():
+        line = lines.get(key, 1)
+        try:
+            _set_key(config, str(key), value)
+        except ValueError as err:
+            problems.append(Problem(CONFIG_FILE, line, f"{key}: {err}"))
+    problems += _check(config, lambda key: lines.get(key, 1), CONFIG_FILE)
+    if problems:
+        raise NotecardsError(problems)
+
+
+def _set_key(config: VaultConfig, key: str, value: Any) -> None:
+    if key not in _KEYS:
+        close = difflib.get_close_matches(key, sorted(_KEYS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"unknown setting{hint}")
+    if key in _BOOL_KEYS:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        setattr(config, key, value)
+    elif key in ("vault_name", "default_deck", "scan_dir"):
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        setattr(config, key, value.strip("/") if key == "scan_dir" else value)
+    elif key in ("default_tags", "ignore"):
+        setattr(config, key, tuple(_words(value)))
+    elif key == "folder_tags":
+        config.folder_tags = {
+            str(k).strip("/"): tuple(_words(v)) for k, v in _mapping(value).items()
+        }
+    elif key == "folder_decks":
+        config.folder_decks = {str(k).strip("/"): str(v) for k, v in _mapping(value).items()}
+    elif key in ("custom_regexps", "context_fields", "file_link_fields"):
+        setattr(config, key, {str(k): str(v) for k, v in _mapping(value).items() if v})
+    elif key == "ankiconnect":
+        settings = _mapping(value)
+        unknown = set(settings) - {"url", "api_key"}
+        if unknown or not all(isinstance(v, str) for v in settings.values()):
+            raise ValueError("must be a mapping with url and/or api_key (strings)")
+        config.ankiconnect_url = settings.get("url", "")
+        config.ankiconnect_api_key = settings.get("api_key", "")
+    elif key == "note_types":
+        if not isinstance(value, list):
+            raise ValueError("must be a list of note types")
+        for entry in value:
+            note_type = _note_type(entry)
+            config.note_types[note_type.name] = note_type
+
+
+def _words(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return [str(v) for v in value]
+    raise ValueError("must be a list of strings")
+
+
+def _mapping(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping")
+    return value
+
+
+def _note_type(entry: Any) -> NoteType:
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise ValueError("each note type needs a name")
+    name = entry["name"]
+    field_names = entry.get("fields")
+    if (
+        not isinstance(field_names, list)
+        or not field_names
+        or not all(isinstance(f, str) and f for f in field_names)
+    ):
+        raise ValueError(f"note type {name!r} needs a list of field names")
+    is_cloze = entry.get("cloze", "Cloze" in name)
+    if not isinstance(is_cloze, bool):
+        raise ValueError(f"note type {name!r}: cloze must be true or false")
+    templates = entry.get("templates", [])
+    if not isinstance(templates, list) or not all(
+        isinstance(t, dict) and {"name", "qfmt", "afmt"} <= set(t) for t in templates
+    ):
+        raise ValueError(f"note type {name!r}: each template needs name, qfmt and afmt")
+    model_id = entry.get("id")
+    if model_id is not None and (not isinstance(model_id, int) or model_id <= 0):
+        raise ValueError(f"note type {name!r}: id must be a positive integer")
+    return make_note_type(
+        name,
+        tuple(field_names),
+        is_cloze,
+        tuple({k: str(t[k]) for k in ("name", "qfmt", "afmt")} for t in templates),
+        str(entry.get("css", "")),
+        model_id,
+    )
+
+
+def _check(config: VaultConfig, line_of, where: str) -> list[Problem]:
+    """Settings that parse but cannot work: regexps, unknown types, clashing model ids."""
+    from notecards.parse.regex_notes import compile_js_regexp  # parse imports this module
+
+    problems = []
+    for note_type, pattern in config.custom_regexps.items():
+        if note_type not in config.note_types:
+            problems.append(
+                Problem(
+                    where,
+                    line_of("custom_regexps"),
+                    f"custom regexp for unknown note type {note_type!r}",
+                )
+            )
+            continue
+        try:
+            compile_js_regexp(pattern)
+        except re.error as err:
+            problems.append(
+                Problem(
+                    where,
+                    line_of("custom_regexps"),
+                    f"regexp for {note_type!r} does not compile: {err}",
+                )
+            )
+    owners: dict[int, str] = {}
+    for note_type in config.note_types.values():
+        other = owners.setdefault(note_type.model_id, note_type.name)
+        if other != note_type.name:
+            problems.append(
+                Problem(
+                    where,
+                    line_of("note_types"),
+                    f"note types {other!r} and {note_type.name!r} have the same fields, so the"
+                    f" same model id {note_type.model_id}; give one an explicit id:",
+                )
+            )
+    return problems

@@ -110,6 +110,9 @@ class Note:
     # Raw HTML appended to a field after rendering (O2A's context breadcrumb,
     # file link and frozen fields): field name -> HTML.
     appendix: dict[str, str] = field(default_factory=dict)
+    # 1-based line where each field's (trimmed) text starts, so the renderer can
+    # pin a bad embed to its line; a field missing here falls back to start_line.
+    field_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def where(self) -> str:

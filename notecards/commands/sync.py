@@ -1,9 +1,107 @@
-"""`notecards sync` (placeholder until its issue lands)."""
+"""`notecards sync VAULT`: make a running Anki match the vault, through AnkiConnect."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import click
 
+from notecards.config import VaultConfig, load_config
+from notecards.model import NotecardsError
+from notecards.output import Reporter
+from notecards.sync import SyncReport, sync_vault
+from notecards.targets.ankiconnect import (
+    DEFAULT_URL,
+    AnkiConnect,
+    AnkiConnectError,
+    is_loopback,
+)
+
+KEY_ENV = "NOTECARDS_ANKICONNECT_KEY"
+EXIT_VAULT_ERRORS = 1
+EXIT_ANKI = 3
+EXIT_CONFLICTS = 4
+EXIT_REFUSED = 5
+
 
 @click.command()
-def sync() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("not implemented yet")
+@click.argument("vault", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--url", default=None, help=f"AnkiConnect's address [default: {DEFAULT_URL}].")
+@click.option("--api-key", default=None, help=f"AnkiConnect's API key (or ${KEY_ENV}).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--force", is_flag=True, help="On a conflict, the vault's version wins.")
+@click.option("--prune", is_flag=True, help="Delete notes synced earlier whose block is gone.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress; only problems.")
+def sync(
+    vault: Path,
+    url: str | None,
+    api_key: str | None,
+    dry_run: bool,
+    force: bool,
+    prune: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Make Anki match VAULT: add, update, move and delete notes, never duplicating one.
+
+    Exit codes: 1 errors in the vault (nothing sent), 3 Anki unreachable or refused,
+    4 conflicts left alone (edited in Anki and in the vault; --force), 5 some notes refused
+    by Anki (the rest synced).
+    """
+    reporter = Reporter(quiet=quiet, as_json=as_json)
+    root = vault.resolve()
+    try:
+        client = _client(root, url, api_key)
+        report = sync_vault(
+            root, client, dry_run=dry_run, force=force, prune=prune, reporter=reporter
+        )
+    except NotecardsError as exc:
+        reporter.problems(exc.problems)
+        if not exc.problems:
+            click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(EXIT_VAULT_ERRORS) from None
+    except AnkiConnectError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(EXIT_ANKI) from None
+    _print(report, reporter, dry_run)
+    if report.errors:
+        raise SystemExit(EXIT_REFUSED)
+    if report.plan.conflicts and not force:
+        raise SystemExit(EXIT_CONFLICTS)
+
+
+def _client(root: Path, url: str | None, api_key: str | None) -> AnkiConnect:
+    """The URL from --url, else notecards.yaml (loopback only), else the default."""
+    config: VaultConfig = load_config(root)
+    if url is None:
+        url = config.ankiconnect_url or DEFAULT_URL
+        if not is_loopback(url):
+            raise AnkiConnectError(
+                f"notecards.yaml sends notes to {url}, which is not this machine; "
+                f"pass --url {url} to confirm."
+            )
+    key = api_key or os.environ.get(KEY_ENV) or config.ankiconnect_api_key or None
+    return AnkiConnect(url, key)
+
+
+def _print(report: SyncReport, reporter: Reporter, dry_run: bool) -> None:
+    reporter.problems(report.plan.problems + report.problems)
+    if reporter.as_json:
+        reporter.emit_json(report.to_json())
+        return
+    for line in report.recovered:
+        reporter.result(f"recovered {line}")
+    if dry_run:
+        for line in report.plan.lines():
+            reporter.result(line)
+    else:
+        for line in report.plan.lines():
+            if ": conflict:" in line or "kept the edit" in line or ": recreate" in line:
+                reporter.result(line)
+        for path, line, note_id in report.written_ids:
+            reporter.result(f"{path}:{line}: ID {note_id} written")
+    counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.plan.counts().items() if v)
+    verb = "would change" if dry_run else "synced"
+    reporter.result(f"{verb}: {counts or 'nothing'} ({report.requests} request(s) to Anki)")

@@ -1,0 +1,229 @@
+"""Direct Preference Optimization: the paper's loss (against a frozen pi_ref) and the card's form.
+
+Card formula:  l_DPO = -log sigma( beta [log pi(Y+|X) - log pi(Y-|X)] )
+Paper formula: l_DPO = -log sigma( beta [log pi(Y+|X)/pi_ref(Y+|X) - log pi(Y-|X)/pi_ref(Y-|X)] )
+
+Two copies of the same SFT model train side by side on the same preference pairs (the
+labellers of preferences.py like a friendly closing), one with each loss. No reward model and
+no sampling during training: the log-probabilities of Y+ and Y- are all DPO needs.
+
+    python demos/dpo.py            (or: notecards demo dpo)
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+
+import torch
+import torch.nn.functional as F
+
+try:
+    from . import preferences, tinylm
+    from .sft import sequence_logprob
+except ImportError:  # run as a script: python demos/dpo.py
+    import preferences
+    import tinylm
+    from sft import sequence_logprob
+
+# settings (each is also a --option; --quick uses the quick_ values)
+DEFAULTS = {
+    "steps": 120,  # DPO steps (each updates both copies once)
+    "quick_steps": 50,
+    "pretrain_steps": 600,  # stage 1 -> base model
+    "quick_pretrain_steps": 250,
+    "sft_steps": 300,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
+    "quick_sft_steps": 150,
+    "beta": 0.1,  # how strongly the log-ratio margin is pushed; also the scale of the rewards
+    "batch_size": 32,  # preference pairs per step
+    "lr": 5e-4,
+    "samples": 64,  # responses sampled at the end to measure KL(pi || pi_ref)
+    "print_every": 10,
+}
+
+
+def dpo_loss(
+    policy_chosen_logps: torch.Tensor,
+    policy_rejected_logps: torch.Tensor,
+    ref_chosen_logps: torch.Tensor,
+    ref_rejected_logps: torch.Tensor,
+    beta: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-pair DPO losses and the implicit rewards beta * log(pi / pi_ref) of Y+ and Y-."""
+    chosen_logratios = policy_chosen_logps - ref_chosen_logps
+    rejected_logratios = policy_rejected_logps - ref_rejected_logps
+    losses = -F.logsigmoid(beta * (chosen_logratios - rejected_logratios))
+    chosen_rewards = beta * chosen_logratios.detach()
+    rejected_rewards = beta * rejected_logratios.detach()
+    return losses, chosen_rewards, rejected_rewards
+
+
+def card_dpo_loss(
+    policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Tensor, beta: float
+) -> torch.Tensor:
+    """The card's form: no reference, so nothing anchors log pi(Y+|X) itself."""
+    return -F.logsigmoid(beta * (policy_chosen_logps - policy_rejected_logps))
+
+
+def pair_logps(
+    model: tinylm.TinyGPT, pairs: list[preferences.PreferencePair]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log pi(Y+|X), log pi(Y-|X)) for each pair: sums of token log-probs, one forward pass."""
+    device = next(model.parameters()).device
+    prompts = [p.prompt for p in pairs]
+    responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+    input_ids, response_mask, _ = tinylm.pad_batch(prompts * 2, responses, device=device)
+    logps = sequence_logprob(model(input_ids), input_ids, response_mask)
+    return logps[: len(pairs)], logps[len(pairs) :]
+
+
+@torch.no_grad()
+def sampled_kl_and_style(
+    policy: tinylm.TinyGPT,
+    reference: tinylm.TinyGPT,
+    questions: list[preferences.Question],
+    n: int,
+    generator: torch.Generator,
+) -> dict[str, float]:
+    """KL(pi || pi_ref) = E_{Y~pi}[log pi(Y|X) - log pi_ref(Y|X)], and how the samples read."""
+    asked = [questions[i % len(questions)] for i in range(n)]
+    prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in asked]
+    policy.eval()
+    input_ids, response_mask, logprobs = tinylm.sample(
+        policy, prompts_ids, max_new_tokens=24, generator=generator
+    )
+    policy.train()
+    ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
+    kl = ((logprobs - ref_logprobs) * response_mask).sum(1).mean().item()
+    texts = tinylm.response_texts(input_ids, response_mask)
+    return {
+        "kl": kl,
+        "friendly": sum(t.removesuffix(tinylm.EOS).endswith(preferences.FRIENDLY) for t in texts) / n,
+        "human_score": sum(preferences.human_score(q, t) for q, t in zip(asked, texts)) / n,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = tinylm.demo_args("dpo", __doc__.splitlines()[0], DEFAULTS, argv)
+    tinylm.set_seed(args.seed)
+    device = tinylm.pick_device(args.device)
+    rng = random.Random(args.seed)
+    generator = torch.Generator(device=device).manual_seed(args.seed)
+    pretrain_steps = args.quick_pretrain_steps if args.quick else args.pretrain_steps
+    sft_steps = args.quick_sft_steps if args.quick else args.sft_steps
+
+    print(f"== pi_SFT: pretrain {pretrain_steps} steps, then SFT {sft_steps} steps")
+    base = tinylm.pretrain(steps=pretrain_steps, seed=args.seed, device=device, print_every=200)
+    reference = preferences.sft_policy(base, sft_steps, args.seed, print_every=100).eval()
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    paper = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the paper's loss
+    card = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the card's form
+    paper_opt = torch.optim.AdamW(paper.parameters(), lr=args.lr, weight_decay=0.0)
+    card_opt = torch.optim.AdamW(card.parameters(), lr=args.lr, weight_decay=0.0)
+
+    train_questions, test_questions = preferences.split_questions(args.seed)
+    train_pairs = preferences.style_pairs(train_questions, rng)
+    test_pairs = preferences.style_pairs(test_questions, rng)
+    print(f"\n== DPO on {len(train_pairs)} pairs, beta {args.beta}; both copies start at pi_SFT")
+    print("paper: -log sigma(beta [log pi/pi_ref (Y+) - log pi/pi_ref (Y-)])   "
+          "card: -log sigma(beta [log pi(Y+) - log pi(Y-)])")
+    print("step 1's paper loss is log 2 = 0.6931: pi == pi_ref, so the margin is 0 and "
+          "-log sigma(0) = log 2")
+
+    history: dict[str, list[float]] = {"paper loss": [], "card loss": []}
+    for step in range(1, args.steps + 1):
+        batch = rng.sample(train_pairs, args.batch_size)
+        with torch.no_grad():
+            ref_chosen, ref_rejected = pair_logps(reference, batch)
+
+        chosen, rejected = pair_logps(paper, batch)
+        losses, chosen_rewards, rejected_rewards = dpo_loss(
+            chosen, rejected, ref_chosen, ref_rejected, args.beta
+        )
+        paper_opt.zero_grad(set_to_none=True)
+        losses.mean().backward()
+        paper_opt.step()
+
+        card_chosen, card_rejected = pair_logps(card, batch)
+        card_losses = card_dpo_loss(card_chosen, card_rejected, args.beta)
+        card_opt.zero_grad(set_to_none=True)
+        card_losses.mean().backward()
+        card_opt.step()
+
+        history["paper loss"].append(losses.mean().item())
+        history["card loss"].append(card_losses.mean().item())
+        if step == 1 or step % args.print_every == 0 or step == args.steps:
+            margin = (chosen_rewards - rejected_rewards).mean().item()
+            accuracy = (chosen_rewards > rejected_rewards).float().mean().item()
+            print(
+                f"step {step}: paper loss {losses.mean().item():.4f}, rewards +{chosen_rewards.mean():.2f}"
+                f"/-{rejected_rewards.mean():.2f}, margin {margin:.2f}, acc {accuracy:.2f}, "
+                f"logps {chosen.mean():.1f}/{rejected.mean():.1f} | card loss "
+                f"{card_losses.mean().item():.4f}, logps {card_chosen.mean():.1f}/"
+                f"{card_rejected.mean():.1f}"
+            )
+
+    print(f"\n== held out: {len(test_pairs)} pairs on {len(test_questions)} unseen questions")
+    print(f"{'':6} {'acc':>5} {'logp Y+':>8} {'logp Y-':>8} {'reward Y+':>9} {'reward Y-':>9} "
+          f"{'KL':>6} {'friendly':>8} {'labellers':>9}")
+    results = {}
+    with torch.no_grad():
+        ref_chosen, ref_rejected = pair_logps(reference, test_pairs)
+        for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
+            chosen, rejected = pair_logps(model, test_pairs)
+            _, chosen_rewards, rejected_rewards = dpo_loss(
+                chosen, rejected, ref_chosen, ref_rejected, args.beta
+            )
+            sampled = sampled_kl_and_style(model, reference, test_questions, args.samples, generator)
+            results[name] = {
+                "accuracy": (chosen > rejected).float().mean().item()
+                if name == "card"
+                else (chosen_rewards > rejected_rewards).float().mean().item(),
+                "chosen_logp": chosen.mean().item(),
+                "rejected_logp": rejected.mean().item(),
+                "chosen_reward": chosen_rewards.mean().item(),
+                "rejected_reward": rejected_rewards.mean().item(),
+                **sampled,
+            }
+            r = results[name]
+            print(f"{name:6} {r['accuracy']:5.2f} {r['chosen_logp']:8.2f} {r['rejected_logp']:8.2f} "
+                  f"{r['chosen_reward']:9.2f} {r['rejected_reward']:9.2f} {r['kl']:6.2f} "
+                  f"{r['friendly']:8.2f} {r['human_score']:9.2f}")
+    print("acc: pi_SFT and paper rank by the implicit reward beta log pi/pi_ref, card by log pi itself")
+
+    paper_r, card_r = results["paper"], results["card"]
+    print(
+        f"\nwhat the reference did here: the paper copy moved log pi(Y+) by "
+        f"{paper_r['chosen_logp'] - results['pi_SFT']['chosen_logp']:+.2f} and log pi(Y-) by "
+        f"{paper_r['rejected_logp'] - results['pi_SFT']['rejected_logp']:+.2f} (KL {paper_r['kl']:.2f}); "
+        f"the card copy by {card_r['chosen_logp'] - results['pi_SFT']['chosen_logp']:+.2f} and "
+        f"{card_r['rejected_logp'] - results['pi_SFT']['rejected_logp']:+.2f} (KL {card_r['kl']:.2f})"
+    )
+    question = test_questions[0]
+    print(f"greedy answers to an unseen question {tinylm.question(*question)!r}:")
+    for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
+        print(f"  {name:6} -> {tinylm.generate(model, tinylm.TOKENIZER, tinylm.question(*question), 24)!r}")
+
+    tinylm.save_plot(args.plot, history, "DPO: paper loss vs card form", "step")
+    ok = paper_r["accuracy"] >= 0.9
+    tinylm.verdict(
+        ok,
+        f"DPO prefers Y+ on {paper_r['accuracy']:.0%} of unseen pairs (loss {history['paper loss'][0]:.4f}"
+        f" = log 2 at step 1 -> {tinylm.smooth(history['paper loss'], 10):.4f}); samples friendly "
+        f"{results['pi_SFT']['friendly']:.0%} -> {paper_r['friendly']:.0%}",
+    )
+    return {
+        "first_loss": history["paper loss"][0],
+        "final_loss": tinylm.smooth(history["paper loss"], 10),
+        "first_card_loss": history["card loss"][0],
+        "held_out_accuracy": paper_r["accuracy"],
+        "card_held_out_accuracy": card_r["accuracy"],
+        "log2": math.log(2),
+        "results": results,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Reward model: learn a score r(X, Y) from pairs where labellers preferred Y+ over Y-.
+
+Card formula:  l_RM = -log sigma( r(X, Y+) - r(X, Y-) )
+
+The labellers (preferences.py) like a friendly closing ("cheers!") and dislike a plain or
+curt one. A copy of the pretrained model with a scalar head reads prompt + response and gives
+one number at the response's last token. Trained on some questions, tested on unseen ones; then
+probed with answers the labellers never compared, to show what the learned reward misses.
+
+    python demos/reward_model.py            (or: notecards demo reward_model)
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import torch
+import torch.nn.functional as F
+
+try:
+    from . import preferences, tinylm
+except ImportError:  # run as a script: python demos/reward_model.py
+    import preferences
+    import tinylm
+
+# settings (each is also a --option; --quick uses the quick_ values)
+DEFAULTS = {
+    "steps": 100,  # reward-model training steps
+    "quick_steps": 40,
+    "pretrain_steps": 600,  # stage 1: the base model the reward model starts from
+    "quick_pretrain_steps": 250,
+    "batch_size": 32,  # preference pairs per step
+    "lr": 1e-3,
+    "print_every": 25,
+}
+
+
+def reward_model_loss(rewards_chosen: torch.Tensor, rewards_rejected: torch.Tensor) -> torch.Tensor:
+    """l_RM = -log sigma(r(X,Y+) - r(X,Y-)), mean over the batch (Bradley-Terry)."""
+    return -F.logsigmoid(rewards_chosen - rewards_rejected).mean()
+
+
+def rewards(
+    reward_model: tinylm.ScalarHead, prompts: list[str], responses: list[str]
+) -> torch.Tensor:
+    """r(X, Y) for each row: the scalar at the last response token (EOS), after reading it all."""
+    device = next(reward_model.parameters()).device
+    input_ids, response_mask, _ = tinylm.pad_batch(prompts, responses, device=device)
+    return tinylm.last_token_values(reward_model(input_ids), response_mask)
+
+
+def pair_rewards(
+    reward_model: tinylm.ScalarHead, pairs: list[preferences.PreferencePair]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(r(X, Y+), r(X, Y-)) for a batch of pairs, scored in one forward pass."""
+    prompts = [p.prompt for p in pairs]
+    scores = rewards(reward_model, prompts * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs])
+    return scores[: len(pairs)], scores[len(pairs) :]
+
+
+@torch.no_grad()
+def accuracy_and_margin(
+    reward_model: tinylm.ScalarHead, pairs: list[preferences.PreferencePair]
+) -> tuple[float, float]:
+    """How often r(X, Y+) > r(X, Y-), and the mean margin r(X, Y+) - r(X, Y-)."""
+    chosen, rejected = pair_rewards(reward_model, pairs)
+    margin = chosen - rejected
+    return (margin > 0).float().mean().item(), margin.mean().item()
+
+
+def train_reward_model(
+    base: tinylm.TinyGPT,
+    pairs: list[preferences.PreferencePair],
+    steps: int,
+    seed: int,
+    lr: float = DEFAULTS["lr"],
+    batch_size: int = DEFAULTS["batch_size"],
+    print_every: int = DEFAULTS["print_every"],
+    log=print,
+) -> tuple[tinylm.ScalarHead, list[float]]:
+    """r_theta: a copy of `base` with a scalar head, trained with l_RM. Returns it and its losses."""
+    rng = random.Random(seed)
+    reward_model = tinylm.ScalarHead(copy.deepcopy(base))
+    optimizer = torch.optim.AdamW(reward_model.parameters(), lr=lr, weight_decay=0.0)
+    losses = []
+    for step in range(1, steps + 1):
+        batch = rng.sample(pairs, min(batch_size, len(pairs)))
+        chosen, rejected = pair_rewards(reward_model, batch)
+        loss = reward_model_loss(chosen, rejected)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if step % print_every == 0 or step == steps:
+            accuracy = (chosen > rejected).float().mean().item()
+            margin = (chosen - rejected).mean().item()
+            log(
+                f"reward model step {step}: loss {loss.item():.3f}, "
+                f"accuracy {accuracy:.2f}, margin {margin:.2f}"
+            )
+    reward_model.eval()
+    return reward_model, losses
+
+
+def probe_responses(question: preferences.Question, rng: random.Random) -> dict[str, str]:
+    """Answers to one question, each varying one thing the labellers did or did not compare."""
+    right, wrong = tinylm.answer(*question), preferences.wrong_answer(question, rng)
+    friendly, curt = preferences.FRIENDLY[0], preferences.CURT[1]
+    return {
+        "friendly (preferred)": preferences.styled(right, friendly),
+        "plain": preferences.styled(right),
+        "curt": preferences.styled(right, curt),
+        "WRONG but friendly": preferences.styled(wrong, friendly),
+        "curt, ending in '!'": preferences.styled(right, curt.rstrip(".") + "!"),
+        "rambling: closing x2": preferences.styled(right, f"{friendly} {friendly}"),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = tinylm.demo_args("reward_model", __doc__.splitlines()[0], DEFAULTS, argv)
+    tinylm.set_seed(args.seed)
+    device = tinylm.pick_device(args.device)
+    pretrain_steps = args.quick_pretrain_steps if args.quick else args.pretrain_steps
+    rng = random.Random(args.seed)
+
+    print(f"== pretraining a base model ({pretrain_steps} steps)")
+    base = tinylm.pretrain(steps=pretrain_steps, seed=args.seed, device=device, print_every=200)
+
+    train_questions, test_questions = preferences.split_questions(args.seed)
+    train_pairs = preferences.style_pairs(train_questions, rng)
+    test_pairs = preferences.style_pairs(test_questions, rng)
+    example = train_pairs[0]
+    print(f"\n== {len(train_pairs)} preference pairs on {len(train_questions)} questions, e.g.")
+    print(f"X  = {example.prompt!r}\nY+ = {example.chosen!r}\nY- = {example.rejected!r}")
+    print("loss: l_RM = -log sigma(r(X,Y+) - r(X,Y-))")
+    reward_model, losses = train_reward_model(
+        base, train_pairs, args.steps, args.seed, args.lr, args.batch_size, args.print_every
+    )
+
+    held_out_accuracy, held_out_margin = accuracy_and_margin(reward_model, test_pairs)
+    correctness = preferences.correctness_pairs(test_questions, rng)
+    correctness_accuracy, correctness_margin = accuracy_and_margin(reward_model, correctness)
+    print(f"\n== held out: {len(test_pairs)} pairs on {len(test_questions)} unseen questions")
+    print(f"style pairs (friendly vs plain/curt): accuracy {held_out_accuracy:.2f}, "
+          f"margin {held_out_margin:.2f}")
+    print(f"right vs WRONG answer (never varied in training): accuracy {correctness_accuracy:.2f}, "
+          f"margin {correctness_margin:.2f}")
+
+    question = min(test_questions, key=lambda q: len(tinylm.question(*q) + tinylm.answer(*q)))
+    probes = probe_responses(question, rng)
+    with torch.no_grad():
+        scores = rewards(reward_model, [tinylm.question(*question)] * len(probes), list(probes.values()))
+    print(f"\n== what it rewards: {tinylm.question(*question)!r}")
+    print(f"{'response':40} {'r(X,Y)':>7} {'labellers':>9}")
+    for (label, response), score in zip(probes.items(), scores.tolist(), strict=True):
+        truth = preferences.human_score(question, response)
+        print(f"{response!r:40} {score:7.2f} {truth:9.0f}   {label}")
+
+    tinylm.save_plot(args.plot, {"l_RM": losses}, "reward model training", "step")
+    ok = held_out_accuracy >= 0.9
+    tinylm.verdict(
+        ok,
+        f"the reward model ranks {held_out_accuracy:.0%} of unseen pairs like the labellers; "
+        f"on right-vs-wrong answers, which it was never shown, {correctness_accuracy:.0%}",
+    )
+    return {
+        "held_out_accuracy": held_out_accuracy,
+        "held_out_margin": held_out_margin,
+        "correctness_accuracy": correctness_accuracy,
+        "first_loss": losses[0],
+        "final_loss": tinylm.smooth(losses, 10),
+        "probe_scores": dict(zip(probes, scores.tolist(), strict=True)),
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""The build pipeline: vault -> rendered notes -> IDs written back -> one .apkg.
+
+Order matters for safety: nothing is written while the vault has errors; IDs reach the
+markdown files before the package exists (a package whose IDs are not in the vault would
+import as notes the next build cannot recognise); the package is written last, atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from notecards.cache import CACHE_FILE, RenderCache
+from notecards.ids import new_ids
+from notecards.model import Note, NotecardsError, RenderedNote
+from notecards.output import Reporter
+from notecards.render import Renderer
+from notecards.targets.package import PackageWriter
+from notecards.vault import Vault, load_vault
+from notecards.writeback import write_back
+
+STATE_DIR = ".notecards"
+MANIFEST_FILE = "build-manifest.json"
+# Bump when the meaning of a manifest field changes; an older manifest is then ignored.
+MANIFEST_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class AssignedId:
+    path: str
+    line: int
+    id: int
+
+
+@dataclass
+class BuildSummary:
+    notes: int
+    decks: list[str]
+    media: list[str]
+    ids_assigned: list[AssignedId]
+    output: str
+    written: bool  # False for --dry-run and when the package was already up to date
+    files_written: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Manifest:
+    """What the last build wrote: per note (content hash, mod) and the package's digest.
+
+    A cache: deleting it only means every note gets a fresh mod and the package is
+    rewritten once.
+    """
+
+    notes: dict[int, tuple[str, int]] = field(default_factory=dict)
+    package: dict[str, object] = field(default_factory=dict)
+
+
+def build_vault(
+    root: Path, output: Path, *, dry_run: bool = False, reporter: Reporter | None = None
+) -> BuildSummary:
+    """Build `root` into `output`; raises NotecardsError (nothing written) on bad input."""
+    reporter = reporter or Reporter(quiet=True)
+    vault = load_vault(root)
+    if vault.parsed.errors:
+        raise NotecardsError(vault.parsed.problems)
+    rendered = _render_all(vault, reporter, keep_cache=not dry_run)
+    assignments = _assign_ids(vault.parsed.notes)
+    ids_assigned = [AssignedId(n.path, n.start_line, new_id) for n, new_id in assignments]
+    new_id_at = {(n.path, n.start_line): new_id for n, new_id in assignments}
+    note_ids = [n.note_id or new_id_at[(n.path, n.start_line)] for n in vault.parsed.notes]
+    writer = PackageWriter(vault.config.note_types, root)
+    manifest = _load_manifest(root)
+    now = int(time.time())
+    fresh_manifest = _Manifest()
+    for item, note_id in zip(rendered, note_ids, strict=True):
+        digest = _note_digest(item)
+        previous = manifest.notes.get(note_id)
+        if previous is not None and previous[0] == digest:
+            mod = previous[1]
+        else:  # changed or new: strictly newer than what Anki may hold, or Anki keeps its copy
+            mod = max(now, previous[1] + 1) if previous else now
+        fresh_manifest.notes[note_id] = (digest, mod)
+        writer.add(item, note_id, mod)
+    summary = BuildSummary(
+        notes=len(rendered),
+        decks=writer.deck_names,
+        media=writer.media_names,
+        ids_assigned=ids_assigned,
+        output=str(output),
+        written=False,
+    )
+    if dry_run:
+        return summary
+    if assignments:
+        result = write_back(
+            root,
+            vault.parsed.files,
+            new_id_at,
+            config=vault.config,
+            notes=[n for n, _ in assignments],
+        )
+        summary.files_written = result.files_written
+        if result.problems:
+            raise NotecardsError(result.problems)
+    fresh_manifest.package = _package_stamp(fresh_manifest, writer, root, output)
+    if not _package_current(manifest.package, fresh_manifest.package, output):
+        reporter.info(f"writing {output}")
+        writer.write(output)
+        summary.written = True
+    fresh_manifest.package.update(_output_stat(output))
+    _save_manifest(root, fresh_manifest)
+    return summary
+
+
+def _render_all(vault: Vault, reporter: Reporter, *, keep_cache: bool) -> list[RenderedNote]:
+    """Render every note, through the vault's render cache; every bad note reported at once.
+
+    A dry run reads an existing cache but never creates or updates one (it writes nothing).
+    """
+    cache_file = vault.root / CACHE_FILE
+    cache = RenderCache.for_vault(vault.root) if keep_cache or cache_file.is_file() else None
+    renderer = Renderer(vault.config, vault.root, cache)
+    rendered: list[RenderedNote] = []
+    problems = []
+    try:
+        for note in reporter.progress(vault.parsed.notes, "rendering"):
+            try:
+                rendered.append(renderer.render(note))
+            except NotecardsError as exc:
+                problems.extend(exc.problems)
+        if cache is not None and keep_cache:
+            cache.save(prune=not problems)
+    finally:
+        if cache is not None:
+            cache.close()
+    if problems:
+        raise NotecardsError(problems)
+    return rendered
+
+
+def _assign_ids(notes: list[Note]) -> list[tuple[Note, int]]:
+    """A fresh ID for every note that has none, in file order."""
+    used = {n.note_id for n in notes if n.note_id is not None}
+    fresh = [n for n in notes if n.note_id is None]
+    return list(zip(fresh, new_ids(len(fresh), used), strict=True))
+
+
+def _note_digest(item: RenderedNote) -> str:
+    note = item.note
+    payload = [
+        note.note_type,
+        item.fields,
+        list(note.tags),
+        note.deck,
+        [[m.source, m.anki_name] for m in item.media],
+    ]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+
+
+def _package_stamp(
+    manifest: _Manifest, writer: PackageWriter, root: Path, output: Path
+) -> dict[str, object]:
+    """A digest of everything the package holds (notes, mods, media files as they are now)."""
+    hasher = hashlib.sha256()
+    for note_id, (digest, mod) in sorted(manifest.notes.items()):
+        hasher.update(f"{note_id}:{digest}:{mod}\n".encode())
+    for name, (source, size, mtime_ns) in writer.media_stats().items():
+        hasher.update(f"{name}:{source}:{size}:{mtime_ns}\n".encode())
+    return {"output": str(output.resolve()), "digest": hasher.hexdigest()}
+
+
+def _output_stat(output: Path) -> dict[str, int]:
+    stat = output.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _package_current(old: dict[str, object], new: dict[str, object], output: Path) -> bool:
+    """The file at `output` is the very package this build would write."""
+    if not output.is_file() or any(old.get(k) != new[k] for k in ("output", "digest")):
+        return False
+    return all(old.get(k) == v for k, v in _output_stat(output).items())
+
+
+def _manifest_path(root: Path) -> Path:
+    return root / STATE_DIR / MANIFEST_FILE
+
+
+def _load_manifest(root: Path) -> _Manifest:
+    try:
+        raw = json.loads(_manifest_path(root).read_text(encoding="utf-8"))
+        if raw.get("format") != MANIFEST_FORMAT:
+            return _Manifest()
+        notes = {int(k): (str(v[0]), int(v[1])) for k, v in raw["notes"].items()}
+        return _Manifest(notes=notes, package=dict(raw["package"]))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return _Manifest()
+
+
+def _save_manifest(root: Path, manifest: _Manifest) -> None:
+    """Atomic, like every file notecards writes: a crash leaves the old manifest or the new."""
+    target = _manifest_path(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": MANIFEST_FORMAT,
+        "notes": {str(k): list(v) for k, v in manifest.notes.items()},
+        "package": manifest.package,
+    }
+    fd, tmp = tempfile.mkstemp(prefix=".build-manifest.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(payload, out, separators=(",", ":"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,143 @@
+"""The render cache: field markdown already rendered, kept in `VAULT/.notecards/`.
+
+Key: sha256 of everything that decides a field's HTML (renderer and library
+versions, the vault settings that matter, the note's folder, cloze or not, the
+markdown). Value: the HTML, the media it embeds, and how each link and embed was
+resolved. Media *content* is not in the key (targets read the files when they
+send them); instead a hit is used only if every recorded link and embed still
+resolves to the same file in today's vault scan (the renderer checks; dict
+lookups only). Deleting the file loses nothing but time.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from notecards.model import MediaRef
+
+CACHE_FILE = Path(".notecards") / "render-cache.sqlite"
+_LAYOUT_VERSION = 2
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS fields"
+    " (key TEXT PRIMARY KEY, html TEXT NOT NULL, media TEXT NOT NULL, deps TEXT NOT NULL)"
+)
+
+
+@dataclass(frozen=True)
+class CachedField:
+    html: str
+    media: tuple[MediaRef, ...]
+    # (kind, reference as written, what it resolved to), kind "note" or "media"
+    deps: tuple[tuple[str, str, str], ...]
+
+    def to_row(self, key: str) -> tuple[str, str, str, str]:
+        media = [[ref.source, ref.anki_name] for ref in self.media]
+        return key, self.html, _dump(media), _dump([list(dep) for dep in self.deps])
+
+    @classmethod
+    def from_row(cls, html: str, media: str, deps: str) -> CachedField:
+        return cls(
+            html,
+            tuple(MediaRef(*ref) for ref in _load(media)),
+            tuple(tuple(dep) for dep in _load(deps)),
+        )
+
+
+def _dump(items: list) -> str:
+    return json.dumps(items) if items else ""
+
+
+def _load(text: str) -> list:
+    return json.loads(text) if text else []
+
+
+class RenderCache:
+    """Loads every entry with one query on first use (a point query per field costs
+    several times more); new entries are written in one transaction by `save`."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self._new: dict[str, CachedField] = {}
+        self._used: set[str] = set()
+        self._db = self._connect(path)
+        self._stored: dict[str, tuple[str, str, str]] | None = None
+
+    @classmethod
+    def for_vault(cls, root: Path) -> RenderCache:
+        return cls(root / CACHE_FILE)
+
+    @staticmethod
+    def _connect(path: Path | None) -> sqlite3.Connection:
+        """Open the cache file; one that is unreadable or unwritable is replaced by
+        an empty one, or by memory: a cache never stops a build."""
+        if path is None:
+            return _open(":memory:")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return _open(str(path))
+        except sqlite3.DatabaseError:
+            path.unlink(missing_ok=True)
+        except OSError:
+            return _open(":memory:")
+        try:
+            return _open(str(path))
+        except (sqlite3.DatabaseError, OSError):
+            return _open(":memory:")
+
+    def get(self, key: str) -> CachedField | None:
+        self._used.add(key)
+        if key in self._new:
+            return self._new[key]
+        if self._stored is None:
+            rows = self._db.execute("SELECT key, html, media, deps FROM fields")
+            self._stored = {key: values for key, *values in rows}
+        row = self._stored.get(key)
+        return CachedField.from_row(*row) if row else None
+
+    def put(self, key: str, value: CachedField) -> None:
+        self._used.add(key)
+        self._new[key] = value
+
+    def save(self, *, prune: bool = False) -> None:
+        """Write new entries; with prune (after rendering the whole vault), drop
+        every entry this run did not use, so the file tracks the vault's size."""
+        try:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?)",
+                    (value.to_row(key) for key, value in self._new.items()),
+                )
+                if prune:
+                    self._db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+                    self._db.execute("DELETE FROM used")
+                    self._db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self._used))
+                    self._db.execute("DELETE FROM fields WHERE key NOT IN (SELECT key FROM used)")
+        except sqlite3.OperationalError:
+            return  # read-only or locked: the cache is only an optimisation
+        if self._stored is not None:
+            self._stored.update((key, value.to_row(key)[1:]) for key, value in self._new.items())
+        self._new.clear()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> RenderCache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.save()
+        self.close()
+
+
+def _open(target: str) -> sqlite3.Connection:
+    """Connect; a file written with another layout is emptied, not migrated."""
+    db = sqlite3.connect(target)
+    if db.execute("PRAGMA user_version").fetchone()[0] != _LAYOUT_VERSION:
+        with db:
+            db.execute("DROP TABLE IF EXISTS fields")
+            db.execute(f"PRAGMA user_version = {_LAYOUT_VERSION}")
+    db.execute(_SCHEMA)
+    return db

@@ -1,0 +1,285 @@
+"""The line-level syntax: START/END blocks, inline notes and the file-level lines.
+
+One pass over the lines finds every construct with its line numbers; turning a
+block's lines into fields, tags and an ID is a separate pure function, so that
+each rule of SYNTAX.md is one small piece that a table-driven test can pin.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from notecards.model import Problem, Severity
+from notecards.parse.layout import Layout
+from notecards.parse.source import Line, SourceText
+from notecards.parse.tags import split_tags
+
+START = re.compile(r"START\s*")
+END = re.compile(r"END\s*")
+INLINE = re.compile(r"STARTI\b(?P<rest>.*)")
+INLINE_NOTE = re.compile(
+    r"STARTI\s*\[(?P<type>[^\]]*)\]\s*(?P<body>.*?)\s*(?P<end>ENDI)\s*", re.DOTALL
+)
+DELETE = re.compile(r"DELETE\s*")
+# The only lines that hold an ID: nothing but the ID, in or out of the comment.
+ID_LINE = re.compile(r"\s*(?:<!--\s*ID:\s*(?P<c>\d+)\s*-->|ID:\s*(?P<p>\d+))\s*")
+TAGS_LINE = re.compile(r"Tags:(?P<tags>.*?)(?:\s*<!--\s*ID:\s*(?P<id>\d+)\s*-->)?\s*")
+# `TARGET DECK` / `FILE TAGS`, with the value after `: ` or on the next line.
+TARGET_DECK = re.compile(r"TARGET DECK(?:\s*:\s*(?P<value>.*?))?\s*")
+FILE_TAGS = re.compile(r"FILE TAGS(?:\s*:\s*(?P<value>.*?))?\s*")
+FROZEN = re.compile(r"FROZEN\s*-\s*(?P<type>.+?)\s*:\s*")
+
+
+def id_of(line: str) -> int | None:
+    match = ID_LINE.fullmatch(line)
+    return int(match.group("c") or match.group("p")) if match else None
+
+
+@dataclass
+class Block:
+    """A START ... END block: the lines strictly between the two markers."""
+
+    start: Line
+    end: Line
+    body: list[Line]
+    deletes: bool = False  # holds a DELETE line: the block is a deletion, not a note
+
+
+@dataclass
+class Frozen:
+    """`FROZEN - Type:` and the lines under it, up to the next blank line."""
+
+    note_type: str
+    line: Line
+    body: list[Line]
+
+
+@dataclass
+class FileValue:
+    """A file-level setting (TARGET DECK, FILE TAGS) and the lines it spans."""
+
+    value: str
+    line: int
+    last_line: int
+
+
+@dataclass
+class Scan:
+    blocks: list[Block] = field(default_factory=list)
+    inline: list[Line] = field(default_factory=list)
+    frozen: list[Frozen] = field(default_factory=list)
+    deletions: list[tuple[int, Line, Line]] = field(default_factory=list)  # id, DELETE, ID
+    target_deck: FileValue | None = None
+    file_tags: FileValue | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def scan_lines(source: SourceText, layout: Layout, path: str) -> Scan:
+    """Find every block and file-level line, outside frontmatter and fenced code."""
+    scan = Scan()
+    lines = source.lines
+    open_block: Line | None = None
+    body: list[Line] = []
+    deleting = False
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        if following is not None and not layout.is_text(following.number):
+            following = None
+        index += 1
+        if not layout.is_text(line.number):
+            if open_block is not None:
+                body.append(line)  # code inside a card is the card's text
+            continue
+        if START.fullmatch(line.text):
+            if open_block is not None:
+                scan.problems.append(_no_end(path, open_block))
+            open_block, body, deleting = line, [], False
+        elif END.fullmatch(line.text):
+            if open_block is None:
+                scan.problems.append(
+                    Problem(path, line.number, "END without START", Severity.WARNING)
+                )
+            else:
+                scan.blocks.append(Block(open_block, line, body, deleting))
+                open_block = None
+        elif DELETE.fullmatch(line.text):
+            if following is not None and id_of(following.text) is not None:
+                scan.deletions.append((id_of(following.text), line, following))
+                deleting = open_block is not None
+                index += 1
+            else:
+                scan.problems.append(
+                    Problem(path, line.number, "DELETE must be followed by an ID line")
+                )
+        elif open_block is not None:
+            body.append(line)
+        elif INLINE.match(line.text):
+            scan.inline.append(line)
+        elif match := TARGET_DECK.fullmatch(line.text):
+            index += _file_value(scan, "target_deck", match, line, following, path)
+        elif match := FILE_TAGS.fullmatch(line.text):
+            index += _file_value(scan, "file_tags", match, line, following, path)
+        elif match := FROZEN.fullmatch(line.text):
+            frozen_body = []
+            while index < len(lines) and lines[index].text.strip():
+                frozen_body.append(lines[index])
+                index += 1
+            scan.frozen.append(Frozen(match.group("type"), line, frozen_body))
+    if open_block is not None:
+        scan.problems.append(_no_end(path, open_block))
+    return scan
+
+
+def _no_end(path: str, start: Line) -> Problem:
+    return Problem(path, start.number, "START without END (the block is skipped)")
+
+
+def _file_value(scan: Scan, name: str, match: re.Match, line: Line, following, path) -> int:
+    """Record TARGET DECK / FILE TAGS (first one wins); return lines consumed after it."""
+    value, consumed, last = match.group("value"), 0, line.number
+    if value is None:
+        if following is None or not following.text.strip():
+            label = "TARGET DECK" if name == "target_deck" else "FILE TAGS"
+            scan.problems.append(Problem(path, line.number, f"{label} needs a value"))
+            return 0
+        value, consumed, last = following.text.strip(), 1, following.number
+    if getattr(scan, name) is None:
+        setattr(scan, name, FileValue(value, line.number, last))
+    return consumed
+
+
+@dataclass
+class BlockContent:
+    """What a block's lines say, before the vault's settings apply."""
+
+    note_type: str | None
+    fields: dict[str, str]
+    tags: list[str]
+    note_id: int | None = None
+    id_line: int | None = None
+    field_lines: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_block(block: Block, field_names_of, path: str) -> BlockContent:
+    """Read a block: note type line, fields by prefix, then the Tags/ID trailer.
+
+    `field_names_of(type_line)` returns the type's field names, or a Problem
+    message when the type is unknown.
+    """
+    lines = list(block.body)
+    while lines and not lines[0].text.strip():
+        lines.pop(0)
+    if not lines:
+        problem = Problem(
+            path, block.start.number, "empty block: the line after START names the note type"
+        )
+        return BlockContent(None, {}, [], problems=[problem])
+    type_line = lines.pop(0)
+    note_type = type_line.text.strip()
+    names = field_names_of(note_type)
+    if isinstance(names, str):
+        return BlockContent(None, {}, [], problems=[Problem(path, type_line.number, names)])
+    content = BlockContent(note_type, {}, [])
+    body = _read_trailer(lines, content, path)
+    content.fields, content.field_lines = split_fields(body, names)
+    return content
+
+
+def _read_trailer(lines: list[Line], content: BlockContent, path: str) -> list[Line]:
+    """Take the ID and Tags lines off the end of a block (either order)."""
+    body = list(lines)
+    while body and not body[-1].text.strip():
+        body.pop()
+    for _ in range(2):
+        if not body:
+            break
+        last = body[-1]
+        if content.note_id is None and (note_id := id_of(last.text)) is not None:
+            content.note_id, content.id_line = note_id, last.number
+        elif not content.tags and (tags := TAGS_LINE.fullmatch(last.text)):
+            content.tags = split_tags(tags.group("tags"))
+            if tags.group("id") and content.note_id is None:
+                content.note_id, content.id_line = int(tags.group("id")), last.number
+                content.problems.append(
+                    Problem(
+                        path,
+                        last.number,
+                        "the ID shares a line with Tags; put it on its own line above END",
+                        Severity.WARNING,
+                    )
+                )
+        else:
+            break
+        body.pop()
+        while body and not body[-1].text.strip():
+            body.pop()
+    return body
+
+
+def split_fields(
+    lines: list[Line], names: tuple[str, ...]
+) -> tuple[dict[str, str], dict[str, int]]:
+    """Assign lines to fields: `Name:` switches field; text before it is the first field.
+
+    Returns each field's trimmed text and the line its text starts on.
+    """
+    by_length = sorted(names, key=len, reverse=True)
+    collected: dict[str, list[str]] = {name: [] for name in names}
+    first_line: dict[str, int] = {}
+    current = names[0]
+    for line in lines:
+        text = line.text
+        for name in by_length:
+            if text.startswith(name + ":"):
+                current, text = name, text[len(name) + 1 :]
+                break
+        collected[current].append(text)
+        if text.strip() and current not in first_line:
+            first_line[current] = line.number
+    fields = {name: "\n".join(parts).strip() for name, parts in collected.items()}
+    return fields, first_line
+
+
+@dataclass
+class InlineContent:
+    note_type: str | None
+    fields: dict[str, str]
+    tags: list[str]
+    note_id: int | None
+    end_offset: int  # offset of ENDI in the decoded text (where a new ID goes)
+    problems: list[Problem] = field(default_factory=list)
+
+
+_INLINE_ID = re.compile(r"(?:^|\s)(?:<!--\s*)?ID:\s*(?P<id>\d+)\s*(?:-->)?\s*$")
+_INLINE_TAGS = re.compile(r"(?:^|\s)Tags:(?P<tags>.*)$")
+
+
+def read_inline(line: Line, field_names_of, path: str) -> InlineContent | Problem:
+    """`STARTI [Type] front Back: back Tags: a b <!--ID: 1--> ENDI`, all on one line."""
+    match = INLINE_NOTE.fullmatch(line.text)
+    if not match:
+        return Problem(path, line.number, "inline note needs `STARTI [Type] ... ENDI` on one line")
+    names = field_names_of(match.group("type").strip())
+    if isinstance(names, str):
+        return Problem(path, line.number, names)
+    body = match.group("body")
+    note_id = None
+    if id_match := _INLINE_ID.search(body):
+        note_id, body = int(id_match.group("id")), body[: id_match.start()]
+    tags: list[str] = []
+    if tags_match := _INLINE_TAGS.search(body):
+        tags, body = split_tags(tags_match.group("tags")), body[: tags_match.start()]
+    prefixes = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    parts = re.split(rf"(?:^|(?<=\s))({prefixes}):(?=\s|$)", body)
+    collected = {name: "" for name in names}
+    collected[names[0]] = parts[0]
+    for name, text in zip(parts[1::2], parts[2::2], strict=True):
+        collected[name] = (collected[name] + " " + text) if collected[name] else text
+    fields = {name: text.strip() for name, text in collected.items()}
+    return InlineContent(
+        match.group("type").strip(), fields, tags, note_id, line.start + match.start("end")
+    )

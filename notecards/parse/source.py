@@ -1,0 +1,113 @@
+"""A markdown file's text as numbered lines, with offsets into the text as decoded.
+
+Every other parser module works on these lines, so that line numbers and
+write-back offsets come from one place and CRLF files need no special case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from notecards.model import FileSnapshot, NotecardsError, Problem
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line: `text` without its line ending; offsets index the decoded text."""
+
+    number: int  # 1-based
+    text: str
+    start: int  # offset of the first character
+    end: int  # offset just past the line ending (== start of the next line)
+
+
+class SourceText:
+    """The decoded text of one file, split into lines on `\\n` (a `\\r` before it is
+    part of the ending). Lone `\\r` and other Unicode breaks stay inside a line,
+    as Obsidian treats them."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.lines: list[Line] = []
+        start = 0
+        for number, chunk in enumerate(text.split("\n"), start=1):
+            has_newline = start + len(chunk) < len(text)
+            body = chunk[:-1] if has_newline and chunk.endswith("\r") else chunk
+            end = start + len(chunk) + (1 if has_newline else 0)
+            if body or has_newline or start < len(text):
+                self.lines.append(Line(number, body, start, end))
+            start = end
+
+    @cached_property
+    def newline(self) -> str:
+        """The file's dominant line ending ("\\n" for a file without any)."""
+        crlf = self.text.count("\r\n")
+        return "\r\n" if crlf and crlf * 2 >= self.text.count("\n") else "\n"
+
+    @cached_property
+    def lf_text(self) -> str:
+        """The text with every line ending as `\\n`: what O2A-style regexps see."""
+        return "\n".join(line.text for line in self.lines) + (
+            "\n" if self.lines and self.text.endswith("\n") else ""
+        )
+
+    @cached_property
+    def _lf_starts(self) -> list[int]:
+        starts, offset = [], 0
+        for line in self.lines:
+            starts.append(offset)
+            offset += len(line.text) + 1
+        return starts
+
+    def line_at_lf(self, lf_offset: int) -> Line:
+        """The line holding an offset into `lf_text`."""
+        index = max(bisect_right(self._lf_starts, lf_offset) - 1, 0)
+        return self.lines[min(index, len(self.lines) - 1)]
+
+    def offset_from_lf(self, lf_offset: int) -> int:
+        """Map an offset into `lf_text` back to an offset into the decoded text."""
+        if not self.lines:
+            return 0
+        index = max(bisect_right(self._lf_starts, lf_offset) - 1, 0)
+        if index >= len(self.lines):
+            return len(self.text)
+        line = self.lines[index]
+        column = lf_offset - self._lf_starts[index]
+        if column > len(line.text):  # the `\n` itself: just past the line's body
+            return line.end
+        return line.start + column
+
+
+def detect_encoding(data: bytes) -> str:
+    return "utf-8-sig" if data.startswith(BOM) else "utf-8"
+
+
+def read_markdown(root: Path, rel: str) -> tuple[str, FileSnapshot]:
+    """Read a vault file as text with its newlines as on disk, and how it looked.
+
+    A file that is not UTF-8 raises NotecardsError naming the line of the first
+    bad byte, so the caller can report it and go on with the other files.
+    """
+    data = (root / rel).read_bytes()
+    encoding = detect_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as err:
+        offset = err.start + (len(BOM) if encoding == "utf-8-sig" else 0)
+        line = data.count(b"\n", 0, offset) + 1
+        raise NotecardsError(
+            [Problem(rel, line, f"not UTF-8 text (byte {data[offset]:#x}); save the file as UTF-8")]
+        ) from err
+    snapshot = FileSnapshot(
+        path=rel,
+        sha256=hashlib.sha256(data).hexdigest(),
+        encoding=encoding,
+        newline=SourceText(text).newline,
+    )
+    return text, snapshot

@@ -1,0 +1,393 @@
+"""The sync planner: the whole change set, computed before anything is sent.
+
+Pure functions over data: the vault's notes (rendered, or known unchanged), what Anki holds,
+and what notecards last pushed (the state). The rule, per field, tag and deck, is a three-way
+merge: notecards changes in Anki only what changed in the vault since it last pushed; an edit
+made in Anki to something the vault did not change is kept; both changed is a conflict, left
+alone unless forced. Without a record of the last push (state deleted, package imported), Anki
+is made to match the vault. The note type alone never counts as a change: notes imported from
+a package carry the package's note type, and AnkiConnect cannot change a note's type anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from notecards.model import Deletion, MediaRef, Note, Problem, Severity
+from notecards.state import PushedNote, SyncState
+from notecards.targets.ankiconnect import AnkiNote
+
+
+@dataclass
+class Target:
+    """A vault note as Anki should hold it.
+
+    `fields` is None when the note was not rendered because its source is unchanged since
+    the last push: the pushed fields are then what it renders to.
+    """
+
+    note: Note
+    source_hash: str
+    fields: dict[str, str] | None
+    media: tuple[MediaRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Add:
+    target: Target
+    fields: dict[str, str]
+    replaces: int | None = None  # the note id in the file that Anki no longer has
+    # Re-created under its own ID (by importing a package): an ID this Anki never had from
+    # notecards. A note deleted in Anki gets a new ID instead (its old one is in Anki's graves).
+    restore: bool = False
+
+
+@dataclass(frozen=True)
+class Update:
+    """One existing note: only what changes."""
+
+    note_id: int
+    where: str
+    fields: dict[str, str] = field(default_factory=dict)
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    move_cards: tuple[int, ...] = ()
+    deck: str = ""
+
+
+@dataclass(frozen=True)
+class Delete:
+    note_id: int
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    note_id: int
+    where: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MediaUpload:
+    anki_name: str
+    source: str
+    sha256: str
+
+
+@dataclass
+class Plan:
+    decks: list[str] = field(default_factory=list)
+    adds: list[Add] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    media: list[MediaUpload] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    kept: list[Conflict] = field(default_factory=list)  # Anki-side edits left in place
+    problems: list[Problem] = field(default_factory=list)
+    unchanged: int = 0
+    # What the state should say after the plan is applied (new notes are added by id later).
+    pushed: dict[int, PushedNote] = field(default_factory=dict)
+
+    @property
+    def recreated(self) -> list[Add]:
+        return [a for a in self.adds if a.replaces is not None and not a.restore]
+
+    @property
+    def restored(self) -> list[Add]:
+        return [a for a in self.adds if a.restore]
+
+    def is_empty(self) -> bool:
+        return not (self.decks or self.adds or self.updates or self.deletes or self.media)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "decks": len(self.decks),
+            "add": sum(1 for a in self.adds if a.replaces is None),
+            "recreate": len(self.recreated),
+            "restore": len(self.restored),
+            "update_fields": sum(1 for u in self.updates if u.fields),
+            "update_tags": sum(1 for u in self.updates if u.add_tags or u.remove_tags),
+            "move": sum(1 for u in self.updates if u.move_cards),
+            "delete": len(self.deletes),
+            "media": len(self.media),
+            "conflicts": len(self.conflicts),
+            "kept_anki_edits": len(self.kept),
+            "unchanged": self.unchanged,
+        }
+
+    def lines(self) -> list[str]:
+        """Per note, `path:line: what changes` (the --dry-run listing)."""
+        out = [f"create deck {d}" for d in self.decks]
+        for a in self.adds:
+            if a.replaces is None:
+                out.append(f"{a.target.note.where}: add ({a.target.note.deck})")
+            elif a.restore:
+                out.append(f"{a.target.note.where}: restore note {a.replaces} (not in Anki)")
+            else:
+                out.append(f"{a.target.note.where}: recreate (note {a.replaces} is gone from Anki)")
+        for u in self.updates:
+            out.append(f"{u.where}: note {u.note_id}: {', '.join(_describe(u))}")
+        out += [f"{d.where}: delete note {d.note_id} ({d.reason})" for d in self.deletes]
+        out += [f"store media {m.anki_name} (from {m.source})" for m in self.media]
+        out += [
+            f"{c.where}: conflict: note {c.note_id} changed in Anki and in the vault "
+            f"({', '.join(c.fields)}); left alone (--force pushes the vault's version)"
+            for c in self.conflicts
+        ]
+        out += [
+            f"{k.where}: note {k.note_id}: kept the edit made in Anki ({', '.join(k.fields)})"
+            for k in self.kept
+        ]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts(),
+            "decks": self.decks,
+            "add": [
+                {
+                    "where": a.target.note.where,
+                    "deck": a.target.note.deck,
+                    "replaces": a.replaces,
+                    "keeps_id": a.restore,
+                }
+                for a in self.adds
+            ],
+            "update": [
+                {
+                    "where": u.where,
+                    "note_id": u.note_id,
+                    "fields": sorted(u.fields),
+                    "add_tags": list(u.add_tags),
+                    "remove_tags": list(u.remove_tags),
+                    "deck": u.deck if u.move_cards else None,
+                }
+                for u in self.updates
+            ],
+            "delete": [
+                {"where": d.where, "note_id": d.note_id, "reason": d.reason} for d in self.deletes
+            ],
+            "media": [m.anki_name for m in self.media],
+            "conflicts": [
+                {"where": c.where, "note_id": c.note_id, "fields": list(c.fields)}
+                for c in self.conflicts
+            ],
+            "problems": [p.format() for p in self.problems],
+        }
+
+
+def _describe(update: Update) -> list[str]:
+    parts = []
+    if update.fields:
+        parts.append("fields " + ", ".join(sorted(update.fields)))
+    if update.add_tags:
+        parts.append("tags +" + " +".join(update.add_tags))
+    if update.remove_tags:
+        parts.append("tags -" + " -".join(update.remove_tags))
+    if update.move_cards:
+        parts.append(f"move {len(update.move_cards)} card(s) to {update.deck}")
+    return parts
+
+
+def source_hash(note: Note, fingerprint: str) -> str:
+    """What a note's rendering depends on: its text, type, tags, deck, and the settings.
+
+    Neither its ID nor its line: moving a block or writing its ID does not change it.
+    """
+    payload = json.dumps(
+        [note.note_type, note.fields, list(note.tags), note.deck, note.appendix, fingerprint],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def needs_render(note: Note, digest: str, state: SyncState) -> bool:
+    pushed = state.notes.get(note.note_id) if note.note_id is not None else None
+    return pushed is None or pushed.source_hash != digest
+
+
+def needs_deck_check(note: Note, state: SyncState) -> bool:
+    """Whether to ask Anki where the note's cards are (only if the vault moved it, or no record)."""
+    pushed = state.notes.get(note.note_id) if note.note_id is not None else None
+    return pushed is None or pushed.deck != note.deck
+
+
+def make_plan(
+    targets: Sequence[Target],
+    anki: dict[int, AnkiNote],
+    card_decks: dict[int, str],
+    anki_decks: Iterable[str],
+    state: SyncState,
+    deletions: Sequence[Deletion] = (),
+    media_hashes: dict[str, str] | None = None,
+    prune: bool = False,
+    force: bool = False,
+    restore_ids: bool = True,
+) -> Plan:
+    """Everything that must change in Anki for it to match the vault.
+
+    `card_decks` covers the cards of the notes for which `needs_deck_check` is true;
+    `media_hashes` maps an Anki media name to the sha256 of the vault file it comes from;
+    `restore_ids` lets a note whose ID Anki lacks, and never had from notecards, keep its ID.
+    """
+    plan = Plan()
+    vault_ids = set()
+    for target in targets:
+        note = target.note
+        pushed = state.notes.get(note.note_id) if note.note_id is not None else None
+        desired = target.fields if target.fields is not None else pushed.fields  # type: ignore[union-attr]
+        if note.note_id is None or note.note_id not in anki:
+            restore = restore_ids and note.note_id is not None and pushed is None
+            plan.adds.append(Add(target, desired, note.note_id, restore))
+            continue
+        vault_ids.add(note.note_id)
+        _plan_existing(plan, target, desired, anki[note.note_id], pushed, card_decks, force)
+    _plan_deletes(plan, deletions, anki, state, vault_ids, prune)
+    plan.decks = sorted(_new_decks(plan, anki_decks))
+    plan.media = _plan_media(targets, state, media_hashes or {})
+    return plan
+
+
+def _plan_existing(
+    plan: Plan,
+    target: Target,
+    desired: dict[str, str],
+    anki_note: AnkiNote,
+    pushed: PushedNote | None,
+    card_decks: dict[int, str],
+    force: bool,
+) -> None:
+    note = target.note
+    changed, kept, conflicting = {}, [], []
+    for name, want in desired.items():
+        if name not in anki_note.fields:
+            plan.problems.append(
+                Problem(
+                    note.path,
+                    note.start_line,
+                    f"Anki's note {anki_note.note_id} ({anki_note.model}) has no field {name!r}; "
+                    "that field is not synced",
+                    Severity.WARNING,
+                )
+            )
+            continue
+        have = anki_note.fields[name]
+        last = pushed.fields.get(name) if pushed else None
+        if have == want:
+            continue
+        if last is None or have == last or force:
+            changed[name] = want
+        elif want == last:
+            kept.append(name)
+        else:
+            conflicting.append(name)
+    if conflicting:
+        plan.conflicts.append(Conflict(anki_note.note_id, note.where, tuple(conflicting)))
+        if pushed is not None:
+            plan.pushed[anki_note.note_id] = pushed
+        return
+    if kept:
+        plan.kept.append(Conflict(anki_note.note_id, note.where, tuple(kept)))
+    add_tags, remove_tags = tag_changes(note.tags, anki_note.tags, pushed.tags if pushed else None)
+    move = _cards_to_move(note.deck, anki_note.cards, card_decks, pushed)
+    update = Update(anki_note.note_id, note.where, changed, add_tags, remove_tags, move, note.deck)
+    if changed or add_tags or remove_tags or move:
+        plan.updates.append(update)
+    else:
+        plan.unchanged += 1
+    plan.pushed[anki_note.note_id] = pushed_record(target, desired)
+
+
+def pushed_record(target: Target, fields: dict[str, str]) -> PushedNote:
+    note = target.note
+    return PushedNote(
+        source_hash=target.source_hash,
+        fields=dict(fields),
+        tags=list(note.tags),
+        deck=note.deck,
+        path=note.path,
+        media=[[m.source, m.anki_name] for m in target.media],
+    )
+
+
+def tag_changes(
+    desired: Sequence[str], in_anki: Sequence[str], pushed: Sequence[str] | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Tags to add and remove: only the vault's own changes since the last push.
+
+    Anki compares tags without case. A tag added in Anki is never removed (notecards does not
+    manage it); one removed in Anki is not re-added unless the vault added it since.
+    """
+    have = {t.casefold() for t in in_anki}
+    last = {t.casefold() for t in pushed} if pushed is not None else set()
+    want = {t.casefold() for t in desired}
+    add = tuple(t for t in desired if t.casefold() not in have and t.casefold() not in last)
+    remove = tuple(t for t in (pushed or ()) if t.casefold() not in want and t.casefold() in have)
+    return add, remove
+
+
+def _cards_to_move(
+    deck: str, cards: Sequence[int], card_decks: dict[int, str], pushed: PushedNote | None
+) -> tuple[int, ...]:
+    if pushed is not None and pushed.deck == deck:
+        return ()  # the vault did not move it: a move made in Anki stays
+    return tuple(c for c in cards if c in card_decks and card_decks[c] != deck)
+
+
+def _plan_deletes(
+    plan: Plan,
+    deletions: Sequence[Deletion],
+    anki: dict[int, AnkiNote],
+    state: SyncState,
+    vault_ids: set[int],
+    prune: bool,
+) -> None:
+    deleting = set()
+    for d in deletions:
+        if d.note_id in anki and d.note_id not in deleting:
+            deleting.add(d.note_id)
+            plan.deletes.append(Delete(d.note_id, f"{d.path}:{d.line}", "DELETE line"))
+    for note_id, pushed in sorted(state.notes.items()):
+        if note_id in vault_ids or note_id in deleting or note_id not in anki:
+            continue
+        if prune:
+            plan.deletes.append(Delete(note_id, pushed.path, "its block is gone (--prune)"))
+        else:
+            plan.pushed[note_id] = pushed  # remembered, so that a later --prune finds it
+            plan.problems.append(
+                Problem(
+                    pushed.path,
+                    1,
+                    f"note {note_id} was synced from this file but its block is gone; "
+                    "`notecards sync --prune` deletes it from Anki",
+                    Severity.WARNING,
+                )
+            )
+
+
+def _new_decks(plan: Plan, anki_decks: Iterable[str]) -> set[str]:
+    have = {d.casefold() for d in anki_decks}
+    wanted = {a.target.note.deck for a in plan.adds} | {
+        u.deck for u in plan.updates if u.move_cards
+    }
+    return {d for d in wanted if d.casefold() not in have}
+
+
+def _plan_media(
+    targets: Sequence[Target], state: SyncState, media_hashes: dict[str, str]
+) -> list[MediaUpload]:
+    uploads: dict[str, MediaUpload] = {}
+    for target in targets:
+        for ref in target.media:
+            digest = media_hashes.get(ref.anki_name)
+            if digest is None or state.media.get(ref.anki_name) == digest:
+                continue
+            uploads[ref.anki_name] = MediaUpload(ref.anki_name, ref.source, digest)
+    return sorted(uploads.values(), key=lambda m: m.anki_name)

@@ -1,0 +1,235 @@
+"""A small AnkiConnect (API version 6) client: it takes notes, and knows nothing about markdown.
+
+Written against a recording of a real Anki with the add-on (`shared/ankiconnect/`): every error
+comes back as HTTP 200 with `{"result": null, "error": "..."}`, `multi` returns inner errors in
+its list, and `addNotes` either answers one id or null per note (older add-on) or fails the whole
+batch with one error (newer add-on). Only the configured URL is ever contacted: no proxies from
+the environment, no redirects, and media always travels as data (never a `url` for Anki to fetch).
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+API_VERSION = 6
+DEFAULT_URL = "http://127.0.0.1:8765"
+# Adds go in batches this big: one request each, and a progress line between them.
+ADD_BATCH = 1000
+
+
+class AnkiConnectError(Exception):
+    """Anki could not be reached, or refused a request: a sentence for the user."""
+
+
+class AnkiUnreachableError(AnkiConnectError):
+    """No answer at all (Anki closed, add-on missing, timeout)."""
+
+
+@dataclass(frozen=True)
+class AnkiNote:
+    """A note as Anki holds it (what `notesInfo` answers)."""
+
+    note_id: int
+    model: str
+    fields: dict[str, str]
+    tags: tuple[str, ...]
+    cards: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class NewNote:
+    """A note to add: the fields are the HTML Anki stores."""
+
+    deck: str
+    model: str
+    fields: dict[str, str]
+    tags: tuple[str, ...]
+
+
+@dataclass
+class AddResult:
+    """Per note, in order: the new id, or None and why Anki refused it."""
+
+    ids: list[int | None] = field(default_factory=list)
+    errors: list[str | None] = field(default_factory=list)
+
+
+def is_loopback(url: str) -> bool:
+    """True when `url` points at this machine (so notes never leave it by default)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class AnkiConnect:
+    """One AnkiConnect endpoint; every method is one HTTP request."""
+
+    def __init__(self, url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 120.0):
+        self.url = url
+        self.api_key = api_key
+        self.timeout = timeout
+        self.requests_sent = 0
+        self._session = requests.Session()
+        self._session.trust_env = False  # no proxy or netrc from the environment
+
+    # -- transport -------------------------------------------------------------------------
+
+    def invoke(self, action: str, **params: Any) -> Any:
+        """Run one action; its result, or AnkiConnectError with Anki's reason."""
+        answer = self._post(self._body(action, params))
+        if not isinstance(answer, dict) or set(answer) != {"result", "error"}:
+            raise AnkiConnectError(
+                f"The server at {self.url} does not answer like AnkiConnect (API version 6)."
+            )
+        if answer["error"] is not None:
+            raise AnkiConnectError(_explain(action, str(answer["error"])))
+        return answer["result"]
+
+    def multi(self, actions: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[Any, str | None]]:
+        """Many actions in one request: (result, error) per action, in order."""
+        if not actions:
+            return []
+        answers = self.invoke("multi", actions=[self._body(name, p) for name, p in actions])
+        return [(a.get("result"), a.get("error")) for a in answers]
+
+    def _body(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One action as sent; the key goes in every action, inner `multi` ones too."""
+        body: dict[str, Any] = {"action": action, "version": API_VERSION}
+        if params:
+            body["params"] = params
+        if self.api_key:
+            body["key"] = self.api_key
+        return body
+
+    def _post(self, body: dict[str, Any]) -> Any:
+        self.requests_sent += 1
+        try:
+            response = self._session.post(
+                self.url, json=body, timeout=(5.0, self.timeout), allow_redirects=False
+            )
+        except requests.Timeout as exc:
+            raise AnkiUnreachableError(
+                f"Anki did not answer at {self.url} within {self.timeout:.0f} s. It may be busy "
+                "(a dialog open, a large collection being checked): try again."
+            ) from exc
+        except requests.RequestException as exc:
+            raise AnkiUnreachableError(
+                f"Could not reach Anki at {self.url}. Start Anki and make sure the AnkiConnect "
+                "add-on (code 2055492159) is installed and enabled."
+            ) from exc
+        if response.status_code != 200:
+            raise AnkiUnreachableError(
+                f"The server at {self.url} answered HTTP {response.status_code}; is it AnkiConnect?"
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise AnkiConnectError(
+                f"The server at {self.url} does not answer like AnkiConnect (not JSON)."
+            ) from exc
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def check_version(self) -> None:
+        """Fail early, with a sentence, on an add-on too old for API version 6."""
+        version = self.invoke("version")
+        if not isinstance(version, int) or version < API_VERSION:
+            raise AnkiConnectError(
+                f"AnkiConnect at {self.url} speaks API version {version}; notecards needs "
+                f"{API_VERSION}. Update the add-on."
+            )
+
+    def add_notes(self, notes: Sequence[NewNote]) -> AddResult:
+        """Add notes in batches; works with both kinds of `addNotes`.
+
+        Where Anki refuses (null in the list, or one error for the whole batch, after which
+        the newer add-on has added nothing), the refused notes are tried again one by one in
+        a single `multi`, which says for each why it failed (or adds it).
+        """
+        result = AddResult()
+        for start in range(0, len(notes), ADD_BATCH):
+            batch = notes[start : start + ADD_BATCH]
+            try:
+                ids = self.invoke("addNotes", notes=[_note_params(n) for n in batch])
+            except AnkiUnreachableError:
+                raise
+            except AnkiConnectError:
+                ids = [None] * len(batch)
+            errors: list[str | None] = [None] * len(batch)
+            refused = [i for i, nid in enumerate(ids) if nid is None]
+            retried = self.multi([("addNote", {"note": _note_params(batch[i])}) for i in refused])
+            for i, (nid, error) in zip(refused, retried, strict=True):
+                ids[i] = nid
+                errors[i] = None if nid is not None else (error or "Anki refused the note")
+            result.ids.extend(ids)
+            result.errors.extend(errors)
+        return result
+
+    def notes_info(self, note_ids: Sequence[int]) -> dict[int, AnkiNote]:
+        """The notes Anki has among `note_ids` (missing ids are simply absent)."""
+        return parse_notes_info(self.invoke("notesInfo", notes=list(note_ids)))
+
+    def find_notes(self, query: str) -> list[int]:
+        return list(self.invoke("findNotes", query=query))
+
+    def card_decks(self, card_ids: Sequence[int]) -> dict[int, str]:
+        """card id -> deck name (`getDecks`: compact, unlike `cardsInfo`)."""
+        if not card_ids:
+            return {}
+        return invert_decks(self.invoke("getDecks", cards=list(card_ids)))
+
+    def store_media(self, name: str, data: bytes) -> str:
+        return self.invoke(
+            "storeMediaFile", filename=name, data=base64.b64encode(data).decode("ascii")
+        )
+
+
+def parse_notes_info(answer: Iterable[dict[str, Any]]) -> dict[int, AnkiNote]:
+    """`notesInfo`'s list -> id -> AnkiNote; `{}` entries (no such note) are skipped."""
+    notes = {}
+    for info in answer:
+        if not info:
+            continue
+        ordered = sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])
+        notes[info["noteId"]] = AnkiNote(
+            note_id=info["noteId"],
+            model=info.get("modelName", ""),
+            fields={name: f["value"] for name, f in ordered},
+            tags=tuple(info.get("tags", ())),
+            cards=tuple(info.get("cards", ())),
+        )
+    return notes
+
+
+def invert_decks(decks: dict[str, list[int]]) -> dict[int, str]:
+    return {card: deck for deck, cards in decks.items() for card in cards}
+
+
+def _note_params(note: NewNote) -> dict[str, Any]:
+    return {
+        "deckName": note.deck,
+        "modelName": note.model,
+        "fields": note.fields,
+        "tags": list(note.tags),
+    }
+
+
+def _explain(action: str, error: str) -> str:
+    """Anki's reason, with what to do for the errors a user can fix."""
+    if "api key" in error.lower():
+        return (
+            "AnkiConnect refused the API key. Pass --api-key, set ankiconnect.api_key in "
+            "notecards.yaml, or set NOTECARDS_ANKICONNECT_KEY to the key in AnkiConnect's config."
+        )
+    return f"AnkiConnect refused {action}: {error}"

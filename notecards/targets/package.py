@@ -1,0 +1,175 @@
+"""Write rendered notes to an Anki package (.apkg) with genanki; knows nothing about markdown.
+
+Identity rules (tested by importing into a real Anki collection):
+- the note id is the markdown ID, and the guid is derived from that ID alone, so an edited
+  card updates the same note instead of importing as a new one (genanki's default guid
+  hashes the fields, and its note ids come from a clock);
+- built-in note types are genanki's stock models ("Basic (genanki)", ...). Anki's own
+  "Basic" has a random id per profile; a package model named "Basic" with another id is
+  imported as "Basic+", which is worse than an honest distinct name;
+- a deck id is a hash of the full deck name ("Default" is Anki's deck 1); Anki matches decks
+  by name on import anyway, so a deck the user already has is reused;
+- each note carries its own `mod` (seconds): Anki updates an existing note only when the
+  incoming one is newer, so the caller passes a newer mod for every changed note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import genanki
+
+from notecards.model import MediaRef, NotecardsError, NoteType, Problem, RenderedNote
+
+_STOCK_MODELS: dict[int, genanki.Model] = {
+    m.model_id: m
+    for m in (
+        genanki.BASIC_MODEL,
+        genanki.BASIC_AND_REVERSED_CARD_MODEL,
+        genanki.BASIC_OPTIONAL_REVERSED_CARD_MODEL,
+        genanki.BASIC_TYPE_IN_THE_ANSWER_MODEL,
+        genanki.CLOZE_MODEL,
+    )
+}
+_DEFAULT_DECK = "Default"
+_DEFAULT_DECK_ID = 1  # Anki's own Default deck
+_GUID_NAMESPACE = "notecards"
+
+
+def note_guid(note_id: int) -> str:
+    """The guid Anki matches notes by on import: a function of the ID alone."""
+    return genanki.guid_for(_GUID_NAMESPACE, note_id)
+
+
+def deck_id(name: str) -> int:
+    """A stable positive 63-bit id per full deck name; 1 only for "Default"."""
+    if name == _DEFAULT_DECK:
+        return _DEFAULT_DECK_ID
+    digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+    return max(digest & (2**63 - 1), _DEFAULT_DECK_ID + 1)
+
+
+def genanki_model(note_type: NoteType) -> genanki.Model:
+    """The genanki model for a note type: stock for built-ins, own templates for custom ones."""
+    stock = _STOCK_MODELS.get(note_type.model_id)
+    if stock is not None and not note_type.templates:
+        return stock
+    return genanki.Model(
+        note_type.model_id,
+        note_type.name,
+        fields=[{"name": name} for name in note_type.fields],
+        templates=[dict(t) for t in note_type.templates],
+        css=note_type.css,
+        model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
+    )
+
+
+class _IdentifiedNote(genanki.Note):
+    """A genanki note whose note id and mod are ours (genanki takes both from a clock)."""
+
+    def __init__(self, note_id: int, mod: int, **kwargs):
+        super().__init__(guid=note_guid(note_id), **kwargs)
+        self.note_id = note_id
+        self.mod = mod
+
+    def write_to_db(self, cursor, timestamp, deck_id, id_gen):
+        # genanki draws the note id first, then one id per card, from `id_gen`.
+        super().write_to_db(cursor, self.mod, deck_id, itertools.chain([self.note_id], id_gen))
+
+
+@dataclass(frozen=True)
+class _Media:
+    source: Path
+    anki_name: str
+
+
+class PackageWriter:
+    """Collects rendered notes and media, then writes one .apkg atomically."""
+
+    def __init__(self, note_types: Mapping[str, NoteType], media_root: Path):
+        self._note_types = note_types
+        self._media_root = media_root.resolve()
+        self._decks: dict[str, genanki.Deck] = {}
+        self._media: dict[str, _Media] = {}
+
+    @property
+    def deck_names(self) -> list[str]:
+        return sorted(self._decks)
+
+    @property
+    def media_names(self) -> list[str]:
+        return sorted(self._media)
+
+    def media_stats(self) -> dict[str, tuple[str, int, int]]:
+        """Anki name -> (source, size, mtime_ns): enough to tell a media file changed."""
+        stats = {}
+        for name, media in sorted(self._media.items()):
+            stat = media.source.stat()
+            stats[name] = (str(media.source), stat.st_size, stat.st_mtime_ns)
+        return stats
+
+    def add(self, rendered: RenderedNote, note_id: int, mod: int) -> None:
+        """Add one note under `note_id` with modification time `mod` (seconds)."""
+        note = rendered.note
+        note_type = self._note_types[note.note_type]
+        deck = self._decks.get(note.deck)
+        if deck is None:
+            deck = self._decks[note.deck] = genanki.Deck(deck_id(note.deck), note.deck)
+        deck.add_note(
+            _IdentifiedNote(
+                note_id,
+                mod,
+                model=genanki_model(note_type),
+                fields=[rendered.fields.get(name, "") for name in note_type.fields],
+                tags=list(note.tags),
+            )
+        )
+        for ref in rendered.media:
+            self._add_media(ref, note.path, note.start_line)
+
+    def _add_media(self, ref: MediaRef, path: str, line: int) -> None:
+        source = (self._media_root / ref.source).resolve()
+        if not source.is_relative_to(self._media_root):
+            raise NotecardsError([Problem(path, line, f"media outside the vault: {ref.source}")])
+        if not source.is_file():
+            raise NotecardsError([Problem(path, line, f"media file not found: {ref.source}")])
+        known = self._media.get(ref.anki_name)
+        if known is not None and known.source != source:
+            raise NotecardsError(
+                [Problem(path, line, f"two media files stored as {ref.anki_name!r}")]
+            )
+        self._media[ref.anki_name] = _Media(source, ref.anki_name)
+
+    def write(self, output: Path) -> None:
+        """Write the package: temp file beside `output`, then rename (never half-written)."""
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="notecards-media-") as staging:
+            media_files = [self._stage(m, Path(staging)) for m in self._media.values()]
+            package = genanki.Package(list(self._decks.values()), media_files=media_files)
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f".{output.name}.", suffix=".tmp", dir=output.parent
+            )
+            os.close(fd)
+            try:
+                package.write_to_file(tmp_name)
+                os.replace(tmp_name, output)
+            except BaseException:
+                if os.path.exists(tmp_name):
+                    os.unlink(tmp_name)
+                raise
+
+    @staticmethod
+    def _stage(media: _Media, staging: Path) -> str:
+        """genanki stores a file under its basename: copy it when Anki's name differs."""
+        if media.source.name == media.anki_name:
+            return str(media.source)
+        staged = staging / media.anki_name
+        shutil.copyfile(media.source, staged)
+        return str(staged)

@@ -1,0 +1,84 @@
+"""Obsidian's `[[Note#Heading|alias]]` links and `![[file|200]]` embeds as inline tokens.
+
+Parsing only: each becomes one token whose meta holds what was written and the
+line it sits on (relative to the inline block). Resolving the target against the
+vault happens afterwards (see render.py); being inline rules, neither form is
+ever seen inside code or math.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+_SIZE = re.compile(r"(?P<width>\d+)(?:x(?P<height>\d+))?")
+
+
+@dataclass(frozen=True)
+class WikiTarget:
+    """`[[path#heading|label]]` split into its parts (heading/label may be empty)."""
+
+    path: str
+    heading: str
+    label: str
+
+    @property
+    def text(self) -> str:
+        """What Obsidian shows for the link: the alias, else `Note > Heading`."""
+        if self.label:
+            return self.label
+        return " > ".join(part for part in (self.path, self.heading) if part)
+
+
+def split_target(inner: str) -> WikiTarget:
+    """Split the text between `[[` and `]]`; `\\|` (in tables) separates too."""
+    inner = inner.replace("\\|", "|")
+    target, _, label = inner.partition("|")
+    path, _, heading = target.partition("#")
+    return WikiTarget(path.strip(), heading.strip(), label.strip())
+
+
+def image_size(label: str) -> tuple[str, str] | None:
+    """`200` or `200x100` after the `|` of an image embed: (width, height)."""
+    size = _SIZE.fullmatch(label)
+    return (size["width"], size["height"] or "") if size else None
+
+
+def _wiki(state: StateInline, silent: bool, *, embed: bool) -> bool:
+    opener = "![[" if embed else "[["
+    start = state.pos
+    if not state.src.startswith(opener, start):
+        return False
+    inner_start = start + len(opener)
+    end = state.src.find("]]", inner_start, state.posMax)
+    if end < 0:
+        return False
+    inner = state.src[inner_start:end]
+    if "\n" in inner or not inner.strip() or "[" in inner:
+        return False
+    if not silent:
+        token = state.push("wiki_embed" if embed else "wikilink", "", 0)
+        token.content = inner
+        token.meta = {
+            "target": split_target(inner),
+            "line_offset": state.src.count("\n", 0, start),
+        }
+    state.pos = end + 2
+    return True
+
+
+def _wikilink(state: StateInline, silent: bool) -> bool:
+    return _wiki(state, silent, embed=False)
+
+
+def _wiki_embed(state: StateInline, silent: bool) -> bool:
+    return _wiki(state, silent, embed=True)
+
+
+def wikilink_plugin(md: MarkdownIt) -> None:
+    """Parse `[[...]]` and `![[...]]` ahead of markdown's own link and image rules."""
+    md.inline.ruler.before("link", "wikilink", _wikilink)
+    md.inline.ruler.before("image", "wiki_embed", _wiki_embed)

@@ -1,0 +1,228 @@
+"""Write new IDs into the user's markdown files (and drop DELETE line pairs), safely.
+
+A user's file is the one thing notecards must never damage, so every write is atomic
+(temp file beside it, fsync, rename, fsync the folder), keeps the file's encoding, line
+endings, trailing newline and mode, and changes nothing but the inserted/removed lines.
+A file the user edited after it was read is re-parsed and each note re-located by its
+content, so the user's edit survives and the ID still lands on the right block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notecards.config import VaultConfig
+from notecards.model import Deletion, FileSnapshot, Note, Problem
+from notecards.parse import parse_file
+
+# How often a file that keeps changing under us is re-read before giving up on it.
+_MAX_ATTEMPTS = 3
+
+
+@dataclass
+class WriteBackResult:
+    files_written: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """Replace text[start:end] with `text` (an insertion when start == end)."""
+
+    start: int
+    end: int
+    text: str
+
+
+def write_back(
+    root: Path,
+    snapshots: dict[str, FileSnapshot],
+    ids: dict[tuple[str, int], int],
+    deletions: Sequence[Deletion] = (),
+    config: VaultConfig | None = None,
+    notes: Sequence[Note] = (),
+) -> WriteBackResult:
+    """Insert `ids` ((path, start_line) -> new id) and remove `deletions`, file by file.
+
+    `notes` are the notes as parsed from the snapshots; pass them so that a note can be
+    re-located by its content in a file changed since it was read (without them the
+    file is re-parsed and a changed file's notes are found by their start line only when
+    the file is unchanged).
+    """
+    config = config or VaultConfig(vault_name=root.name)
+    by_key = {(n.path, n.start_line): n for n in notes}
+    result = WriteBackResult()
+    paths = sorted({p for p, _ in ids} | {d.path for d in deletions})
+    for path in paths:
+        file_ids = {line: new_id for (p, line), new_id in ids.items() if p == path}
+        file_deletions = [d for d in deletions if d.path == path]
+        wanted = [(by_key.get((path, line)), line, new_id) for line, new_id in file_ids.items()]
+        problems, written = _write_file(root, snapshots[path], wanted, file_deletions, config)
+        result.problems.extend(problems)
+        if written:
+            result.files_written.append(path)
+    return result
+
+
+def _write_file(
+    root: Path,
+    snapshot: FileSnapshot,
+    wanted: list[tuple[Note | None, int, int]],
+    deletions: list[Deletion],
+    config: VaultConfig,
+) -> tuple[list[Problem], bool]:
+    target = root / snapshot.path
+    for _ in range(_MAX_ATTEMPTS):
+        raw = target.read_bytes()
+        text = raw.decode(snapshot.encoding)
+        if _sha256(raw) == snapshot.sha256:
+            edits, problems = _edits_as_read(text, snapshot, wanted, deletions, config)
+        else:
+            edits, problems = _edits_after_change(text, snapshot, wanted, deletions, config)
+        if not edits:
+            return problems, False
+        new_text = apply_edits(text, edits)
+        try:
+            replaced = _atomic_replace(target, new_text.encode(snapshot.encoding), raw)
+        except OSError as exc:
+            return problems + [Problem(snapshot.path, 1, f"could not write IDs: {exc}")], False
+        if replaced:
+            return problems, True
+    return [Problem(snapshot.path, 1, "file keeps changing; IDs not written, run again")], False
+
+
+def apply_edits(text: str, edits: Iterable[_Edit]) -> str:
+    """Apply non-overlapping edits, last first so earlier offsets stay valid."""
+    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    return text
+
+
+def _edits_as_read(
+    text: str,
+    snapshot: FileSnapshot,
+    wanted: list[tuple[Note | None, int, int]],
+    deletions: list[Deletion],
+    config: VaultConfig,
+) -> tuple[list[_Edit], list[Problem]]:
+    """The file is as parsed: the notes' own slots and the deletions' offsets hold."""
+    if any(note is None for note, _, _ in wanted):
+        parsed = {n.start_line: n for n in parse_file(text, snapshot.path, config).notes}
+        wanted = [(note or parsed.get(line), line, new_id) for note, line, new_id in wanted]
+    edits = [_Edit(d.start_offset, d.end_offset, "") for d in deletions]
+    problems = []
+    for note, line, new_id in wanted:
+        edit = _id_edit(text, note, new_id) if note is not None else None
+        if edit is None:
+            problems.append(Problem(snapshot.path, line, "no note without an ID starts here"))
+            continue
+        edits.append(edit)
+    return edits, problems
+
+
+def _edits_after_change(
+    text: str,
+    snapshot: FileSnapshot,
+    wanted: list[tuple[Note | None, int, int]],
+    deletions: list[Deletion],
+    config: VaultConfig,
+) -> tuple[list[_Edit], list[Problem]]:
+    """The user edited the file since it was read: find each note again by its content."""
+    current = parse_file(text, snapshot.path, config)
+    free = [n for n in current.notes if n.note_id is None and n.id_slot is not None]
+    edits: list[_Edit] = []
+    problems: list[Problem] = []
+    for note, line, new_id in wanted:
+        if note is not None and note.note_id is not None:  # an ID replaced: find it by ID
+            match = next((n for n in current.notes if n.note_id == note.note_id), None)
+            edit = _id_edit(text, match, new_id) if match is not None else None
+            if edit is not None:
+                edits.append(edit)
+                continue
+        match = _relocate(note, line, free) if note is not None else None
+        if match is None:
+            problems.append(
+                Problem(
+                    snapshot.path,
+                    line,
+                    "note changed on disk since it was read; ID not written, run again",
+                )
+            )
+            continue
+        free.remove(match)
+        slot = match.id_slot
+        assert slot is not None  # filtered above
+        edits.append(_Edit(slot.offset, slot.offset, slot.text.format(id=new_id)))
+    current_deletions = {d.note_id: d for d in current.deletions}
+    for deletion in deletions:
+        found = current_deletions.get(deletion.note_id)
+        if found is not None:
+            edits.append(_Edit(found.start_offset, found.end_offset, ""))
+    return edits, problems
+
+
+def _id_edit(text: str, note: Note, new_id: int) -> _Edit | None:
+    """Put `new_id` into the note: in its empty ID slot, or over its old ID (sync gives a
+    note that was deleted in Anki a new ID when it recreates it)."""
+    if note.id_slot is not None:
+        slot = note.id_slot
+        return _Edit(slot.offset, slot.offset, slot.text.format(id=new_id))
+    if note.note_id is None or note.id_line is None:
+        return None
+    lines = text.splitlines(keepends=True)
+    start = sum(len(line) for line in lines[: note.id_line - 1])
+    end = start + len(lines[note.id_line - 1]) if note.id_line <= len(lines) else start
+    at = text.rfind(str(note.note_id), start, end)
+    return None if at < 0 else _Edit(at, at + len(str(note.note_id)), str(new_id))
+
+
+def _relocate(note: Note, line: int, candidates: list[Note]) -> Note | None:
+    """The candidate with the same note type and field text, nearest the old line."""
+    same = [c for c in candidates if c.note_type == note.note_type and c.fields == note.fields]
+    return min(same, key=lambda c: abs(c.start_line - line), default=None)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _atomic_replace(target: Path, data: bytes, expected: bytes) -> bool:
+    """Replace `target` with `data` unless it no longer holds `expected` (False then).
+
+    Temp file in the same folder (so the rename is atomic), fsync, keep the mode,
+    os.replace, fsync the folder so the rename itself survives a crash.
+    """
+    mode = target.stat().st_mode & 0o7777
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.chmod(tmp_name, mode)
+        if target.read_bytes() != expected:  # edited while we were writing
+            os.unlink(tmp_name)
+            return False
+        os.replace(tmp_name, target)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(target.parent)
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # some platforms (Windows) cannot open a folder
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,45 @@
+"""A package from `notecards build`, imported into Anki, is what `notecards sync` would make:
+the sync right after finds every note by its ID and changes nothing."""
+
+from __future__ import annotations
+
+from notecards.build import build_vault
+from notecards.targets.ankiconnect import AnkiConnect
+from tests._sync_helpers import anki_notes, block, copy_project_notes, ids_in, sync, write_vault
+
+
+def _build_and_import(vault, server, tmp_path) -> None:
+    package = tmp_path / "out.apkg"
+    build_vault(vault, package)
+    assert AnkiConnect(server.url).invoke("importPackage", path=str(package)) is True
+
+
+def test_sync_after_importing_the_users_package_changes_nothing(tmp_path, anki_server):
+    vault = copy_project_notes(tmp_path / "vault")
+    _build_and_import(vault, anki_server, tmp_path)
+    before = anki_notes(anki_server)
+    anki_server.reset_counts()
+    report = sync(vault, anki_server)
+    assert report.plan.is_empty() and report.plan.unchanged == 3, report.plan.lines()
+    assert anki_notes(anki_server) == before
+    assert {a for a in anki_server.actions if a != "multi"} <= {
+        "version",
+        "deckNames",
+        "notesInfo",
+        "findNotes",
+        "getDecks",
+    }
+
+
+def test_new_blocks_built_then_synced_are_the_same_notes(tmp_path, anki_server):
+    files = {"a.md": "TARGET DECK: ML\n" + block("Q1", "A $x^2$") + block("Q2", "A2", tags="a b")}
+    vault = write_vault(tmp_path / "v", files)
+    _build_and_import(vault, anki_server, tmp_path)
+    built_ids = ids_in(vault / "a.md")
+    report = sync(vault, anki_server)
+    assert report.plan.is_empty(), report.plan.lines()
+    assert sorted(anki_notes(anki_server)) == sorted(built_ids)
+    # and the sync keeps working on them: an edit updates the imported note in place
+    (vault / "a.md").write_text((vault / "a.md").read_text().replace("A2", "A2 edited"))
+    assert [u.note_id for u in sync(vault, anki_server).plan.updates] == [built_ids[1]]
+    assert anki_notes(anki_server)[built_ids[1]]["fields"]["Back"] == "A2 edited"

@@ -1,0 +1,129 @@
+"""The render cache: unchanged fields are not rendered again, and it can be deleted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from notecards.cache import CACHE_FILE, RenderCache
+from notecards.config import VaultConfig
+from notecards.model import Note, NotecardsError
+from notecards.render import Renderer
+
+FIELDS = {
+    "Front": "What is $\\pi_\\theta$?\n![[img.png|120]]",
+    "Back": "See [[LLM]] and {x}.\n\n```python\nx = 1\n```",
+}
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    (tmp_path / "img.png").write_bytes(b"png")
+    (tmp_path / "LLM.md").write_text("x")
+    return tmp_path
+
+
+def card(fields: dict[str, str] = FIELDS) -> Note:
+    return Note("Basic", dict(fields), (), "Default", 1, "deck.md", 1, 9)
+
+
+def build(vault: Path, note: Note | None = None, config: VaultConfig | None = None):
+    """One run as a command does it: open the cache, render, save."""
+    with RenderCache.for_vault(vault) as cache:
+        renderer = Renderer(config or VaultConfig(vault_name="v"), vault, cache)
+        rendered = renderer.render(note or card())
+    return renderer, rendered
+
+
+def test_second_run_renders_nothing_and_gives_the_same_html(vault: Path) -> None:
+    first, first_out = build(vault)
+    second, second_out = build(vault)
+    assert first.fields_rendered == 2
+    assert second.fields_rendered == 0
+    assert second_out.fields == first_out.fields
+    assert second_out.media == first_out.media
+
+
+def test_deleted_cache_rebuilds_identically(vault: Path) -> None:
+    _, before = build(vault)
+    (vault / CACHE_FILE).unlink()
+    again, after = build(vault)
+    assert again.fields_rendered == 2
+    assert after.fields == before.fields and after.media == before.media
+
+
+def test_only_the_edited_field_is_rendered_again(vault: Path) -> None:
+    build(vault)
+    edited, out = build(vault, card({**FIELDS, "Back": "changed"}))
+    assert edited.fields_rendered == 1
+    assert out.fields["Back"] == "changed"
+
+
+def test_settings_that_change_html_miss_the_cache(vault: Path) -> None:
+    build(vault)
+    renamed, out = build(vault, config=VaultConfig(vault_name="other"))
+    assert renamed.fields_rendered == 2
+    assert "vault=other" in out.fields["Back"]
+
+
+def test_same_text_in_another_folder_is_rendered_for_that_folder(vault: Path) -> None:
+    build(vault)
+    moved = card()
+    moved.path = "sub/deck.md"
+    renderer, _ = build(vault, moved)
+    assert renderer.fields_rendered == 2
+
+
+def test_cached_embed_of_a_deleted_file_is_an_error_not_a_stale_hit(vault: Path) -> None:
+    build(vault)
+    (vault / "img.png").unlink()
+    with pytest.raises(NotecardsError, match="'img.png' not found"):
+        build(vault)
+
+
+def test_cached_embed_follows_a_new_name_clash(vault: Path) -> None:
+    build(vault)
+    (vault / "sub").mkdir()
+    (vault / "sub" / "img.png").write_bytes(b"other")
+    renderer, out = build(vault)
+    [ref] = out.media
+    assert renderer.fields_rendered == 1  # only the field with the embed
+    assert ref.source == "img.png" and ref.anki_name != "img.png"
+    assert f'src="{ref.anki_name}"' in out.fields["Front"]
+
+
+def test_cached_link_follows_a_moved_note(vault: Path) -> None:
+    build(vault)
+    (vault / "ml").mkdir()
+    (vault / "LLM.md").rename(vault / "ml" / "LLM.md")
+    renderer, out = build(vault)
+    assert renderer.fields_rendered == 1
+    assert "file=ml%2FLLM" in out.fields["Back"]
+
+
+def test_corrupt_cache_file_is_replaced(vault: Path) -> None:
+    (vault / CACHE_FILE).parent.mkdir()
+    (vault / CACHE_FILE).write_bytes(b"this is not sqlite" * 100)
+    renderer, out = build(vault)
+    assert renderer.fields_rendered == 2
+    assert build(vault)[0].fields_rendered == 0
+
+
+def test_prune_drops_entries_this_run_did_not_use(vault: Path) -> None:
+    build(vault)
+    with RenderCache.for_vault(vault) as cache:
+        Renderer(VaultConfig(vault_name="v"), vault, cache).render(card({"Front": "only"}))
+        cache.save(prune=True)
+    again, _ = build(vault)
+    assert again.fields_rendered == 2
+
+
+def test_errors_are_not_cached(vault: Path) -> None:
+    bad = card({"Front": "![[nope.png]]"})
+    for _ in range(2):
+        with pytest.raises(NotecardsError):
+            build(vault, bad)
+    (vault / "nope.png").write_bytes(b"now here")
+    _, out = build(vault, bad)
+    assert out.fields["Front"] == '<img src="nope.png" />'
