@@ -17,7 +17,7 @@ from pathlib import Path
 
 from notecards.cache import CACHE_FILE, RenderCache
 from notecards.ids import new_ids
-from notecards.model import Note, NotecardsError, RenderedNote
+from notecards.model import Note, NotecardsError, Problem, RenderedNote, Severity
 from notecards.output import Reporter
 from notecards.render import Renderer
 from notecards.targets.package import PackageWriter
@@ -46,9 +46,12 @@ class BuildSummary:
     output: str
     written: bool  # False for --dry-run and when the package was already up to date
     files_written: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        document = asdict(self)
+        document["warnings"] = [p.format() for p in self.warnings]
+        return document
 
 
 @dataclass
@@ -76,19 +79,11 @@ def build_vault(
     ids_assigned = [AssignedId(n.path, n.start_line, new_id) for n, new_id in assignments]
     new_id_at = {(n.path, n.start_line): new_id for n, new_id in assignments}
     note_ids = [n.note_id or new_id_at[(n.path, n.start_line)] for n in vault.parsed.notes]
-    writer = PackageWriter(vault.config.note_types, root)
     manifest = _load_manifest(root)
-    now = int(time.time())
-    fresh_manifest = _Manifest()
+    fresh_manifest = _Manifest(notes=_note_stamps(rendered, note_ids, manifest, int(time.time())))
+    writer = PackageWriter(vault.config.note_types, root)
     for item, note_id in zip(rendered, note_ids, strict=True):
-        digest = _note_digest(item)
-        previous = manifest.notes.get(note_id)
-        if previous is not None and previous[0] == digest:
-            mod = previous[1]
-        else:  # changed or new: strictly newer than what Anki may hold, or Anki keeps its copy
-            mod = max(now, previous[1] + 1) if previous else now
-        fresh_manifest.notes[note_id] = (digest, mod)
-        writer.add(item, note_id, mod)
+        writer.add(item, note_id, fresh_manifest.notes[note_id][1])
     summary = BuildSummary(
         notes=len(rendered),
         decks=writer.deck_names,
@@ -96,6 +91,7 @@ def build_vault(
         ids_assigned=ids_assigned,
         output=str(output),
         written=False,
+        warnings=[p for p in vault.parsed.problems if p.severity is Severity.WARNING],
     )
     if dry_run:
         return summary
@@ -110,7 +106,7 @@ def build_vault(
         summary.files_written = result.files_written
         if result.problems:
             raise NotecardsError(result.problems)
-    fresh_manifest.package = _package_stamp(fresh_manifest, writer, root, output)
+    fresh_manifest.package = _package_stamp(fresh_manifest, writer, output)
     if not _package_current(manifest.package, fresh_manifest.package, output):
         reporter.info(f"writing {output}")
         writer.write(output)
@@ -146,6 +142,25 @@ def _render_all(vault: Vault, reporter: Reporter, *, keep_cache: bool) -> list[R
     return rendered
 
 
+def _note_stamps(
+    rendered: list[RenderedNote], note_ids: list[int], manifest: _Manifest, now: int
+) -> dict[int, tuple[str, int]]:
+    """Per note (content digest, mod): an unchanged note keeps its mod, so an edit made in
+    Anki since is not overwritten; a changed one gets a mod strictly newer than the last,
+    or Anki's importer ("update if newer") keeps its old copy."""
+    stamps = {}
+    for item, note_id in zip(rendered, note_ids, strict=True):
+        digest = _note_digest(item)
+        previous = manifest.notes.get(note_id)
+        if previous is None:
+            stamps[note_id] = (digest, now)
+        elif previous[0] == digest:
+            stamps[note_id] = previous
+        else:
+            stamps[note_id] = (digest, max(now, previous[1] + 1))
+    return stamps
+
+
 def _assign_ids(notes: list[Note]) -> list[tuple[Note, int]]:
     """A fresh ID for every note that has none, in file order."""
     used = {n.note_id for n in notes if n.note_id is not None}
@@ -165,9 +180,7 @@ def _note_digest(item: RenderedNote) -> str:
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
-def _package_stamp(
-    manifest: _Manifest, writer: PackageWriter, root: Path, output: Path
-) -> dict[str, object]:
+def _package_stamp(manifest: _Manifest, writer: PackageWriter, output: Path) -> dict[str, object]:
     """A digest of everything the package holds (notes, mods, media files as they are now)."""
     hasher = hashlib.sha256()
     for note_id, (digest, mod) in sorted(manifest.notes.items()):

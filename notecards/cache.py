@@ -58,34 +58,19 @@ class RenderCache:
     """Loads every entry with one query on first use (a point query per field costs
     several times more); new entries are written in one transaction by `save`."""
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, *, read_only: bool = False):
+        """`read_only` (a dry run): use the file if it is there, never create or
+        change it; `save` then keeps new entries in memory only."""
         self.path = path
+        self.read_only = read_only
         self._new: dict[str, CachedField] = {}
         self._used: set[str] = set()
-        self._db = self._connect(path)
+        self._db = _connect_read_only(path) if read_only else _connect(path)
         self._stored: dict[str, tuple[str, str, str]] | None = None
 
     @classmethod
-    def for_vault(cls, root: Path) -> RenderCache:
-        return cls(root / CACHE_FILE)
-
-    @staticmethod
-    def _connect(path: Path | None) -> sqlite3.Connection:
-        """Open the cache file; one that is unreadable or unwritable is replaced by
-        an empty one, or by memory: a cache never stops a build."""
-        if path is None:
-            return _open(":memory:")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return _open(str(path))
-        except sqlite3.DatabaseError:
-            path.unlink(missing_ok=True)
-        except OSError:
-            return _open(":memory:")
-        try:
-            return _open(str(path))
-        except (sqlite3.DatabaseError, OSError):
-            return _open(":memory:")
+    def for_vault(cls, root: Path, *, read_only: bool = False) -> RenderCache:
+        return cls(root / CACHE_FILE, read_only=read_only)
 
     def get(self, key: str) -> CachedField | None:
         self._used.add(key)
@@ -104,6 +89,8 @@ class RenderCache:
     def save(self, *, prune: bool = False) -> None:
         """Write new entries; with prune (after rendering the whole vault), drop
         every entry this run did not use, so the file tracks the vault's size."""
+        if self.read_only:
+            return
         try:
             with self._db:
                 self._db.executemany(
@@ -130,6 +117,38 @@ class RenderCache:
     def __exit__(self, *exc_info: object) -> None:
         self.save()
         self.close()
+
+
+def _connect(path: Path | None) -> sqlite3.Connection:
+    """Open the cache file; one that is unreadable or unwritable is replaced by
+    an empty one, or by memory: a cache never stops a build."""
+    if path is None:
+        return _open(":memory:")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _open(str(path))
+    except sqlite3.DatabaseError:
+        path.unlink(missing_ok=True)
+    except OSError:
+        return _open(":memory:")
+    try:
+        return _open(str(path))
+    except (sqlite3.DatabaseError, OSError):
+        return _open(":memory:")
+
+
+def _connect_read_only(path: Path | None) -> sqlite3.Connection:
+    """The file as it is, if it is a cache of this layout; else an empty memory one."""
+    if path is not None and path.is_file():
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            if db.execute("PRAGMA user_version").fetchone()[0] == _LAYOUT_VERSION:
+                db.execute("SELECT key, html, media, deps FROM fields LIMIT 0")
+                return db
+            db.close()
+        except sqlite3.DatabaseError:
+            pass
+    return _open(":memory:")
 
 
 def _open(target: str) -> sqlite3.Connection:

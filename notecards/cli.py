@@ -6,6 +6,7 @@ Exit codes (documented in README):
   2  usage error (click's own)
   3  Anki / AnkiConnect unreachable or refused the request
   4  conflicts left alone (sync without --force)
+  5  sync: some notes refused by Anki (named file:line); the rest synced
 """
 
 from __future__ import annotations

@@ -84,10 +84,9 @@ class Renderer:
         self._resolved: dict[tuple[str, str, str], str | None] = {}
         self._open_url = f"obsidian://open?vault={quote(config.vault_name, safe='')}&file="
         self._md = self._markdown()
-        self._settings_key = "\0".join(
-            (_VERSION_KEY, config.vault_name, str(config.curly_cloze))
-            + (str(config.highlights_to_cloze),)
-        )
+        # What besides the field itself decides its HTML (see _cache_key).
+        settings = (config.vault_name, config.curly_cloze, config.highlights_to_cloze)
+        self._settings_key = "\0".join((_VERSION_KEY, *map(str, settings)))
 
     @property
     def index(self) -> VaultIndex:
@@ -99,7 +98,10 @@ class Renderer:
     def render(self, note: Note) -> RenderedNote:
         """Every field of the note's type, in the type's order, with the parser's
         appendix HTML added raw; all bad references of the note in one error."""
-        note_type = self.config.note_types[note.note_type]
+        note_type = self.config.note_types.get(note.note_type)
+        if note_type is None:
+            unknown = f"unknown note type {note.note_type!r}"
+            raise NotecardsError([Problem(note.path, note.start_line, unknown)])
         fields: dict[str, str] = {}
         media: dict[str, MediaRef] = {}
         problems: list[Problem] = []
@@ -127,8 +129,8 @@ class Renderer:
         """
         folder = posixpath.dirname(path)
         key = self._cache_key(markdown, cloze, folder)
-        cached = self.cache.get(key) if self.cache else None
-        if cached is not None and self._still_resolves(cached, folder):
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None and self._still_resolves(cached, path):
             return cached.html, list(cached.media)
         env = {
             ENV_IS_CLOZE: cloze,
@@ -145,7 +147,7 @@ class Renderer:
             raise NotecardsError(env["problems"])
         html = self._render_tokens(tokens, env).rstrip("\n")
         media = list(env["media"].values())
-        if self.cache:
+        if self.cache is not None:
             self.cache.put(key, CachedField(html, tuple(media), tuple(env["deps"])))
         return html, media
 
@@ -210,8 +212,9 @@ class Renderer:
             found = self.index.find_note(target.path, env["folder"])
             env["deps"].append(("note", target.path, found or ""))
             file = found or target.path
-        else:  # [[#Heading]]: this very note
+        else:  # [[#Heading]]: this very note (the cache key has only its folder)
             file = env["path"].removesuffix(".md")
+            env["deps"].append(("self", "", env["path"]))
         if target.heading:
             file = f"{file}#{target.heading}"
         token.meta["href"] = f"{self._open_url}{quote(file, safe='')}"
@@ -250,11 +253,13 @@ class Renderer:
         env["deps"].append(("media", reference, f"{source}\0{anki_name}"))
         return anki_name
 
-    def _still_resolves(self, cached: CachedField, folder: str) -> bool:
+    def _still_resolves(self, cached: CachedField, path: str) -> bool:
         """A cached field is reused only if its links and embeds name the same
         files today (dict lookups on the vault scan; no file is opened)."""
+        folder = posixpath.dirname(path)
         return all(
-            self._resolves_now(kind, ref, folder) == result for kind, ref, result in cached.deps
+            (path if kind == "self" else self._resolves_now(kind, ref, folder)) == result
+            for kind, ref, result in cached.deps
         )
 
     def _resolves_now(self, kind: str, reference: str, folder: str) -> str | None:

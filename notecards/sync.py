@@ -19,6 +19,7 @@ FAULT_STEPS), so the crash test can stop a real sync at each step in turn.
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import hashlib
 import os
@@ -116,15 +117,10 @@ def sync_vault(
     reporter = reporter or Reporter(quiet=True)
     start = client.requests_sent
     recovered: list[str] = []
-    for _attempt in range(2):  # a recovery rewrites files: then read the vault again
-        vault = _load(root)
-        state = load_state(root, client.url)
-        targets = _targets(vault, state, reporter)
-        snapshot = _read_anki(client, vault, state)
-        if snapshot.pending and not dry_run and not recovered:
-            recovered = _recover(client, vault, state, targets, snapshot.pending, reporter)
-            continue
-        break
+    vault, state, targets, snapshot = _read(root, client, reporter)
+    if snapshot.pending and not dry_run:
+        recovered = _recover(client, vault, state, targets, snapshot.pending, reporter)
+        vault, state, targets, snapshot = _read(root, client, reporter)  # files were rewritten
     report = SyncReport(plan=Plan(), recovered=recovered)
     card_decks = client.card_decks(
         [
@@ -164,6 +160,15 @@ def sync_vault(
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+
+def _read(
+    root: Path, client: AnkiConnect, reporter: Reporter
+) -> tuple[Vault, SyncState, list[Target], _AnkiSnapshot]:
+    vault = _load(root)
+    state = load_state(root, client.url)
+    targets = _targets(vault, state, reporter)
+    return vault, state, targets, _read_anki(client, vault, state)
 
 
 def _load(root: Path) -> Vault:
@@ -361,10 +366,12 @@ def _apply(
     reporter: Reporter,
 ) -> None:
     plan = report.plan
+    before = copy.deepcopy(state)
     token_of = {id(t): token for token, t in add_tokens(targets).items()}
     journal = [(a, token_of[id(a.target)]) for a in plan.adds if not a.restore]
-    state.pending = {token: a.target.note.path for a, token in journal}
-    save_state(vault.root, state)
+    if journal:
+        state.pending = {token: a.target.note.path for a, token in journal}
+        save_state(vault.root, state)
     _fault_point("journaled")
 
     if plan.decks:
@@ -411,7 +418,8 @@ def _apply(
     # An add whose ID could not be written stays journaled: the next run recovers it.
     done = {tok for _, _, tok in cleared}
     state.pending = {tok: path for tok, path in state.pending.items() if tok not in done}
-    save_state(vault.root, state)
+    if state != before:
+        save_state(vault.root, state)
     report.applied = True
 
 

@@ -49,10 +49,9 @@ def write_back(
 ) -> WriteBackResult:
     """Insert `ids` ((path, start_line) -> new id) and remove `deletions`, file by file.
 
-    `notes` are the notes as parsed from the snapshots; pass them so that a note can be
-    re-located by its content in a file changed since it was read (without them the
-    file is re-parsed and a changed file's notes are found by their start line only when
-    the file is unchanged).
+    `notes` are those notes as parsed from the snapshots: with them a note is re-located
+    by its content in a file the user changed since it was read. Without them a note is
+    found by its start line in an unchanged file, and a changed file's notes are reported.
     """
     config = config or VaultConfig(vault_name=root.name)
     by_key = {(n.path, n.start_line): n for n in notes}
@@ -78,15 +77,18 @@ def _write_file(
 ) -> tuple[list[Problem], bool]:
     target = root / snapshot.path
     for _ in range(_MAX_ATTEMPTS):
-        raw = target.read_bytes()
-        text = raw.decode(snapshot.encoding)
+        try:
+            raw = target.read_bytes()
+            text = raw.decode(snapshot.encoding)
+        except (OSError, UnicodeDecodeError) as exc:
+            return [Problem(snapshot.path, 1, f"could not re-read the file: {exc}")], False
         if _sha256(raw) == snapshot.sha256:
             edits, problems = _edits_as_read(text, snapshot, wanted, deletions, config)
         else:
             edits, problems = _edits_after_change(text, snapshot, wanted, deletions, config)
         if not edits:
             return problems, False
-        new_text = apply_edits(text, edits)
+        new_text = _apply_edits(text, edits)
         try:
             replaced = _atomic_replace(target, new_text.encode(snapshot.encoding), raw)
         except OSError as exc:
@@ -96,7 +98,7 @@ def _write_file(
     return [Problem(snapshot.path, 1, "file keeps changing; IDs not written, run again")], False
 
 
-def apply_edits(text: str, edits: Iterable[_Edit]) -> str:
+def _apply_edits(text: str, edits: Iterable[_Edit]) -> str:
     """Apply non-overlapping edits, last first so earlier offsets stay valid."""
     for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
         text = text[: edit.start] + edit.text + text[edit.end :]

@@ -128,3 +128,14 @@ def test_quiet_and_json_keep_stderr_clean(tmp_path, flag):
     result = run_build(str(vault), "-o", str(tmp_path / "o.apkg"), flag)
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+def test_warnings_are_shown_but_do_not_stop_the_build(tmp_path):
+    vault = write_vault(tmp_path / "v", {"a.md": card("q", "a", note_id=3) + "stray\nEND\n"})
+    out = tmp_path / "o.apkg"
+    result = run_build(str(vault), "-o", str(out))
+    assert result.exit_code == 0
+    assert f"{vault}/a.md:9: warning: END without START" in result.stderr
+    assert out.is_file()
+    summary = json.loads(run_build(str(vault), "-o", str(out), "--json").stdout)
+    assert summary["warnings"] == ["a.md:9: warning: END without START"]

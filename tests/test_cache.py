@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,39 @@ def test_errors_are_not_cached(vault: Path) -> None:
     (vault / "nope.png").write_bytes(b"now here")
     _, out = build(vault, bad)
     assert out.fields["Front"] == '<img src="nope.png" />'
+
+
+def test_same_note_link_is_not_shared_between_files_of_a_folder(vault: Path) -> None:
+    fields = {"Front": "see [[#Intro]]", "Back": ""}
+    first = card(fields)
+    second = card(fields)
+    second.path = "other.md"
+    build(vault, first)
+    _, out = build(vault, second)
+    assert "file=other%23Intro" in out.fields["Front"]
+
+
+def test_cache_file_of_another_layout_is_emptied(vault: Path) -> None:
+    path = vault / CACHE_FILE
+    path.parent.mkdir()
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE fields (key TEXT PRIMARY KEY, value TEXT)")
+        old.execute("INSERT INTO fields VALUES ('k', 'v')")
+    old.close()
+    renderer, _ = build(vault)
+    assert renderer.fields_rendered == 2
+    assert build(vault)[0].fields_rendered == 0
+
+
+def test_read_only_cache_uses_the_file_but_never_writes_it(vault: Path) -> None:
+    with RenderCache.for_vault(vault, read_only=True) as cache:
+        Renderer(VaultConfig(vault_name="v"), vault, cache).render(card())
+    assert not (vault / CACHE_FILE).exists()
+    build(vault)
+    before = (vault / CACHE_FILE).read_bytes()
+    with RenderCache.for_vault(vault, read_only=True) as cache:
+        renderer = Renderer(VaultConfig(vault_name="v"), vault, cache)
+        renderer.render(card())
+        renderer.render(card({"Front": "new", "Back": ""}))
+    assert renderer.fields_rendered == 2  # the new card's fields only
+    assert (vault / CACHE_FILE).read_bytes() == before

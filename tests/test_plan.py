@@ -47,9 +47,15 @@ def test_new_note_is_added_and_its_deck_created():
     assert p.decks == ["New::Deck"] and p.adds[0].replaces is None
 
 
-def test_note_missing_in_anki_is_recreated_with_its_old_id_named():
+def test_note_deleted_in_anki_is_recreated_under_a_new_id():
+    p = plan([target()], {}, pushed())  # notecards pushed it to this Anki before
+    assert p.adds[0].replaces == ID and p.recreated == p.adds and not p.restored
+
+
+def test_an_id_this_anki_never_had_is_restored_under_its_own_id():
     p = plan([target()], {})
-    assert p.adds[0].replaces == ID and p.recreated == p.adds
+    assert p.restored == p.adds and p.adds[0].replaces == ID
+    assert plan([target()], {}, restore_ids=False).recreated  # Anki cannot read our package
 
 
 def test_only_the_changed_field_is_sent():

@@ -44,6 +44,7 @@ EXACT = [
     ("cost \\$5", "cost $5"),  # \$ is a dollar
     ("$5 and $6", "$5 and $6"),  # currency, as Obsidian reads it
     ("Inline $x = 5$", "Inline \\(x = 5\\)"),
+    ("$x$ is 5", "\\(x\\) is 5"),  # dollarmath's digit check misreads pos 0; ours does not
     ("Displayed $$z = 10$$", "Displayed \\[z = 10\\]"),
     ("$a<b \\& c>d$", "\\(a&lt;b \\&amp; c&gt;d\\)"),
     ("$\\{x_1 * y_2\\} \\\\ z$", "\\(\\{x_1 * y_2\\} \\\\ z\\)"),
@@ -81,6 +82,7 @@ CONTAINS = [
         ],
     ),
     ("> [!tip]\n> body", [">Tip</div>", "<p>body</p>"]),
+    ("> [!note] M\n> $$\n> a_b\n> $$", ["\\[\na_b\n\\]"]),  # math keeps its bytes in callouts
     ("> plain quote", ["<blockquote>"]),
     ("```python\nprint('hi')\n```", ['<span style="color:', "print", "<pre style="]),
     ("para\n\n$$\n\\pi_\\theta(Y | X)\n$$", ["\\[\n\\pi_\\theta(Y | X)\n\\]"]),
@@ -258,3 +260,8 @@ def test_seed_note_formulas_arrive_byte_for_byte(tmp_path: Path) -> None:
         for tex in inlines:
             assert f"\\({_escape(tex)}\\)" in out
         assert "$" not in out.replace("\\$", "")  # every dollar became a MathJax delimiter
+
+
+def test_unknown_note_type_is_a_problem_at_the_start_line(renderer: Renderer) -> None:
+    with pytest.raises(NotecardsError, match=r"deck.md:10: unknown note type 'Nope'"):
+        renderer.render(note({"Front": "x"}, note_type="Nope"))

@@ -30,7 +30,10 @@ def test_the_users_notes_sync_with_their_ids_and_math(tmp_path, anki_server):
     assert sorted(notes) == sorted(USER_IDS) and not report.errors
     assert note_file.read_bytes() == before  # the IDs were kept: nothing to write
     back = notes[1764591468175]["fields"]["Back"]
-    dpo = r"\ell_\mathrm{DPO} = -\log \sigma\left(\beta[\log \pi_\theta(Y^+ | X) - \log \pi_\theta(Y^- | X)]\right)"
+    dpo = (
+        r"\ell_\mathrm{DPO} = -\log \sigma\left(\beta[\log \pi_\theta(Y^+ | X)"
+        r" - \log \pi_\theta(Y^- | X)]\right)"
+    )
     assert f"\\[\n{dpo}\n\\]" in back
     assert r"\(\pi_\theta(Y^+ | X) &gt; \pi_\theta(Y^- | X)\)" in back
     assert notes[1764591468175]["tags"] == ["ml", "WS2526"]

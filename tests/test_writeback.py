@@ -157,3 +157,23 @@ def test_deletion_lines_are_removed(tmp_path):
     result = write_back(root, {"a.md": snapshot}, {}, deletions=parsed.deletions)
     assert result.files_written == ["a.md"]
     assert (root / "a.md").read_text() == "keep\nkeep too\n"
+
+
+def test_without_notes_an_unchanged_file_is_found_by_start_line(tmp_path):
+    """The sync helper's call shape: only (path, start_line) -> id."""
+    root = vault_with(tmp_path, {"a.md": two_cards().encode()})
+    parsed, snapshot = parse(root, "a.md")
+    keys = {("a.md", n.start_line): i for n, i in zip(parsed.notes, (21, 22), strict=True)}
+    result = write_back(root, {"a.md": snapshot}, keys)
+    assert result.problems == []
+    assert (root / "a.md").read_text() == expected_after(two_cards(), (21, 22))
+
+
+def test_file_removed_before_write_is_reported(tmp_path):
+    root = vault_with(tmp_path, {"a.md": two_cards().encode()})
+    parsed, snapshot = parse(root, "a.md")
+    (root / "a.md").unlink()
+    result = assign(root, "a.md", 1, 2, parsed=parsed, snapshot=snapshot)
+    assert result.files_written == []
+    assert "could not re-read" in result.problems[0].message
+    assert not (root / "a.md").exists()

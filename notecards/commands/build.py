@@ -35,6 +35,8 @@ def build(vault: Path, output: Path | None, dry_run: bool, quiet: bool, as_json:
         if not exc.problems:
             click.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_BAD_INPUT) from exc
+    if reporter.chatty:  # with --json they are in the document
+        reporter.problems(summary.warnings, prefix=str(vault))
     reporter.emit_json(summary.to_json() | {"dry_run": dry_run})
     reporter.result(_describe(summary, dry_run))
 
