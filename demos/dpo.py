@@ -13,7 +13,6 @@ no sampling during training: the log-probabilities of Y+ and Y- are all DPO need
 from __future__ import annotations
 
 import copy
-import math
 import random
 
 import torch
@@ -29,17 +28,17 @@ except ImportError:  # run as a script: python demos/dpo.py
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
-    "steps": 120,  # DPO steps (each updates both copies once)
-    "quick_steps": 50,
+    "steps": 60,  # DPO steps (each updates both copies once)
+    "quick_steps": 40,
     "pretrain_steps": 600,  # stage 1 -> base model
     "quick_pretrain_steps": 250,
     "sft_steps": 300,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
     "quick_sft_steps": 150,
-    "beta": 0.1,  # how strongly the log-ratio margin is pushed; also the scale of the rewards
+    "beta": 0.5,  # scale of the implicit reward; the loss saturates once beta * margin >> 1
     "batch_size": 32,  # preference pairs per step
-    "lr": 5e-4,
+    "lr": 1e-4,
     "samples": 64,  # responses sampled at the end to measure KL(pi || pi_ref)
-    "print_every": 10,
+    "print_every": 5,
 }
 
 
@@ -79,15 +78,24 @@ def pair_logps(
 
 
 @torch.no_grad()
-def sampled_kl_and_style(
+def held_out_report(
     policy: tinylm.TinyGPT,
     reference: tinylm.TinyGPT,
+    pairs: list[preferences.PreferencePair],
     questions: list[preferences.Question],
-    n: int,
+    args,
     generator: torch.Generator,
 ) -> dict[str, float]:
-    """KL(pi || pi_ref) = E_{Y~pi}[log pi(Y|X) - log pi_ref(Y|X)], and how the samples read."""
-    asked = [questions[i % len(questions)] for i in range(n)]
+    """What TRL logs, on unseen pairs, plus KL(pi || pi_ref) and how sampled answers read.
+
+    KL(pi || pi_ref) = E_{Y~pi}[log pi(Y|X) - log pi_ref(Y|X)], estimated from samples.
+    """
+    chosen, rejected = pair_logps(policy, pairs)
+    ref_chosen, ref_rejected = pair_logps(reference, pairs)
+    _, chosen_rewards, rejected_rewards = dpo_loss(
+        chosen, rejected, ref_chosen, ref_rejected, args.beta
+    )
+    asked = [questions[i % len(questions)] for i in range(args.samples)]
     prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in asked]
     policy.eval()
     input_ids, response_mask, logprobs = tinylm.sample(
@@ -95,12 +103,17 @@ def sampled_kl_and_style(
     )
     policy.train()
     ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
-    kl = ((logprobs - ref_logprobs) * response_mask).sum(1).mean().item()
-    texts = tinylm.response_texts(input_ids, response_mask)
+    texts = [t.removesuffix(tinylm.EOS) for t in tinylm.response_texts(input_ids, response_mask)]
     return {
-        "kl": kl,
-        "friendly": sum(t.removesuffix(tinylm.EOS).endswith(preferences.FRIENDLY) for t in texts) / n,
-        "human_score": sum(preferences.human_score(q, t) for q, t in zip(asked, texts)) / n,
+        "reward_accuracy": (chosen_rewards > rejected_rewards).float().mean().item(),
+        "logp_accuracy": (chosen > rejected).float().mean().item(),
+        "chosen_logp": chosen.mean().item(),
+        "rejected_logp": rejected.mean().item(),
+        "chosen_reward": chosen_rewards.mean().item(),
+        "rejected_reward": rejected_rewards.mean().item(),
+        "kl": ((logprobs - ref_logprobs) * response_mask).sum(1).mean().item(),
+        "friendly": sum(t.endswith(preferences.FRIENDLY) for t in texts) / len(texts),
+        "human_score": sum(map(preferences.human_score, asked, texts)) / len(texts),
     }
 
 
@@ -115,9 +128,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     print(f"== pi_SFT: pretrain {pretrain_steps} steps, then SFT {sft_steps} steps")
     base = tinylm.pretrain(steps=pretrain_steps, seed=args.seed, device=device, print_every=200)
-    reference = preferences.sft_policy(base, sft_steps, args.seed, print_every=100).eval()
-    for p in reference.parameters():
-        p.requires_grad_(False)
+    reference = preferences.sft_policy(base, sft_steps, args.seed, print_every=100)
+    reference.eval().requires_grad_(False)  # pi_ref: frozen
     paper = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the paper's loss
     card = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the card's form
     paper_opt = torch.optim.AdamW(paper.parameters(), lr=args.lr, weight_decay=0.0)
@@ -126,11 +138,13 @@ def main(argv: list[str] | None = None) -> dict:
     train_questions, test_questions = preferences.split_questions(args.seed)
     train_pairs = preferences.style_pairs(train_questions, rng)
     test_pairs = preferences.style_pairs(test_questions, rng)
-    print(f"\n== DPO on {len(train_pairs)} pairs, beta {args.beta}; both copies start at pi_SFT")
-    print("paper: -log sigma(beta [log pi/pi_ref (Y+) - log pi/pi_ref (Y-)])   "
-          "card: -log sigma(beta [log pi(Y+) - log pi(Y-)])")
-    print("step 1's paper loss is log 2 = 0.6931: pi == pi_ref, so the margin is 0 and "
-          "-log sigma(0) = log 2")
+    print(f"\n== DPO on {len(train_pairs)} pairs, beta {args.beta}; both copies start as pi_SFT")
+    print("paper: -log sigma(beta [log pi/pi_ref (Y+) - log pi/pi_ref (Y-)])")
+    print("card:  -log sigma(beta [log pi(Y+) - log pi(Y-)])")
+    print(
+        "the paper's loss starts at log 2 = 0.6931: pi == pi_ref, so every margin is 0 and "
+        "-log sigma(0) = log 2"
+    )
 
     history: dict[str, list[float]] = {"paper loss": [], "card loss": []}
     for step in range(1, args.steps + 1):
@@ -156,71 +170,74 @@ def main(argv: list[str] | None = None) -> dict:
         history["card loss"].append(card_losses.mean().item())
         if step == 1 or step % args.print_every == 0 or step == args.steps:
             margin = (chosen_rewards - rejected_rewards).mean().item()
-            accuracy = (chosen_rewards > rejected_rewards).float().mean().item()
             print(
-                f"step {step}: paper loss {losses.mean().item():.4f}, rewards +{chosen_rewards.mean():.2f}"
-                f"/-{rejected_rewards.mean():.2f}, margin {margin:.2f}, acc {accuracy:.2f}, "
-                f"logps {chosen.mean():.1f}/{rejected.mean():.1f} | card loss "
-                f"{card_losses.mean().item():.4f}, logps {card_chosen.mean():.1f}/"
-                f"{card_rejected.mean():.1f}"
+                f"step {step}: paper loss {history['paper loss'][-1]:.4f}, "
+                f"rewards {chosen_rewards.mean():+.2f}/{rejected_rewards.mean():+.2f}, "
+                f"margin {margin:.2f}, logps {chosen.mean():.1f}/{rejected.mean():.1f} | "
+                f"card loss {history['card loss'][-1]:.4f}, "
+                f"logps {card_chosen.mean():.1f}/{card_rejected.mean():.1f}"
             )
 
     print(f"\n== held out: {len(test_pairs)} pairs on {len(test_questions)} unseen questions")
-    print(f"{'':6} {'acc':>5} {'logp Y+':>8} {'logp Y-':>8} {'reward Y+':>9} {'reward Y-':>9} "
-          f"{'KL':>6} {'friendly':>8} {'labellers':>9}")
-    results = {}
-    with torch.no_grad():
-        ref_chosen, ref_rejected = pair_logps(reference, test_pairs)
-        for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
-            chosen, rejected = pair_logps(model, test_pairs)
-            _, chosen_rewards, rejected_rewards = dpo_loss(
-                chosen, rejected, ref_chosen, ref_rejected, args.beta
-            )
-            sampled = sampled_kl_and_style(model, reference, test_questions, args.samples, generator)
-            results[name] = {
-                "accuracy": (chosen > rejected).float().mean().item()
-                if name == "card"
-                else (chosen_rewards > rejected_rewards).float().mean().item(),
-                "chosen_logp": chosen.mean().item(),
-                "rejected_logp": rejected.mean().item(),
-                "chosen_reward": chosen_rewards.mean().item(),
-                "rejected_reward": rejected_rewards.mean().item(),
-                **sampled,
-            }
-            r = results[name]
-            print(f"{name:6} {r['accuracy']:5.2f} {r['chosen_logp']:8.2f} {r['rejected_logp']:8.2f} "
-                  f"{r['chosen_reward']:9.2f} {r['rejected_reward']:9.2f} {r['kl']:6.2f} "
-                  f"{r['friendly']:8.2f} {r['human_score']:9.2f}")
-    print("acc: pi_SFT and paper rank by the implicit reward beta log pi/pi_ref, card by log pi itself")
-
-    paper_r, card_r = results["paper"], results["card"]
-    print(
-        f"\nwhat the reference did here: the paper copy moved log pi(Y+) by "
-        f"{paper_r['chosen_logp'] - results['pi_SFT']['chosen_logp']:+.2f} and log pi(Y-) by "
-        f"{paper_r['rejected_logp'] - results['pi_SFT']['rejected_logp']:+.2f} (KL {paper_r['kl']:.2f}); "
-        f"the card copy by {card_r['chosen_logp'] - results['pi_SFT']['chosen_logp']:+.2f} and "
-        f"{card_r['rejected_logp'] - results['pi_SFT']['rejected_logp']:+.2f} (KL {card_r['kl']:.2f})"
+    print("reward = beta log pi/pi_ref (Y); acc = how often Y+ wins; KL and the rest from samples")
+    columns = (
+        "reward_accuracy",
+        "logp_accuracy",
+        "chosen_logp",
+        "rejected_logp",
+        "chosen_reward",
+        "rejected_reward",
+        "kl",
+        "friendly",
+        "human_score",
     )
-    question = test_questions[0]
-    print(f"greedy answers to an unseen question {tinylm.question(*question)!r}:")
+    labels = (
+        "reward acc",
+        "logp acc",
+        "logp Y+",
+        "logp Y-",
+        "reward Y+",
+        "reward Y-",
+        "KL",
+        "friendly",
+        "labellers",
+    )
+    print(f"{'':7}" + "".join(f"{label:>10}" for label in labels))
+    results = {}
     for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
-        print(f"  {name:6} -> {tinylm.generate(model, tinylm.TOKENIZER, tinylm.question(*question), 24)!r}")
+        results[name] = held_out_report(
+            model, reference, test_pairs, test_questions, args, generator
+        )
+        print(f"{name:7}" + "".join(f"{results[name][c]:10.2f}" for c in columns))
+
+    sft, with_ref, no_ref = results["pi_SFT"], results["paper"], results["card"]
+    for name, r in (("paper (with pi_ref)", with_ref), ("card (no pi_ref)", no_ref)):
+        print(
+            f"{name}: log pi(Y+) {r['chosen_logp'] - sft['chosen_logp']:+.2f}, "
+            f"log pi(Y-) {r['rejected_logp'] - sft['rejected_logp']:+.2f} since pi_SFT, "
+            f"KL {r['kl']:.2f}"
+        )
+    print(
+        f"card loss at step 1: {history['card loss'][0]:.4f} (pi_SFT's own margin, not log 2); "
+        "the reference changes the losses' starting point and weights, not which pairs win"
+    )
+    prompt = tinylm.question(*test_questions[0])
+    print(f"greedy answers to the unseen {prompt!r}:")
+    for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
+        print(f"  {name:6} -> {tinylm.generate(model, tinylm.TOKENIZER, prompt, 24)!r}")
 
     tinylm.save_plot(args.plot, history, "DPO: paper loss vs card form", "step")
-    ok = paper_r["accuracy"] >= 0.9
     tinylm.verdict(
-        ok,
-        f"DPO prefers Y+ on {paper_r['accuracy']:.0%} of unseen pairs (loss {history['paper loss'][0]:.4f}"
-        f" = log 2 at step 1 -> {tinylm.smooth(history['paper loss'], 10):.4f}); samples friendly "
-        f"{results['pi_SFT']['friendly']:.0%} -> {paper_r['friendly']:.0%}",
+        with_ref["reward_accuracy"] >= 0.9,
+        f"DPO prefers Y+ on {with_ref['reward_accuracy']:.0%} of unseen pairs; loss "
+        f"{history['paper loss'][0]:.4f} (log 2) -> {tinylm.smooth(history['paper loss'], 5):.4f};"
+        f" friendly samples {sft['friendly']:.0%} -> {with_ref['friendly']:.0%}",
     )
     return {
         "first_loss": history["paper loss"][0],
-        "final_loss": tinylm.smooth(history["paper loss"], 10),
+        "final_loss": tinylm.smooth(history["paper loss"], 5),
         "first_card_loss": history["card loss"][0],
-        "held_out_accuracy": paper_r["accuracy"],
-        "card_held_out_accuracy": card_r["accuracy"],
-        "log2": math.log(2),
+        "held_out_accuracy": with_ref["reward_accuracy"],
         "results": results,
     }
 

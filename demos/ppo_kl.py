@@ -1,14 +1,56 @@
-"""RLHF with PPO against a learned reward model, with a per-token KL penalty to pi_SFT.
+"""RLHF: PPO against a learned reward model, with a per-token KL penalty to pi_SFT.
 
 Card formula:  max_theta E_{Y ~ pi_theta(.|X)} [ r(X, Y) - beta KL(pi_theta || pi_SFT) ]
 
+The reward model of reward_model.py (trained on the labellers' pairs) scores each sampled answer;
+PPO (clipped objective, GAE advantages, a value head) raises that score. The run is repeated for
+several beta: with beta = 0 nothing holds the policy near pi_SFT, so it drifts as far as the
+reward model lets it; a positive beta charges for every nat of drift. The labellers' own rule
+(preferences.human_score) is printed next to the reward model's score to show where they part.
+
 Tensors follow TRL: (B, T) rows aligned with input_ids; `logprobs[:, t]` is
 log pi(input_ids[:, t] | input_ids[:, :t]); `response_mask` marks the tokens of Y.
+
+    python demos/ppo_kl.py            (or: notecards demo ppo_kl)
 """
 
 from __future__ import annotations
 
+import copy
+import random
+
 import torch
+import torch.nn.functional as F
+
+try:
+    from . import preferences, tinylm
+    from .reward_model import train_reward_model
+except ImportError:  # run as a script: python demos/ppo_kl.py
+    import preferences
+    import tinylm
+    from reward_model import train_reward_model
+
+# settings (each is also a --option; --quick uses the quick_ values)
+DEFAULTS = {
+    "steps": 60,  # PPO iterations per beta (sample a batch, then update on it)
+    "quick_steps": 25,
+    "betas": "0,0.2",  # the KL coefficients to compare, comma-separated
+    "pretrain_steps": 600,  # stage 1 -> base model
+    "quick_pretrain_steps": 250,
+    "sft_steps": 300,  # -> pi_SFT: the start of every run, and the KL's reference
+    "quick_sft_steps": 150,
+    "rm_steps": 100,  # -> the reward model r(X, Y)
+    "quick_rm_steps": 40,
+    "batch_size": 32,  # prompts sampled per iteration
+    "max_new_tokens": 20,  # longest answer the policy may write
+    "ppo_epochs": 2,  # updates on each sampled batch (what the clip makes safe)
+    "clip_range": 0.2,  # epsilon: the ratio pi/pi_old is clipped to [1 - eps, 1 + eps]
+    "gamma": 1.0,  # no discount: the answer is one episode
+    "lam": 0.95,  # GAE's bias/variance knob
+    "vf_coef": 0.5,  # weight of the value loss
+    "lr": 1e-4,
+    "print_every": 5,
+}
 
 
 def kl_penalized_rewards(
@@ -74,3 +116,173 @@ def ppo_clip_loss(
     unclipped = -advantages * ratio
     clipped = -advantages * torch.clamp(ratio, 1.0 - clip_range, 1.0 + clip_range)
     return masked_mean(torch.maximum(unclipped, clipped), response_mask)
+
+
+def whiten(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Zero mean, unit variance over the response tokens: one step size for every batch."""
+    mean = masked_mean(x, mask)
+    std = masked_mean((x - mean) ** 2, mask).sqrt()
+    return (x - mean) / (std + 1e-8) * mask
+
+
+def state_values(critic: tinylm.ScalarHead, input_ids: torch.Tensor) -> torch.Tensor:
+    """V for each token of Y, aligned with input_ids: read where the token is about to be chosen."""
+    return F.pad(critic(input_ids)[:, :-1], (1, 0))
+
+
+@torch.no_grad()
+def rollout(policy, questions, max_new_tokens, generator):
+    """Sample one answer per question from the current policy: (input_ids, response_mask)."""
+    prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in questions]
+    policy.eval()
+    input_ids, response_mask, _ = tinylm.sample(
+        policy, prompts_ids, max_new_tokens, generator=generator
+    )
+    policy.train()
+    return input_ids, response_mask
+
+
+@torch.no_grad()
+def evaluate(policy, reference, reward_model, questions, max_new_tokens, generator) -> dict:
+    """Reward-model score, KL(pi || pi_SFT) and the labellers' score of fresh samples."""
+    input_ids, response_mask = rollout(policy, questions, max_new_tokens, generator)
+    logprobs = tinylm.token_logprobs(policy(input_ids), input_ids)
+    ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
+    texts = tinylm.response_texts(input_ids, response_mask)
+    return {
+        "reward": tinylm.last_token_values(reward_model(input_ids), response_mask).mean().item(),
+        "kl": ((logprobs - ref_logprobs) * response_mask).sum(1).mean().item(),
+        "human_score": sum(map(preferences.human_score, questions, texts)) / len(texts),
+        "friendly": sum(t.rstrip(tinylm.EOS).endswith(preferences.FRIENDLY) for t in texts)
+        / len(texts),
+    }
+
+
+def ppo(args, beta, reference, reward_model, questions, generator) -> tuple[tinylm.TinyGPT, dict]:
+    """One RLHF run from pi_SFT at this beta. Returns the policy and its per-iteration curves."""
+    rng = random.Random(args.seed)
+    policy = copy.deepcopy(reference).train().requires_grad_(True)
+    critic = copy.deepcopy(reward_model).train().requires_grad_(True)  # V starts from r, as in TRL
+    optimizer = torch.optim.AdamW([*policy.parameters(), *critic.parameters()], lr=args.lr)
+    curves = {"reward": [], "kl": [], "human_score": []}
+    for step in range(1, args.steps + 1):
+        batch = rng.choices(questions, k=args.batch_size)
+        input_ids, mask = rollout(policy, batch, args.max_new_tokens, generator)
+        with torch.no_grad():
+            old_logprobs = tinylm.token_logprobs(policy(input_ids), input_ids) * mask
+            ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids) * mask
+            scores = tinylm.last_token_values(reward_model(input_ids), mask)
+            values = state_values(critic, input_ids) * mask
+            rewards = kl_penalized_rewards(scores, old_logprobs, ref_logprobs, mask, beta)
+            advantages, returns = gae(rewards, values, mask, args.gamma, args.lam)
+            advantages = whiten(advantages, mask)
+
+        for _ in range(args.ppo_epochs):
+            logprobs = tinylm.token_logprobs(policy(input_ids), input_ids)
+            policy_loss = ppo_clip_loss(logprobs, old_logprobs, advantages, mask, args.clip_range)
+            value_loss = 0.5 * masked_mean((state_values(critic, input_ids) - returns) ** 2, mask)
+            optimizer.zero_grad(set_to_none=True)
+            (policy_loss + args.vf_coef * value_loss).backward()
+            optimizer.step()
+
+        kl = ((old_logprobs - ref_logprobs) * mask).sum(1).mean().item()
+        texts = tinylm.response_texts(input_ids, mask)
+        curves["reward"].append(scores.mean().item())
+        curves["kl"].append(kl)
+        curves["human_score"].append(sum(map(preferences.human_score, batch, texts)) / len(texts))
+        if step == 1 or step % args.print_every == 0 or step == args.steps:
+            print(
+                f"beta {beta} step {step}: reward {scores.mean():.2f}, KL {kl:.2f}, "
+                f"reward - beta KL {scores.mean() - beta * kl:.2f}, "
+                f"labellers {curves['human_score'][-1]:.2f}, e.g. {texts[0]!r}"
+            )
+    return policy, curves
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = tinylm.demo_args("ppo_kl", __doc__.splitlines()[0], DEFAULTS, argv)
+    tinylm.set_seed(args.seed)
+    device = tinylm.pick_device(args.device)
+    betas = [float(b) for b in args.betas.split(",")]
+    quick = {
+        k: getattr(args, f"quick_{k}") if args.quick else getattr(args, k)
+        for k in ("pretrain_steps", "sft_steps", "rm_steps")
+    }
+    generator = torch.Generator(device=device).manual_seed(args.seed)
+    rng = random.Random(args.seed)
+
+    print(f"== pi_SFT: pretrain {quick['pretrain_steps']} steps, SFT {quick['sft_steps']} steps")
+    base = tinylm.pretrain(
+        steps=quick["pretrain_steps"], seed=args.seed, device=device, print_every=200
+    )
+    reference = preferences.sft_policy(base, quick["sft_steps"], args.seed, print_every=100)
+    reference.eval().requires_grad_(False)
+    train_questions, test_questions = preferences.split_questions(args.seed)
+    print(f"\n== reward model: {quick['rm_steps']} steps on the labellers' pairs")
+    reward_model, _ = train_reward_model(
+        base,
+        preferences.style_pairs(train_questions, rng),
+        quick["rm_steps"],
+        args.seed,
+        print_every=max(quick["rm_steps"] // 2, 1),
+    )
+    reward_model.requires_grad_(False)
+
+    start = evaluate(
+        reference, reference, reward_model, test_questions * 2, args.max_new_tokens, generator
+    )
+    print(
+        f"\npi_SFT on unseen questions: reward {start['reward']:.2f}, "
+        f"labellers {start['human_score']:.2f}, friendly {start['friendly']:.0%}"
+    )
+    print(
+        "per-token reward: -beta (log pi - log pi_SFT), plus r(X, Y) on the last token; "
+        "advantages by GAE; loss: clipped surrogate + value loss"
+    )
+
+    runs, curves = {}, {}
+    for beta in betas:
+        print(f"\n== PPO, beta {beta}")
+        policy, curves[beta] = ppo(args, beta, reference, reward_model, train_questions, generator)
+        runs[beta] = evaluate(
+            policy, reference, reward_model, test_questions * 2, args.max_new_tokens, generator
+        )
+        question = test_questions[0]
+        runs[beta]["example"] = tinylm.generate(
+            policy, tinylm.TOKENIZER, tinylm.question(*question), args.max_new_tokens
+        )
+
+    print("\n== on unseen questions (the labellers' rule is the truth the reward model imitates)")
+    print(f"{'beta':>5} {'reward':>7} {'KL':>6} {'labellers':>9} {'friendly':>8}  greedy answer")
+    print(
+        f"{'SFT':>5} {start['reward']:7.2f} {0.0:6.2f} {start['human_score']:9.2f} "
+        f"{start['friendly']:8.0%}"
+    )
+    for beta, r in runs.items():
+        print(
+            f"{beta:5} {r['reward']:7.2f} {r['kl']:6.2f} {r['human_score']:9.2f} "
+            f"{r['friendly']:8.0%}  {r['example']!r}"
+        )
+
+    if args.plot:
+        tinylm.save_plot(
+            args.plot,
+            {f"{name}, beta {b}": c[name] for b, c in curves.items() for name in ("reward", "kl")},
+            "PPO: reward-model score and KL(pi || pi_SFT) per iteration",
+            "iteration",
+        )
+    zero, penalized = min(betas), max(betas)
+    reward_rose = all(tinylm.smooth(c["reward"], 5) > c["reward"][0] for c in curves.values())
+    kl_ordered = runs[zero]["kl"] > runs[penalized]["kl"]
+    tinylm.verdict(
+        reward_rose and kl_ordered,
+        f"reward {start['reward']:.2f} -> {runs[penalized]['reward']:.2f} at beta {penalized} "
+        f"(KL {runs[penalized]['kl']:.2f}) and {runs[zero]['reward']:.2f} at beta {zero} "
+        f"(KL {runs[zero]['kl']:.2f}); labellers' score {start['human_score']:.2f} -> "
+        f"{runs[penalized]['human_score']:.2f} / {runs[zero]['human_score']:.2f}",
+    )
+    return {"start": start, "runs": runs, "curves": curves}
+
+
+if __name__ == "__main__":
+    main()

@@ -44,7 +44,9 @@ def styled(answer: str, closing: str = "") -> str:
 def wrong_answer(question: Question, rng: random.Random) -> str:
     """A fluent but false answer: the same relation, taken from another word."""
     word, relation = question
-    others = [w for w in tinylm.WORDS if tinylm.answer(w, relation) != tinylm.answer(word, relation)]
+    others = [
+        w for w in tinylm.WORDS if tinylm.answer(w, relation) != tinylm.answer(word, relation)
+    ]
     return tinylm.answer(rng.choice(others), relation)
 
 
@@ -94,7 +96,9 @@ def correctness_pairs(questions: list[Question], rng: random.Random) -> list[Pre
         closing = rng.choice(FRIENDLY)
         right, wrong = tinylm.answer(*question), wrong_answer(question, rng)
         pairs.append(
-            PreferencePair(tinylm.question(*question), styled(right, closing), styled(wrong, closing))
+            PreferencePair(
+                tinylm.question(*question), styled(right, closing), styled(wrong, closing)
+            )
         )
     return pairs
 

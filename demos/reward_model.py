@@ -55,7 +55,9 @@ def pair_rewards(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(r(X, Y+), r(X, Y-)) for a batch of pairs, scored in one forward pass."""
     prompts = [p.prompt for p in pairs]
-    scores = rewards(reward_model, prompts * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs])
+    scores = rewards(
+        reward_model, prompts * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs]
+    )
     return scores[: len(pairs)], scores[len(pairs) :]
 
 
@@ -79,7 +81,7 @@ def train_reward_model(
     print_every: int = DEFAULTS["print_every"],
     log=print,
 ) -> tuple[tinylm.ScalarHead, list[float]]:
-    """r_theta: a copy of `base` with a scalar head, trained with l_RM. Returns it and its losses."""
+    """r_theta: a copy of `base` with a scalar head, trained with l_RM; also its losses."""
     rng = random.Random(seed)
     reward_model = tinylm.ScalarHead(copy.deepcopy(base))
     optimizer = torch.optim.AdamW(reward_model.parameters(), lr=lr, weight_decay=0.0)
@@ -142,15 +144,21 @@ def main(argv: list[str] | None = None) -> dict:
     correctness = preferences.correctness_pairs(test_questions, rng)
     correctness_accuracy, correctness_margin = accuracy_and_margin(reward_model, correctness)
     print(f"\n== held out: {len(test_pairs)} pairs on {len(test_questions)} unseen questions")
-    print(f"style pairs (friendly vs plain/curt): accuracy {held_out_accuracy:.2f}, "
-          f"margin {held_out_margin:.2f}")
-    print(f"right vs WRONG answer (never varied in training): accuracy {correctness_accuracy:.2f}, "
-          f"margin {correctness_margin:.2f}")
+    print(
+        f"style pairs (friendly vs plain/curt): accuracy {held_out_accuracy:.2f}, "
+        f"margin {held_out_margin:.2f}"
+    )
+    print(
+        f"right vs WRONG answer (never varied in training): accuracy {correctness_accuracy:.2f}, "
+        f"margin {correctness_margin:.2f}"
+    )
 
     question = min(test_questions, key=lambda q: len(tinylm.question(*q) + tinylm.answer(*q)))
     probes = probe_responses(question, rng)
     with torch.no_grad():
-        scores = rewards(reward_model, [tinylm.question(*question)] * len(probes), list(probes.values()))
+        scores = rewards(
+            reward_model, [tinylm.question(*question)] * len(probes), list(probes.values())
+        )
     print(f"\n== what it rewards: {tinylm.question(*question)!r}")
     print(f"{'response':40} {'r(X,Y)':>7} {'labellers':>9}")
     for (label, response), score in zip(probes.items(), scores.tolist(), strict=True):

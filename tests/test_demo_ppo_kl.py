@@ -1,0 +1,29 @@
+"""The PPO demo: the reward-model score rises, and the KL penalty keeps the policy near pi_SFT."""
+
+import pytest
+
+pytest.importorskip("torch")
+
+from demos import ppo_kl, tinylm  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def result():
+    return ppo_kl.main(["--quick", "--seed", "0", "--betas", "0,0.2"])
+
+
+def test_mean_reward_rises_for_every_beta(result):
+    for beta, curves in result["curves"].items():
+        assert tinylm.smooth(curves["reward"], 5) > curves["reward"][0] + 1.0, beta
+    for beta, run in result["runs"].items():
+        assert run["reward"] > result["start"]["reward"] + 1.0, beta
+
+
+def test_kl_at_beta_zero_exceeds_kl_at_positive_beta(result):
+    assert result["runs"][0.0]["kl"] > result["runs"][0.2]["kl"]
+
+
+def test_kl_is_zero_before_training_and_grows(result):
+    for curves in result["curves"].values():
+        assert curves["kl"][0] == pytest.approx(0.0, abs=1e-4)
+        assert tinylm.smooth(curves["kl"], 5) > 0.1
