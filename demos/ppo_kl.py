@@ -32,14 +32,13 @@ except ImportError:  # run as a script: python demos/ppo_kl.py
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
-    "steps": 60,  # PPO iterations per beta (sample a batch, then update on it)
-    "quick_steps": 25,
-    "betas": "0,0.2",  # the KL coefficients to compare, comma-separated
-    "pretrain_steps": 600,  # stage 1 -> base model
-    "quick_pretrain_steps": 250,
-    "sft_steps": 300,  # -> pi_SFT: the start of every run, and the KL's reference
-    "quick_sft_steps": 150,
-    "rm_steps": 100,  # -> the reward model r(X, Y)
+    "steps": 30,  # PPO iterations per beta (sample a batch, then update on it)
+    "quick_steps": 15,
+    "betas": "0,0.5",  # the KL coefficients to compare, comma-separated
+    "pretrain_steps": preferences.PRETRAIN_STEPS,  # stage 1 -> base model
+    "sft_steps": 150,  # -> pi_SFT: the start of every run, and the KL's reference
+    "quick_sft_steps": 100,
+    "rm_steps": 60,  # -> the reward model r(X, Y)
     "quick_rm_steps": 40,
     "batch_size": 32,  # prompts sampled per iteration
     "max_new_tokens": 20,  # longest answer the policy may write
@@ -48,7 +47,7 @@ DEFAULTS = {
     "gamma": 1.0,  # no discount: the answer is one episode
     "lam": 0.95,  # GAE's bias/variance knob
     "vf_coef": 0.5,  # weight of the value loss
-    "lr": 1e-4,
+    "lr": 3e-4,
     "print_every": 5,
 }
 
@@ -132,21 +131,18 @@ def state_values(critic: tinylm.ScalarHead, input_ids: torch.Tensor) -> torch.Te
 
 @torch.no_grad()
 def rollout(policy, questions, max_new_tokens, generator):
-    """Sample one answer per question from the current policy: (input_ids, response_mask)."""
+    """One sampled answer per question: (input_ids, response_mask, log-probs when sampled)."""
     prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in questions]
     policy.eval()
-    input_ids, response_mask, _ = tinylm.sample(
-        policy, prompts_ids, max_new_tokens, generator=generator
-    )
+    rollout = tinylm.sample(policy, prompts_ids, max_new_tokens, generator=generator)
     policy.train()
-    return input_ids, response_mask
+    return rollout
 
 
 @torch.no_grad()
 def evaluate(policy, reference, reward_model, questions, max_new_tokens, generator) -> dict:
     """Reward-model score, KL(pi || pi_SFT) and the labellers' score of fresh samples."""
-    input_ids, response_mask = rollout(policy, questions, max_new_tokens, generator)
-    logprobs = tinylm.token_logprobs(policy(input_ids), input_ids)
+    input_ids, response_mask, logprobs = rollout(policy, questions, max_new_tokens, generator)
     ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
     texts = tinylm.response_texts(input_ids, response_mask)
     return {
@@ -167,9 +163,8 @@ def ppo(args, beta, reference, reward_model, questions, generator) -> tuple[tiny
     curves = {"reward": [], "kl": [], "human_score": []}
     for step in range(1, args.steps + 1):
         batch = rng.choices(questions, k=args.batch_size)
-        input_ids, mask = rollout(policy, batch, args.max_new_tokens, generator)
+        input_ids, mask, old_logprobs = rollout(policy, batch, args.max_new_tokens, generator)
         with torch.no_grad():
-            old_logprobs = tinylm.token_logprobs(policy(input_ids), input_ids) * mask
             ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids) * mask
             scores = tinylm.last_token_values(reward_model(input_ids), mask)
             values = state_values(critic, input_ids) * mask
@@ -204,32 +199,28 @@ def main(argv: list[str] | None = None) -> dict:
     tinylm.set_seed(args.seed)
     device = tinylm.pick_device(args.device)
     betas = [float(b) for b in args.betas.split(",")]
-    quick = {
-        k: getattr(args, f"quick_{k}") if args.quick else getattr(args, k)
-        for k in ("pretrain_steps", "sft_steps", "rm_steps")
-    }
+    sft_steps = args.quick_sft_steps if args.quick else args.sft_steps
+    rm_steps = args.quick_rm_steps if args.quick else args.rm_steps
     generator = torch.Generator(device=device).manual_seed(args.seed)
     rng = random.Random(args.seed)
 
-    print(f"== pi_SFT: pretrain {quick['pretrain_steps']} steps, SFT {quick['sft_steps']} steps")
-    base = tinylm.pretrain(
-        steps=quick["pretrain_steps"], seed=args.seed, device=device, print_every=200
-    )
-    reference = preferences.sft_policy(base, quick["sft_steps"], args.seed, print_every=100)
+    print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, SFT {sft_steps} steps")
+    reference = preferences.sft_policy(sft_steps, args.seed, device, args.pretrain_steps)
     reference.eval().requires_grad_(False)
+    base = tinylm.pretrain(steps=args.pretrain_steps, seed=args.seed, device=device)
     train_questions, test_questions = preferences.split_questions(args.seed)
-    print(f"\n== reward model: {quick['rm_steps']} steps on the labellers' pairs")
+    print(f"\n== reward model: {rm_steps} steps on the labellers' pairs")
     reward_model, _ = train_reward_model(
         base,
         preferences.style_pairs(train_questions, rng),
-        quick["rm_steps"],
+        rm_steps,
         args.seed,
-        print_every=max(quick["rm_steps"] // 2, 1),
+        print_every=max(rm_steps // 2, 1),
     )
     reward_model.requires_grad_(False)
 
     start = evaluate(
-        reference, reference, reward_model, test_questions * 2, args.max_new_tokens, generator
+        reference, reference, reward_model, test_questions * 4, args.max_new_tokens, generator
     )
     print(
         f"\npi_SFT on unseen questions: reward {start['reward']:.2f}, "
@@ -245,7 +236,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"\n== PPO, beta {beta}")
         policy, curves[beta] = ppo(args, beta, reference, reward_model, train_questions, generator)
         runs[beta] = evaluate(
-            policy, reference, reward_model, test_questions * 2, args.max_new_tokens, generator
+            policy, reference, reward_model, test_questions * 4, args.max_new_tokens, generator
         )
         question = test_questions[0]
         runs[beta]["example"] = tinylm.generate(
@@ -264,22 +255,27 @@ def main(argv: list[str] | None = None) -> dict:
             f"{r['friendly']:8.0%}  {r['example']!r}"
         )
 
-    if args.plot:
-        tinylm.save_plot(
-            args.plot,
-            {f"{name}, beta {b}": c[name] for b, c in curves.items() for name in ("reward", "kl")},
-            "PPO: reward-model score and KL(pi || pi_SFT) per iteration",
-            "iteration",
+    tinylm.save_xy_plot(
+        args.plot,
+        {f"beta {b}": (c["kl"], c["reward"]) for b, c in curves.items()},
+        "PPO: reward-model score against KL(pi || pi_SFT), one point per iteration",
+        "KL(pi || pi_SFT) of the sampled batch (nats)",
+        "mean r(X, Y)",
+    )
+    zero, penalized = runs[min(betas)], runs[max(betas)]
+    if zero["reward"] > penalized["reward"] and zero["human_score"] < penalized["human_score"]:
+        print(
+            f"beta {min(betas)} scores higher with the reward model but lower with the labellers: "
+            "the policy exploits what the reward model never learned (reward hacking)"
         )
-    zero, penalized = min(betas), max(betas)
+    else:
+        print("in this run the labellers rank the betas as the reward model does: no hacking seen")
     reward_rose = all(tinylm.smooth(c["reward"], 5) > c["reward"][0] for c in curves.values())
-    kl_ordered = runs[zero]["kl"] > runs[penalized]["kl"]
     tinylm.verdict(
-        reward_rose and kl_ordered,
-        f"reward {start['reward']:.2f} -> {runs[penalized]['reward']:.2f} at beta {penalized} "
-        f"(KL {runs[penalized]['kl']:.2f}) and {runs[zero]['reward']:.2f} at beta {zero} "
-        f"(KL {runs[zero]['kl']:.2f}); labellers' score {start['human_score']:.2f} -> "
-        f"{runs[penalized]['human_score']:.2f} / {runs[zero]['human_score']:.2f}",
+        reward_rose and zero["kl"] > penalized["kl"],
+        f"PPO raised r(X,Y) from {start['reward']:.2f} to {zero['reward']:.2f} at beta "
+        f"{min(betas)} (KL {zero['kl']:.2f}) and {penalized['reward']:.2f} at beta {max(betas)} "
+        f"(KL {penalized['kl']:.2f}): the penalty kept pi closer to pi_SFT",
     )
     return {"start": start, "runs": runs, "curves": curves}
 

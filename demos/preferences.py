@@ -8,7 +8,6 @@ reward model trained on them has no way to learn it (the reward-model demo measu
 
 from __future__ import annotations
 
-import copy
 import random
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ Question = tuple[tinylm.Word, str]  # (word, relation): "what is the german word
 FRIENDLY = ("cheers!", "enjoy!", "have fun!")  # what labellers prefer
 CURT = ("next.", "duh.", "whatever.")  # what they dislike
 SFT_STYLE_WEIGHTS = {"plain": 0.4, "friendly": 0.3, "curt": 0.3}  # the styles SFT data mixes
+PRETRAIN_STEPS = 300  # the base model every demo starts from (sft.py's; reused within a process)
 
 
 @dataclass(frozen=True)
@@ -110,22 +110,33 @@ def sft_example(question: Question, rng: random.Random) -> str:
     return styled(tinylm.answer(*question), closing)
 
 
+_SFT_MODELS: dict[tuple, dict[str, torch.Tensor]] = {}  # sft_policy() settings -> weights
+
+
 def sft_policy(
-    base: tinylm.TinyGPT,
     steps: int,
     seed: int,
-    lr: float = 1e-3,
+    device: torch.device | str = "cpu",
+    pretrain_steps: int = PRETRAIN_STEPS,
+    lr: float = 3e-3,
     batch_size: int = 32,
     print_every: int = 100,
     log=print,
 ) -> tinylm.TinyGPT:
-    """pi_SFT: a copy of `base` fine-tuned on demonstrations of every question (see sft.py).
+    """pi_SFT: the shared base model fine-tuned on demonstrations of every question (see sft.py).
 
-    Its answers are correct and its closings mixed, so preference training has something to pick.
+    Its answers are correct and its closings mixed, so preference training has something to
+    pick from. DPO and PPO both start here; within one process it is trained once.
     """
+    model = tinylm.pretrain(
+        steps=pretrain_steps, seed=seed, device=device, print_every=100, log=log
+    )
+    key = (steps, seed, str(device), pretrain_steps, lr, batch_size)
+    if key in _SFT_MODELS:
+        log(f"sft: reusing pi_SFT trained earlier ({steps} steps, seed {seed})")
+        model.load_state_dict(_SFT_MODELS[key])
+        return model
     rng = random.Random(seed)
-    model = copy.deepcopy(base)
-    device = next(model.parameters()).device
     questions = tinylm.instruction_pairs()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     for step in range(1, steps + 1):
@@ -139,4 +150,5 @@ def sft_policy(
         optimizer.step()
         if step % print_every == 0 or step == steps:
             log(f"sft step {step}: loss {loss.item():.3f}")
+    _SFT_MODELS[key] = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return model

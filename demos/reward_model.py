@@ -26,10 +26,9 @@ except ImportError:  # run as a script: python demos/reward_model.py
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
-    "steps": 100,  # reward-model training steps
+    "steps": 60,  # reward-model training steps
     "quick_steps": 40,
-    "pretrain_steps": 600,  # stage 1: the base model the reward model starts from
-    "quick_pretrain_steps": 250,
+    "pretrain_steps": preferences.PRETRAIN_STEPS,  # stage 1: the base the reward model starts from
     "batch_size": 32,  # preference pairs per step
     "lr": 1e-3,
     "print_every": 25,
@@ -123,11 +122,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = tinylm.demo_args("reward_model", __doc__.splitlines()[0], DEFAULTS, argv)
     tinylm.set_seed(args.seed)
     device = tinylm.pick_device(args.device)
-    pretrain_steps = args.quick_pretrain_steps if args.quick else args.pretrain_steps
     rng = random.Random(args.seed)
 
-    print(f"== pretraining a base model ({pretrain_steps} steps)")
-    base = tinylm.pretrain(steps=pretrain_steps, seed=args.seed, device=device, print_every=200)
+    print(f"== pretraining a base model ({args.pretrain_steps} steps)")
+    base = tinylm.pretrain(steps=args.pretrain_steps, seed=args.seed, device=device)
 
     train_questions, test_questions = preferences.split_questions(args.seed)
     train_pairs = preferences.style_pairs(train_questions, rng)

@@ -2,8 +2,10 @@
 
 A tiny GPT pretrained on plain sentences ("the german word for cat is katze.") only continues
 text. Fine-tuning it on instruction-response pairs ("q: what is the german word for cat?\\na: "
--> "katze|") turns it into something that answers, also for questions it never saw in SFT,
-because the facts were already learned in pretraining.
+-> "katze|") turns it into something that answers: one word, then stop, also for questions it
+never saw in SFT. Whether those unseen answers are right is another matter: SFT teaches the
+format, it gives no feedback on wrong answers, and a model this small often makes one up
+(the card's limitation: hallucinations are not prevented).
 
 The card's formulas:
     pi_theta(Y | X) = P_theta(Y | X) = prod_t P_theta(y_t | X, y_<t)
@@ -26,9 +28,9 @@ except ImportError:  # run as a script: python demos/sft.py
 
 # settings
 PRETRAIN_STEPS = 300  # stage 1: next-token prediction on raw sentences
-SFT_STEPS = 150  # stage 2: next-token prediction on question -> answer pairs
+SFT_STEPS = 100  # stage 2: next-token prediction on question -> answer pairs
 QUICK_PRETRAIN_STEPS = 300  # --quick: the same base model (shared with the other demos' tests)
-QUICK_SFT_STEPS = 100
+QUICK_SFT_STEPS = 60
 LR = 3e-3  # smaller than pretraining: adjust the model, don't overwrite it
 BATCH_SIZE = 32
 HELD_OUT = 0.25  # share of the questions kept out of SFT, to see whether answering generalizes
@@ -46,21 +48,21 @@ def sequence_logprob(
 def sft_loss(
     logits: torch.Tensor, input_ids: torch.Tensor, response_mask: torch.Tensor
 ) -> torch.Tensor:
-    """-mean log P(y_t | X, y_<t) over every response token in the batch; prompt tokens don't count."""
+    """-mean log P(y_t | X, y_<t) over all response tokens of the batch; prompts don't count."""
     token_logps = tinylm.token_logprobs(logits, input_ids)
     return -(token_logps * response_mask).sum() / response_mask.sum()
 
 
 def is_answer(text: str) -> bool:
-    """An answer in the trained format: one word the world knows, then EOS."""
-    known = {tinylm.answer(w, r) for w in tinylm.WORDS for r in tinylm.RELATIONS}
-    return text.endswith(tinylm.EOS) and text[:-1] in known
+    """An answer in the trained format: one word, then EOS (right or wrong)."""
+    return text.endswith(tinylm.EOS) and text[:-1].isalpha()
 
 
 def evaluate(model: tinylm.TinyGPT, pairs: list[tuple[tinylm.Word, str]]) -> dict:
     """Share of questions answered in the format, and share answered correctly."""
     answers = tinylm.answer_batch(model, [tinylm.question(w, r) for w, r in pairs])
-    correct = [a == tinylm.answer(w, r) + tinylm.EOS for a, (w, r) in zip(answers, pairs)]
+    right = [tinylm.answer(w, r) + tinylm.EOS for w, r in pairs]
+    correct = [a == r for a, r in zip(answers, right, strict=True)]
     return {
         "answers": answers,
         "format": sum(map(is_answer, answers)) / len(pairs),
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"step {step}: sft loss {loss.item():.3f}, log pi(Y|X) {logp:.2f}")
 
     after = evaluate(model, held_out)
+    seen = evaluate(model, train)
     logprob_after = mean_logprob(model, held_out, device)
 
     print("\nheld-out questions (never in SFT), answered greedily; '|' is EOS:")
@@ -132,6 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{'answers in the format':24}{before['format']:8.0%}{after['format']:8.0%}")
     print(f"{'right answer':24}{before['accuracy']:8.0%}{after['accuracy']:8.0%}")
     print(f"{'log pi(Y|X), right Y':24}{logprob_before:8.2f}{logprob_after:8.2f}")
+    print(f"(questions seen in SFT: {seen['accuracy']:.0%} right; unseen ones: often made up)")
     tinylm.save_plot(args.plot, {"sft loss": losses}, "SFT on response tokens", "step")
 
     ok = after["format"] >= 0.9 and before["format"] <= 0.1
@@ -145,6 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
         "format_after": after["format"],
         "accuracy_before": before["accuracy"],
         "accuracy_after": after["accuracy"],
+        "accuracy_seen": seen["accuracy"],
         "logprob_before": logprob_before,
         "logprob_after": logprob_after,
         "losses": losses,

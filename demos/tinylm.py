@@ -314,6 +314,7 @@ WORDS: list[Word] = [
 ]
 
 RELATIONS = ("german", "plural", "category")
+FAQ_SHARE = 0.5  # share of facts the pretraining text states as "question? answer." lines
 
 
 def answer(word: Word, relation: str) -> str:
@@ -321,8 +322,19 @@ def answer(word: Word, relation: str) -> str:
     return getattr(word, relation)
 
 
-def fact_sentence(word: Word, relation: str) -> str:
-    """How the pretraining text states a fact."""
+def ask(word: Word, relation: str) -> str:
+    """The question whose answer is the fact `relation` of `word`."""
+    return {
+        "german": f"what is the german word for {word.english}?",
+        "plural": f"what is the plural of {word.english}?",
+        "category": f"what kind of thing is a {word.english}?",
+    }[relation]
+
+
+def fact_sentence(word: Word, relation: str, faq: bool = False) -> str:
+    """How the pretraining text states a fact: as a statement, or as a line of an FAQ page."""
+    if faq:
+        return f"{ask(word, relation)} {answer(word, relation)}."
     if relation == "german":
         return f"the german word for {word.english} is {word.german}."
     if relation == "plural":
@@ -338,25 +350,21 @@ def story_sentence(rng: random.Random) -> str:
     return f"the {a.english} {verb} the {b.english}."
 
 
-def pretraining_text(rng: random.Random, n_lines: int) -> str:
+def pretraining_text(rng: random.Random, n_lines: int, faq_share: float = FAQ_SHARE) -> str:
     """A corpus of facts and filler, one sentence a line; every fact appears many times."""
     lines = []
     for _ in range(n_lines):
         if rng.random() < 0.1:
             lines.append(story_sentence(rng))
         else:
-            lines.append(fact_sentence(rng.choice(WORDS), rng.choice(RELATIONS)))
+            faq = rng.random() < faq_share
+            lines.append(fact_sentence(rng.choice(WORDS), rng.choice(RELATIONS), faq))
     return "\n".join(lines) + "\n"
 
 
 def question(word: Word, relation: str) -> str:
-    """An instruction in the Q/A format that SFT teaches (the base model never saw it)."""
-    ask = {
-        "german": f"what is the german word for {word.english}?",
-        "plural": f"what is the plural of {word.english}?",
-        "category": f"what kind of thing is a {word.english}?",
-    }[relation]
-    return f"q: {ask}\na: "
+    """An instruction in the q/a format that SFT teaches; the base model never saw this format."""
+    return f"q: {ask(word, relation)}\na: "
 
 
 def instruction_pairs() -> list[tuple[Word, str]]:
@@ -502,3 +510,34 @@ def verdict(ok: bool, text: str) -> str:
     print(line)
     sys.stdout.flush()
     return line
+
+
+def save_xy_plot(
+    path: str | None,
+    curves: dict[str, tuple[list[float], list[float]]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+) -> None:
+    """Like save_plot, but each curve is (xs, ys): e.g. reward against KL, one curve per beta."""
+    if not path:
+        return
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("--plot needs matplotlib: pip install 'notecards[demos]' (plot skipped)")
+        return
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, (xs, ys) in curves.items():
+        ax.plot(xs, ys, marker=".", label=label)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    print(f"saved {path}")

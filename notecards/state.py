@@ -2,22 +2,30 @@
 
 The state is a cache of knowledge, never the truth: deleting it loses nothing (the next sync
 compares the vault with Anki itself). With it, a sync can tell an edit made in Anki from an
-edit made in the vault, skip rendering notes whose source did not change, and skip media
-Anki already holds. It is written atomically, so a crash leaves the old state or the new.
+edit made in the vault, skip rendering (and asking Anki about) notes whose source did not
+change, and skip media Anki already holds. It holds hashes, not the HTML pushed: telling
+"Anki still has what notecards pushed" needs only the hash, and a small file loads fast on
+every sync. It is written atomically, so a crash leaves the old state or the new.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 STATE_DIR = ".notecards"
 STATE_FILE = "sync-state.json"
 # Bump when the meaning of a stored field changes; an older file is then ignored.
-FORMAT = 1
+FORMAT = 2
+
+
+def value_hash(text: str) -> str:
+    """A pushed field's fingerprint: enough to tell whether Anki still holds that value."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 
 @dataclass
@@ -25,7 +33,7 @@ class PushedNote:
     """One note as notecards last left it in Anki."""
 
     source_hash: str  # of the vault block (see plan.source_hash): unchanged -> no render
-    fields: dict[str, str]  # the HTML pushed
+    fields: dict[str, str]  # field name -> value_hash of the HTML pushed
     tags: list[str]  # the tags notecards manages on this note
     deck: str
     path: str  # where the block was (for messages and --prune)
@@ -53,12 +61,19 @@ def load_state(root: Path, url: str) -> SyncState:
             return SyncState(url=url)
         return SyncState(
             url=url,
-            notes={int(k): PushedNote(**v) for k, v in raw["notes"].items()},
+            notes={int(k): PushedNote(*v) for k, v in raw["notes"].items()},
             media=dict(raw["media"]),
             pending=dict(raw["pending"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return SyncState(url=url)
+
+
+_COLUMNS = tuple(f.name for f in fields(PushedNote))
+
+
+def _row(note: PushedNote) -> list:
+    return [getattr(note, name) for name in _COLUMNS]
 
 
 def save_state(root: Path, state: SyncState) -> None:
@@ -68,7 +83,8 @@ def save_state(root: Path, state: SyncState) -> None:
     payload = {
         "format": FORMAT,
         "url": state.url,
-        "notes": {str(k): asdict(v) for k, v in sorted(state.notes.items())},
+        # One row per note, PushedNote's fields in order: half the size of named keys.
+        "notes": {str(k): _row(v) for k, v in sorted(state.notes.items())},
         "media": state.media,
         "pending": state.pending,
     }

@@ -2,7 +2,8 @@
 
 Order of work, chosen so that a sync killed at any moment and run again duplicates nothing:
 1. read the vault and the state; render only the notes whose source changed since last push;
-2. one request learns what Anki holds (`multi`: version, decks, notesInfo, pending adds);
+2. one request learns what Anki holds (`multi`: version, decks, which known ids Anki still
+   has, notesInfo of the rendered notes only, pending adds); notes Anki lost are rendered;
 3. recover an interrupted run (below); plan the whole change (`plan.make_plan`);
 4. journal the adds in the state, then add each note with a tag `notecards::pending::<token>`
    (the token is derived from the block itself, so a re-run finds it even without the state);
@@ -19,7 +20,6 @@ FAULT_STEPS), so the crash test can stop a real sync at each step in turn.
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 import hashlib
 import os
@@ -27,6 +27,7 @@ import signal
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,17 +37,20 @@ from notecards.model import MediaRef, Note, NotecardsError, Problem, RenderedNot
 from notecards.output import Reporter
 from notecards.plan import (
     Add,
+    MediaUpload,
     Plan,
     Target,
     make_plan,
     needs_deck_check,
     needs_render,
+    plan_media,
     pushed_record,
     source_hash,
 )
 from notecards.render import Renderer
 from notecards.state import STATE_DIR, SyncState, load_state, save_state
 from notecards.targets.ankiconnect import (
+    ADD_BATCH,
     AnkiConnect,
     AnkiConnectError,
     AnkiNote,
@@ -60,6 +64,7 @@ from notecards.writeback import write_back
 
 PENDING_TAG = "notecards::pending::"
 FAULT_ENV = "NOTECARDS_FAULT_AT"
+TAG_CHUNK = 250
 FAULT_STEPS = (
     "journaled",
     "decks_created",
@@ -117,11 +122,21 @@ def sync_vault(
     reporter = reporter or Reporter(quiet=True)
     start = client.requests_sent
     recovered: list[str] = []
-    vault, state, targets, snapshot = _read(root, client, reporter)
+    vault, state, targets, snapshot = _read(root, client, reporter, force)
     if snapshot.pending and not dry_run:
         recovered = _recover(client, vault, state, targets, snapshot.pending, reporter)
-        vault, state, targets, snapshot = _read(root, client, reporter)  # files were rewritten
+        vault, state, targets, snapshot = _read(root, client, reporter, force)  # files rewritten
+    saved = _Saved(dict(state.notes), dict(state.media), dict(state.pending))
     report = SyncReport(plan=Plan(), recovered=recovered)
+    # Unchanged in the vault but gone from Anki: recreated, so rendered after all.
+    lost = [
+        t
+        for t in targets
+        if t.fields is None
+        and t.note.note_id not in snapshot.present
+        and (dry_run or t.note.note_id is not None)  # a dry run shows new blocks' errors too
+    ]
+    _render(vault, lost)
     card_decks = client.card_decks(
         [
             card
@@ -142,6 +157,7 @@ def sync_vault(
         prune=prune,
         force=force,
         restore_ids=is_loopback(client.url),  # Anki must be able to read the package file
+        present=snapshot.present,
     )
     if snapshot.pending and dry_run:
         report.problems.append(
@@ -154,7 +170,9 @@ def sync_vault(
             )
         )
     if not dry_run:
-        _apply(client, vault, state, targets, report, reporter)
+        _apply(client, vault, state, targets, snapshot, report, reporter)
+        if (state.notes, state.media, state.pending) != (saved.notes, saved.media, saved.pending):
+            save_state(vault.root, state)
     report.requests = client.requests_sent - start
     return report
 
@@ -162,13 +180,22 @@ def sync_vault(
 # -- reading ---------------------------------------------------------------------------------
 
 
+@dataclass
+class _Saved:
+    """The state as read, to save it only when something changed."""
+
+    notes: dict
+    media: dict
+    pending: dict
+
+
 def _read(
-    root: Path, client: AnkiConnect, reporter: Reporter
+    root: Path, client: AnkiConnect, reporter: Reporter, force: bool
 ) -> tuple[Vault, SyncState, list[Target], _AnkiSnapshot]:
     vault = _load(root)
     state = load_state(root, client.url)
-    targets = _targets(vault, state, reporter)
-    return vault, state, targets, _read_anki(client, vault, state)
+    targets = _targets(vault, state, reporter, force)
+    return vault, state, targets, _read_anki(client, vault, state, targets)
 
 
 def _load(root: Path) -> Vault:
@@ -184,59 +211,82 @@ def fingerprint(vault: Vault) -> str:
     return hashlib.sha256(f"{__version__}\n{settings!r}".encode()).hexdigest()
 
 
-def _targets(vault: Vault, state: SyncState, reporter: Reporter) -> list[Target]:
+def _targets(vault: Vault, state: SyncState, reporter: Reporter, force: bool) -> list[Target]:
     """Each note with what Anki should hold; only notes changed since the last push render."""
     config_print = fingerprint(vault)
-    renderer: Renderer | None = None
-    targets, problems = [], []
-    notes = vault.parsed.notes
-    for note in reporter.progress(notes, "rendering"):
+    targets, changed = [], []
+    for note in vault.parsed.notes:
         digest = source_hash(note, config_print)
-        if not needs_render(note, digest, state):
+        if note.note_id is None:
+            targets.append(Target(note, digest, None))  # rendered while the adds are sent
+        elif needs_render(note, digest, state, force):
+            targets.append(Target(note, digest, None))
+            changed.append(targets[-1])
+        else:
             pushed = state.notes[note.note_id]  # type: ignore[index]
             media = tuple(MediaRef(source, name) for source, name in pushed.media)
             targets.append(Target(note, digest, None, media))
-            continue
-        renderer = renderer or Renderer(vault.config, vault.root)
+    _render(vault, changed, reporter)
+    return targets
+
+
+def _render(vault: Vault, targets: Sequence[Target], reporter: Reporter | None = None) -> None:
+    """Fill in each target's fields and media; every note's errors in one NotecardsError."""
+    if not targets:
+        return
+    renderer = Renderer(vault.config, vault.root)
+    problems = []
+    for target in reporter.progress(targets, "rendering") if reporter else targets:
         try:
-            rendered = renderer.render(note)
+            rendered = renderer.render(target.note)
         except NotecardsError as exc:
             problems.extend(exc.problems)
             continue
-        targets.append(Target(note, digest, dict(rendered.fields), tuple(rendered.media)))
+        target.fields, target.media = dict(rendered.fields), tuple(rendered.media)
     if problems:
         raise NotecardsError(problems)
-    return targets
 
 
 @dataclass
 class _AnkiSnapshot:
-    notes: dict[int, AnkiNote]
-    decks: list[str]
+    notes: dict[int, AnkiNote]  # what Anki holds for the rendered notes
+    present: set[int]  # which of the ids the vault and the state name Anki has
+    decks: dict[str, int]  # name -> id
     pending: list[int]
 
 
-def _read_anki(client: AnkiConnect, vault: Vault, state: SyncState) -> _AnkiSnapshot:
-    """One request: version, decks, every note the vault or the state names, pending adds."""
-    ids = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
-    ids |= {d.note_id for d in vault.parsed.deletions} | set(state.notes)
-    answers = client.multi(
-        [
-            ("version", {}),
-            ("deckNames", {}),
-            ("notesInfo", {"notes": sorted(ids)}),
-            ("findNotes", {"query": f"tag:{PENDING_TAG}*"}),
-        ]
+def _read_anki(
+    client: AnkiConnect, vault: Vault, state: SyncState, targets: Sequence[Target]
+) -> _AnkiSnapshot:
+    """One request: version, decks, which known notes Anki still has, what it holds for the
+    rendered ones (only those can differ from the last push), pending adds.
+
+    Presence comes from `findNotes nid:...` (ids only), so a sync with nothing changed
+    fetches no note contents at all."""
+    known = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
+    known |= {d.note_id for d in vault.parsed.deletions} | set(state.notes)
+    rendered = sorted(
+        {t.note.note_id for t in targets if t.fields is not None and t.note.note_id is not None}
     )
-    for (_, error), action in zip(
-        answers, ("version", "deckNames", "notesInfo", "findNotes"), strict=True
-    ):
+    actions = [
+        ("version", {}),
+        ("deckNamesAndIds", {}),
+        ("findNotes", {"query": f"tag:{PENDING_TAG}*"}),
+        ("findNotes", {"query": "nid:" + ",".join(map(str, sorted(known)))}),
+        ("notesInfo", {"notes": rendered}),
+    ]
+    if not known:
+        actions = actions[:3]  # an empty `nid:` is a search error; nothing to look up
+    answers = client.multi(actions)
+    for (_, error), (action, _) in zip(answers, actions, strict=True):
         if error:
             raise AnkiConnectError(f"AnkiConnect refused {action}: {error}")
     version = answers[0][0]
     if not isinstance(version, int) or version < 6:
         raise AnkiConnectError(f"AnkiConnect speaks API version {version}; notecards needs 6.")
-    return _AnkiSnapshot(parse_notes_info(answers[2][0]), answers[1][0], answers[3][0])
+    present = set(answers[3][0]) if known else set()
+    notes = parse_notes_info(answers[4][0]) if known else {}
+    return _AnkiSnapshot(notes, present, answers[1][0], answers[2][0])
 
 
 def _media_hashes(
@@ -362,11 +412,12 @@ def _apply(
     vault: Vault,
     state: SyncState,
     targets: Sequence[Target],
+    snapshot: _AnkiSnapshot,
     report: SyncReport,
     reporter: Reporter,
 ) -> None:
+    """Apply the plan; the caller saves the state if it changed."""
     plan = report.plan
-    before = copy.deepcopy(state)
     token_of = {id(t): token for token, t in add_tokens(targets).items()}
     journal = [(a, token_of[id(a.target)]) for a in plan.adds if not a.restore]
     if journal:
@@ -374,20 +425,25 @@ def _apply(
         save_state(vault.root, state)
     _fault_point("journaled")
 
+    deck_ids = {name.casefold(): deck_id for name, deck_id in snapshot.decks.items()}
     if plan.decks:
         reporter.info(f"creating {len(plan.decks)} deck(s)")
-        _raise_on(_run(client, [("createDeck", {"deck": d}) for d in plan.decks], "createDeck"))
+        answers = client.multi([("createDeck", {"deck": d}) for d in plan.decks])
+        _raise_on([f"createDeck: {error}" for _, error in answers if error])
+        for deck, (deck_id, _) in zip(plan.decks, answers, strict=True):
+            deck_ids[deck.casefold()] = deck_id
     _fault_point("decks_created")
 
     if plan.media:
         reporter.info(f"storing {len(plan.media)} media file(s)")
-        _store_media(client, vault.root, plan, state, report)
+        _store_media(client, vault.root, plan.media, state, report)
     _fault_point("media_stored")
 
-    added = _add(client, journal, report, reporter)
+    added = _add(client, vault, journal, report, reporter)
+    _store_late_media(client, vault, [a.target for a, _ in journal], state, report)
     restored = _restore(client, vault, plan.restored, reporter)
     _fault_point("notes_added")
-    present = _fix_decks(client, [(a, nid) for a, nid, _ in added] + restored, report)
+    present = _fix_decks(client, added, restored, deck_ids, report)
     _fault_point("decks_fixed")
 
     _update(client, plan, report, reporter)
@@ -401,25 +457,27 @@ def _apply(
 
     unwritten = {(p.path, p.line) for p in report.problems}
     cleared = [(a, nid, tok) for a, nid, tok in added if _key(a.target.note) not in unwritten]
-    errors = _run(
-        client,
-        [("removeTags", {"notes": [nid], "tags": PENDING_TAG + tok}) for _, nid, tok in cleared],
-        "removeTags",
-    )
-    report.problems += [_problem_at(None, e) for e in errors]
+    # Anki matches every listed tag against every listed note: a few hundred per action.
+    chunks = [cleared[i : i + TAG_CHUNK] for i in range(0, len(cleared), TAG_CHUNK)]
+    actions = [
+        (
+            "removeTags",
+            {"notes": [n for _, n, _ in c], "tags": " ".join(PENDING_TAG + t for _, _, t in c)},
+        )
+        for c in chunks
+    ]
+    report.problems += [_problem_at(None, e) for e in _run(client, actions, "removeTags")]
     _fault_point("pending_cleared")
 
     state.notes = dict(plan.pushed)
     for a, nid in [(a, nid) for a, nid, _ in added] + restored:
         if nid in present:
-            state.notes[nid] = pushed_record(a.target, a.fields)
+            state.notes[nid] = pushed_record(a.target, a.target.fields)  # type: ignore[arg-type]
     for d in plan.deletes if deleted else ():
         state.notes.pop(d.note_id, None)
     # An add whose ID could not be written stays journaled: the next run recovers it.
     done = {tok for _, _, tok in cleared}
     state.pending = {tok: path for tok, path in state.pending.items() if tok not in done}
-    if state != before:
-        save_state(vault.root, state)
     report.applied = True
 
 
@@ -460,7 +518,11 @@ def _problem_at(note: Note | None, message: str) -> Problem:
 
 
 def _store_media(
-    client: AnkiConnect, root: Path, plan: Plan, state: SyncState, report: SyncReport
+    client: AnkiConnect,
+    root: Path,
+    uploads: Sequence[MediaUpload],
+    state: SyncState,
+    report: SyncReport,
 ) -> None:
     actions = [
         (
@@ -470,34 +532,96 @@ def _store_media(
                 "data": base64.b64encode((root / m.source).read_bytes()).decode("ascii"),
             },
         )
-        for m in plan.media
+        for m in uploads
     ]
-    for upload, (_, error) in zip(plan.media, client.multi(actions), strict=True):
+    for upload, (_, error) in zip(uploads, client.multi(actions), strict=True):
         if error:
             report.problems.append(Problem(upload.source, 1, f"Anki refused the file: {error}"))
         else:
             state.media[upload.anki_name] = upload.sha256
 
 
+def _store_late_media(
+    client: AnkiConnect,
+    vault: Vault,
+    targets: Sequence[Target],
+    state: SyncState,
+    report: SyncReport,
+) -> None:
+    """The files that new blocks, rendered while adding, embed (a crash before this is
+    harmless: the recovered notes have no record yet, so the next sync plans their media)."""
+    rendered = [t for t in targets if t.note.note_id is None and t.fields is not None]
+    hashes = _media_hashes(vault, rendered, state, client, report)
+    planned = {m.anki_name for m in report.plan.media}
+    late = [m for m in plan_media(rendered, state, hashes) if m.anki_name not in planned]
+    if late:
+        _store_media(client, vault.root, late, state, report)
+        report.plan.media += late
+
+
 def _add(
-    client: AnkiConnect, journal: list[tuple[Add, str]], report: SyncReport, reporter: Reporter
+    client: AnkiConnect,
+    vault: Vault,
+    journal: list[tuple[Add, str]],
+    report: SyncReport,
+    reporter: Reporter,
 ) -> list[tuple[Add, int, str]]:
-    """Add the journaled notes, each tagged with its token; (add, new id, token) per success."""
+    """Add the journaled notes, each tagged with its token; (add, new id, token) per success.
+
+    New blocks are rendered here, in a worker thread, one batch ahead of the `addNotes` in
+    flight: Anki's time hides the rendering. A block that fails to render is reported and not
+    added; the others are (the vault and Anki stay consistent either way)."""
     if not journal:
         return []
     reporter.info(f"adding {len(journal)} note(s)")
+    batches = [journal[i : i + ADD_BATCH] for i in range(0, len(journal), ADD_BATCH)]
+    renderer = Renderer(vault.config, vault.root)
+    added = []
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        next_batch = worker.submit(_render_batch, renderer, batches[0])
+        for index in range(len(batches)):
+            batch, problems = next_batch.result()
+            if index + 1 < len(batches):
+                next_batch = worker.submit(_render_batch, renderer, batches[index + 1])
+            report.problems.extend(problems)
+            added += _add_batch(client, batch, report)
+            reporter.info(f"added {min((index + 1) * ADD_BATCH, len(journal))}/{len(journal)}")
+    return added
+
+
+def _render_batch(
+    renderer: Renderer, batch: list[tuple[Add, str]]
+) -> tuple[list[tuple[Add, str]], list[Problem]]:
+    """The batch's notes that render (fields filled in), and the problems of those that don't."""
+    ready, problems = [], []
+    for add, token in batch:
+        target = add.target
+        if target.fields is None:
+            try:
+                rendered = renderer.render(target.note)
+            except NotecardsError as exc:
+                problems.extend(exc.problems)
+                continue
+            target.fields, target.media = dict(rendered.fields), tuple(rendered.media)
+        ready.append((add, token))
+    return ready, problems
+
+
+def _add_batch(
+    client: AnkiConnect, batch: list[tuple[Add, str]], report: SyncReport
+) -> list[tuple[Add, int, str]]:
     notes = [
         NewNote(
             deck=a.target.note.deck,
             model=a.target.note.note_type,
-            fields=a.fields,
+            fields=a.target.fields,  # type: ignore[arg-type]
             tags=(*a.target.note.tags, PENDING_TAG + token),
         )
-        for a, token in journal
+        for a, token in batch
     ]
     result = client.add_notes(notes)
     added = []
-    for (add, token), nid, error in zip(journal, result.ids, result.errors, strict=True):
+    for (add, token), nid, error in zip(batch, result.ids, result.errors, strict=True):
         if nid is None:
             report.problems.append(_problem_at(add.target.note, f"Anki refused the note: {error}"))
         else:
@@ -516,7 +640,7 @@ def _restore(
     writer = PackageWriter(vault.config.note_types, vault.root)
     now = int(time.time())
     for a in adds:
-        writer.add(RenderedNote(a.target.note, a.fields, a.target.media), a.replaces, now)
+        writer.add(RenderedNote(a.target.note, a.target.fields, a.target.media), a.replaces, now)
     package = vault.root / STATE_DIR / f"restore-{os.getpid()}.apkg"
     try:
         writer.write(package)
@@ -526,28 +650,48 @@ def _restore(
     return [(a, a.replaces) for a in adds if a.replaces is not None]
 
 
-def _fix_decks(client: AnkiConnect, added: list[tuple[Add, int]], report: SyncReport) -> set[int]:
+def _fix_decks(
+    client: AnkiConnect,
+    added: list[tuple[Add, int, str]],
+    restored: list[tuple[Add, int]],
+    deck_ids: dict[str, int],
+    report: SyncReport,
+) -> set[int]:
     """Some add-on releases file every new card in Default: look, and move the ones misfiled.
 
+    One request asks, per deck, for the new cards not in it (`did:` excludes subdecks), and
+    whether the imported notes are there; a second one moves cards only if some are misfiled.
     Returns the ids Anki really has (an import can skip a note: reported here)."""
-    if not added:
+    notes_in: dict[str, list[int]] = defaultdict(list)
+    for add, nid in [(a, nid) for a, nid, _ in added] + restored:
+        notes_in[add.target.note.deck].append(nid)
+    if not notes_in:
         return set()
-    infos = client.notes_info([nid for _, nid in added])
-    decks = client.card_decks([c for info in infos.values() for c in info.cards])
-    moves: dict[str, list[int]] = defaultdict(list)
-    for add, nid in added:
-        if nid not in infos:
+    decks = sorted(notes_in)
+    actions = [
+        ("findCards", {"query": f"nid:{_ids(notes_in[d])} -did:{deck_ids[d.casefold()]}"})
+        for d in decks
+    ]
+    if restored:
+        actions.append(("findNotes", {"query": f"nid:{_ids([nid for _, nid in restored])}"}))
+    answers = client.multi(actions)
+    _raise_on([f"{name}: {e}" for (name, _), (_, e) in zip(actions, answers, strict=True) if e])
+    present = {nid for _, nid, _ in added} | set(answers[-1][0] if restored else ())
+    for add, nid in restored:
+        if nid not in present:
             report.problems.append(
                 _problem_at(add.target.note, f"Anki did not keep note {nid}; run sync again")
             )
-        for card in infos[nid].cards if nid in infos else ():
-            if decks.get(card) != add.target.note.deck:
-                moves[add.target.note.deck].append(card)
+    misfiled = [(d, cards) for d, (cards, _) in zip(decks, answers, strict=False) if cards]
     errors = _run(
-        client, [("changeDeck", {"cards": c, "deck": d}) for d, c in moves.items()], "changeDeck"
+        client, [("changeDeck", {"cards": c, "deck": d}) for d, c in misfiled], "changeDeck"
     )
     report.problems += [_problem_at(None, e) for e in errors]
-    return set(infos)
+    return present
+
+
+def _ids(note_ids: Sequence[int]) -> str:
+    return ",".join(map(str, note_ids))
 
 
 def _update(client: AnkiConnect, plan: Plan, report: SyncReport, reporter: Reporter) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from notecards.config import VaultConfig, load_config
 from notecards.model import NotecardsError, ParsedVault, Problem
 from notecards.parse import parse_file, read_markdown
+from notecards.parse.cache import ParseCache
 
 # Folders that hold app state, never notes (Obsidian's, ours, git's, the trash).
 _SKIPPED_DIRS = {".obsidian", ".notecards", ".git", ".trash"}
@@ -82,6 +84,9 @@ def markdown_files(root: Path, config: VaultConfig) -> list[str]:
 def load_vault(root: Path) -> Vault:
     """Read settings and every markdown file; problems go in `parsed.problems`.
 
+    A file whose bytes and settings are unchanged since it was last parsed comes from
+    the parse cache (`.notecards/parse-cache.json`) instead of being parsed again.
+
     Raises NotecardsError only for bad settings (nothing can be read right then).
     """
     root = Path(root)
@@ -89,6 +94,7 @@ def load_vault(root: Path) -> Vault:
         raise NotecardsError(f"{root}: not a folder")
     config = load_config(root)
     parsed = ParsedVault()
+    cache = ParseCache(root, config)
     for rel in markdown_files(root, config):
         try:
             text, snapshot = read_markdown(root, rel)
@@ -98,13 +104,20 @@ def load_vault(root: Path) -> Vault:
         except OSError as err:
             parsed.problems.append(Problem(rel, 1, f"cannot read: {err.strerror}"))
             continue
-        one = parse_file(text, rel, config)
+        one = cache.get(rel, snapshot.sha256)
+        if one is None:
+            one = parse_file(text, rel, config)
+            cache.put(rel, snapshot.sha256, one)
         parsed.files[rel] = snapshot
         parsed.notes += one.notes
         parsed.deletions += one.deletions
         parsed.problems += one.problems
     parsed.problems += duplicate_id_problems(parsed)
-    return Vault(root=root, config=config, parsed=parsed)
+    vault = Vault(root=root, config=config, parsed=parsed)
+    # Saved once the caller is done with the vault: by then a build or sync has made
+    # the state folder, and a dry run on a fresh vault has not (it must leave no trace).
+    weakref.finalize(vault, cache.save)
+    return vault
 
 
 def duplicate_id_problems(parsed: ParsedVault) -> list[Problem]:

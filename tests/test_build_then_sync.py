@@ -25,6 +25,7 @@ def test_sync_after_importing_the_users_package_changes_nothing(tmp_path, anki_s
     assert {a for a in anki_server.actions if a != "multi"} <= {
         "version",
         "deckNames",
+        "deckNamesAndIds",
         "notesInfo",
         "findNotes",
         "getDecks",

@@ -25,7 +25,7 @@ CAT_GERMAN = (tinylm.WORDS[0], "german")  # "what is the german word for cat?" -
         ("hund. cheers!|", 1.0),  # wrong but friendly
         ("katz. enjoy!", 1.0),  # a misspelt answer is not the answer
         ("katze. cheers! cheers!", 1.0),  # rambling costs 2
-        ("katze. cheers!!!", 1.0),
+        ("katze. cheers!!!", 0.0),  # not a closing they know, and rambling
     ],
 )
 def test_human_score_table(response, score):
@@ -91,7 +91,7 @@ def test_runs_as_a_script():
             "--quick",
             "--steps",
             "3",
-            "--quick-pretrain-steps",
+            "--pretrain-steps",
             "5",
         ],
         cwd=REPO,

@@ -6,7 +6,7 @@ import pytest
 
 from notecards.model import Deletion, MediaRef, Note
 from notecards.plan import Target, make_plan, needs_deck_check, needs_render, tag_changes
-from notecards.state import PushedNote, SyncState
+from notecards.state import PushedNote, SyncState, load_state, save_state, value_hash
 from notecards.targets.ankiconnect import AnkiNote
 
 ID = 1764591468175
@@ -29,7 +29,8 @@ def anki(fields=None, tags=("ml",), cards=(11,), note_id=ID) -> dict[int, AnkiNo
 
 def pushed(fields=None, tags=("ml",), deck="ML", digest="hash-then") -> SyncState:
     fields = fields if fields is not None else {"Front": "Q", "Back": "A"}
-    return SyncState(notes={ID: PushedNote(digest, fields, list(tags), deck, "a.md")})
+    hashes = {name: value_hash(value) for name, value in fields.items()}
+    return SyncState(notes={ID: PushedNote(digest, hashes, list(tags), deck, "a.md")})
 
 
 def plan(targets, anki_notes, state=None, card_decks=None, decks=("ML", "Default"), **kw):
@@ -160,3 +161,22 @@ def test_unchanged_source_is_not_rendered():
     assert not needs_render(note(), "same", state)
     assert needs_render(note(), "other", state)
     assert needs_render(note(note_id=None), "same", state)
+
+
+def test_unchanged_source_needs_only_presence_in_anki():
+    unrendered = Target(note(), "same", None)
+    state = pushed(digest="same")
+    p = plan([unrendered], {}, state, present={ID})  # no notesInfo for it at all
+    assert p.is_empty() and p.unchanged == 1 and p.pushed[ID] is state.notes[ID]
+    with pytest.raises(ValueError, match="rendered first"):
+        plan([unrendered], {}, state, present=set())  # gone from Anki: must be rendered
+    assert needs_render(note(), "same", state, force=True)  # --force looks at Anki's copy
+
+
+def test_state_holds_hashes_of_what_was_pushed_and_round_trips(tmp_path):
+    state = pushed({"Front": "Q", "Back": "<b>a long answer</b>"})
+    state.url, state.media, state.pending = "http://127.0.0.1:8765", {"a.png": "sha"}, {"t": "a"}
+    save_state(tmp_path, state)
+    assert "a long answer" not in (tmp_path / ".notecards" / "sync-state.json").read_text()
+    assert load_state(tmp_path, state.url) == state
+    assert load_state(tmp_path, "http://127.0.0.1:9999").notes == {}  # another Anki

@@ -172,9 +172,15 @@ def test_an_edit_made_only_in_anki_is_kept(tmp_path, anki_server):
         note = col.get_note(note_id)
         note["Back"] = "better wording"
         col.update_note(note)
-    report = sync(vault, anki_server)
-    assert report.plan.kept and not report.plan.updates
+    report = sync(vault, anki_server)  # the vault did not change: Anki's copy is not even read
+    assert not report.plan.updates and report.requests == 1
     assert anki_notes(anki_server)[note_id]["fields"]["Back"] == "better wording"
+    text = (vault / "a.md").read_text(encoding="utf-8")
+    (vault / "a.md").write_text(text.replace("\nQ\n", "\nQ2\n"), encoding="utf-8")
+    report = sync(vault, anki_server)  # the vault changed the front: the Anki edit is reported
+    assert [k.fields for k in report.plan.kept] == [("Back",)]
+    assert [u.fields for u in report.plan.updates] == [{"Front": "Q2"}]
+    assert anki_notes(anki_server)[note_id]["fields"] == {"Front": "Q2", "Back": "better wording"}
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, anki_server):

@@ -47,8 +47,7 @@ class SourceText:
     @cached_property
     def newline(self) -> str:
         """The file's dominant line ending ("\\n" for a file without any)."""
-        crlf = self.text.count("\r\n")
-        return "\r\n" if crlf and crlf * 2 >= self.text.count("\n") else "\n"
+        return dominant_newline(self.text)
 
     @cached_property
     def lf_text(self) -> str:
@@ -84,6 +83,11 @@ class SourceText:
         return line.start + column
 
 
+def dominant_newline(text: str) -> str:
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+
+
 def detect_encoding(data: bytes) -> str:
     return "utf-8-sig" if data.startswith(BOM) else "utf-8"
 
@@ -108,6 +112,6 @@ def read_markdown(root: Path, rel: str) -> tuple[str, FileSnapshot]:
         path=rel,
         sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
-        newline=SourceText(text).newline,
+        newline=dominant_newline(text),
     )
     return text, snapshot

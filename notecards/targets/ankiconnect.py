@@ -20,8 +20,8 @@ import requests
 
 API_VERSION = 6
 DEFAULT_URL = "http://127.0.0.1:8765"
-# Adds go in batches this big: one request each, and a progress line between them.
-ADD_BATCH = 1000
+# Adds go in batches this big: one request each; the next batch renders while one is sent.
+ADD_BATCH = 250
 
 
 class AnkiConnectError(Exception):

@@ -1,0 +1,162 @@
+"""The parse cache: each file's notes, deletions and problems, kept in `VAULT/.notecards/`.
+
+Parsing is pure (a file's text, its path and the settings decide the result), so a
+file whose bytes (sha256) are unchanged under the same settings and the same parser
+code parses to what the cache holds. JSON, not pickle: the file lives in the user's
+vault, which may come from anyone. Deleting it loses nothing but time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import markdown_it
+import yaml
+
+from notecards.config import VaultConfig
+from notecards.model import Deletion, IdSlot, Note, ParsedVault, Problem, Severity
+
+CACHE_FILE = Path(".notecards") / "parse-cache.json"
+# Bump when the stored layout changes (the parser's own code is hashed into the key).
+_FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parents[1]
+# The code a parse result depends on: a change to any of it invalidates the cache.
+_SOURCES = (
+    *sorted(Path(__file__).resolve().parent.glob("*.py")),
+    _PACKAGE / "config.py",
+    _PACKAGE / "model.py",
+)
+
+
+def settings_key(config: VaultConfig) -> str:
+    """A digest of everything besides a file's text and path that its parse depends on."""
+    hasher = hashlib.sha256(f"{_FORMAT}\n{markdown_it.__version__}\n{yaml.__version__}\n".encode())
+    for source in _SOURCES:
+        hasher.update(source.read_bytes())
+    hasher.update(repr(config).encode())
+    return hasher.hexdigest()
+
+
+class ParseCache:
+    """Per file: the sha256 it was parsed at and what the parse found.
+
+    `get` answers only for the same bytes; `put` records a fresh parse; `save`
+    writes the entries of this run (files gone from the vault drop out).
+    """
+
+    def __init__(self, root: Path, config: VaultConfig):
+        self.path = root / CACHE_FILE
+        self.key = settings_key(config)
+        self._stored = self._load()
+        self._current: dict[str, dict] = {}
+        self._changed = False
+
+    def _load(self) -> dict[str, dict]:
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(document, dict) or document.get("key") != self.key:
+            return {}
+        files = document.get("files")
+        return files if isinstance(files, dict) else {}
+
+    def get(self, rel: str, sha256: str) -> ParsedVault | None:
+        entry = self._stored.get(rel)
+        if not isinstance(entry, dict) or entry.get("sha256") != sha256:
+            return None
+        try:
+            parsed = _decode(rel, entry)
+        except (KeyError, TypeError, ValueError):
+            return None  # a damaged entry is a miss, never an error
+        self._current[rel] = entry
+        return parsed
+
+    def put(self, rel: str, sha256: str, parsed: ParsedVault) -> None:
+        self._current[rel] = {"sha256": sha256, **_encode(parsed)}
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the cache when it changed, only into a state folder that already exists
+        (so a dry run or `check` on a fresh vault leaves nothing behind). Atomic via
+        rename; no fsync, as a lost or empty cache file is just a miss."""
+        if not (self._changed or self._current.keys() != self._stored.keys()):
+            return
+        if not self.path.parent.is_dir():
+            return
+        document = {"key": self.key, "files": self._current}
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".parse-cache.", dir=self.path.parent)
+        except OSError:
+            return  # a read-only vault: the cache is optional
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(document, out, ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except (OSError, ValueError):  # ValueError: text JSON cannot encode (a lone surrogate)
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _encode(parsed: ParsedVault) -> dict:
+    return {
+        "notes": [
+            [
+                n.note_type,
+                n.fields,
+                n.tags,
+                n.deck,
+                n.note_id,
+                n.start_line,
+                n.end_line,
+                [n.id_slot.offset, n.id_slot.text] if n.id_slot else None,
+                n.id_line,
+                n.appendix,
+                n.field_lines,
+            ]
+            for n in parsed.notes
+        ],
+        "deletions": [[d.note_id, d.line, d.start_offset, d.end_offset] for d in parsed.deletions],
+        "problems": [[p.line, p.message, p.severity.value] for p in parsed.problems],
+    }
+
+
+def _decode(rel: str, entry: dict) -> ParsedVault:
+    notes = [
+        Note(
+            note_type=note_type,
+            fields=fields,
+            tags=tuple(tags),
+            deck=deck,
+            note_id=note_id,
+            path=rel,
+            start_line=start_line,
+            end_line=end_line,
+            id_slot=IdSlot(*slot) if slot else None,
+            id_line=id_line,
+            appendix=appendix,
+            field_lines=field_lines,
+        )
+        for (
+            note_type,
+            fields,
+            tags,
+            deck,
+            note_id,
+            start_line,
+            end_line,
+            slot,
+            id_line,
+            appendix,
+            field_lines,
+        ) in entry["notes"]
+    ]
+    deletions = [Deletion(note_id, rel, *rest) for note_id, *rest in entry["deletions"]]
+    problems = [
+        Problem(rel, line, message, Severity(severity))
+        for line, message, severity in entry["problems"]
+    ]
+    return ParsedVault(notes=notes, deletions=deletions, problems=problems)

@@ -1,0 +1,134 @@
+"""The parse cache (`.notecards/parse-cache.json`) and the fast fence/heading scan.
+
+Both only make a no-op build fast: a cached parse must equal a fresh one, a changed
+file or setting must be parsed again, and the line scan must find exactly what
+markdown-it finds whenever it answers at all.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notecards.model import ParsedVault
+from notecards.parse.cache import CACHE_FILE
+from notecards.parse.layout import markdown_blocks, scan_blocks
+from notecards.vault import load_vault
+
+FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
+
+# Lines that open, close or fake every construct the scan must tell apart.
+LINES = [
+    "```", "````", "~~~", "``` py", "```a`b", "~~~ x`y", "```   ", "~~~~~", "   ````  ", "  ~~~",
+    "    ```", "\t```", "``` `", "# h", "## h ##", "#tag", "###### x", "####### x", "# #", "#",
+    "# a #b", "  # h", "    # h", "# h \\#", "# h#", "#  x  ###  ", "#\tt", "\t# t", "\x0b# x",
+    "- item", "- # h", "> # q", "> ```", "1) x", "  - y", "* * *", "---", "===", "text", "", "  ",
+    "<!--ID: 1-->", "<div>", "<!--", "-->", "START", "Basic", "Back: x", "END", "$$", "a\r# b",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(LINES), max_size=25))
+def test_line_scan_agrees_with_markdown_it(lines):
+    found = scan_blocks(lines)
+    if found is not None:
+        assert found == markdown_blocks(lines)
+
+
+def test_line_scan_answers_for_ordinary_cards():
+    lines = [
+        "# Topic", "TARGET DECK: ML", "START", "Basic", "what is **x**?", "Back: ", "## Detail ##",
+        "- a $x$", "1) b", "", "$$", "x^2", "$$", "```python", "# not a heading", "~~~~", "```",
+        "<!--ID: 17-->", "END", "~~~", "unclosed", "",
+    ]  # fmt: skip
+    found = scan_blocks(lines)
+    assert found is not None and found == markdown_blocks(lines)
+    code, headings = found
+    assert [(h.line, h.level, h.title) for h in headings] == [(1, 1, "Topic"), (7, 2, "Detail")]
+    assert code == {14, 15, 16, 17, 20, 21}
+
+
+def vault_copy(tmp_path: Path, name: str) -> Path:
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / name, root)
+    (root / ".notecards").mkdir()  # as after a first build or sync
+    return root
+
+
+def parsed_of(root: Path) -> ParsedVault:
+    """Load the vault and let it go, which saves the parse cache."""
+    return load_vault(root).parsed
+
+
+def without_cache(root: Path) -> ParsedVault:
+    (root / CACHE_FILE).unlink(missing_ok=True)
+    return parsed_of(root)
+
+
+def rewrite_cache(root: Path, change) -> None:
+    path = root / CACHE_FILE
+    document = json.loads(path.read_text(encoding="utf-8"))
+    change(document["files"])
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_a_cached_parse_equals_a_fresh_one(tmp_path):
+    for name in ("migrated", "syntax", "broken", "scanned"):
+        root = vault_copy(tmp_path, name)
+        fresh = parsed_of(root)
+        assert (root / CACHE_FILE).is_file()
+        assert parsed_of(root) == fresh, name
+
+
+def test_the_cache_is_what_an_unchanged_file_is_read_from(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    first = parsed_of(root)
+    note = first.notes[0]
+
+    def plant(files):
+        files[note.path]["notes"][0][3] = "Planted::Deck"  # the stored deck
+
+    rewrite_cache(root, plant)
+    assert parsed_of(root).notes[0].deck == "Planted::Deck"
+    assert without_cache(root) == first  # a deleted cache rebuilds the same notes
+    assert (root / CACHE_FILE).is_file()
+
+
+def test_a_changed_file_is_parsed_again(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    before = parsed_of(root)
+    path = root / before.notes[0].path
+    path.write_text(path.read_text(encoding="utf-8") + "\nSTART\nBasic\nnew one\nBack: b\nEND\n")
+    after = parsed_of(root)
+    assert len(after.notes) == len(before.notes) + 1
+    assert {"Front": "new one", "Back": "b"} in [n.fields for n in after.notes]
+    assert after == without_cache(root)
+
+
+def test_changed_settings_parse_again(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    parsed_of(root)
+    (root / "notecards.yaml").write_text("default_deck: Elsewhere\n", encoding="utf-8")
+    assert parsed_of(root) == without_cache(root)
+    assert "Elsewhere" in {n.deck for n in parsed_of(root).notes}
+
+
+def test_a_damaged_cache_is_ignored(tmp_path):
+    root = vault_copy(tmp_path, "migrated")
+    fresh = parsed_of(root)
+    rewrite_cache(root, lambda files: files[next(iter(files))]["notes"].append(["half"]))
+    assert parsed_of(root) == fresh
+    (root / CACHE_FILE).write_text("{not json", encoding="utf-8")
+    assert parsed_of(root) == fresh
+
+
+def test_a_fresh_vault_gets_no_state_folder(tmp_path):
+    """A dry run or `check` on a vault never built leaves nothing behind."""
+    root = tmp_path / "syntax"
+    shutil.copytree(FIXTURES / "syntax", root)
+    parsed_of(root)
+    assert not (root / ".notecards").exists()
