@@ -37,6 +37,7 @@ DEFAULTS = {
     "batch_size": 32,  # preference pairs per step
     "lr": 1e-4,
     "samples": 64,  # responses sampled at the end to measure KL(pi || pi_ref)
+    "max_new_tokens": 20,  # longest sampled answer
     "print_every": 5,
 }
 
@@ -98,7 +99,7 @@ def held_out_report(
     prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in asked]
     policy.eval()
     input_ids, response_mask, logprobs = tinylm.sample(
-        policy, prompts_ids, max_new_tokens=24, generator=generator
+        policy, prompts_ids, args.max_new_tokens, generator=generator
     )
     policy.train()
     ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     history: dict[str, list[float]] = {"paper loss": [], "card loss": []}
     for step in range(1, args.steps + 1):
-        batch = rng.sample(train_pairs, args.batch_size)
+        batch = rng.sample(train_pairs, min(args.batch_size, len(train_pairs)))
         with torch.no_grad():
             ref_chosen, ref_rejected = pair_logps(reference, batch)
 
@@ -205,7 +206,10 @@ def main(argv: list[str] | None = None) -> dict:
         results[name] = held_out_report(
             model, reference, test_pairs, test_questions, args, generator
         )
-        print(f"{name:7}" + "".join(f"{results[name][c]:10.2f}" for c in columns))
+        cells = [f"{results[name][c]:10.2f}" for c in columns]
+        if name == "pi_SFT":
+            cells[0] = f"{'-':>10}"  # pi_ref against itself: every implicit reward is 0
+        print(f"{name:7}" + "".join(cells))
 
     sft, with_ref, no_ref = results["pi_SFT"], results["paper"], results["card"]
     for name, r in (("paper (with pi_ref)", with_ref), ("card (no pi_ref)", no_ref)):
@@ -215,13 +219,24 @@ def main(argv: list[str] | None = None) -> dict:
             f"KL {r['kl']:.2f}"
         )
     print(
-        f"card loss at step 1: {history['card loss'][0]:.4f} (pi_SFT's own margin, not log 2); "
-        "the reference changes the losses' starting point and weights, not which pairs win"
+        f"card loss at step 1: {history['card loss'][0]:.4f}, not log 2: its margin starts at "
+        "pi_SFT's own log pi(Y+) - log pi(Y-). Both losses move each pair along the same "
+        "gradient; pi_ref only changes its weight sigma(-beta margin)."
+    )
+    closer = (
+        "kept the policy closer to"
+        if with_ref["kl"] < no_ref["kl"]
+        else "did not keep it closer to"
+    )
+    print(
+        f"in this run the reference {closer} pi_SFT: KL {with_ref['kl']:.2f} with it, "
+        f"{no_ref['kl']:.2f} without"
     )
     prompt = tinylm.question(*test_questions[0])
     print(f"greedy answers to the unseen {prompt!r}:")
     for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
-        print(f"  {name:6} -> {tinylm.generate(model, tinylm.TOKENIZER, prompt, 24)!r}")
+        answer = tinylm.generate(model, tinylm.TOKENIZER, prompt, args.max_new_tokens)
+        print(f"  {name:6} -> {answer!r}")
 
     tinylm.save_plot(args.plot, history, "DPO: paper loss vs card form", "step")
     tinylm.verdict(

@@ -3,7 +3,8 @@
 Card formula:  max_theta E_{Y ~ pi_theta(.|X)} [ r(X, Y) - beta KL(pi_theta || pi_SFT) ]
 
 The reward model of reward_model.py (trained on the labellers' pairs) scores each sampled answer;
-PPO (clipped objective, GAE advantages, a value head) raises that score. The run is repeated for
+PPO (clipped objective, GAE advantages, a value model: a copy of the reward model whose scalar
+head becomes V, as TRL does) raises that score. The run is repeated for
 several beta: with beta = 0 nothing holds the policy near pi_SFT, so it drifts as far as the
 reward model lets it; a positive beta charges for every nat of drift. The labellers' own rule
 (preferences.human_score) is printed next to the reward model's score to show where they part.

@@ -163,6 +163,27 @@ def main(argv: list[str] | None = None) -> dict:
         truth = preferences.human_score(question, response)
         print(f"{response!r:40} {score:7.2f} {truth:9.0f}   {label}")
 
+    probe = dict(zip(probes, scores.tolist(), strict=True))
+    for flaw, seen in (
+        (
+            "a wrong answer with a friendly closing beats a right plain one: correctness was never "
+            "varied in the pairs",
+            probe["WRONG but friendly"] > probe["plain"],
+        ),
+        (
+            "a curt closing ending in '!' scores above one ending in '.': every friendly closing "
+            "ended in '!', a spurious correlate",
+            probe["curt, ending in '!'"] > probe["curt"],
+        ),
+        (
+            "a doubled closing scores at least as high as a single one: more of what it likes, "
+            "which the labellers call rambling",
+            probe["rambling: closing x2"] >= probe["friendly (preferred)"],
+        ),
+    ):
+        if seen:
+            print(f"misses: {flaw}")
+
     tinylm.save_plot(args.plot, {"l_RM": losses}, "reward model training", "step")
     ok = held_out_accuracy >= 0.9
     tinylm.verdict(
@@ -176,7 +197,7 @@ def main(argv: list[str] | None = None) -> dict:
         "correctness_accuracy": correctness_accuracy,
         "first_loss": losses[0],
         "final_loss": tinylm.smooth(losses, 10),
-        "probe_scores": dict(zip(probes, scores.tolist(), strict=True)),
+        "probe_scores": probe,
     }
 
 

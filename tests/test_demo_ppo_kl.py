@@ -8,8 +8,13 @@ from demos import ppo_kl, tinylm  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def result():
-    return ppo_kl.main(["--quick", "--seed", "0", "--betas", "0,0.2"])
+def plot_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("ppo") / "reward_vs_kl.png"
+
+
+@pytest.fixture(scope="module")
+def result(plot_path):
+    return ppo_kl.main(["--quick", "--seed", "0", "--betas", "0,0.5", "--plot", str(plot_path)])
 
 
 def test_mean_reward_rises_for_every_beta(result):
@@ -20,10 +25,15 @@ def test_mean_reward_rises_for_every_beta(result):
 
 
 def test_kl_at_beta_zero_exceeds_kl_at_positive_beta(result):
-    assert result["runs"][0.0]["kl"] > result["runs"][0.2]["kl"]
+    assert result["runs"][0.0]["kl"] > result["runs"][0.5]["kl"]
 
 
 def test_kl_is_zero_before_training_and_grows(result):
     for curves in result["curves"].values():
         assert curves["kl"][0] == pytest.approx(0.0, abs=1e-4)
         assert tinylm.smooth(curves["kl"], 5) > 0.1
+
+
+def test_plot_of_reward_against_kl_is_written(result, plot_path):
+    pytest.importorskip("matplotlib")
+    assert plot_path.read_bytes().startswith(b"\x89PNG")

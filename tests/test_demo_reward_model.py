@@ -1,5 +1,6 @@
 """The reward-model demo: the labellers' hidden rule, their pairs, and what the model learns."""
 
+import importlib.util
 import math
 import random
 import subprocess
@@ -83,17 +84,12 @@ def test_reward_model_rewards_the_closing_not_the_fact(result):
     assert result["correctness_accuracy"] < result["held_out_accuracy"] - 0.2
 
 
-def test_runs_as_a_script():
+def test_runs_as_a_script(tmp_path):
+    """`python demos/reward_model.py` imports its siblings without the package (a tiny run)."""
+    plot = tmp_path / "loss.png"
     completed = subprocess.run(
-        [
-            sys.executable,
-            "demos/reward_model.py",
-            "--quick",
-            "--steps",
-            "3",
-            "--pretrain-steps",
-            "5",
-        ],
+        [sys.executable, "demos/reward_model.py", "--quick", "--steps", "3"]
+        + ["--pretrain-steps", "5", "--plot", str(plot)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -103,3 +99,7 @@ def test_runs_as_a_script():
     assert completed.returncode == 0, completed.stderr
     assert "held out:" in completed.stdout
     assert completed.stdout.rstrip().splitlines()[-1].startswith(("PASS: ", "FAIL: "))
+    if importlib.util.find_spec("matplotlib"):
+        assert plot.read_bytes().startswith(b"\x89PNG")
+    else:
+        assert "--plot needs matplotlib" in completed.stdout

@@ -132,3 +132,21 @@ def test_a_fresh_vault_gets_no_state_folder(tmp_path):
     shutil.copytree(FIXTURES / "syntax", root)
     parsed_of(root)
     assert not (root / ".notecards").exists()
+
+
+def test_notes_changed_by_a_caller_do_not_reach_the_cache(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    (root / "extra.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
+    vault = load_vault(root)  # a miss for every file: each parse goes into the cache
+    for note in vault.parsed.notes:
+        note.fields.clear()
+    del vault
+    fresh = parsed_of(root)  # hits: what was parsed, not what the caller did to it
+    (root / "extra.md").write_text("START\nBasic\nq2\nBack: a\nEND\n", encoding="utf-8")
+    vault = load_vault(root)  # hits but one: the cache will be written again
+    for note in vault.parsed.notes:
+        note.fields.clear()
+    del vault
+    unchanged = [n for n in fresh.notes if n.path != "extra.md"]
+    assert unchanged and all(n.fields for n in unchanged)
+    assert [n for n in parsed_of(root).notes if n.path != "extra.md"] == unchanged

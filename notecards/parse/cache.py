@@ -102,20 +102,21 @@ class ParseCache:
 
 
 def _encode(parsed: ParsedVault) -> dict:
+    """Plain JSON data, copied: callers may change their notes before the cache is saved."""
     return {
         "notes": [
             [
                 n.note_type,
-                n.fields,
-                n.tags,
+                dict(n.fields),
+                list(n.tags),
                 n.deck,
                 n.note_id,
                 n.start_line,
                 n.end_line,
                 [n.id_slot.offset, n.id_slot.text] if n.id_slot else None,
                 n.id_line,
-                n.appendix,
-                n.field_lines,
+                dict(n.appendix),
+                dict(n.field_lines),
             ]
             for n in parsed.notes
         ],
@@ -128,7 +129,7 @@ def _decode(rel: str, entry: dict) -> ParsedVault:
     notes = [
         Note(
             note_type=note_type,
-            fields=fields,
+            fields=dict(fields),  # the entry may be saved again: notes get their own dicts
             tags=tuple(tags),
             deck=deck,
             note_id=note_id,
@@ -137,8 +138,8 @@ def _decode(rel: str, entry: dict) -> ParsedVault:
             end_line=end_line,
             id_slot=IdSlot(*slot) if slot else None,
             id_line=id_line,
-            appendix=appendix,
-            field_lines=field_lines,
+            appendix=dict(appendix),
+            field_lines=dict(field_lines),
         )
         for (
             note_type,

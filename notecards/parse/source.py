@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from notecards.model import FileSnapshot, NotecardsError, Problem
 
 BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line: `text` without its line ending; offsets index the decoded text."""
+class Line(NamedTuple):
+    """One line: `text` without its line ending; offsets index the decoded text.
+    (A named tuple: a file has thousands of lines and this is ~3x cheaper to make.)"""
 
     number: int  # 1-based
     text: str
@@ -35,14 +35,16 @@ class SourceText:
     def __init__(self, text: str):
         self.text = text
         self.lines: list[Line] = []
+        chunks = text.split("\n")
+        last = chunks.pop()  # after the final `\n`: a line only when it holds text
         start = 0
-        for number, chunk in enumerate(text.split("\n"), start=1):
-            has_newline = start + len(chunk) < len(text)
-            body = chunk[:-1] if has_newline and chunk.endswith("\r") else chunk
-            end = start + len(chunk) + (1 if has_newline else 0)
-            if body or has_newline or start < len(text):
-                self.lines.append(Line(number, body, start, end))
+        for number, chunk in enumerate(chunks, start=1):
+            end = start + len(chunk) + 1
+            body = chunk[:-1] if chunk.endswith("\r") else chunk
+            self.lines.append(Line(number, body, start, end))
             start = end
+        if last:
+            self.lines.append(Line(len(chunks) + 1, last, start, len(text)))
 
     @cached_property
     def newline(self) -> str:
