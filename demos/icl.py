@@ -73,7 +73,7 @@ def repeat_batch(rng: random.Random, n: int, pairs: set[str]) -> list[str]:
 
 
 def encode_equal(texts: list[str], device) -> torch.Tensor:
-    """Right-pad and stack; the padding sits after each string, where causal attention ignores it."""
+    """Right-pad and stack; causal attention never lets a letter see the padding after it."""
     rows = [tinylm.TOKENIZER.encode(t) for t in texts]
     width = max(map(len, rows))
     padded = [r + [tinylm.TOKENIZER.pad_id] * (width - len(r)) for r in rows]
@@ -190,9 +190,8 @@ def main(argv: list[str] | None = None) -> dict:
     example = test_texts[0]
     half = len(example) // 2
     completion = tinylm.generate(model, tinylm.TOKENIZER, example[: half + 2], half - 2)
-    print(
-        f"  unseen string: {example[: half + 2]!r} -> {completion!r} (right: {example[half + 2 :]!r})"
-    )
+    prompt, rest = example[: half + 2], example[half + 2 :]
+    print(f"  unseen string: {prompt!r} -> {completion!r} (right: {rest!r})")
     print(f"  next-letter accuracy on unseen strings, second copy: {repeat_acc:.0%}")
     print(
         f"  (first copy, nothing to look back at: {first_acc:.0%}; untrained: {repeat_before:.0%})"
@@ -215,7 +214,8 @@ def main(argv: list[str] | None = None) -> dict:
     line = tinylm.verdict(
         ok,
         f"induction copies unseen letter pairs ({repeat_acc:.0%}); examples in the prompt "
-        f"pick the task ({accuracy[0]:.0%} with none -> {accuracy[SHOTS[-1]]:.0%} with {SHOTS[-1]})",
+        f"pick the task ({accuracy[0]:.0%} with none, "
+        f"{accuracy[SHOTS[-1]]:.0%} with {SHOTS[-1]})",
     )
     return {
         "repeat_accuracy": repeat_acc,

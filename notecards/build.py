@@ -13,10 +13,17 @@ import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib.metadata import version
 from pathlib import Path
+
+import markdown_it
+import mdit_py_plugins
+import pygments
 
 from notecards.cache import CACHE_FILE, RenderCache
 from notecards.ids import new_ids
+from notecards.media import VaultIndex
 from notecards.model import Note, NotecardsError, Problem, RenderedNote, Severity
 from notecards.output import Reporter
 from notecards.render import Renderer
@@ -27,7 +34,8 @@ from notecards.writeback import write_back
 STATE_DIR = ".notecards"
 MANIFEST_FILE = "build-manifest.json"
 # Bump when the meaning of a manifest field changes; an older manifest is then ignored.
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
+_PACKAGE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -56,14 +64,19 @@ class BuildSummary:
 
 @dataclass
 class _Manifest:
-    """What the last build wrote: per note (content hash, mod) and the package's digest.
+    """What the last build wrote, and from what; a cache: deleting it only means every
+    note gets a fresh mod and the package is rewritten once.
 
-    A cache: deleting it only means every note gets a fresh mod and the package is
-    rewritten once.
+    notes: per note id (rendered digest, mod). inputs: a digest of everything the build
+    read (see `_inputs_digest`). media: Anki name -> (source, size, mtime_ns). package: the
+    package's digest, resolved path, size and mtime_ns as written.
     """
 
     notes: dict[int, tuple[str, int]] = field(default_factory=dict)
     package: dict[str, object] = field(default_factory=dict)
+    inputs: str = ""
+    decks: list[str] = field(default_factory=list)
+    media: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
 
 def build_vault(
@@ -74,25 +87,23 @@ def build_vault(
     vault = load_vault(root)
     if vault.parsed.errors:
         raise NotecardsError(vault.parsed.problems)
+    manifest = _load_manifest(root)
+    inputs = _inputs_digest(vault)
+    if not dry_run and _unchanged(manifest, inputs, vault, output):
+        vault.save_cache()  # every file parsed as before, but the cache may have been deleted
+        return _summary(vault, manifest.decks, sorted(manifest.media), [], output)
     rendered = _render_all(vault, reporter, keep_cache=not dry_run)
     assignments = _assign_ids(vault.parsed.notes)
     ids_assigned = [AssignedId(n.path, n.start_line, new_id) for n, new_id in assignments]
     new_id_at = {(n.path, n.start_line): new_id for n, new_id in assignments}
     note_ids = [n.note_id or new_id_at[(n.path, n.start_line)] for n in vault.parsed.notes]
-    manifest = _load_manifest(root)
-    fresh_manifest = _Manifest(notes=_note_stamps(rendered, note_ids, manifest, int(time.time())))
+    fresh_manifest = _Manifest(
+        notes=_note_stamps(rendered, note_ids, manifest, int(time.time())), inputs=inputs
+    )
     writer = PackageWriter(vault.config.note_types, root)
     for item, note_id in zip(rendered, note_ids, strict=True):
         writer.add(item, note_id, fresh_manifest.notes[note_id][1])
-    summary = BuildSummary(
-        notes=len(rendered),
-        decks=writer.deck_names,
-        media=writer.media_names,
-        ids_assigned=ids_assigned,
-        output=str(output),
-        written=False,
-        warnings=[p for p in vault.parsed.problems if p.severity is Severity.WARNING],
-    )
+    summary = _summary(vault, writer.deck_names, writer.media_names, ids_assigned, output)
     if dry_run:
         return summary
     if assignments:
@@ -102,18 +113,89 @@ def build_vault(
             new_id_at,
             config=vault.config,
             notes=[n for n, _ in assignments],
+            parse_cache=vault.parse_cache,
         )
         summary.files_written = result.files_written
         if result.problems:
             raise NotecardsError(result.problems)
-    fresh_manifest.package = _package_stamp(fresh_manifest, writer, output)
+    vault.save_cache()
+    fresh_manifest.decks, fresh_manifest.media = writer.deck_names, writer.media_stats()
+    fresh_manifest.package = _package_stamp(fresh_manifest, output)
     if not _package_current(manifest.package, fresh_manifest.package, output):
         reporter.info(f"writing {output}")
         writer.write(output)
         summary.written = True
     fresh_manifest.package.update(_output_stat(output))
-    _save_manifest(root, fresh_manifest)
+    if fresh_manifest != manifest:
+        _save_manifest(root, fresh_manifest)
     return summary
+
+
+def _summary(
+    vault: Vault, decks: list[str], media: list[str], ids: list[AssignedId], output: Path
+) -> BuildSummary:
+    return BuildSummary(
+        notes=len(vault.parsed.notes),
+        decks=decks,
+        media=media,
+        ids_assigned=ids,
+        output=str(output),
+        written=False,
+        warnings=[p for p in vault.parsed.problems if p.severity is Severity.WARNING],
+    )
+
+
+@cache
+def _code_digest() -> str:
+    """notecards' own code and the libraries that shape a package: an upgrade rebuilds."""
+    hasher = hashlib.sha256(
+        "/".join(
+            (
+                version("genanki"),
+                markdown_it.__version__,
+                mdit_py_plugins.__version__,
+                pygments.__version__,
+            )
+        ).encode()
+    )
+    for source in sorted(_PACKAGE.rglob("*.py")):
+        hasher.update(source.read_bytes())
+    return hasher.hexdigest()
+
+
+def _inputs_digest(vault: Vault) -> str:
+    """Everything a build's package follows from, cheap to compute without rendering: the
+    code, the settings, each markdown file's bytes, and the vault's file list (links and
+    embeds resolve against it). Media contents are checked apart, by size and mtime."""
+    hasher = hashlib.sha256(f"{_code_digest()}\n{vault.config!r}\n".encode())
+    for path, snapshot in sorted(vault.parsed.files.items()):
+        hasher.update(f"{path}\0{snapshot.sha256}\n".encode())
+    index = VaultIndex.scan(vault.root)
+    for path in sorted(index.files):
+        hasher.update(f"{path}\n".encode())
+    for path in sorted(index.outside):
+        hasher.update(f"outside {path}\n".encode())
+    return hasher.hexdigest()
+
+
+def _unchanged(manifest: _Manifest, inputs: str, vault: Vault, output: Path) -> bool:
+    """The last build read exactly these inputs, its media files and its package are as it
+    left them: rendering again would write the very same package, so nothing is done."""
+    if not manifest.inputs or manifest.inputs != inputs:
+        return False
+    if any(note.note_id is None for note in vault.parsed.notes):
+        return False  # IDs to assign: never the case right after a build
+    for source, size, mtime_ns in manifest.media.values():
+        try:
+            stat = os.stat(source)
+        except OSError:
+            return False
+        if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+            return False
+    recorded = manifest.package
+    return recorded.get("output") == str(output.resolve()) and _package_current(
+        recorded, recorded, output
+    )
 
 
 def _render_all(vault: Vault, reporter: Reporter, *, keep_cache: bool) -> list[RenderedNote]:
@@ -180,12 +262,12 @@ def _note_digest(item: RenderedNote) -> str:
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
-def _package_stamp(manifest: _Manifest, writer: PackageWriter, output: Path) -> dict[str, object]:
+def _package_stamp(manifest: _Manifest, output: Path) -> dict[str, object]:
     """A digest of everything the package holds (notes, mods, media files as they are now)."""
     hasher = hashlib.sha256()
     for note_id, (digest, mod) in sorted(manifest.notes.items()):
         hasher.update(f"{note_id}:{digest}:{mod}\n".encode())
-    for name, (source, size, mtime_ns) in writer.media_stats().items():
+    for name, (source, size, mtime_ns) in manifest.media.items():
         hasher.update(f"{name}:{source}:{size}:{mtime_ns}\n".encode())
     return {"output": str(output.resolve()), "digest": hasher.hexdigest()}
 
@@ -197,7 +279,7 @@ def _output_stat(output: Path) -> dict[str, int]:
 
 def _package_current(old: dict[str, object], new: dict[str, object], output: Path) -> bool:
     """The file at `output` is the very package this build would write."""
-    if not output.is_file() or any(old.get(k) != new[k] for k in ("output", "digest")):
+    if not output.is_file() or any(old.get(k) != new.get(k) for k in ("output", "digest")):
         return False
     return all(old.get(k) == v for k, v in _output_stat(output).items())
 
@@ -212,7 +294,14 @@ def _load_manifest(root: Path) -> _Manifest:
         if raw.get("format") != MANIFEST_FORMAT:
             return _Manifest()
         notes = {int(k): (str(v[0]), int(v[1])) for k, v in raw["notes"].items()}
-        return _Manifest(notes=notes, package=dict(raw["package"]))
+        media = {str(k): (str(v[0]), int(v[1]), int(v[2])) for k, v in raw["media"].items()}
+        return _Manifest(
+            notes=notes,
+            package=dict(raw["package"]),
+            inputs=str(raw["inputs"]),
+            decks=[str(d) for d in raw["decks"]],
+            media=media,
+        )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return _Manifest()
 
@@ -225,6 +314,9 @@ def _save_manifest(root: Path, manifest: _Manifest) -> None:
         "format": MANIFEST_FORMAT,
         "notes": {str(k): list(v) for k, v in manifest.notes.items()},
         "package": manifest.package,
+        "inputs": manifest.inputs,
+        "decks": manifest.decks,
+        "media": {k: list(v) for k, v in manifest.media.items()},
     }
     fd, tmp = tempfile.mkstemp(prefix=".build-manifest.", suffix=".tmp", dir=target.parent)
     try:

@@ -171,6 +171,7 @@ def sync_vault(
         )
     if not dry_run:
         _apply(client, vault, state, targets, snapshot, report, reporter)
+        vault.save_cache()
         if (state.notes, state.media, state.pending) != (saved.notes, saved.media, saved.pending):
             save_state(vault.root, state)
     report.requests = client.requests_sent - start
@@ -499,6 +500,7 @@ def _write_ids(vault: Vault, plan: Plan, added, deleted: bool, report: SyncRepor
         deletions,
         config=vault.config,
         notes=vault.parsed.notes,
+        parse_cache=vault.parse_cache,
     )
     report.files_written = result.files_written
     report.problems.extend(result.problems)

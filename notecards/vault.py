@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +27,17 @@ class Vault:
     root: Path
     config: VaultConfig
     parsed: ParsedVault  # notes (in file order), deletions, problems, files
+    # What this load parsed, for the next one; kept only when a command calls save_cache.
+    parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)
+
+    def save_cache(self) -> None:
+        """Keep this load's parses in `.notecards/` for the next run.
+
+        Explicit, and only from commands that write (build, sync): `check` and dry runs
+        never call it, so they leave a fresh vault without a state folder.
+        """
+        if self.parse_cache is not None:
+            self.parse_cache.save()
 
 
 @lru_cache(maxsize=256)
@@ -85,7 +95,8 @@ def load_vault(root: Path) -> Vault:
     """Read settings and every markdown file; problems go in `parsed.problems`.
 
     A file whose bytes and settings are unchanged since it was last parsed comes from
-    the parse cache (`.notecards/parse-cache.json`) instead of being parsed again.
+    the parse cache (`.notecards/parse-cache.json`) instead of being parsed again; the
+    cache is written only by `Vault.save_cache`.
 
     Raises NotecardsError only for bad settings (nothing can be read right then).
     """
@@ -113,11 +124,7 @@ def load_vault(root: Path) -> Vault:
         parsed.deletions += one.deletions
         parsed.problems += one.problems
     parsed.problems += duplicate_id_problems(parsed)
-    vault = Vault(root=root, config=config, parsed=parsed)
-    # Saved once the caller is done with the vault: by then a build or sync has made
-    # the state folder, and a dry run on a fresh vault has not (it must leave no trace).
-    weakref.finalize(vault, cache.save)
-    return vault
+    return Vault(root=root, config=config, parsed=parsed, parse_cache=cache)
 
 
 def duplicate_id_problems(parsed: ParsedVault) -> list[Problem]:

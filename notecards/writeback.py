@@ -19,6 +19,7 @@ from pathlib import Path
 from notecards.config import VaultConfig
 from notecards.model import Deletion, FileSnapshot, Note, Problem
 from notecards.parse import parse_file
+from notecards.parse.cache import ParseCache
 
 # How often a file that keeps changing under us is re-read before giving up on it.
 _MAX_ATTEMPTS = 3
@@ -46,12 +47,15 @@ def write_back(
     deletions: Sequence[Deletion] = (),
     config: VaultConfig | None = None,
     notes: Sequence[Note] = (),
+    parse_cache: ParseCache | None = None,
 ) -> WriteBackResult:
     """Insert `ids` ((path, start_line) -> new id) and remove `deletions`, file by file.
 
     `notes` are those notes as parsed from the snapshots: with them a note is re-located
     by its content in a file the user changed since it was read. Without them a note is
     found by its start line in an unchanged file, and a changed file's notes are reported.
+    With `parse_cache`, each written file's new text is parsed into it, so the next run
+    does not parse again every file that just got an ID.
     """
     config = config or VaultConfig(vault_name=root.name)
     by_key = {(n.path, n.start_line): n for n in notes}
@@ -63,8 +67,11 @@ def write_back(
         wanted = [(by_key.get((path, line)), line, new_id) for line, new_id in file_ids.items()]
         problems, written = _write_file(root, snapshots[path], wanted, file_deletions, config)
         result.problems.extend(problems)
-        if written:
+        if written is not None:
             result.files_written.append(path)
+            if parse_cache is not None:
+                text = written.decode(snapshots[path].encoding)
+                parse_cache.put(path, _sha256(written), parse_file(text, path, config))
     return result
 
 
@@ -74,28 +81,29 @@ def _write_file(
     wanted: list[tuple[Note | None, int, int]],
     deletions: list[Deletion],
     config: VaultConfig,
-) -> tuple[list[Problem], bool]:
+) -> tuple[list[Problem], bytes | None]:
+    """Problems, and the file's new bytes (None: not written)."""
     target = root / snapshot.path
     for _ in range(_MAX_ATTEMPTS):
         try:
             raw = target.read_bytes()
             text = raw.decode(snapshot.encoding)
         except (OSError, UnicodeDecodeError) as exc:
-            return [Problem(snapshot.path, 1, f"could not re-read the file: {exc}")], False
+            return [Problem(snapshot.path, 1, f"could not re-read the file: {exc}")], None
         if _sha256(raw) == snapshot.sha256:
             edits, problems = _edits_as_read(text, snapshot, wanted, deletions, config)
         else:
             edits, problems = _edits_after_change(text, snapshot, wanted, deletions, config)
         if not edits:
-            return problems, False
-        new_text = _apply_edits(text, edits)
+            return problems, None
+        data = _apply_edits(text, edits).encode(snapshot.encoding)
         try:
-            replaced = _atomic_replace(target, new_text.encode(snapshot.encoding), raw)
+            replaced = _atomic_replace(target, data, raw)
         except OSError as exc:
-            return problems + [Problem(snapshot.path, 1, f"could not write IDs: {exc}")], False
+            return problems + [Problem(snapshot.path, 1, f"could not write IDs: {exc}")], None
         if replaced:
-            return problems, True
-    return [Problem(snapshot.path, 1, "file keeps changing; IDs not written, run again")], False
+            return problems, data
+    return [Problem(snapshot.path, 1, "file keeps changing; IDs not written, run again")], None
 
 
 def _apply_edits(text: str, edits: Iterable[_Edit]) -> str:

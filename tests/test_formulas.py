@@ -7,7 +7,13 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from demos.dpo import card_dpo_loss, dpo_loss  # noqa: E402
-from demos.ppo_kl import gae, kl_penalized_rewards, masked_mean, ppo_clip_loss  # noqa: E402
+from demos.ppo_kl import (  # noqa: E402
+    gae,
+    kl_penalized_rewards,
+    masked_mean,
+    ppo_clip_loss,
+    whiten,
+)
 from demos.reward_model import reward_model_loss  # noqa: E402
 
 LOG2 = math.log(2.0)
@@ -206,3 +212,11 @@ def test_ppo_clip_loss_has_no_gradient_once_clipped_in_the_advantage_direction()
     ppo_clip_loss(logprobs, old, t(1.0, 1.0)[None], mask, 0.2).backward()
     # token 0 is past 1 + eps: no push further; token 1 inside: d(-rho A)/d logp / 2 = -1.1 / 2
     assert logprobs.grad[0].tolist() == pytest.approx([0.0, -0.55])
+
+
+def test_whiten_uses_response_tokens_only_and_zeroes_the_rest():
+    mask = torch.tensor([[0, 1, 1, 1]])
+    whitened = whiten(t(100.0, 1.0, 2.0, 3.0)[None], mask)
+    # mean 2, population std sqrt(2/3) over the three response tokens
+    z = 1 / math.sqrt(2 / 3)
+    assert whitened[0].tolist() == pytest.approx([0.0, -z, 0.0, z])

@@ -7,6 +7,7 @@ markdown-it finds whenever it answers at all.
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -14,10 +15,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from notecards import vault as vault_module
 from notecards.model import ParsedVault
 from notecards.parse.cache import CACHE_FILE
 from notecards.parse.layout import markdown_blocks, scan_blocks
 from notecards.vault import load_vault
+from notecards.writeback import write_back
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
 
@@ -55,13 +58,14 @@ def test_line_scan_answers_for_ordinary_cards():
 def vault_copy(tmp_path: Path, name: str) -> Path:
     root = tmp_path / name
     shutil.copytree(FIXTURES / name, root)
-    (root / ".notecards").mkdir()  # as after a first build or sync
     return root
 
 
 def parsed_of(root: Path) -> ParsedVault:
-    """Load the vault and let it go, which saves the parse cache."""
-    return load_vault(root).parsed
+    """Load the vault and save its parse cache, as build and sync do."""
+    vault = load_vault(root)
+    vault.save_cache()
+    return vault.parsed
 
 
 def without_cache(root: Path) -> ParsedVault:
@@ -126,12 +130,49 @@ def test_a_damaged_cache_is_ignored(tmp_path):
     assert parsed_of(root) == fresh
 
 
-def test_a_fresh_vault_gets_no_state_folder(tmp_path):
-    """A dry run or `check` on a vault never built leaves nothing behind."""
-    root = tmp_path / "syntax"
-    shutil.copytree(FIXTURES / "syntax", root)
-    parsed_of(root)
+def test_loading_alone_writes_no_cache(tmp_path):
+    """Only save_cache writes: `check` and dry runs leave a fresh vault without a state
+    folder, and a built vault's cache as it was, however the Vault object goes away."""
+    root = vault_copy(tmp_path, "syntax")
+    load_vault(root)
+    gc.collect()
     assert not (root / ".notecards").exists()
+    parsed_of(root)
+    before = (root / CACHE_FILE).read_bytes()
+    (root / "extra.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
+    load_vault(root)  # a miss, never saved
+    gc.collect()
+    assert (root / CACHE_FILE).read_bytes() == before
+
+
+def test_written_back_text_is_learned_by_the_cache(tmp_path, monkeypatch):
+    """After write-back puts an ID into a file, the next load reads it from the cache."""
+    root = vault_copy(tmp_path, "syntax")
+    (root / "new.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
+    vault = load_vault(root)
+    note = next(n for n in vault.parsed.notes if n.path == "new.md")
+    result = write_back(
+        root,
+        vault.parsed.files,
+        {(note.path, note.start_line): 1234},
+        config=vault.config,
+        notes=[note],
+        parse_cache=vault.parse_cache,
+    )
+    assert result.files_written == ["new.md"]
+    vault.save_cache()
+    parsed: list[str] = []
+    real_parse = vault_module.parse_file
+    monkeypatch.setattr(
+        vault_module,
+        "parse_file",
+        lambda text, rel, config: parsed.append(rel) or real_parse(text, rel, config),
+    )
+    again = load_vault(root).parsed
+    assert parsed == []  # every file, the rewritten one too, came from the cache
+    assert [n.note_id for n in again.notes if n.path == "new.md"] == [1234]
+    monkeypatch.undo()
+    assert again == without_cache(root)
 
 
 def test_notes_changed_by_a_caller_do_not_reach_the_cache(tmp_path):
@@ -140,13 +181,13 @@ def test_notes_changed_by_a_caller_do_not_reach_the_cache(tmp_path):
     vault = load_vault(root)  # a miss for every file: each parse goes into the cache
     for note in vault.parsed.notes:
         note.fields.clear()
-    del vault
+    vault.save_cache()
     fresh = parsed_of(root)  # hits: what was parsed, not what the caller did to it
     (root / "extra.md").write_text("START\nBasic\nq2\nBack: a\nEND\n", encoding="utf-8")
     vault = load_vault(root)  # hits but one: the cache will be written again
     for note in vault.parsed.notes:
         note.fields.clear()
-    del vault
+    vault.save_cache()
     unchanged = [n for n in fresh.notes if n.path != "extra.md"]
     assert unchanged and all(n.fields for n in unchanged)
     assert [n for n in parsed_of(root).notes if n.path != "extra.md"] == unchanged

@@ -1,9 +1,133 @@
-"""`notecards demo` (placeholder until its issue lands)."""
+"""`notecards demo`: run the demo a card links to, list them, or time them.
+
+Torch is imported only when a demo runs, so the flashcard commands (and `--list`) work
+without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import click
 
+from notecards.demo_catalog import DEMO_LINK, DEMOS
+from notecards.model import NotecardsError
 
-@click.command()
-def demo() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("not implemented yet")
+INSTALL_HINT = (
+    "the demos need PyTorch: pip install torch==2.13.0 "
+    "--index-url https://download.pytorch.org/whl/cpu && pip install 'notecards[demos]'"
+)
+
+
+def require_torch() -> None:
+    """A clear sentence instead of a traceback when the optional extra is missing."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise click.ClickException(INSTALL_HINT) from None
+
+
+def check_name(name: str) -> None:
+    if name not in DEMOS:
+        known = ", ".join(sorted(DEMOS))
+        raise click.ClickException(f"no demo named {name!r}; known demos: {known}")
+
+
+def card_title(fields: dict[str, str]) -> str:
+    """The first line of a card's first field: how a learner recognises the card."""
+    first = next(iter(fields.values()), "").strip()
+    return first.splitlines()[0] if first else "(empty card)"
+
+
+def linking_cards(vault: Path) -> dict[str, list[str]]:
+    """Demo name -> the cards (`path:line title`) in `vault` that link to it."""
+    from notecards.vault import load_vault
+
+    links: dict[str, list[str]] = {name: [] for name in DEMOS}
+    if not vault.is_dir():
+        return links
+    try:
+        notes = load_vault(vault).parsed.notes
+    except NotecardsError:
+        return links  # bad settings: the list still names the demos
+    for note in notes:
+        named = {m["name"] for text in note.fields.values() for m in DEMO_LINK.finditer(text)}
+        for name in sorted(named):
+            links.setdefault(name, []).append(f"{note.where} {card_title(note.fields)}")
+    return links
+
+
+def print_list(vault: Path, as_json: bool) -> None:
+    links = linking_cards(vault)
+    if as_json:
+        rows = [{"name": n, "shows": DEMOS[n], "cards": links.get(n, [])} for n in DEMOS]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for name, shows in DEMOS.items():
+        click.echo(f"{name:14} {shows}")
+        for card in links.get(name, []):
+            click.echo(f"{'':14}   card: {card}")
+
+
+def time_demo(name: str) -> float:
+    """Wall seconds of one demo at its default settings, in a fresh process (no shared cache)."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", f"notecards.demos.{name}"], capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise click.ClickException(f"demo {name} failed:\n{result.stderr.strip()}")
+    return seconds
+
+
+@click.command(
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.option("--list", "list_demos", is_flag=True, help="Name each demo and the cards using it.")
+@click.option("--time", "time_demos", is_flag=True, help="Time demos at their default settings.")
+@click.option(
+    "--vault",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("notes"),
+    show_default=True,
+    help="Vault scanned by --list for cards that link to demos.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable --list / --time output.")
+@click.argument("name", required=False)
+@click.argument("demo_args", nargs=-1, type=click.UNPROCESSED)
+def demo(
+    list_demos: bool,
+    time_demos: bool,
+    vault: Path,
+    as_json: bool,
+    name: str | None,
+    demo_args: tuple[str, ...],
+) -> None:
+    """Run demo NAME (options after NAME go to the demo: --seed, --steps, --device, --quick,
+    --plot FILE.png), or --list the demos, or --time them."""
+    if list_demos:
+        print_list(vault, as_json)
+        return
+    if name is not None:
+        check_name(name)
+    if time_demos:
+        require_torch()
+        timings = {}
+        for each in [name] if name else list(DEMOS):
+            timings[each] = time_demo(each)
+            if not as_json:
+                click.echo(f"{each:14} {timings[each]:6.1f} s")
+        if as_json:
+            click.echo(json.dumps(timings))
+        return
+    if name is None:
+        raise click.UsageError("name a demo to run, or use --list")
+    require_torch()
+    module = importlib.import_module(f"notecards.demos.{name}")
+    module.main(list(demo_args))

@@ -44,8 +44,9 @@ def settings_key(config: VaultConfig) -> str:
 class ParseCache:
     """Per file: the sha256 it was parsed at and what the parse found.
 
-    `get` answers only for the same bytes; `put` records a fresh parse; `save`
-    writes the entries of this run (files gone from the vault drop out).
+    `get` answers only for the same bytes; `put` records a fresh parse (or, from
+    write-back, the parse of the text it just wrote); `save` writes the entries of this
+    run (files gone from the vault drop out).
     """
 
     def __init__(self, root: Path, config: VaultConfig):
@@ -81,15 +82,13 @@ class ParseCache:
         self._changed = True
 
     def save(self) -> None:
-        """Write the cache when it changed, only into a state folder that already exists
-        (so a dry run or `check` on a fresh vault leaves nothing behind). Atomic via
-        rename; no fsync, as a lost or empty cache file is just a miss."""
+        """Write the cache when it changed (creating the state folder). Atomic via rename;
+        no fsync, as a lost or empty cache file is just a miss."""
         if not (self._changed or self._current.keys() != self._stored.keys()):
-            return
-        if not self.path.parent.is_dir():
             return
         document = {"key": self.key, "files": self._current}
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".parse-cache.", dir=self.path.parent)
         except OSError:
             return  # a read-only vault: the cache is optional
@@ -99,6 +98,8 @@ class ParseCache:
             os.replace(tmp, self.path)
         except (OSError, ValueError):  # ValueError: text JSON cannot encode (a lone surrogate)
             Path(tmp).unlink(missing_ok=True)
+            return
+        self._stored, self._changed = dict(self._current), False
 
 
 def _encode(parsed: ParsedVault) -> dict:

@@ -1,0 +1,82 @@
+"""The shared demo plumbing: tokenizer round trip, batch layout, log-prob alignment, sampling."""
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from demos import tinylm  # noqa: E402
+
+
+def test_tokenizer_round_trips_the_alphabet():
+    text = "q: what is the plural of cat?\na: cats|"
+    ids = tinylm.TOKENIZER.encode(text)
+    assert len(ids) == len(text)
+    assert tinylm.TOKENIZER.decode(ids) == text
+
+
+def test_tokenizer_names_an_unknown_character():
+    with pytest.raises(ValueError, match="'Z'"):
+        tinylm.TOKENIZER.encode("Zebra")
+
+
+def test_pad_batch_marks_the_response_and_eos_only():
+    input_ids, response_mask, attention_mask = tinylm.pad_batch(["ab", "abcd"], ["x", "yz"])
+    tok = tinylm.TOKENIZER
+    assert tok.decode(input_ids[0]) == "abx|___"
+    assert tok.decode(input_ids[1]) == "abcdyz|"
+    assert response_mask[0].tolist() == [0, 0, 1, 1, 0, 0, 0]
+    assert response_mask[1].tolist() == [0, 0, 0, 0, 1, 1, 1]
+    assert attention_mask[0].tolist() == [1, 1, 1, 1, 0, 0, 0]
+
+
+def test_token_logprobs_line_up_with_the_token_they_score():
+    # logits that put all mass on token 5 at every position: log P = 0 where the next token is 5
+    logits = torch.full((1, 3, 8), -1e9)
+    logits[..., 5] = 0.0
+    input_ids = torch.tensor([[1, 5, 2]])
+    logps = tinylm.token_logprobs(logits, input_ids)
+    assert logps[0, 0] == 0.0  # no prediction for the first token
+    assert logps[0, 1] == 0.0  # token 5, predicted by logits[:, 0]
+    assert logps[0, 2] < -1e8  # token 2 had no mass
+
+
+def test_uniform_model_gives_log_vocab_per_token():
+    logits = torch.zeros(2, 4, 10)
+    logps = tinylm.token_logprobs(logits, torch.randint(10, (2, 4)))
+    assert torch.allclose(logps[:, 1:], torch.full((2, 3), -math.log(10)))
+
+
+def test_sample_returns_logprobs_of_what_it_sampled():
+    tinylm.set_seed(0)
+    model = tinylm.TinyGPT(tinylm.TOKENIZER.vocab_size).eval()
+    prompts = [tinylm.TOKENIZER.encode("q: "), tinylm.TOKENIZER.encode("the cat ")]
+    input_ids, response_mask, logprobs = tinylm.sample(model, prompts, 6)
+    generated = response_mask.sum(1)
+    assert ((generated >= 1) & (generated <= 6)).all()
+    recomputed = tinylm.token_logprobs(model(input_ids), input_ids) * response_mask
+    assert torch.allclose(recomputed, logprobs, atol=1e-5)
+    assert tinylm.TOKENIZER.decode(input_ids[1, :8]) == "the cat "
+
+
+def test_last_token_values_reads_the_end_of_each_response():
+    values = torch.arange(12.0).view(2, 6)
+    mask = torch.tensor([[0, 1, 1, 0, 0, 0], [0, 0, 1, 1, 1, 1]], dtype=torch.float)
+    assert tinylm.last_token_values(values, mask).tolist() == [2.0, 11.0]
+
+
+def test_demo_args_quick_and_extra_options():
+    defaults = {"steps": 100, "quick_steps": 10, "beta": 0.5}
+    assert tinylm.demo_args("x", "", defaults, []).steps == 100
+    assert tinylm.demo_args("x", "", defaults, ["--quick"]).steps == 10
+    args = tinylm.demo_args("x", "", defaults, ["--quick", "--steps", "7", "--beta", "0.1"])
+    assert (args.steps, args.beta) == (7, 0.1)
+
+
+def test_every_pretraining_fact_is_in_the_alphabet():
+    import random
+
+    text = tinylm.pretraining_text(random.Random(0), 200)
+    assert tinylm.TOKENIZER.decode(tinylm.TOKENIZER.encode(text)) == text
+    assert tinylm.EOS not in text and tinylm.PAD not in text
