@@ -1,17 +1,21 @@
 """In-context learning: a task read from the prompt, with no weight updated at test time.
 
-Two tiny GPTs, trained only on next-token prediction:
+Two tiny GPTs, trained only on next-token prediction, then frozen:
 
-1. Algorithmic ICL (an induction head). Trained on random letter strings that repeat
-   themselves ("qdkfm" + "qdkfm"), the model learns the rule "find where the current letter
-   appeared before and copy the letter that followed it": prompt A B C ... A B -> C.
-   It is tested on strings whose neighbouring letters never stood together in training,
-   so it cannot have memorized them.
+1. Algorithmic ICL (an induction head). Trained on random strings of syllables that repeat
+   themselves ("ko mi ta ru" + "ko mi ta ru"), the model learns the rule "find where the current
+   token appeared before and copy the token that followed it": A B C ... A B -> C.
+   It is tested on strings made only of pairs (A then B) that never stood together in any
+   training string, so it cannot have memorized them: it must look them up in the prompt.
 
-2. Semantic ICL. Pretrained on lists of facts, one relation a list
-   ("cat -> katze, dog -> hund" or "cat -> cats, dog -> dogs" or "cat -> animal, egg -> food"),
-   the model knows the facts; the prompt's examples tell it which relation is asked:
-   "cow -> kuh, egg -> ei, cat -> ?" gives "katze". More examples, more accurate.
+2. Semantic ICL. Pretrained on lists of facts, one relation a list, the relation never named
+   ("cat -> katze , dog -> hund" or "cat -> cats , dog -> dogs" or "cat -> animal , egg -> food"),
+   the model knows the facts; the examples in the prompt tell it which relation is asked:
+   "cow -> kuh , egg -> ei , cat ->" gives "katze". With no example it can only guess the
+   relation; with examples it reads it from the prompt.
+
+Both models read whole tokens (a syllable, a word), not characters: the ideas are the same and
+training takes seconds.
 
 Run: notecards demo icl   (or: python demos/icl.py --quick)
 """
@@ -29,89 +33,187 @@ except ImportError:  # run as a script: python demos/icl.py
     import tinylm
 
 # settings
-INDUCTION_STEPS = 400  # training steps for the induction model
-SEMANTIC_STEPS = 400  # pretraining steps for the fact-list model
-QUICK_STEPS = 300  # --quick: both models
-LETTERS = "abcdefghijklmnopqrst"  # the induction model's "tokens"
-HELD_OUT_PAIRS = 0.3  # share of letter pairs (x then y) never adjacent in training
-SEGMENT_LENGTHS = (4, 10)  # the repeated segment is 4..10 letters; varying it forces real lookup
-SHOTS = (0, 1, 2, 4)  # numbers of examples in the semantic prompts
-TEST_PROMPTS = 120  # per measurement
+STEPS = 500  # training steps, for each of the two models
+QUICK_STEPS = 300  # --quick
 LR = 3e-3
-BATCH_SIZE = 32
+BATCH_SIZE = 64
+TEST_PROMPTS = 200  # per measurement
 PRINT_EVERY = 100
+# 1. algorithmic ICL
+SYLLABLES = [c + v for c in "bdfgkmnprst" for v in "aeiou"]  # 55 tokens: "ba", "be", ... "tu"
+HELD_OUT_SHARE = 0.2  # share of ordered pairs (A then B) that no training string contains
+SEGMENT_LENGTHS = (6, 12)  # the repeated part is 6..12 tokens: a fixed offset would not work
+# 2. semantic ICL
+MAX_FACTS = 6  # a pretraining list holds 1..MAX_FACTS facts
+SHOTS = (0, 1, 2, 4)  # numbers of examples in the test prompts
 
 
 # ------------------------------------------------------------------------------------------------
-# 1. algorithmic ICL
+# 1. algorithmic ICL: an induction head
+
+PAD = len(SYLLABLES)  # fills short rows; never predicted
 
 
-def letter_pairs(rng: random.Random) -> tuple[set[str], set[str]]:
-    """Split all ordered letter pairs "xy" into those seen in training and those held out."""
-    pairs = [a + b for a in LETTERS for b in LETTERS if a != b]
+def split_pairs(rng: random.Random) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """All ordered token pairs (A, B), A != B, split into those training may use and held-out."""
+    pairs = [(a, b) for a in range(len(SYLLABLES)) for b in range(len(SYLLABLES)) if a != b]
     rng.shuffle(pairs)
-    n_held = int(len(pairs) * HELD_OUT_PAIRS)
+    n_held = int(len(pairs) * HELD_OUT_SHARE)
     return set(pairs[n_held:]), set(pairs[:n_held])
 
 
-def random_walk(rng: random.Random, length: int, pairs: set[str]) -> str:
-    """A string of distinct letters in which every neighbouring pair is in `pairs`."""
+def random_segment(rng: random.Random, length: int, allowed: set[tuple[int, int]]) -> list[int]:
+    """Distinct tokens in which every neighbouring pair, and the pair (last, first) where the
+    repeat starts, is in `allowed`."""
     while True:
-        text = rng.choice(LETTERS)
-        while len(text) < length:
-            options = [b for b in LETTERS if text[-1] + b in pairs and b not in text]
+        segment = [rng.randrange(len(SYLLABLES))]
+        while len(segment) < length:
+            options = [b for b in range(len(SYLLABLES)) if (segment[-1], b) in allowed]
+            options = [b for b in options if b not in segment]
             if not options:
                 break
-            text += rng.choice(options)
-        if len(text) == length:
-            return text
+            segment.append(rng.choice(options))
+        if len(segment) == length and (segment[-1], segment[0]) in allowed:
+            return segment
 
 
-def repeat_batch(rng: random.Random, n: int, pairs: set[str]) -> list[str]:
-    """Strings "segment + segment": the second half is predictable only by looking back."""
-    return [random_walk(rng, rng.randint(*SEGMENT_LENGTHS), pairs) * 2 for _ in range(n)]
+def repeat_batch(
+    rng: random.Random, n: int, allowed: set[tuple[int, int]]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """n rows "segment + segment", right-padded: ids (n, T), and repeat_mask (n, T) marking the
+    tokens of the second copy from its second token on: the ones the first copy predicts."""
+    segments = [random_segment(rng, rng.randint(*SEGMENT_LENGTHS), allowed) for _ in range(n)]
+    T = 2 * SEGMENT_LENGTHS[1]
+    ids = torch.full((n, T), PAD)
+    repeat_mask = torch.zeros(n, T, dtype=torch.bool)
+    for i, segment in enumerate(segments):
+        L = len(segment)
+        ids[i, : 2 * L] = torch.tensor(segment * 2)
+        repeat_mask[i, L + 1 : 2 * L] = True
+    return ids, repeat_mask
 
 
-def encode_equal(texts: list[str], device) -> torch.Tensor:
-    """Right-pad and stack; causal attention never lets a letter see the padding after it."""
-    rows = [tinylm.TOKENIZER.encode(t) for t in texts]
-    width = max(map(len, rows))
-    padded = [r + [tinylm.TOKENIZER.pad_id] * (width - len(r)) for r in rows]
-    return torch.tensor(padded, device=device)
+def induction_loss(model: tinylm.TinyGPT, ids: torch.Tensor, repeat_mask: torch.Tensor):
+    """Next-token loss on the repeated tokens only: random tokens can't be predicted, repeats
+    can, by looking back. logits[:, t] predict ids[:, t + 1]."""
+    logits = model(ids[:, :-1])
+    targets = ids[:, 1:].masked_fill(~repeat_mask[:, 1:], -100)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
 @torch.no_grad()
-def repeat_accuracy(model: tinylm.TinyGPT, texts: list[str], device) -> tuple[float, float]:
-    """Next-letter accuracy in the second copy (after its first letter) and in the first copy."""
-    ids = encode_equal(texts, device)
-    predicted = model(ids).argmax(-1)  # predicted[:, t] is the guess for ids[:, t + 1]
-    hits = {"repeat": [], "first": []}
-    for i, text in enumerate(texts):
-        half = len(text) // 2
-        for t in range(1, len(text) - 1):
-            part = "repeat" if t >= half else "first"
-            hits[part].append(predicted[i, t].item() == ids[i, t + 1].item())
-    return sum(hits["repeat"]) / len(hits["repeat"]), sum(hits["first"]) / len(hits["first"])
+def next_token_accuracy(model: tinylm.TinyGPT, ids: torch.Tensor, mask: torch.Tensor) -> float:
+    """Share of the tokens marked in `mask` that the model predicts from the tokens before."""
+    right = model(ids[:, :-1]).argmax(-1) == ids[:, 1:]
+    return right[mask[:, 1:]].float().mean().item()
 
 
-def train_induction(steps: int, rng: random.Random, pairs: set[str], device) -> tinylm.TinyGPT:
-    model = tinylm.TinyGPT(tinylm.TOKENIZER.vocab_size, max_len=2 * SEGMENT_LENGTHS[1]).to(device)
+def first_copy_mask(ids: torch.Tensor, repeat_mask: torch.Tensor) -> torch.Tensor:
+    """The first copy from its second token on: nothing earlier to copy, so ~1/55 is chance."""
+    lengths = (ids != PAD).sum(1) // 2
+    positions = torch.arange(ids.shape[1])
+    return (positions >= 1) & (positions < lengths[:, None])
+
+
+def train_induction(steps: int, rng: random.Random, allowed, device) -> tinylm.TinyGPT:
+    model = tinylm.TinyGPT(len(SYLLABLES) + 1, max_len=2 * SEGMENT_LENGTHS[1]).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
     for step in range(1, steps + 1):
-        ids = encode_equal(repeat_batch(rng, BATCH_SIZE, pairs), device)
-        logits = model(ids[:, :-1])
-        targets = ids[:, 1:].masked_fill(ids[:, 1:] == tinylm.TOKENIZER.pad_id, -100)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        ids, repeat_mask = repeat_batch(rng, BATCH_SIZE, allowed)
+        ids, repeat_mask = ids.to(device), repeat_mask.to(device)
+        loss = induction_loss(model, ids, repeat_mask)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if step % PRINT_EVERY == 0 or step == steps:
-            print(f"induction step {step}: loss {loss.item():.3f}")
+            acc = next_token_accuracy(model, ids, repeat_mask)
+            print(f"  induction step {step}: loss {loss.item():.3f}, repeat accuracy {acc:.0%}")
     return model
 
 
+@torch.no_grad()
+def complete(model: tinylm.TinyGPT, prompt: list[int], n_tokens: int) -> list[int]:
+    """Greedy continuation: append the most likely next token, n_tokens times."""
+    ids = list(prompt)
+    for _ in range(n_tokens):
+        ids.append(model(torch.tensor([ids])).argmax(-1)[0, -1].item())
+    return ids[len(prompt) :]
+
+
+@torch.no_grad()
+def find_induction_head(model: tinylm.TinyGPT, ids, repeat_mask) -> tuple[int, int, float]:
+    """The head that, from a repeated token, most reads the token AFTER its earlier occurrence.
+
+    Returns (layer, head, mean attention on that position over the repeated tokens).
+    """
+    maps = tinylm.attention_maps(model, ids)  # per layer (B, heads, T, T)
+    lengths = (ids != PAD).sum(1) // 2
+    rows, queries = repeat_mask[:, 1:].nonzero(as_tuple=True)  # query t predicts ids[t + 1]
+    keys = queries - lengths[rows] + 1  # the token after the first copy's ids[t]
+    best = (0, 0, 0.0)
+    for layer, att in enumerate(maps):
+        score = att[rows, :, queries, keys].mean(0)  # (heads,)
+        head = int(score.argmax())
+        if score[head] > best[2]:
+            best = (layer, head, score[head].item())
+    return best
+
+
+def words(ids: list[int]) -> str:
+    return " ".join(SYLLABLES[i] for i in ids)
+
+
+def algorithmic_icl(steps: int, rng: random.Random, device) -> dict:
+    allowed, held_out = split_pairs(rng)
+    print(
+        f"1. algorithmic ICL: {len(SYLLABLES)} syllables; {len(held_out)} of their "
+        f"{len(allowed) + len(held_out)} ordered pairs never stand together in training"
+    )
+    test_ids, test_repeat = repeat_batch(rng, TEST_PROMPTS, held_out)  # only held-out pairs
+    test_ids, test_repeat = test_ids.to(device), test_repeat.to(device)
+    untrained = tinylm.TinyGPT(len(SYLLABLES) + 1, max_len=2 * SEGMENT_LENGTHS[1]).to(device)
+    before = next_token_accuracy(untrained, test_ids, test_repeat)
+
+    model = train_induction(steps, rng, allowed, device).eval()
+    repeat_acc = next_token_accuracy(model, test_ids, test_repeat)
+    first_acc = next_token_accuracy(model, test_ids, first_copy_mask(test_ids, test_repeat))
+
+    segment = test_ids[0][test_ids[0] != PAD].tolist()[: len(test_ids[0][test_ids[0] != PAD]) // 2]
+    prompt = segment + segment[:2]  # A B C ... A B
+    said = complete(model, prompt, len(segment) - 2)
+    print(f"  unseen string: {words(prompt)} -> {words(said)}")
+    print(f"  (right: {words(segment[2:])})")
+    layer, head, score = find_induction_head(model, test_ids, test_repeat)
+    att = tinylm.attention_maps(model, torch.tensor([prompt], device=device))[layer][0, head, -1]
+    read = int(att.argmax())
+    print(
+        f"  induction head = layer {layer + 1} head {head + 1}: the last token "
+        f"'{SYLLABLES[prompt[-1]]}' reads position {read} ('{SYLLABLES[prompt[read]]}', right "
+        f"after the earlier '{SYLLABLES[prompt[-1]]}') with weight {att[read]:.2f}"
+    )
+    print(
+        f"  next-token accuracy on the repeats of unseen pairs: {repeat_acc:.0%} "
+        f"(untrained {before:.0%}; first copy, nothing to look back at: {first_acc:.0%})"
+    )
+    return {
+        "repeat_accuracy": repeat_acc,
+        "first_copy_accuracy": first_acc,
+        "untrained_repeat_accuracy": before,
+        "induction_head_score": score,
+    }
+
+
 # ------------------------------------------------------------------------------------------------
-# 2. semantic ICL
+# 2. semantic ICL: knowledge from pretraining, the task from the prompt
+
+START, ARROW, COMMA = "<s>", "->", ","
+VOCAB = list(
+    dict.fromkeys(
+        ["<pad>", START, ARROW, COMMA]
+        + [getattr(w, field) for field in ("english", *tinylm.RELATIONS) for w in tinylm.WORDS]
+    )
+)
+TOKEN_ID = {word: i for i, word in enumerate(VOCAB)}
 
 
 def fact_list(rng: random.Random, relation: str, n: int) -> list[tuple[str, str]]:
@@ -119,111 +221,117 @@ def fact_list(rng: random.Random, relation: str, n: int) -> list[tuple[str, str]
     return [(w.english, tinylm.answer(w, relation)) for w in rng.sample(tinylm.WORDS, n)]
 
 
-def fact_list_text(pairs: list[tuple[str, str]]) -> str:
-    return ", ".join(f"{x} -> {y}" for x, y in pairs)
+def list_tokens(facts: list[tuple[str, str]]) -> list[str]:
+    """[("cat", "katze"), ("dog", "hund")] -> <s> cat -> katze , dog -> hund"""
+    tokens = [START]
+    for x, y in facts:
+        tokens += [x, ARROW, y, COMMA]
+    return tokens[:-1]
 
 
-def fact_corpus(rng: random.Random, n_lines: int) -> str:
-    """Pretraining text: lists of 1..5 facts, each list about one relation."""
-    lines = [
-        fact_list_text(fact_list(rng, rng.choice(tinylm.RELATIONS), rng.randint(1, 5)))
-        for _ in range(n_lines)
+def fact_list_batch(rng: random.Random, n: int) -> torch.Tensor:
+    """Pretraining documents: lists of 1..MAX_FACTS facts, each list about one relation."""
+    docs = [
+        list_tokens(fact_list(rng, rng.choice(tinylm.RELATIONS), rng.randint(1, MAX_FACTS)))
+        for _ in range(n)
     ]
-    return "\n".join(lines) + "\n"
+    ids = torch.zeros(n, 4 * MAX_FACTS, dtype=torch.long)  # 0 is <pad>
+    for i, doc in enumerate(docs):
+        ids[i, : len(doc)] = torch.tensor([TOKEN_ID[t] for t in doc])
+    return ids
 
 
 def train_semantic(steps: int, rng: random.Random, device) -> tinylm.TinyGPT:
-    model = tinylm.TinyGPT(tinylm.TOKENIZER.vocab_size, max_len=96).to(device)
-    ids = torch.tensor(tinylm.TOKENIZER.encode(fact_corpus(rng, 3000)))
-    generator = torch.Generator().manual_seed(rng.randint(0, 2**31))
+    model = tinylm.TinyGPT(len(VOCAB), max_len=4 * MAX_FACTS).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
     for step in range(1, steps + 1):
-        x, y = tinylm.text_batch(ids, BATCH_SIZE, model.max_len, generator)
-        logits = model(x.to(device))
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.to(device).reshape(-1))
+        ids = fact_list_batch(rng, BATCH_SIZE).to(device)
+        logits = model(ids[:, :-1])
+        targets = ids[:, 1:].masked_fill(ids[:, 1:] == TOKEN_ID["<pad>"], -100)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if step % PRINT_EVERY == 0 or step == steps:
-            print(f"fact-list step {step}: loss {loss.item():.3f}")
+            print(f"  fact-list step {step}: loss {loss.item():.3f}")
     return model
 
 
-def few_shot_prompt(rng: random.Random, relation: str, shots: int) -> tuple[str, str]:
-    """k examples of one relation and a query word: ("cow -> kuh, egg -> ei, cat -> ", "katze")."""
-    *examples, (query, target) = fact_list(rng, relation, shots + 1)
-    prefix = fact_list_text(examples) + ", " if examples else ""
-    return f"\n{prefix}{query} -> ", target
+def few_shot_prompt(rng: random.Random, relation: str, shots: int) -> tuple[list[str], str]:
+    """k examples of one relation, then a new query word and "->"; and the right answer.
+
+    (["<s>", "cow", "->", "kuh", ",", "cat", "->"], "katze") for shots=1, relation "german".
+    """
+    facts = fact_list(rng, relation, shots + 1)
+    query, target = facts[-1]
+    return list_tokens(facts)[:-1], target
 
 
-def few_shot_accuracy(model: tinylm.TinyGPT, rng: random.Random, shots: int) -> float:
-    prompts, targets = [], []
-    for _ in range(TEST_PROMPTS):
-        prompt, target = few_shot_prompt(rng, rng.choice(tinylm.RELATIONS), shots)
-        prompts.append(prompt)
-        targets.append(target)
-    answers = tinylm.answer_batch(model, prompts, max_new_tokens=12)
-    right = [a.split(",")[0].split("\n")[0] == t for a, t in zip(answers, targets, strict=True)]
-    return sum(right) / len(right)
+@torch.no_grad()
+def few_shot_answers(
+    model: tinylm.TinyGPT, rng: random.Random, shots: int, device
+) -> list[tuple[str, str, str]]:
+    """(relation, right answer, the model's next token) for TEST_PROMPTS random prompts."""
+    relations = [rng.choice(tinylm.RELATIONS) for _ in range(TEST_PROMPTS)]
+    prompts, targets = zip(*(few_shot_prompt(rng, r, shots) for r in relations), strict=True)
+    ids = torch.tensor([[TOKEN_ID[t] for t in p] for p in prompts], device=device)
+    said = model(ids)[:, -1].argmax(-1).tolist()  # all prompts of one k have the same length
+    return [(r, t, VOCAB[s]) for r, t, s in zip(relations, targets, said, strict=True)]
+
+
+def semantic_icl(steps: int, rng: random.Random, device) -> dict:
+    print("\n2. semantic ICL: pretrain on lists of facts, one relation a list, never named:")
+    for relation in tinylm.RELATIONS:
+        print("    " + " ".join(list_tokens(fact_list(rng, relation, 3))[1:]))
+    model = train_semantic(steps, rng, device).eval()
+    weights = [p.detach().clone() for p in model.parameters()]
+
+    accuracy = {}
+    for k in SHOTS:
+        answers = few_shot_answers(model, rng, k, device)
+        accuracy[k] = sum(t == s for _, t, s in answers) / len(answers)
+    for k in (0, 2):
+        prompt, target = few_shot_prompt(random.Random(1), "german", k)
+        said = VOCAB[model(torch.tensor([[TOKEN_ID[t] for t in prompt]], device=device))[0, -1]
+                     .argmax()]
+        print(f"  prompt '{' '.join(prompt[1:])}' -> '{said}' (German: '{target}')")
+    for k in SHOTS:
+        print(f"  {k} examples in the prompt: {accuracy[k]:.0%} right")
+    unchanged = all(torch.equal(w, p) for w, p in zip(weights, model.parameters(), strict=True))
+    print(f"  weights unchanged by the test prompts: {unchanged}")
+    return {"shot_accuracy": accuracy, "weights_unchanged": unchanged}
+
+
+# ------------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = tinylm.demo_args(
         "icl",
         "In-context learning: an induction head, and a task read from examples.",
-        {"steps": INDUCTION_STEPS, "quick_steps": QUICK_STEPS, "semantic_steps": SEMANTIC_STEPS},
+        {"steps": STEPS, "quick_steps": QUICK_STEPS},
         argv,
     )
-    if args.quick and "--semantic-steps" not in (argv or []):
-        args.semantic_steps = QUICK_STEPS
     tinylm.set_seed(args.seed)
     device = tinylm.pick_device(args.device)
     rng = random.Random(args.seed)
 
-    print("1. algorithmic ICL: train on random strings that repeat, like 'qdkfm' + 'qdkfm'")
-    seen_pairs, held_pairs = letter_pairs(rng)
-    test_texts = repeat_batch(rng, TEST_PROMPTS, held_pairs)
-    untrained = tinylm.TinyGPT(tinylm.TOKENIZER.vocab_size, max_len=2 * SEGMENT_LENGTHS[1])
-    repeat_before, _ = repeat_accuracy(untrained.to(device), test_texts, device)
-    model = train_induction(args.steps, rng, seen_pairs, device)
-    repeat_acc, first_acc = repeat_accuracy(model, test_texts, device)
-    example = test_texts[0]
-    half = len(example) // 2
-    completion = tinylm.generate(model, tinylm.TOKENIZER, example[: half + 2], half - 2)
-    prompt, rest = example[: half + 2], example[half + 2 :]
-    print(f"  unseen string: {prompt!r} -> {completion!r} (right: {rest!r})")
-    print(f"  next-letter accuracy on unseen strings, second copy: {repeat_acc:.0%}")
-    print(
-        f"  (first copy, nothing to look back at: {first_acc:.0%}; untrained: {repeat_before:.0%})"
-    )
-
-    print("\n2. semantic ICL: pretrain on fact lists like 'cat -> katze, dog -> hund'")
-    semantic = train_semantic(args.semantic_steps, rng, device)
-    accuracy = {k: few_shot_accuracy(semantic, rng, k) for k in SHOTS}
-    prompt, target = few_shot_prompt(rng, "german", 2)
-    said = tinylm.generate(semantic, tinylm.TOKENIZER, prompt, 12).split(",")[0]
-    print(f"  prompt {prompt.strip()!r} -> {said!r} (right: {target!r})")
-    for k in SHOTS:
-        print(f"  {k} examples in the prompt: {accuracy[k]:.0%} right")
+    result = algorithmic_icl(args.steps, rng, device) | semantic_icl(args.steps, rng, device)
+    shots = result["shot_accuracy"]
     tinylm.save_plot(
-        args.plot, {"semantic ICL accuracy": [accuracy[k] for k in SHOTS]}, "ICL", "shots index"
+        args.plot,
+        {"semantic ICL accuracy at k = " + ", ".join(map(str, SHOTS)): list(shots.values())},
+        "In-context learning",
+        "k (number of examples), as its index",
     )
-
-    more_is_better = accuracy[SHOTS[-1]] > accuracy[0]
-    ok = repeat_acc >= 0.9 and more_is_better
-    line = tinylm.verdict(
+    ok = result["repeat_accuracy"] >= 0.9 and shots[SHOTS[-1]] > shots[0]
+    result["verdict"] = tinylm.verdict(
         ok,
-        f"induction copies unseen letter pairs ({repeat_acc:.0%}); examples in the prompt "
-        f"pick the task ({accuracy[0]:.0%} with none, "
-        f"{accuracy[SHOTS[-1]]:.0%} with {SHOTS[-1]})",
+        f"the induction head completes repeats of unseen pairs ({result['repeat_accuracy']:.0%}); "
+        f"examples in the prompt pick the task ({shots[0]:.0%} right with none, "
+        f"{shots[SHOTS[-1]]:.0%} with {SHOTS[-1]}), no weight updated",
     )
-    return {
-        "repeat_accuracy": repeat_acc,
-        "first_copy_accuracy": first_acc,
-        "untrained_repeat_accuracy": repeat_before,
-        "shot_accuracy": accuracy,
-        "verdict": line,
-    }
+    return result
 
 
 if __name__ == "__main__":

@@ -541,3 +541,22 @@ def save_xy_plot(
     fig.savefig(path)
     plt.close(fig)
     print(f"saved {path}")
+
+
+@torch.no_grad()
+def attention_maps(model: TinyGPT, input_ids: torch.Tensor) -> list[torch.Tensor]:
+    """Each layer's attention weights, (B, heads, T, T): how much each position reads each
+    earlier one. Recomputed outside the fused attention kernel, which does not return them.
+    """
+    B, T = input_ids.shape
+    x = model.tok_emb(input_ids) + model.pos_emb(torch.arange(T, device=input_ids.device))
+    future = torch.ones(T, T, dtype=torch.bool, device=input_ids.device).triu(1)
+    maps = []
+    for block in model.blocks:
+        D, H = x.shape[-1], block.n_heads
+        q, k, _ = block.qkv(block.ln1(x)).split(D, dim=-1)
+        q, k = (t.view(B, T, H, D // H).transpose(1, 2) for t in (q, k))
+        scores = (q @ k.transpose(-2, -1)) / math.sqrt(D // H)
+        maps.append(scores.masked_fill(future, float("-inf")).softmax(-1))
+        x = block(x)
+    return maps

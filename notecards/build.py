@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -21,6 +20,7 @@ import markdown_it
 import mdit_py_plugins
 import pygments
 
+from notecards.atomic import write_json
 from notecards.cache import CACHE_FILE, RenderCache
 from notecards.ids import new_ids
 from notecards.media import VaultIndex
@@ -309,7 +309,6 @@ def _load_manifest(root: Path) -> _Manifest:
 def _save_manifest(root: Path, manifest: _Manifest) -> None:
     """Atomic, like every file notecards writes: a crash leaves the old manifest or the new."""
     target = _manifest_path(root)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": MANIFEST_FORMAT,
         "notes": {str(k): list(v) for k, v in manifest.notes.items()},
@@ -318,14 +317,4 @@ def _save_manifest(root: Path, manifest: _Manifest) -> None:
         "decks": manifest.decks,
         "media": {k: list(v) for k, v in manifest.media.items()},
     }
-    fd, tmp = tempfile.mkstemp(prefix=".build-manifest.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(payload, out, separators=(",", ":"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_json(target, payload)

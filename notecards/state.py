@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from notecards.atomic import write_json
 
 STATE_DIR = ".notecards"
 STATE_FILE = "sync-state.json"
@@ -79,7 +79,6 @@ def _row(note: PushedNote) -> list:
 def save_state(root: Path, state: SyncState) -> None:
     """Atomic: temp file, fsync, rename."""
     target = state_path(root)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "url": state.url,
@@ -88,14 +87,4 @@ def save_state(root: Path, state: SyncState) -> None:
         "media": state.media,
         "pending": state.pending,
     }
-    fd, tmp = tempfile.mkstemp(prefix=".sync-state.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(payload, out, ensure_ascii=False, separators=(",", ":"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_json(target, payload)

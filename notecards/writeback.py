@@ -10,12 +10,11 @@ content, so the user's edit survives and the ID still lands on the right block.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notecards.atomic import replacing
 from notecards.config import VaultConfig
 from notecards.model import Deletion, FileSnapshot, Note, Problem
 from notecards.parse import parse_file
@@ -201,38 +200,17 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class _ChangedMeanwhile(Exception):
+    """The file changed between our read and our rename: read it again."""
+
+
 def _atomic_replace(target: Path, data: bytes, expected: bytes) -> bool:
-    """Replace `target` with `data` unless it no longer holds `expected` (False then).
-
-    Temp file in the same folder (so the rename is atomic), fsync, keep the mode,
-    os.replace, fsync the folder so the rename itself survives a crash.
-    """
-    mode = target.stat().st_mode & 0o7777
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    """Replace `target` with `data` (mode kept) unless it no longer holds `expected`."""
     try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, mode)
-        if target.read_bytes() != expected:  # edited while we were writing
-            os.unlink(tmp_name)
-            return False
-        os.replace(tmp_name, target)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(target.parent)
+        with replacing(target, mode=target.stat().st_mode & 0o7777) as tmp:
+            tmp.write_bytes(data)
+            if target.read_bytes() != expected:  # edited while we were writing
+                raise _ChangedMeanwhile
+    except _ChangedMeanwhile:
+        return False
     return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # some platforms (Windows) cannot open a folder
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

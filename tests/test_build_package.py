@@ -127,7 +127,7 @@ def test_failed_write_leaves_previous_package(tmp_path, vault, monkeypatch):
     def fail(*_args):  # a disk-full/crash mid-write the real FS won't produce on demand
         raise OSError("disk full")
 
-    monkeypatch.setattr("notecards.targets.package.os.replace", fail)
+    monkeypatch.setattr("notecards.atomic.os.replace", fail)
     with pytest.raises(OSError):
         writer.write(out)
     assert out.read_bytes() == before

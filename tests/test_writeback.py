@@ -141,7 +141,7 @@ def test_failed_rename_leaves_original_intact(tmp_path, monkeypatch):
     def fail(*_args):  # a crash at the rename the real filesystem won't produce on demand
         raise OSError("simulated failure")
 
-    monkeypatch.setattr("notecards.writeback.os.replace", fail)
+    monkeypatch.setattr("notecards.atomic.os.replace", fail)
     result = assign(root, "a.md", 1, 2)
     assert result.files_written == []
     assert "simulated failure" in result.problems[0].message

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import markdown_it
 import yaml
 
+from notecards.atomic import write_json
 from notecards.config import VaultConfig
 from notecards.model import Deletion, IdSlot, Note, ParsedVault, Problem, Severity
 
@@ -88,17 +87,9 @@ class ParseCache:
             return
         document = {"key": self.key, "files": self._current}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".parse-cache.", dir=self.path.parent)
-        except OSError:
-            return  # a read-only vault: the cache is optional
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(document, out, ensure_ascii=False, separators=(",", ":"))
-            os.replace(tmp, self.path)
-        except (OSError, ValueError):  # ValueError: text JSON cannot encode (a lone surrogate)
-            Path(tmp).unlink(missing_ok=True)
-            return
+            write_json(self.path, document, durable=False)
+        except (OSError, ValueError):  # read-only vault; ValueError: a lone surrogate in JSON
+            return  # the cache is optional
         self._stored, self._changed = dict(self._current), False
 
 

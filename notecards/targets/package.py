@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import genanki
 
+from notecards.atomic import replacing
 from notecards.model import MediaRef, NotecardsError, NoteType, Problem, RenderedNote
 
 _STOCK_MODELS: dict[int, genanki.Model] = {
@@ -153,17 +153,8 @@ class PackageWriter:
         with tempfile.TemporaryDirectory(prefix="notecards-media-") as staging:
             media_files = [self._stage(m, Path(staging)) for m in self._media.values()]
             package = genanki.Package(list(self._decks.values()), media_files=media_files)
-            fd, tmp_name = tempfile.mkstemp(
-                prefix=f".{output.name}.", suffix=".tmp", dir=output.parent
-            )
-            os.close(fd)
-            try:
-                package.write_to_file(tmp_name)
-                os.replace(tmp_name, output)
-            except BaseException:
-                if os.path.exists(tmp_name):
-                    os.unlink(tmp_name)
-                raise
+            with replacing(output) as tmp:
+                package.write_to_file(str(tmp))
 
     @staticmethod
     def _stage(media: _Media, staging: Path) -> str:

@@ -1,0 +1,59 @@
+"""Every file notecards writes is replaced whole: a crash leaves the old file or the new one.
+
+Temp file beside the target (so the rename stays on one file system), fsync, rename,
+fsync the folder (so the rename itself survives a power cut).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def replacing(target: Path, *, durable: bool = True, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temp path to write; on a clean exit it replaces `target`, else it is removed.
+
+    `durable=False` skips the fsyncs, for caches whose loss is only a miss.
+    """
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if durable:
+            with open(tmp, "rb") as written:
+                os.fsync(written.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if durable:
+        _fsync_dir(target.parent)
+
+
+def write_json(target: Path, payload: Any, *, durable: bool = True) -> None:
+    """Compact JSON, replaced atomically; creates the folder (`.notecards/`) when missing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(target, durable=durable) as tmp:
+        tmp.write_text(
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # some platforms cannot open a folder; the rename is still atomic
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
