@@ -28,13 +28,12 @@ except ImportError:  # run as a script: python demos/dpo.py
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
-    "steps": 60,  # DPO steps (each updates both copies once)
+    "steps": 50,  # DPO steps (each updates both copies once)
     "quick_steps": 30,
     "pretrain_steps": preferences.PRETRAIN_STEPS,  # stage 1 -> base model
-    "sft_steps": 150,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
-    "quick_sft_steps": 100,
+    "sft_steps": 100,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
     "beta": 0.5,  # scale of the implicit reward; the loss saturates once beta * margin >> 1
-    "batch_size": 32,  # preference pairs per step
+    "batch_size": 16,  # preference pairs per step
     "lr": 1e-4,
     "samples": 64,  # responses sampled at the end to measure KL(pi || pi_ref)
     "max_new_tokens": 20,  # longest sampled answer
@@ -123,10 +122,9 @@ def main(argv: list[str] | None = None) -> dict:
     device = tinylm.pick_device(args.device)
     rng = random.Random(args.seed)
     generator = torch.Generator(device=device).manual_seed(args.seed)
-    sft_steps = args.quick_sft_steps if args.quick else args.sft_steps
 
-    print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, then SFT {sft_steps} steps")
-    reference = preferences.sft_policy(sft_steps, args.seed, device, args.pretrain_steps)
+    print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, then SFT {args.sft_steps} steps")
+    reference = preferences.sft_policy(args.sft_steps, args.seed, device, args.pretrain_steps)
     reference.eval().requires_grad_(False)  # pi_ref: frozen
     paper = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the paper's loss
     card = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the card's form

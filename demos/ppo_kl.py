@@ -33,14 +33,12 @@ except ImportError:  # run as a script: python demos/ppo_kl.py
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
-    "steps": 30,  # PPO iterations per beta (sample a batch, then update on it)
+    "steps": 25,  # PPO iterations per beta (sample a batch, then update on it)
     "quick_steps": 15,
     "betas": "0,0.5",  # the KL coefficients to compare, comma-separated
     "pretrain_steps": preferences.PRETRAIN_STEPS,  # stage 1 -> base model
-    "sft_steps": 150,  # -> pi_SFT: the start of every run, and the KL's reference
-    "quick_sft_steps": 100,
-    "rm_steps": 60,  # -> the reward model r(X, Y)
-    "quick_rm_steps": 40,
+    "sft_steps": 100,  # -> pi_SFT: the start of every run, and the KL's reference
+    "rm_steps": 40,  # -> the reward model r(X, Y)
     "batch_size": 32,  # prompts sampled per iteration
     "max_new_tokens": 20,  # longest answer the policy may write
     "ppo_epochs": 2,  # updates on each sampled batch (what the clip makes safe)
@@ -200,23 +198,21 @@ def main(argv: list[str] | None = None) -> dict:
     tinylm.set_seed(args.seed)
     device = tinylm.pick_device(args.device)
     betas = [float(b) for b in args.betas.split(",")]
-    sft_steps = args.quick_sft_steps if args.quick else args.sft_steps
-    rm_steps = args.quick_rm_steps if args.quick else args.rm_steps
     generator = torch.Generator(device=device).manual_seed(args.seed)
     rng = random.Random(args.seed)
 
-    print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, SFT {sft_steps} steps")
-    reference = preferences.sft_policy(sft_steps, args.seed, device, args.pretrain_steps)
+    print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, SFT {args.sft_steps} steps")
+    reference = preferences.sft_policy(args.sft_steps, args.seed, device, args.pretrain_steps)
     reference.eval().requires_grad_(False)
     base = tinylm.pretrain(steps=args.pretrain_steps, seed=args.seed, device=device)
     train_questions, test_questions = preferences.split_questions(args.seed)
-    print(f"\n== reward model: {rm_steps} steps on the labellers' pairs")
+    print(f"\n== reward model: {args.rm_steps} steps on the labellers' pairs")
     reward_model, _ = train_reward_model(
         base,
         preferences.style_pairs(train_questions, rng),
-        rm_steps,
+        args.rm_steps,
         args.seed,
-        print_every=max(rm_steps // 2, 1),
+        print_every=max(args.rm_steps // 2, 1),
     )
     reward_model.requires_grad_(False)
 
