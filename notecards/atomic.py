@@ -29,8 +29,7 @@ def replacing(target: Path, *, durable: bool = True, mode: int | None = None) ->
         if durable:
             with open(tmp, "rb") as written:
                 os.fsync(written.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, _mode_for(target) if mode is None else mode)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -46,6 +45,16 @@ def write_json(target: Path, payload: Any, *, durable: bool = True) -> None:
         tmp.write_text(
             json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
+
+
+def _mode_for(target: Path) -> int:
+    """The target's own mode, or what a plain open() would give a new file (mkstemp's is 0600)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -7,6 +7,7 @@ without it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -19,9 +20,17 @@ from notecards.demo_catalog import DEMO_LINK, DEMOS
 from notecards.model import NotecardsError
 
 INSTALL_HINT = (
-    "the demos need PyTorch: pip install torch==2.13.0 "
-    "--index-url https://download.pytorch.org/whl/cpu && pip install 'notecards[demos]'"
+    "the demos need PyTorch: pip install torch==2.13.0 && pip install 'notecards[demos]'"
 )
+
+
+def demo_module(name: str) -> str:
+    """The module of demo NAME: `notecards.demos.NAME` where the package is installed,
+    `demos.NAME` in a source checkout, whose own `notecards/` (first on sys.path when run
+    from the repo root) has no `demos/` inside."""
+    if importlib.util.find_spec("notecards.demos") is not None:
+        return f"notecards.demos.{name}"
+    return f"demos.{name}"
 
 
 def require_torch() -> None:
@@ -78,7 +87,7 @@ def time_demo(name: str) -> float:
     """Wall seconds of one demo at its default settings, in a fresh process (no shared cache)."""
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", f"notecards.demos.{name}"], capture_output=True, text=True
+        [sys.executable, "-m", demo_module(name)], capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
     if result.returncode != 0:
@@ -129,5 +138,5 @@ def demo(
     if name is None:
         raise click.UsageError("name a demo to run, or use --list")
     require_torch()
-    module = importlib.import_module(f"notecards.demos.{name}")
+    module = importlib.import_module(demo_module(name))
     module.main(list(demo_args))
