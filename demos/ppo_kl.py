@@ -33,13 +33,13 @@ except ImportError:  # run as a script: python demos/ppo_kl.py
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
-    "steps": 25,  # PPO iterations per beta (sample a batch, then update on it)
+    "steps": 30,  # PPO iterations per beta (sample a batch, then update on it)
     "quick_steps": 15,
     "betas": "0,0.5",  # the KL coefficients to compare, comma-separated
     "pretrain_steps": preferences.PRETRAIN_STEPS,  # stage 1 -> base model
     "sft_steps": 100,  # -> pi_SFT: the start of every run, and the KL's reference
     "rm_steps": 40,  # -> the reward model r(X, Y)
-    "batch_size": 32,  # prompts sampled per iteration
+    "batch_size": 16,  # prompts sampled per iteration
     "max_new_tokens": 20,  # longest answer the policy may write
     "ppo_epochs": 2,  # updates on each sampled batch (what the clip makes safe)
     "clip_range": 0.2,  # epsilon: the ratio pi/pi_old is clipped to [1 - eps, 1 + eps]
@@ -260,13 +260,16 @@ def main(argv: list[str] | None = None) -> dict:
         "mean r(X, Y)",
     )
     zero, penalized = runs[min(betas)], runs[max(betas)]
-    if zero["reward"] > penalized["reward"] and zero["human_score"] < penalized["human_score"]:
+    if zero["human_score"] < penalized["human_score"]:
+        hacked = zero["reward"] > penalized["reward"]
         print(
-            f"beta {min(betas)} scores higher with the reward model but lower with the labellers: "
-            "the policy exploits what the reward model never learned (reward hacking)"
+            f"at beta {min(betas)} the policy drifted {zero['kl']:.2f} nats from pi_SFT and the "
+            f"labellers like its answers less ({zero['human_score']:.2f} vs "
+            f"{penalized['human_score']:.2f})"
+            + (", though the reward model scores them higher: reward hacking" if hacked else "")
         )
     else:
-        print("in this run the labellers rank the betas as the reward model does: no hacking seen")
+        print("in this run the labellers rank the betas as the reward model does")
     reward_rose = all(tinylm.smooth(c["reward"], 5) > c["reward"][0] for c in curves.values())
     tinylm.verdict(
         reward_rose and zero["kl"] > penalized["kl"],
