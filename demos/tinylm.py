@@ -475,27 +475,9 @@ def demo_args(
 
 
 def save_plot(path: str | None, curves: dict[str, list[float]], title: str, xlabel: str) -> None:
-    """Draw each curve against its index; a clear message, not a crash, without matplotlib."""
-    if not path:
-        return
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("--plot needs matplotlib: pip install 'notecards[demos]' (plot skipped)")
-        return
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label, ys in curves.items():
-        ax.plot(range(1, len(ys) + 1), ys, label=label)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    print(f"saved {path}")
+    """Draw each curve against its index (step 1, 2, ...)."""
+    indexed = {label: (list(range(1, len(ys) + 1)), ys) for label, ys in curves.items()}
+    save_xy_plot(path, indexed, title, xlabel, ylabel="")
 
 
 def smooth(values: list[float], window: int = 20) -> float:
@@ -519,7 +501,8 @@ def save_xy_plot(
     xlabel: str,
     ylabel: str,
 ) -> None:
-    """Like save_plot, but each curve is (xs, ys): e.g. reward against KL, one curve per beta."""
+    """Curves as (xs, ys), e.g. reward against KL per beta; a message, not a crash, without
+    matplotlib (an optional extra)."""
     if not path:
         return
     try:
@@ -532,7 +515,7 @@ def save_xy_plot(
         return
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, (xs, ys) in curves.items():
-        ax.plot(xs, ys, marker=".", label=label)
+        ax.plot(xs, ys, marker="." if len(xs) < 50 else None, label=label)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

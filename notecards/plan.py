@@ -124,27 +124,32 @@ class Plan:
             "unchanged": self.unchanged,
         }
 
-    def lines(self) -> list[str]:
-        """Per note, `path:line: what changes` (the --dry-run listing)."""
+    def lines(self, prefix: str = "") -> list[str]:
+        """Per note, `path:line: what changes` (the --dry-run listing); paths under `prefix`."""
+
+        def at(where: str) -> str:
+            return f"{prefix.rstrip('/')}/{where}" if prefix else where
+
         out = [f"create deck {d}" for d in self.decks]
         for a in self.adds:
+            where = at(a.target.note.where)
             if a.replaces is None:
-                out.append(f"{a.target.note.where}: add ({a.target.note.deck})")
+                out.append(f"{where}: add ({a.target.note.deck})")
             elif a.restore:
-                out.append(f"{a.target.note.where}: restore note {a.replaces} (not in Anki)")
+                out.append(f"{where}: restore note {a.replaces} (not in Anki)")
             else:
-                out.append(f"{a.target.note.where}: recreate (note {a.replaces} is gone from Anki)")
+                out.append(f"{where}: recreate (note {a.replaces} is gone from Anki)")
         for u in self.updates:
-            out.append(f"{u.where}: note {u.note_id}: {', '.join(_describe(u))}")
-        out += [f"{d.where}: delete note {d.note_id} ({d.reason})" for d in self.deletes]
+            out.append(f"{at(u.where)}: note {u.note_id}: {', '.join(_describe(u))}")
+        out += [f"{at(d.where)}: delete note {d.note_id} ({d.reason})" for d in self.deletes]
         out += [f"store media {m.anki_name} (from {m.source})" for m in self.media]
         out += [
-            f"{c.where}: conflict: note {c.note_id} changed in Anki and in the vault "
+            f"{at(c.where)}: conflict: note {c.note_id} changed in Anki and in the vault "
             f"({', '.join(c.fields)}); left alone (--force pushes the vault's version)"
             for c in self.conflicts
         ]
         out += [
-            f"{k.where}: note {k.note_id}: kept the edit made in Anki ({', '.join(k.fields)})"
+            f"{at(k.where)}: note {k.note_id}: kept the edit made in Anki ({', '.join(k.fields)})"
             for k in self.kept
         ]
         return out

@@ -19,9 +19,7 @@ import click
 from notecards.demo_catalog import DEMO_LINK, DEMOS
 from notecards.model import NotecardsError
 
-INSTALL_HINT = (
-    "the demos need PyTorch: pip install torch==2.13.0 && pip install 'notecards[demos]'"
-)
+INSTALL_HINT = "the demos need PyTorch: pip install torch==2.13.0 && pip install 'notecards[demos]'"
 
 
 def demo_module(name: str) -> str:

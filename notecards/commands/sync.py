@@ -65,7 +65,7 @@ def sync(
     except AnkiConnectError as exc:
         click.echo(f"Error: {exc}", err=True)
         raise SystemExit(EXIT_ANKI) from None
-    _print(report, reporter, dry_run)
+    _print(report, reporter, dry_run, str(vault))
     if report.errors:
         raise SystemExit(EXIT_REFUSED)
     if report.plan.conflicts and not force:
@@ -86,22 +86,22 @@ def _client(root: Path, url: str | None, api_key: str | None) -> AnkiConnect:
     return AnkiConnect(url, key)
 
 
-def _print(report: SyncReport, reporter: Reporter, dry_run: bool) -> None:
-    reporter.problems(report.plan.problems + report.problems)
+def _print(report: SyncReport, reporter: Reporter, dry_run: bool, prefix: str) -> None:
+    reporter.problems(report.plan.problems + report.problems, prefix)
     if reporter.as_json:
         reporter.emit_json(report.to_json())
         return
     for line in report.recovered:
         reporter.result(f"recovered {line}")
     if dry_run:
-        for line in report.plan.lines():
+        for line in report.plan.lines(prefix):
             reporter.result(line)
     else:
-        for line in report.plan.lines():
+        for line in report.plan.lines(prefix):
             if ": conflict:" in line or "kept the edit" in line or ": recreate" in line:
                 reporter.result(line)
         for path, line, note_id in report.written_ids:
-            reporter.result(f"{path}:{line}: ID {note_id} written")
+            reporter.result(f"{prefix.rstrip('/')}/{path}:{line}: ID {note_id} written")
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.plan.counts().items() if v)
     verb = "would change" if dry_run else "synced"
     reporter.result(f"{verb}: {counts or 'nothing'} ({report.requests} request(s) to Anki)")
