@@ -38,14 +38,20 @@ def build(vault: Path, output: Path | None, dry_run: bool, quiet: bool, as_json:
     if reporter.chatty:  # with --json they are in the document
         reporter.problems(summary.warnings, prefix=str(vault))
     reporter.emit_json(summary.to_json() | {"dry_run": dry_run})
-    reporter.result(_describe(summary, dry_run))
+    reporter.result(_describe(summary, dry_run, str(vault)))
 
 
-def _describe(summary: BuildSummary, dry_run: bool) -> str:
+def _describe(summary: BuildSummary, dry_run: bool, prefix: str) -> str:
     lines = []
     verb = "would assign" if dry_run else "assigned"
-    lines += [f"{a.path}:{a.line}: {verb} ID {a.id}" for a in summary.ids_assigned]
-    counts = f"{summary.notes} notes, {len(summary.decks)} decks, {len(summary.media)} media"
+    folder = prefix.rstrip("/")
+    lines += [f"{folder}/{a.path}:{a.line}: {verb} ID {a.id}" for a in summary.ids_assigned]
+    counts = (
+        ", ".join(
+            _count(n, what) for n, what in ((summary.notes, "note"), (len(summary.decks), "deck"))
+        )
+        + f", {len(summary.media)} media"
+    )
     if dry_run:
         lines.append(f"would write {summary.output}: {counts}")
     elif summary.written:
@@ -53,3 +59,7 @@ def _describe(summary: BuildSummary, dry_run: bool) -> str:
     else:
         lines.append(f"{summary.output} is up to date: {counts}")
     return "\n".join(lines)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
