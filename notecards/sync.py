@@ -65,6 +65,7 @@ from notecards.writeback import write_back
 PENDING_TAG = "notecards::pending::"
 FAULT_ENV = "NOTECARDS_FAULT_AT"
 TAG_CHUNK = 250
+FIRST_ADD_BATCH = 50
 FAULT_STEPS = (
     "journaled",
     "decks_created",
@@ -576,7 +577,9 @@ def _add(
     if not journal:
         return []
     reporter.info(f"adding {len(journal)} note(s)")
-    batches = [journal[i : i + ADD_BATCH] for i in range(0, len(journal), ADD_BATCH)]
+    # A small first batch: Anki starts adding after 50 renders, not 250.
+    starts = [0, *range(FIRST_ADD_BATCH, len(journal), ADD_BATCH)]
+    batches = [journal[i:j] for i, j in zip(starts, [*starts[1:], len(journal)], strict=True)]
     renderer = Renderer(vault.config, vault.root)
     added = []
     with ThreadPoolExecutor(max_workers=1) as worker:
@@ -587,7 +590,7 @@ def _add(
                 next_batch = worker.submit(_render_batch, renderer, batches[index + 1])
             report.problems.extend(problems)
             added += _add_batch(client, batch, report)
-            reporter.info(f"added {min((index + 1) * ADD_BATCH, len(journal))}/{len(journal)}")
+            reporter.info(f"added {len(added)}/{len(journal)}")
     return added
 
 
