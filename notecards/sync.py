@@ -4,17 +4,13 @@ Order of work, chosen so that a sync killed at any moment and run again duplicat
 1. read the vault and the state; render only the notes whose source changed since last push;
 2. one request learns what Anki holds (`multi`: version, decks, which known ids Anki still
    has, notesInfo of the rendered notes only, pending adds); notes Anki lost are rendered;
-3. recover an interrupted run (below); plan the whole change (`plan.make_plan`);
+3. recover an interrupted run (recovery.py); plan the whole change (`plan.make_plan`);
 4. journal the adds in the state, then add each note with a tag `notecards::pending::<token>`
    (the token is derived from the block itself, so a re-run finds it even without the state);
 5. update, move, delete; write the new IDs into the files (atomic, see writeback.py); only then
    remove the pending tags and save the state.
-A re-run first looks for pending tags: a note whose ID is already in the vault just loses its
-tag, one whose token matches a block gets its ID written, one journaled by an earlier run whose
-block is gone or changed is deleted (nobody else knows its ID).
-
-Test-only fault hook: `NOTECARDS_FAULT_AT=<step>` SIGKILLs the process at that step (one of
-FAULT_STEPS), so the crash test can stop a real sync at each step in turn.
+The journal, the recovery and the test-only fault hook live in recovery.py; the requests that
+carry out each kind of change, in push.py.
 """
 
 from __future__ import annotations
@@ -22,22 +18,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import os
-import signal
-import time
-from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from notecards import __version__
-from notecards.model import MediaRef, Note, NotecardsError, Problem, RenderedNote, Severity
+from notecards import __version__, push
+from notecards.model import MediaRef, Note, NotecardsError, Problem, Severity
 from notecards.output import Reporter
 from notecards.plan import (
-    Add,
-    MediaUpload,
     Plan,
     Target,
     make_plan,
@@ -47,36 +36,18 @@ from notecards.plan import (
     pushed_record,
     source_hash,
 )
+from notecards.recovery import PENDING_TAG, add_tokens, fault_point, pending_tag_removals, recover
 from notecards.render import Renderer
-from notecards.state import STATE_DIR, SyncState, load_state, save_state
+from notecards.state import SyncState, load_state, save_state
 from notecards.targets.ankiconnect import (
-    ADD_BATCH,
     AnkiConnect,
     AnkiConnectError,
     AnkiNote,
-    NewNote,
     is_loopback,
     parse_notes_info,
 )
-from notecards.targets.package import PackageWriter
 from notecards.vault import Vault, load_vault
 from notecards.writeback import write_back
-
-PENDING_TAG = "notecards::pending::"
-FAULT_ENV = "NOTECARDS_FAULT_AT"
-TAG_CHUNK = 250
-FIRST_ADD_BATCH = 50
-FAULT_STEPS = (
-    "journaled",
-    "decks_created",
-    "media_stored",
-    "notes_added",
-    "decks_fixed",
-    "updated",
-    "deleted",
-    "ids_written",
-    "pending_cleared",
-)
 
 
 @dataclass
@@ -125,7 +96,7 @@ def sync_vault(
     recovered: list[str] = []
     vault, state, targets, snapshot = _read(root, client, reporter, force)
     if snapshot.pending and not dry_run:
-        recovered = _recover(client, vault, state, targets, snapshot.pending, reporter)
+        recovered = recover(client, vault, state, targets, snapshot.pending, reporter)
         vault, state, targets, snapshot = _read(root, client, reporter, force)  # files rewritten
     saved = _Saved(dict(state.notes), dict(state.media), dict(state.pending))
     report = SyncReport(plan=Plan(), recovered=recovered)
@@ -321,92 +292,7 @@ def _sha256_b64(data: str) -> str:
     return hashlib.sha256(base64.b64decode(data)).hexdigest()
 
 
-# -- recovery --------------------------------------------------------------------------------
-
-
-def add_tokens(targets: Sequence[Target]) -> dict[str, Target]:
-    """token -> note: derived from the block (path, source, old ID, occurrence), never random,
-    so that a re-run recognises the notes an interrupted run added, with or without the state."""
-    seen: dict[str, int] = defaultdict(int)
-    tokens = {}
-    for target in targets:
-        note = target.note
-        key = f"{note.path}\0{target.source_hash}\0{note.note_id or ''}"
-        seen[key] += 1
-        tokens[hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:24]] = target
-    return tokens
-
-
-def _recover(
-    client: AnkiConnect,
-    vault: Vault,
-    state: SyncState,
-    targets: Sequence[Target],
-    pending: Sequence[int],
-    reporter: Reporter,
-) -> list[str]:
-    """Finish what an interrupted sync left: IDs into files, pending tags off, orphans out."""
-    reporter.info(f"recovering {len(pending)} note(s) added by an interrupted sync")
-    infos = client.notes_info(pending)
-    vault_ids = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
-    tokens = add_tokens(targets)
-    to_write: dict[tuple[str, int], int] = {}
-    claimed: dict[str, int] = {}
-    done, orphans, lines = [], [], []
-    for note_id in sorted(infos):
-        token = _pending_token(infos[note_id].tags)
-        target = tokens.get(token or "")
-        if note_id in vault_ids:
-            done.append(note_id)
-        elif target is not None and token not in claimed:
-            claimed[token] = note_id  # type: ignore[index]
-            to_write[(target.note.path, target.note.start_line)] = note_id
-            lines.append(f"{target.note.where}: note {note_id} (ID written)")
-        elif token in state.pending or token in claimed:
-            orphans.append(note_id)
-        else:
-            reporter.info(f"note {note_id} carries {PENDING_TAG}{token} from another vault; left")
-    result = write_back(
-        vault.root, vault.parsed.files, to_write, config=vault.config, notes=vault.parsed.notes
-    )
-    if result.problems:
-        raise NotecardsError(result.problems)
-    done += list(to_write.values())
-    _run(client, [_remove_tag_action(i, infos[i].tags) for i in done], "removeTags")
-    if orphans:
-        client.invoke("deleteNotes", notes=orphans)
-    state.pending = {}
-    save_state(vault.root, state)
-    return lines + [
-        f"note {n}: added twice by an interrupted sync; extra copy deleted" for n in orphans
-    ]
-
-
-def _pending_token(tags: Sequence[str]) -> str | None:
-    for tag in tags:
-        if tag.casefold().startswith(PENDING_TAG):
-            return tag[len(PENDING_TAG) :].lower()
-    return None
-
-
-def _remove_tag_action(note_id: int, tags: Sequence[str]) -> tuple[str, dict[str, Any]]:
-    marker = next(t for t in tags if t.casefold().startswith(PENDING_TAG))
-    return ("removeTags", {"notes": [note_id], "tags": marker})
-
-
 # -- applying --------------------------------------------------------------------------------
-
-
-def _fault_point(step: str) -> None:
-    """Test-only: die here, as a power cut would, when NOTECARDS_FAULT_AT names this step."""
-    if os.environ.get(FAULT_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _run(client: AnkiConnect, actions: list[tuple[str, dict[str, Any]]], what: str) -> list[str]:
-    """Send `actions` in one `multi`; the errors, as sentences."""
-    answers = client.multi(actions)
-    return [f"{what}: {error}" for (_, error) in answers if error]
 
 
 def _apply(
@@ -425,51 +311,38 @@ def _apply(
     if journal:
         state.pending = {token: a.target.note.path for a, token in journal}
         save_state(vault.root, state)
-    _fault_point("journaled")
+    fault_point("journaled")
 
     deck_ids = {name.casefold(): deck_id for name, deck_id in snapshot.decks.items()}
-    if plan.decks:
-        reporter.info(f"creating {len(plan.decks)} deck(s)")
-        answers = client.multi([("createDeck", {"deck": d}) for d in plan.decks])
-        _raise_on([f"createDeck: {error}" for _, error in answers if error])
-        for deck, (deck_id, _) in zip(plan.decks, answers, strict=True):
-            deck_ids[deck.casefold()] = deck_id
-    _fault_point("decks_created")
+    deck_ids.update(push.create_decks(client, plan.decks, reporter))
+    fault_point("decks_created")
 
     if plan.media:
         reporter.info(f"storing {len(plan.media)} media file(s)")
-        _store_media(client, vault.root, plan.media, state, report)
-    _fault_point("media_stored")
+        push.store_media(client, vault.root, plan.media, state, report.problems)
+    fault_point("media_stored")
 
-    added = _add(client, vault, journal, report, reporter)
+    added = push.add(client, vault, journal, report.problems, reporter)
     _store_late_media(client, vault, [a.target for a, _ in journal], state, report)
-    restored = _restore(client, vault, plan.restored, reporter)
-    _fault_point("notes_added")
-    present = _fix_decks(client, added, restored, deck_ids, report)
-    _fault_point("decks_fixed")
+    restored = push.restore(client, vault, plan.restored, reporter)
+    fault_point("notes_added")
+    present = push.fix_decks(client, added, restored, deck_ids, report.problems)
+    fault_point("decks_fixed")
 
-    _update(client, plan, report, reporter)
-    _fault_point("updated")
+    push.update(client, plan, report.problems, reporter)
+    fault_point("updated")
 
-    deleted = _delete(client, plan, report)
-    _fault_point("deleted")
+    deleted = push.delete(client, plan, report.problems)
+    fault_point("deleted")
 
     _write_ids(vault, plan, added, deleted, report)
-    _fault_point("ids_written")
+    fault_point("ids_written")
 
     unwritten = {(p.path, p.line) for p in report.problems}
     cleared = [(a, nid, tok) for a, nid, tok in added if _key(a.target.note) not in unwritten]
-    # Anki matches every listed tag against every listed note: a few hundred per action.
-    chunks = [cleared[i : i + TAG_CHUNK] for i in range(0, len(cleared), TAG_CHUNK)]
-    actions = [
-        (
-            "removeTags",
-            {"notes": [n for _, n, _ in c], "tags": " ".join(PENDING_TAG + t for _, _, t in c)},
-        )
-        for c in chunks
-    ]
-    report.problems += [_problem_at(None, e) for e in _run(client, actions, "removeTags")]
-    _fault_point("pending_cleared")
+    actions = pending_tag_removals([(nid, tok) for _, nid, tok in cleared])
+    report.problems += [push.problem_at(None, e) for e in push.run(client, actions, "removeTags")]
+    fault_point("pending_cleared")
 
     state.notes = dict(plan.pushed)
     for a, nid in [(a, nid) for a, nid, _ in added] + restored:
@@ -509,41 +382,6 @@ def _write_ids(vault: Vault, plan: Plan, added, deleted: bool, report: SyncRepor
     report.written_ids = [(p, ln, nid) for (p, ln), nid in ids_at.items() if (p, ln) not in failed]
 
 
-def _raise_on(errors: list[str]) -> None:
-    if errors:
-        raise AnkiConnectError("; ".join(errors))
-
-
-def _problem_at(note: Note | None, message: str) -> Problem:
-    if note is None:
-        return Problem(".notecards", 1, message)
-    return Problem(note.path, note.start_line, message)
-
-
-def _store_media(
-    client: AnkiConnect,
-    root: Path,
-    uploads: Sequence[MediaUpload],
-    state: SyncState,
-    report: SyncReport,
-) -> None:
-    actions = [
-        (
-            "storeMediaFile",
-            {
-                "filename": m.anki_name,
-                "data": base64.b64encode((root / m.source).read_bytes()).decode("ascii"),
-            },
-        )
-        for m in uploads
-    ]
-    for upload, (_, error) in zip(uploads, client.multi(actions), strict=True):
-        if error:
-            report.problems.append(Problem(upload.source, 1, f"Anki refused the file: {error}"))
-        else:
-            state.media[upload.anki_name] = upload.sha256
-
-
 def _store_late_media(
     client: AnkiConnect,
     vault: Vault,
@@ -558,194 +396,5 @@ def _store_late_media(
     planned = {m.anki_name for m in report.plan.media}
     late = [m for m in plan_media(rendered, state, hashes) if m.anki_name not in planned]
     if late:
-        _store_media(client, vault.root, late, state, report)
+        push.store_media(client, vault.root, late, state, report.problems)
         report.plan.media += late
-
-
-def _add(
-    client: AnkiConnect,
-    vault: Vault,
-    journal: list[tuple[Add, str]],
-    report: SyncReport,
-    reporter: Reporter,
-) -> list[tuple[Add, int, str]]:
-    """Add the journaled notes, each tagged with its token; (add, new id, token) per success.
-
-    New blocks are rendered here, in a worker thread, one batch ahead of the `addNotes` in
-    flight: Anki's time hides the rendering. A block that fails to render is reported and not
-    added; the others are (the vault and Anki stay consistent either way)."""
-    if not journal:
-        return []
-    reporter.info(f"adding {len(journal)} note(s)")
-    # A small first batch: Anki starts adding after 50 renders, not 250.
-    starts = [0, *range(FIRST_ADD_BATCH, len(journal), ADD_BATCH)]
-    batches = [journal[i:j] for i, j in zip(starts, [*starts[1:], len(journal)], strict=True)]
-    renderer = Renderer(vault.config, vault.root)
-    added = []
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        next_batch = worker.submit(_render_batch, renderer, batches[0])
-        for index in range(len(batches)):
-            batch, problems = next_batch.result()
-            if index + 1 < len(batches):
-                next_batch = worker.submit(_render_batch, renderer, batches[index + 1])
-            report.problems.extend(problems)
-            added += _add_batch(client, batch, report)
-            reporter.info(f"added {len(added)}/{len(journal)}")
-    return added
-
-
-def _render_batch(
-    renderer: Renderer, batch: list[tuple[Add, str]]
-) -> tuple[list[tuple[Add, str]], list[Problem]]:
-    """The batch's notes that render (fields filled in), and the problems of those that don't."""
-    ready, problems = [], []
-    for add, token in batch:
-        target = add.target
-        if target.fields is None:
-            try:
-                rendered = renderer.render(target.note)
-            except NotecardsError as exc:
-                problems.extend(exc.problems)
-                continue
-            target.fields, target.media = dict(rendered.fields), tuple(rendered.media)
-        ready.append((add, token))
-    return ready, problems
-
-
-def _add_batch(
-    client: AnkiConnect, batch: list[tuple[Add, str]], report: SyncReport
-) -> list[tuple[Add, int, str]]:
-    notes = [
-        NewNote(
-            deck=a.target.note.deck,
-            model=a.target.note.note_type,
-            fields=a.target.fields,  # type: ignore[arg-type]
-            tags=(*a.target.note.tags, PENDING_TAG + token),
-        )
-        for a, token in batch
-    ]
-    result = client.add_notes(notes)
-    added = []
-    for (add, token), nid, error in zip(batch, result.ids, result.errors, strict=True):
-        if nid is None:
-            report.problems.append(_problem_at(add.target.note, f"Anki refused the note: {error}"))
-        else:
-            added.append((add, nid, token))
-    return added
-
-
-def _restore(
-    client: AnkiConnect, vault: Vault, adds: list[Add], reporter: Reporter
-) -> list[tuple[Add, int]]:
-    """Re-create notes under their own IDs: AnkiConnect cannot choose a note id, but a
-    package imported into Anki keeps its note ids (the same package `build` writes)."""
-    if not adds:
-        return []
-    reporter.info(f"restoring {len(adds)} note(s) under their own IDs")
-    writer = PackageWriter(vault.config.note_types, vault.root)
-    now = int(time.time())
-    for a in adds:
-        writer.add(RenderedNote(a.target.note, a.target.fields, a.target.media), a.replaces, now)
-    package = vault.root / STATE_DIR / f"restore-{os.getpid()}.apkg"
-    try:
-        writer.write(package)
-        client.invoke("importPackage", path=str(package.resolve()))
-    finally:
-        package.unlink(missing_ok=True)
-    return [(a, a.replaces) for a in adds if a.replaces is not None]
-
-
-def _fix_decks(
-    client: AnkiConnect,
-    added: list[tuple[Add, int, str]],
-    restored: list[tuple[Add, int]],
-    deck_ids: dict[str, int],
-    report: SyncReport,
-) -> set[int]:
-    """Some add-on releases file every new card in Default: look, and move the ones misfiled.
-
-    One request asks, per deck, for the new cards not in it (`did:` excludes subdecks), and
-    whether the imported notes are there; a second one moves cards only if some are misfiled.
-    Returns the ids Anki really has (an import can skip a note: reported here)."""
-    notes_in: dict[str, list[int]] = defaultdict(list)
-    for add, nid in [(a, nid) for a, nid, _ in added] + restored:
-        notes_in[add.target.note.deck].append(nid)
-    if not notes_in:
-        return set()
-    decks = sorted(notes_in)
-    actions = [
-        ("findCards", {"query": f"nid:{_ids(notes_in[d])} -did:{deck_ids[d.casefold()]}"})
-        for d in decks
-    ]
-    if restored:
-        actions.append(("findNotes", {"query": f"nid:{_ids([nid for _, nid in restored])}"}))
-    answers = client.multi(actions)
-    _raise_on([f"{name}: {e}" for (name, _), (_, e) in zip(actions, answers, strict=True) if e])
-    present = {nid for _, nid, _ in added} | set(answers[-1][0] if restored else ())
-    for add, nid in restored:
-        if nid not in present:
-            report.problems.append(
-                _problem_at(add.target.note, f"Anki did not keep note {nid}; run sync again")
-            )
-    misfiled = [(d, cards) for d, (cards, _) in zip(decks, answers, strict=False) if cards]
-    errors = _run(
-        client, [("changeDeck", {"cards": c, "deck": d}) for d, c in misfiled], "changeDeck"
-    )
-    report.problems += [_problem_at(None, e) for e in errors]
-    return present
-
-
-def _ids(note_ids: Sequence[int]) -> str:
-    return ",".join(map(str, note_ids))
-
-
-def _update(client: AnkiConnect, plan: Plan, report: SyncReport, reporter: Reporter) -> None:
-    """Fields, tags and decks of existing notes, in one `multi`."""
-    if not plan.updates:
-        return
-    reporter.info(f"updating {len(plan.updates)} note(s)")
-    actions: list[tuple[str, dict[str, Any]]] = []
-    owners: list[str] = []
-    for u in plan.updates:
-        if u.fields:
-            actions.append(("updateNoteFields", {"note": {"id": u.note_id, "fields": u.fields}}))
-            owners.append(u.where)
-    for name, per_tag in (
-        ("addTags", _by_tag(plan, add=True)),
-        ("removeTags", _by_tag(plan, add=False)),
-    ):
-        for tag, notes in per_tag.items():
-            actions.append((name, {"notes": notes, "tags": tag}))
-            owners.append(f"tag {tag}")
-    moves: dict[str, list[int]] = defaultdict(list)
-    for u in plan.updates:
-        moves[u.deck].extend(u.move_cards)
-    for deck, cards in moves.items():
-        if cards:
-            actions.append(("changeDeck", {"cards": cards, "deck": deck}))
-            owners.append(f"deck {deck}")
-    for owner, (_, error) in zip(owners, client.multi(actions), strict=True):
-        if error:
-            path, _, line = owner.rpartition(":")
-            where = Problem(path, int(line), error) if line.isdigit() else _problem_at(None, error)
-            report.problems.append(where)
-
-
-def _by_tag(plan: Plan, add: bool) -> dict[str, list[int]]:
-    """tag -> notes: one addTags/removeTags per tag, whatever the number of notes."""
-    grouped: dict[str, list[int]] = defaultdict(list)
-    for u in plan.updates:
-        for tag in u.add_tags if add else u.remove_tags:
-            grouped[tag].append(u.note_id)
-    return grouped
-
-
-def _delete(client: AnkiConnect, plan: Plan, report: SyncReport) -> bool:
-    if not plan.deletes:
-        return True
-    try:
-        client.invoke("deleteNotes", notes=[d.note_id for d in plan.deletes])
-    except AnkiConnectError as exc:
-        report.problems.append(_problem_at(None, str(exc)))
-        return False
-    return True

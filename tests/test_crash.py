@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from notecards.model import Severity
-from notecards.sync import FAULT_ENV, FAULT_STEPS, PENDING_TAG
+from notecards.recovery import FAULT_ENV, FAULT_STEPS, PENDING_TAG
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault import load_vault
 from tests._sync_helpers import block, ids_in, sync, write_vault

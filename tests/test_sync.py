@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from notecards.sync import PENDING_TAG
+from notecards.recovery import PENDING_TAG
 from tests._sync_helpers import (
     anki_notes,
     block,
@@ -49,6 +49,7 @@ def test_a_second_sync_sends_at_most_two_requests_and_renders_nothing(
         raise AssertionError("an unchanged note was rendered")
 
     monkeypatch.setattr("notecards.sync.Renderer", no_rendering)
+    monkeypatch.setattr("notecards.push.Renderer", no_rendering)
     anki_server.reset_counts()
     report = sync(vault, anki_server)
     assert report.plan.is_empty() and report.plan.unchanged == 3

@@ -1,0 +1,269 @@
+"""Push a planned change into Anki through AnkiConnect: decks, media, adds, updates, deletes.
+
+Split from sync.py, which decides what happens and in which order, so that each kind of change is
+one small function that batches its requests and turns what Anki refuses into problems; none of
+them writes the vault's markdown or the recovery journal.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from notecards.model import Note, NotecardsError, Problem, RenderedNote
+from notecards.output import Reporter
+from notecards.plan import Add, MediaUpload, Plan
+from notecards.recovery import PENDING_TAG
+from notecards.render import Renderer
+from notecards.state import STATE_DIR, SyncState
+from notecards.targets.ankiconnect import ADD_BATCH, AnkiConnect, AnkiConnectError, NewNote
+from notecards.targets.package import PackageWriter
+from notecards.vault import Vault
+
+FIRST_ADD_BATCH = 50
+
+
+def run(client: AnkiConnect, actions: list[tuple[str, dict[str, Any]]], what: str) -> list[str]:
+    """Send `actions` in one `multi`; the errors, as sentences."""
+    answers = client.multi(actions)
+    return [f"{what}: {error}" for (_, error) in answers if error]
+
+
+def problem_at(note: Note | None, message: str) -> Problem:
+    if note is None:
+        return Problem(".notecards", 1, message)
+    return Problem(note.path, note.start_line, message)
+
+
+def _raise_on(errors: list[str]) -> None:
+    if errors:
+        raise AnkiConnectError("; ".join(errors))
+
+
+def create_decks(client: AnkiConnect, decks: Sequence[str], reporter: Reporter) -> dict[str, int]:
+    """Create `decks` in one `multi`; casefolded name -> new deck id."""
+    if not decks:
+        return {}
+    reporter.info(f"creating {len(decks)} deck(s)")
+    answers = client.multi([("createDeck", {"deck": d}) for d in decks])
+    _raise_on([f"createDeck: {error}" for _, error in answers if error])
+    return {deck.casefold(): deck_id for deck, (deck_id, _) in zip(decks, answers, strict=True)}
+
+
+def store_media(
+    client: AnkiConnect,
+    root: Path,
+    uploads: Sequence[MediaUpload],
+    state: SyncState,
+    problems: list[Problem],
+) -> None:
+    actions = [
+        (
+            "storeMediaFile",
+            {
+                "filename": m.anki_name,
+                "data": base64.b64encode((root / m.source).read_bytes()).decode("ascii"),
+            },
+        )
+        for m in uploads
+    ]
+    for upload, (_, error) in zip(uploads, client.multi(actions), strict=True):
+        if error:
+            problems.append(Problem(upload.source, 1, f"Anki refused the file: {error}"))
+        else:
+            state.media[upload.anki_name] = upload.sha256
+
+
+def add(
+    client: AnkiConnect,
+    vault: Vault,
+    journal: list[tuple[Add, str]],
+    problems: list[Problem],
+    reporter: Reporter,
+) -> list[tuple[Add, int, str]]:
+    """Add the journaled notes, each tagged with its token; (add, new id, token) per success.
+
+    New blocks are rendered here, in a worker thread, one batch ahead of the `addNotes` in
+    flight: Anki's time hides the rendering. A block that fails to render is reported and not
+    added; the others are (the vault and Anki stay consistent either way)."""
+    if not journal:
+        return []
+    reporter.info(f"adding {len(journal)} note(s)")
+    # A small first batch: Anki starts adding after 50 renders, not 250.
+    starts = [0, *range(FIRST_ADD_BATCH, len(journal), ADD_BATCH)]
+    batches = [journal[i:j] for i, j in zip(starts, [*starts[1:], len(journal)], strict=True)]
+    renderer = Renderer(vault.config, vault.root)
+    added = []
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        next_batch = worker.submit(_render_batch, renderer, batches[0])
+        for index in range(len(batches)):
+            batch, render_problems = next_batch.result()
+            if index + 1 < len(batches):
+                next_batch = worker.submit(_render_batch, renderer, batches[index + 1])
+            problems.extend(render_problems)
+            added += _add_batch(client, batch, problems)
+            reporter.info(f"added {len(added)}/{len(journal)}")
+    return added
+
+
+def _render_batch(
+    renderer: Renderer, batch: list[tuple[Add, str]]
+) -> tuple[list[tuple[Add, str]], list[Problem]]:
+    """The batch's notes that render (fields filled in), and the problems of those that don't."""
+    ready, problems = [], []
+    for add, token in batch:
+        target = add.target
+        if target.fields is None:
+            try:
+                rendered = renderer.render(target.note)
+            except NotecardsError as exc:
+                problems.extend(exc.problems)
+                continue
+            target.fields, target.media = dict(rendered.fields), tuple(rendered.media)
+        ready.append((add, token))
+    return ready, problems
+
+
+def _add_batch(
+    client: AnkiConnect, batch: list[tuple[Add, str]], problems: list[Problem]
+) -> list[tuple[Add, int, str]]:
+    notes = [
+        NewNote(
+            deck=a.target.note.deck,
+            model=a.target.note.note_type,
+            fields=a.target.fields,  # type: ignore[arg-type]
+            tags=(*a.target.note.tags, PENDING_TAG + token),
+        )
+        for a, token in batch
+    ]
+    result = client.add_notes(notes)
+    added = []
+    for (add, token), nid, error in zip(batch, result.ids, result.errors, strict=True):
+        if nid is None:
+            problems.append(problem_at(add.target.note, f"Anki refused the note: {error}"))
+        else:
+            added.append((add, nid, token))
+    return added
+
+
+def restore(
+    client: AnkiConnect, vault: Vault, adds: list[Add], reporter: Reporter
+) -> list[tuple[Add, int]]:
+    """Re-create notes under their own IDs: AnkiConnect cannot choose a note id, but a
+    package imported into Anki keeps its note ids (the same package `build` writes)."""
+    if not adds:
+        return []
+    reporter.info(f"restoring {len(adds)} note(s) under their own IDs")
+    writer = PackageWriter(vault.config.note_types, vault.root)
+    now = int(time.time())
+    for a in adds:
+        writer.add(RenderedNote(a.target.note, a.target.fields, a.target.media), a.replaces, now)
+    package = vault.root / STATE_DIR / f"restore-{os.getpid()}.apkg"
+    try:
+        writer.write(package)
+        client.invoke("importPackage", path=str(package.resolve()))
+    finally:
+        package.unlink(missing_ok=True)
+    return [(a, a.replaces) for a in adds if a.replaces is not None]
+
+
+def fix_decks(
+    client: AnkiConnect,
+    added: list[tuple[Add, int, str]],
+    restored: list[tuple[Add, int]],
+    deck_ids: dict[str, int],
+    problems: list[Problem],
+) -> set[int]:
+    """Some add-on releases file every new card in Default: look, and move the ones misfiled.
+
+    One request asks, per deck, for the new cards not in it (`did:` excludes subdecks), and
+    whether the imported notes are there; a second one moves cards only if some are misfiled.
+    Returns the ids Anki really has (an import can skip a note: reported here)."""
+    notes_in: dict[str, list[int]] = defaultdict(list)
+    for add, nid in [(a, nid) for a, nid, _ in added] + restored:
+        notes_in[add.target.note.deck].append(nid)
+    if not notes_in:
+        return set()
+    decks = sorted(notes_in)
+    actions = [
+        ("findCards", {"query": f"nid:{_ids(notes_in[d])} -did:{deck_ids[d.casefold()]}"})
+        for d in decks
+    ]
+    if restored:
+        actions.append(("findNotes", {"query": f"nid:{_ids([nid for _, nid in restored])}"}))
+    answers = client.multi(actions)
+    _raise_on([f"{name}: {e}" for (name, _), (_, e) in zip(actions, answers, strict=True) if e])
+    present = {nid for _, nid, _ in added} | set(answers[-1][0] if restored else ())
+    for add, nid in restored:
+        if nid not in present:
+            problems.append(
+                problem_at(add.target.note, f"Anki did not keep note {nid}; run sync again")
+            )
+    misfiled = [(d, cards) for d, (cards, _) in zip(decks, answers, strict=False) if cards]
+    errors = run(
+        client, [("changeDeck", {"cards": c, "deck": d}) for d, c in misfiled], "changeDeck"
+    )
+    problems += [problem_at(None, e) for e in errors]
+    return present
+
+
+def _ids(note_ids: Sequence[int]) -> str:
+    return ",".join(map(str, note_ids))
+
+
+def update(client: AnkiConnect, plan: Plan, problems: list[Problem], reporter: Reporter) -> None:
+    """Fields, tags and decks of existing notes, in one `multi`."""
+    if not plan.updates:
+        return
+    reporter.info(f"updating {len(plan.updates)} note(s)")
+    actions: list[tuple[str, dict[str, Any]]] = []
+    owners: list[str] = []
+    for u in plan.updates:
+        if u.fields:
+            actions.append(("updateNoteFields", {"note": {"id": u.note_id, "fields": u.fields}}))
+            owners.append(u.where)
+    for name, per_tag in (
+        ("addTags", _by_tag(plan, add=True)),
+        ("removeTags", _by_tag(plan, add=False)),
+    ):
+        for tag, notes in per_tag.items():
+            actions.append((name, {"notes": notes, "tags": tag}))
+            owners.append(f"tag {tag}")
+    moves: dict[str, list[int]] = defaultdict(list)
+    for u in plan.updates:
+        moves[u.deck].extend(u.move_cards)
+    for deck, cards in moves.items():
+        if cards:
+            actions.append(("changeDeck", {"cards": cards, "deck": deck}))
+            owners.append(f"deck {deck}")
+    for owner, (_, error) in zip(owners, client.multi(actions), strict=True):
+        if error:
+            path, _, line = owner.rpartition(":")
+            where = Problem(path, int(line), error) if line.isdigit() else problem_at(None, error)
+            problems.append(where)
+
+
+def _by_tag(plan: Plan, add: bool) -> dict[str, list[int]]:
+    """tag -> notes: one addTags/removeTags per tag, whatever the number of notes."""
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for u in plan.updates:
+        for tag in u.add_tags if add else u.remove_tags:
+            grouped[tag].append(u.note_id)
+    return grouped
+
+
+def delete(client: AnkiConnect, plan: Plan, problems: list[Problem]) -> bool:
+    if not plan.deletes:
+        return True
+    try:
+        client.invoke("deleteNotes", notes=[d.note_id for d in plan.deletes])
+    except AnkiConnectError as exc:
+        problems.append(problem_at(None, str(exc)))
+        return False
+    return True
