@@ -18,7 +18,7 @@ from typing import Any
 
 from notecards.model import Note, NotecardsError, Problem, RenderedNote
 from notecards.output import Reporter
-from notecards.plan import Add, MediaUpload, Plan
+from notecards.plan import Add, MediaUpload, Plan, Target
 from notecards.recovery import PENDING_TAG
 from notecards.render import Renderer
 from notecards.state import STATE_DIR, SyncState
@@ -118,16 +118,21 @@ def _render_batch(
     """The batch's notes that render (fields filled in), and the problems of those that don't."""
     ready, problems = [], []
     for add, token in batch:
-        target = add.target
-        if target.fields is None:
-            try:
-                rendered = renderer.render(target.note)
-            except NotecardsError as exc:
-                problems.extend(exc.problems)
-                continue
-            target.fields, target.media = dict(rendered.fields), tuple(rendered.media)
-        ready.append((add, token))
+        failed = render_into(renderer, add.target) if add.target.fields is None else []
+        problems += failed
+        if not failed:
+            ready.append((add, token))
     return ready, problems
+
+
+def render_into(renderer: Renderer, target: Target) -> list[Problem]:
+    """Fill in the target's fields and media from its note; the note's problems if it can't."""
+    try:
+        rendered = renderer.render(target.note)
+    except NotecardsError as exc:
+        return exc.problems
+    target.fields, target.media = dict(rendered.fields), tuple(rendered.media)
+    return []
 
 
 def _add_batch(

@@ -210,12 +210,7 @@ def _render(vault: Vault, targets: Sequence[Target], reporter: Reporter | None =
     renderer = Renderer(vault.config, vault.root)
     problems = []
     for target in reporter.progress(targets, "rendering") if reporter else targets:
-        try:
-            rendered = renderer.render(target.note)
-        except NotecardsError as exc:
-            problems.extend(exc.problems)
-            continue
-        target.fields, target.media = dict(rendered.fields), tuple(rendered.media)
+        problems += push.render_into(renderer, target)
     if problems:
         raise NotecardsError(problems)
 
