@@ -30,7 +30,8 @@ the VaultConfig field names):
         templates:
           - {name: Card 1, qfmt: "{{Word}}", afmt: "{{FrontSide}}<hr id=answer>{{Meaning}}"}
         css: ".card { font-size: 20px }"
-        id: 1607392319               # optional; else derived from fields + cloze
+        id: 1607392319               # optional: tells apart two types with the same fields;
+                                     # mixed with the field list into the model id
 """
 
 from __future__ import annotations
@@ -112,10 +113,12 @@ def folder_tags(config: VaultConfig, path: str) -> list[str]:
     return [tag for folder in _ancestors(path) for tag in config.folder_tags.get(folder, ())]
 
 
-def derived_model_id(field_names: tuple[str, ...], is_cloze: bool) -> int:
-    """A note type's model id from what Anki's model is made of, never from its name,
-    so renaming a type in notecards.yaml keeps every card in Anki."""
-    key = ("cloze:" if is_cloze else "standard:") + "\x1f".join(field_names)
+def derived_model_id(field_names: tuple[str, ...], is_cloze: bool, seed: int | None = None) -> int:
+    """A note type's model id from what Anki's model is made of (and the user's optional
+    `id:` seed), never from its name: renaming a type keeps every card in Anki, and a
+    changed field list always gets a new id (Anki refuses new fields under an old id)."""
+    kind = "cloze:" if is_cloze else "standard:"
+    key = (f"{seed}:" if seed is not None else "") + kind + "\x1f".join(field_names)
     return (1 << 40) + int(hashlib.sha256(key.encode()).hexdigest()[:10], 16)
 
 
@@ -141,13 +144,13 @@ def make_note_type(
     is_cloze: bool | None = None,
     templates: tuple[dict[str, str], ...] = (),
     css: str = "",
-    model_id: int | None = None,
+    id_seed: int | None = None,
 ) -> NoteType:
     cloze = "Cloze" in name if is_cloze is None else is_cloze
     return NoteType(
         name=name,
         fields=field_names,
-        model_id=model_id if model_id is not None else derived_model_id(field_names, cloze),
+        model_id=derived_model_id(field_names, cloze, id_seed),
         is_cloze=cloze,
         templates=templates or default_templates(field_names, cloze),
         css=css,
@@ -310,8 +313,8 @@ def _note_type(entry: Any) -> NoteType:
         isinstance(t, dict) and {"name", "qfmt", "afmt"} <= set(t) for t in templates
     ):
         raise ValueError(f"note type {name!r}: each template needs name, qfmt and afmt")
-    model_id = entry.get("id")
-    if model_id is not None and (not isinstance(model_id, int) or model_id <= 0):
+    id_seed = entry.get("id")
+    if id_seed is not None and (not isinstance(id_seed, int) or id_seed <= 0):
         raise ValueError(f"note type {name!r}: id must be a positive integer")
     return make_note_type(
         name,
@@ -319,7 +322,7 @@ def _note_type(entry: Any) -> NoteType:
         is_cloze,
         tuple({k: str(t[k]) for k in ("name", "qfmt", "afmt")} for t in templates),
         str(entry.get("css", "")),
-        model_id,
+        id_seed,
     )
 
 

@@ -72,7 +72,7 @@ def test_custom_note_type_from_yaml(tmp_path):
     assert types["Vocab"].templates[0]["qfmt"] == "{{Word}}"
     assert types["Gaps"].is_cloze and types["Gaps"].templates[0]["qfmt"] == "{{cloze:Text}}"
     assert types["Gaps"].css == ".card {}"
-    assert types["Pinned"].model_id == 123
+    assert types["Pinned"].model_id == derived_model_id(("A", "B"), False, 123)
     assert "Basic" in types
 
 
@@ -131,3 +131,11 @@ def test_deck_from_folder(tmp_path):
     assert folder_deck(config, "lectures/week 1/n.md") == "lectures::week 1"
     assert folder_deck(config, "x/y/n.md") == "X"  # an explicit folder deck wins
     assert folder_deck(config, "n.md") is None
+
+
+def test_a_pinned_id_still_changes_with_the_field_list():
+    """`id:` tells apart types with the same fields; it never keeps an id across a field change."""
+    pinned = derived_model_id(("A", "B"), False, 1607392319)
+    assert pinned != derived_model_id(("A", "B"), False)
+    assert pinned != derived_model_id(("A", "B", "C"), False, 1607392319)
+    assert pinned == derived_model_id(("A", "B"), False, 1607392319)
