@@ -19,7 +19,6 @@ from typing import Any
 from notecards.model import Note, NotecardsError, Problem, RenderedNote
 from notecards.output import Reporter
 from notecards.plan import Add, MediaUpload, Plan, Target
-from notecards.recovery import PENDING_TAG
 from notecards.render import Renderer
 from notecards.state import STATE_DIR, SyncState
 from notecards.targets.ankiconnect import ADD_BATCH, AnkiConnect, AnkiConnectError, NewNote
@@ -83,11 +82,12 @@ def store_media(
 def add(
     client: AnkiConnect,
     vault: Vault,
-    journal: list[tuple[Add, str]],
+    journal: list[Add],
+    tag: str,
     problems: list[Problem],
     reporter: Reporter,
-) -> list[tuple[Add, int, str]]:
-    """Add the journaled notes, each tagged with its token; (add, new id, token) per success.
+) -> list[tuple[Add, int]]:
+    """Add the journaled notes, each tagged with the pending `tag`; (add, new id) per success.
 
     New blocks are rendered here, in a worker thread, one batch ahead of the `addNotes` in
     flight: Anki's time hides the rendering. A block that fails to render is reported and not
@@ -107,21 +107,19 @@ def add(
             if index + 1 < len(batches):
                 next_batch = worker.submit(_render_batch, renderer, batches[index + 1])
             problems.extend(render_problems)
-            added += _add_batch(client, batch, problems)
+            added += _add_batch(client, batch, tag, problems)
             reporter.info(f"added {len(added)}/{len(journal)}")
     return added
 
 
-def _render_batch(
-    renderer: Renderer, batch: list[tuple[Add, str]]
-) -> tuple[list[tuple[Add, str]], list[Problem]]:
+def _render_batch(renderer: Renderer, batch: list[Add]) -> tuple[list[Add], list[Problem]]:
     """The batch's notes that render (fields filled in), and the problems of those that don't."""
     ready, problems = [], []
-    for add, token in batch:
+    for add in batch:
         failed = render_into(renderer, add.target) if add.target.fields is None else []
         problems += failed
         if not failed:
-            ready.append((add, token))
+            ready.append(add)
     return ready, problems
 
 
@@ -136,24 +134,24 @@ def render_into(renderer: Renderer, target: Target) -> list[Problem]:
 
 
 def _add_batch(
-    client: AnkiConnect, batch: list[tuple[Add, str]], problems: list[Problem]
-) -> list[tuple[Add, int, str]]:
+    client: AnkiConnect, batch: list[Add], tag: str, problems: list[Problem]
+) -> list[tuple[Add, int]]:
     notes = [
         NewNote(
             deck=a.target.note.deck,
             model=a.target.note.note_type,
             fields=a.target.fields,  # type: ignore[arg-type]
-            tags=(*a.target.note.tags, PENDING_TAG + token),
+            tags=(*a.target.note.tags, tag),
         )
-        for a, token in batch
+        for a in batch
     ]
     result = client.add_notes(notes)
     added = []
-    for (add, token), nid, error in zip(batch, result.ids, result.errors, strict=True):
+    for add, nid, error in zip(batch, result.ids, result.errors, strict=True):
         if nid is None:
             problems.append(problem_at(add.target.note, f"Anki refused the note: {error}"))
         else:
-            added.append((add, nid, token))
+            added.append((add, nid))
     return added
 
 
@@ -180,7 +178,7 @@ def restore(
 
 def fix_decks(
     client: AnkiConnect,
-    added: list[tuple[Add, int, str]],
+    added: list[tuple[Add, int]],
     restored: list[tuple[Add, int]],
     deck_ids: dict[str, int],
     problems: list[Problem],
@@ -191,7 +189,7 @@ def fix_decks(
     whether the imported notes are there; a second one moves cards only if some are misfiled.
     Returns the ids Anki really has (an import can skip a note: reported here)."""
     notes_in: dict[str, list[int]] = defaultdict(list)
-    for add, nid in [(a, nid) for a, nid, _ in added] + restored:
+    for add, nid in added + restored:
         notes_in[add.target.note.deck].append(nid)
     if not notes_in:
         return set()
@@ -204,7 +202,7 @@ def fix_decks(
         actions.append(("findNotes", {"query": f"nid:{_ids([nid for _, nid in restored])}"}))
     answers = client.multi(actions)
     _raise_on([f"{name}: {e}" for (name, _), (_, e) in zip(actions, answers, strict=True) if e])
-    present = {nid for _, nid, _ in added} | set(answers[-1][0] if restored else ())
+    present = {nid for _, nid in added} | set(answers[-1][0] if restored else ())
     for add, nid in restored:
         if nid not in present:
             problems.append(

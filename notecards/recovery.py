@@ -2,10 +2,13 @@
 
 AnkiConnect cannot add a note under a chosen ID, so a sync killed between adding a note and
 writing its ID into the file would add it again next time. Each add is therefore journaled in
-the state and tagged `notecards::pending::<token>`, the token derived from the block itself.
-A re-run first looks for pending tags: a note whose ID is already in the vault just loses its
-tag, one whose token matches a block gets its ID written, one journaled by an earlier run whose
-block is gone or changed is deleted (nobody else knows its ID).
+the state (block -> pending tag) and every new note carries the vault's one pending tag,
+`notecards::pending::<vault key>`: one tag name per vault, not per note, because Anki keeps a
+removed tag in its tag list. A re-run first looks for pending notes: one whose ID is already in
+the vault just loses its tag; one whose fields and note type are exactly those an ID-less block
+renders to gets its ID written; one journaled by an earlier run that matches no block (its
+block is gone or changed) is deleted (nobody else knows its ID). A pending note of another
+vault, or one this vault no longer journals, is left alone.
 
 Test-only fault hook: `NOTECARDS_FAULT_AT=<step>` SIGKILLs the process at that step (one of
 FAULT_STEPS), so the crash test can stop a real sync at each step in turn.
@@ -17,20 +20,20 @@ import hashlib
 import os
 import signal
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from pathlib import Path
 
 from notecards.model import NotecardsError
 from notecards.output import Reporter
 from notecards.plan import Target
+from notecards.render import Renderer
 from notecards.state import SyncState, save_state
-from notecards.targets.ankiconnect import AnkiConnect
+from notecards.targets.ankiconnect import AnkiConnect, AnkiNote
 from notecards.vault import Vault
 from notecards.writeback import write_back
 
 PENDING_TAG = "notecards::pending::"
 FAULT_ENV = "NOTECARDS_FAULT_AT"
-TAG_CHUNK = 250
 FAULT_STEPS = (
     "journaled",
     "decks_created",
@@ -50,17 +53,11 @@ def fault_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def add_tokens(targets: Sequence[Target]) -> dict[str, Target]:
-    """token -> note: derived from the block (path, source, old ID, occurrence), never random,
-    so that a re-run recognises the notes an interrupted run added, with or without the state."""
-    seen: dict[str, int] = defaultdict(int)
-    tokens = {}
-    for target in targets:
-        note = target.note
-        key = f"{note.path}\0{target.source_hash}\0{note.note_id or ''}"
-        seen[key] += 1
-        tokens[hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:24]] = target
-    return tokens
+def pending_tag(root: Path) -> str:
+    """The vault's one pending tag: stable across runs (so Anki's tag list gains at most one
+    name), distinct per vault (so a recovery never deletes another vault's pending note)."""
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+    return PENDING_TAG + key
 
 
 def recover(
@@ -69,36 +66,43 @@ def recover(
     state: SyncState,
     targets: Sequence[Target],
     pending: Sequence[int],
+    in_anki: Collection[int],
     reporter: Reporter,
 ) -> list[str]:
-    """Finish what an interrupted sync left: IDs into files, pending tags off, orphans out."""
+    """Finish what an interrupted sync left: IDs into files, pending tags off, orphans out.
+
+    `in_anki`: the vault's IDs Anki has; a block whose ID is not among them may have been
+    re-added by the interrupted run, so it is a candidate too."""
     reporter.info(f"recovering {len(pending)} note(s) added by an interrupted sync")
     infos = client.notes_info(pending)
     vault_ids = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
-    tokens = add_tokens(targets)
+    candidates = _candidates(vault, [t for t in targets if t.note.note_id not in in_anki])
+    journaled = set(state.pending.values())
     to_write: dict[tuple[str, int], int] = {}
-    claimed: dict[str, int] = {}
     done, orphans, lines = [], [], []
-    for note_id in sorted(infos):
-        token = _pending_token(infos[note_id].tags)
-        target = tokens.get(token or "")
+    for note_id in sorted(infos):  # ids grow with time: the k-th copy claims the k-th block
+        info = infos[note_id]
+        waiting = candidates.get(_content(info.model, info.fields), [])
         if note_id in vault_ids:
             done.append(note_id)
-        elif target is not None and token not in claimed:
-            claimed[token] = note_id  # type: ignore[index]
+        elif waiting:
+            target = waiting.pop(0)
             to_write[(target.note.path, target.note.start_line)] = note_id
             lines.append(f"{target.note.where}: note {note_id} (ID written)")
-        elif token in state.pending or token in claimed:
+        elif _tag_of(info) in journaled:
             orphans.append(note_id)
         else:
-            reporter.info(f"note {note_id} carries {PENDING_TAG}{token} from another vault; left")
+            reporter.info(f"note {note_id} carries {_tag_of(info)} from another vault; left")
     result = write_back(
         vault.root, vault.parsed.files, to_write, config=vault.config, notes=vault.parsed.notes
     )
     if result.problems:
         raise NotecardsError(result.problems)
     done += list(to_write.values())
-    client.multi([_remove_tag_action(i, infos[i].tags) for i in done])
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    for note_id in done:
+        by_tag[_tag_of(infos[note_id])].append(note_id)
+    client.multi([("removeTags", {"notes": ids, "tags": tag}) for tag, ids in by_tag.items()])
     if orphans:
         client.invoke("deleteNotes", notes=orphans)
     state.pending = {}
@@ -108,26 +112,24 @@ def recover(
     ]
 
 
-def pending_tag_removals(cleared: Sequence[tuple[int, str]]) -> list[tuple[str, dict[str, Any]]]:
-    """`removeTags` actions taking the pending tag off each (note id, token)."""
-    # Anki matches every listed tag against every listed note: a few hundred per action.
-    chunks = [cleared[i : i + TAG_CHUNK] for i in range(0, len(cleared), TAG_CHUNK)]
-    return [
-        (
-            "removeTags",
-            {"notes": [n for n, _ in c], "tags": " ".join(PENDING_TAG + t for _, t in c)},
-        )
-        for c in chunks
-    ]
+def _candidates(vault: Vault, targets: Sequence[Target]) -> dict[tuple, list[Target]]:
+    """What each block that may have been added renders to -> those blocks, in vault order."""
+    renderer = Renderer(vault.config, vault.root)
+    found: dict[tuple, list[Target]] = defaultdict(list)
+    for target in targets:
+        fields = target.fields
+        if fields is None:
+            try:
+                fields = renderer.render(target.note).fields
+            except NotecardsError:
+                continue  # never rendered, so never added
+        found[_content(target.note.note_type, fields)].append(target)
+    return found
 
 
-def _pending_token(tags: Sequence[str]) -> str | None:
-    for tag in tags:
-        if tag.casefold().startswith(PENDING_TAG):
-            return tag[len(PENDING_TAG) :].lower()
-    return None
+def _content(model: str, fields: dict[str, str]) -> tuple:
+    return (model.casefold(), tuple(sorted(fields.items())))
 
 
-def _remove_tag_action(note_id: int, tags: Sequence[str]) -> tuple[str, dict[str, Any]]:
-    marker = next(t for t in tags if t.casefold().startswith(PENDING_TAG))
-    return ("removeTags", {"notes": [note_id], "tags": marker})
+def _tag_of(info: AnkiNote) -> str:
+    return next(t for t in info.tags if t.casefold().startswith(PENDING_TAG))

@@ -45,7 +45,7 @@ class SyncState:
     url: str = ""  # the Anki it describes: another URL means another collection
     notes: dict[int, PushedNote] = field(default_factory=dict)
     media: dict[str, str] = field(default_factory=dict)  # anki name -> sha256 of what was stored
-    # Adds journaled before they are sent: token -> vault-relative path (see sync.recover)
+    # Adds journaled before they are sent: block (path:line) -> pending tag (see recovery.py)
     pending: dict[str, str] = field(default_factory=dict)
 
 

@@ -5,10 +5,11 @@ Order of work, chosen so that a sync killed at any moment and run again duplicat
 2. one request learns what Anki holds (`multi`: version, decks, which known ids Anki still
    has, notesInfo of the rendered notes only, pending adds); notes Anki lost are rendered;
 3. recover an interrupted run (recovery.py); plan the whole change (`plan.make_plan`);
-4. journal the adds in the state, then add each note with a tag `notecards::pending::<token>`
-   (the token is derived from the block itself, so a re-run finds it even without the state);
+4. journal the adds in the state, then add each note with the vault's one pending tag
+   `notecards::pending::<vault key>` (a re-run matches the notes it finds under it to blocks by
+   their fields, so it needs neither the state nor a tag per note);
 5. update, move, delete; write the new IDs into the files (atomic, see writeback.py); only then
-   remove the pending tags and save the state.
+   remove the pending tag (one `removeTags`) and save the state.
 The journal, the recovery and the test-only fault hook live in recovery.py; the requests that
 carry out each kind of change, in push.py.
 """
@@ -36,7 +37,7 @@ from notecards.plan import (
     pushed_record,
     source_hash,
 )
-from notecards.recovery import PENDING_TAG, add_tokens, fault_point, pending_tag_removals, recover
+from notecards.recovery import PENDING_TAG, fault_point, pending_tag, recover
 from notecards.render import Renderer
 from notecards.state import SyncState, load_state, save_state
 from notecards.targets.ankiconnect import (
@@ -96,7 +97,9 @@ def sync_vault(
     recovered: list[str] = []
     vault, state, targets, snapshot = _read(root, client, reporter, force)
     if snapshot.pending and not dry_run:
-        recovered = recover(client, vault, state, targets, snapshot.pending, reporter)
+        recovered = recover(
+            client, vault, state, targets, snapshot.pending, snapshot.present, reporter
+        )
         vault, state, targets, snapshot = _read(root, client, reporter, force)  # files rewritten
     saved = _Saved(dict(state.notes), dict(state.media), dict(state.pending))
     report = SyncReport(plan=Plan(), recovered=recovered)
@@ -301,10 +304,10 @@ def _apply(
 ) -> None:
     """Apply the plan; the caller saves the state if it changed."""
     plan = report.plan
-    token_of = {id(t): token for token, t in add_tokens(targets).items()}
-    journal = [(a, token_of[id(a.target)]) for a in plan.adds if not a.restore]
+    tag = pending_tag(vault.root)
+    journal = [a for a in plan.adds if not a.restore]
     if journal:
-        state.pending = {token: a.target.note.path for a, token in journal}
+        state.pending = {a.target.note.where: tag for a in journal}
         save_state(vault.root, state)
     fault_point("journaled")
 
@@ -317,8 +320,8 @@ def _apply(
         push.store_media(client, vault.root, plan.media, state, report.problems)
     fault_point("media_stored")
 
-    added = push.add(client, vault, journal, report.problems, reporter)
-    _store_late_media(client, vault, [a.target for a, _ in journal], state, report)
+    added = push.add(client, vault, journal, tag, report.problems, reporter)
+    _store_late_media(client, vault, [a.target for a in journal], state, report)
     restored = push.restore(client, vault, plan.restored, reporter)
     fault_point("notes_added")
     present = push.fix_decks(client, added, restored, deck_ids, report.problems)
@@ -334,20 +337,21 @@ def _apply(
     fault_point("ids_written")
 
     unwritten = {(p.path, p.line) for p in report.problems}
-    cleared = [(a, nid, tok) for a, nid, tok in added if _key(a.target.note) not in unwritten]
-    actions = pending_tag_removals([(nid, tok) for _, nid, tok in cleared])
+    cleared = [(a, nid) for a, nid in added if _key(a.target.note) not in unwritten]
+    cleared_ids = [nid for _, nid in cleared]
+    actions = [("removeTags", {"notes": cleared_ids, "tags": tag})] if cleared_ids else []
     report.problems += [push.problem_at(None, e) for e in push.run(client, actions, "removeTags")]
     fault_point("pending_cleared")
 
     state.notes = dict(plan.pushed)
-    for a, nid in [(a, nid) for a, nid, _ in added] + restored:
+    for a, nid in added + restored:
         if nid in present:
             state.notes[nid] = pushed_record(a.target, a.target.fields)  # type: ignore[arg-type]
     for d in plan.deletes if deleted else ():
         state.notes.pop(d.note_id, None)
     # An add whose ID could not be written stays journaled: the next run recovers it.
-    done = {tok for _, _, tok in cleared}
-    state.pending = {tok: path for tok, path in state.pending.items() if tok not in done}
+    done = {a.target.note.where for a, _ in cleared}
+    state.pending = {where: t for where, t in state.pending.items() if where not in done}
     report.applied = True
 
 
@@ -357,7 +361,7 @@ def _key(note: Note) -> tuple[str, int]:
 
 def _write_ids(vault: Vault, plan: Plan, added, deleted: bool, report: SyncReport) -> None:
     """New IDs into their blocks, and DELETE lines out (only once Anki deleted the notes)."""
-    ids_at = {_key(a.target.note): nid for a, nid, _ in added}
+    ids_at = {_key(a.target.note): nid for a, nid in added}
     planned = {d.note_id for d in plan.deletes}
     deletions = [d for d in vault.parsed.deletions if deleted or d.note_id not in planned]
     if not ids_at and not deletions:

@@ -4,6 +4,7 @@ in Anki, no damaged file, exactly one ID per block, and every change arrived."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from notecards.model import Severity
 from notecards.recovery import FAULT_ENV, FAULT_STEPS, PENDING_TAG
+from notecards.state import STATE_DIR
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault import load_vault
 from tests._sync_helpers import block, ids_in, sync, write_vault
@@ -63,7 +65,7 @@ def test_a_sync_killed_at_any_step_and_run_again_leaves_no_duplicate(tmp_path, a
             FAULT_STEPS.index("notes_added")
             <= FAULT_STEPS.index(step)
             < FAULT_STEPS.index("ids_written")
-        ):  # added, IDs not yet in the file: the re-run must find both notes by their tags
+        ):  # added, IDs not yet in the file: the re-run must find both notes by their fields
             assert len(report.recovered) == 2 and not report.plan.adds, step
 
         vault = load_vault(root)
@@ -79,4 +81,41 @@ def test_a_sync_killed_at_any_step_and_run_again_leaves_no_duplicate(tmp_path, a
         assert not any(PENDING_TAG in t for n in in_anki.values() for t in n.tags), step
         kept = next(n for n in in_anki.values() if n.fields["Front"].startswith("kept"))
         assert kept.fields["Back"] == "new back", step
+    assert client.find_notes(f"tag:{PENDING_TAG}*") == []
+
+
+def _killed_after_adding(root: Path, url: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), FAULT_ENV: "notes_added"}
+    command = [sys.executable, "-m", "notecards", "sync", str(root), "--url", url, "-q"]
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+
+def test_without_the_state_the_rerun_finds_the_added_notes_by_their_fields(
+    tmp_path, anki_server_process
+):
+    client = AnkiConnect(anki_server_process.url)
+    root = write_vault(tmp_path / "v", {"a.md": block("one", "x") + block("two", "y", tags="")})
+    _killed_after_adding(root, client.url)
+    shutil.rmtree(root / STATE_DIR)
+    report = sync(root, anki_server_process)
+    assert not report.errors and len(report.recovered) == 2 and not report.plan.adds
+    in_anki = client.notes_info(client.find_notes("deck:*"))
+    assert sorted(in_anki) == sorted(ids_in(root / "a.md")) and len(in_anki) == 2
+    assert not any(PENDING_TAG in t for n in in_anki.values() for t in n.tags)
+
+
+def test_a_block_edited_after_the_crash_replaces_the_copy_added_before_it(
+    tmp_path, anki_server_process
+):
+    client = AnkiConnect(anki_server_process.url)
+    root = write_vault(tmp_path / "v", {"a.md": block("one", "x") + block("two", "y")})
+    _killed_after_adding(root, client.url)
+    text = (root / "a.md").read_text(encoding="utf-8").replace("two", "two, edited")
+    (root / "a.md").write_text(text, encoding="utf-8")
+    report = sync(root, anki_server_process)
+    assert not report.errors and len(report.recovered) == 2, report.recovered
+    in_anki = client.notes_info(client.find_notes("deck:*"))
+    assert sorted(n.fields["Front"] for n in in_anki.values()) == ["one", "two, edited"]
+    assert sorted(in_anki) == sorted(ids_in(root / "a.md"))
     assert client.find_notes(f"tag:{PENDING_TAG}*") == []

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from notecards.recovery import PENDING_TAG
+from notecards.targets.ankiconnect import AnkiConnect
 from tests._sync_helpers import (
     anki_notes,
     block,
@@ -80,6 +81,19 @@ def test_a_new_block_gets_the_anki_id_and_nothing_else_changes(tmp_path, anki_se
     assert (vault / "a.md").read_bytes() == expected.encode()
     assert report.written_ids == [("a.md", 3, note_id)]
     assert not any(PENDING_TAG in t for t in anki_notes(anki_server)[note_id]["tags"])
+
+
+def test_adding_several_notes_leaves_at_most_one_pending_tag_name_in_anki(tmp_path, anki_server):
+    """Anki keeps a removed tag in its tag list: a tag per new note would flood the browser."""
+    fronts = [f"Q{i}" for i in range(6)]
+    vault = write_vault(tmp_path / "v", {"a.md": "".join(block(f, "A") for f in fronts)})
+    sync(vault, anki_server)
+    sync(write_vault(tmp_path / "v", {"b.md": block("Q later", "A")}), anki_server)
+    notes = anki_notes(anki_server)
+    assert len(notes) == 7
+    assert not any(PENDING_TAG in t for n in notes.values() for t in n["tags"])
+    tags = AnkiConnect(anki_server.url).invoke("getTags")
+    assert len([t for t in tags if t.casefold().startswith(PENDING_TAG)]) <= 1, tags
 
 
 def test_a_note_deleted_in_anki_is_recreated_and_its_new_id_written(tmp_path, anki_server):
