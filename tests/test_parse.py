@@ -259,6 +259,14 @@ def test_delete_inside_a_block_deletes_instead_of_creating():
     assert [d.note_id for d in parsed.deletions] == [43]
 
 
+def test_delete_inside_a_block_warns_that_the_card_stays():
+    """The two lines go, the card stays: a later sync would add it again; say so at START."""
+    parsed = parse("START\nBasic\nQ\nBack: A\nDELETE\n<!--ID: 17-->\nEND\n")
+    (warning,) = parsed.problems
+    assert warning.severity is Severity.WARNING and warning.line == 1
+    assert "added again" in warning.message
+
+
 @pytest.mark.parametrize(
     ("line", "fields", "note_id"),
     [

@@ -18,7 +18,7 @@ import re
 from urllib.parse import quote
 
 from notecards.config import VaultConfig, folder_deck, folder_tags
-from notecards.model import Deletion, IdSlot, Note, ParsedVault, Problem
+from notecards.model import Deletion, IdSlot, Note, ParsedVault, Problem, Severity
 from notecards.parse.blocks import (
     Block,
     read_block,
@@ -35,6 +35,18 @@ __all__ = ["parse_file", "read_markdown", "closest_note_types", "has_cloze"]
 
 ID_TEXT = "<!--ID: {id}-->"
 FRONTMATTER_DECK_KEYS = ("deck", "anki-deck")
+
+
+def _delete_in_block_warning(path: str, line: int) -> Problem:
+    """O2A leaves such a block in the file without its ID: say what that means next time."""
+    return Problem(
+        path,
+        line,
+        "this card holds DELETE: sync deletes its note and removes the DELETE and ID lines, "
+        "but the card itself stays and is added again as a new note by a later sync or build; "
+        "remove the card (or its START/END) to keep it out of Anki",
+        Severity.WARNING,
+    )
 
 
 def closest_note_types(name: str, config: VaultConfig) -> list[str]:
@@ -164,6 +176,8 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
     for block in scan.blocks:
         if not block.deletes:
             notes += _block_note(block, source, context, lookup, result)
+        else:
+            result.problems.append(_delete_in_block_warning(path, block.start.number))
     for line in scan.inline:
         content = read_inline(line, lookup, path)
         if isinstance(content, Problem):
