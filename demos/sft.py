@@ -29,7 +29,6 @@ except ImportError:  # run as a script: python demos/sft.py
 # settings
 PRETRAIN_STEPS = 300  # stage 1: next-token prediction on raw sentences
 SFT_STEPS = 100  # stage 2: next-token prediction on question -> answer pairs
-QUICK_PRETRAIN_STEPS = 300  # --quick: the same base model (shared with the other demos' tests)
 QUICK_SFT_STEPS = 60
 LR = 3e-3  # smaller than pretraining: adjust the model, don't overwrite it
 BATCH_SIZE = 32

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-DEMO_LINK_PREFIX = "notecards://demo/"
 DEMO_LINK = re.compile(r"notecards://demo/(?P<name>[A-Za-z0-9_\-]+)")
 
 # name -> one line on what the demo shows (the module is demos/NAME.py)

@@ -16,6 +16,11 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+def shown_path(prefix: str, path: str) -> str:
+    """A vault-relative path as the user typed the vault (`notes/a.md`), for messages."""
+    return f"{prefix.rstrip('/')}/{path}" if prefix else path
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the vault, pinned to a file and a 1-based line."""
@@ -27,7 +32,7 @@ class Problem:
 
     def format(self, prefix: str = "") -> str:
         """`path:line: message`, the form editors and CI logs understand."""
-        where = f"{prefix.rstrip('/')}/{self.path}" if prefix else self.path
+        where = shown_path(prefix, self.path)
         tag = "" if self.severity is Severity.ERROR else "warning: "
         return f"{where}:{self.line}: {tag}{self.message}"
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from notecards.model import Deletion, MediaRef, Note, Problem, Severity
+from notecards.model import Deletion, MediaRef, Note, Problem, Severity, shown_path
 from notecards.state import PushedNote, SyncState, value_hash
 from notecards.targets.ankiconnect import AnkiNote
 
@@ -126,9 +127,7 @@ class Plan:
 
     def lines(self, prefix: str = "") -> list[str]:
         """Per note, `path:line: what changes` (the --dry-run listing); paths under `prefix`."""
-
-        def at(where: str) -> str:
-            return f"{prefix.rstrip('/')}/{where}" if prefix else where
+        at = partial(shown_path, prefix)
 
         out = [f"create deck {d}" for d in self.decks]
         for a in self.adds:

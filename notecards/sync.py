@@ -252,9 +252,7 @@ def _read_anki(
     for (_, error), (action, _) in zip(answers, actions, strict=True):
         if error:
             raise AnkiConnectError(f"AnkiConnect refused {action}: {error}")
-    version = answers[0][0]
-    if not isinstance(version, int) or version < 6:
-        raise AnkiConnectError(f"AnkiConnect speaks API version {version}; notecards needs 6.")
+    client.check_version(answers[0][0])
     present = set(answers[3][0]) if known else set()
     notes = parse_notes_info(answers[4][0]) if known else {}
     return _AnkiSnapshot(notes, present, answers[1][0], answers[2][0])

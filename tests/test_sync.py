@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from notecards.recovery import PENDING_TAG
-from notecards.targets.ankiconnect import AnkiConnect
+from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError
 from tests._sync_helpers import (
     anki_notes,
     block,
@@ -289,3 +289,10 @@ def test_deleting_the_state_loses_nothing(tmp_path, anki_server):
         item.unlink()
     report = sync(vault, anki_server)
     assert report.plan.is_empty() and len(anki_notes(anki_server)) == 1
+
+
+def test_an_add_on_older_than_api_version_6_gets_a_sentence():
+    client = AnkiConnect("http://127.0.0.1:9")  # never contacted: the answer is given
+    client.check_version(6)
+    with pytest.raises(AnkiConnectError, match="needs 6. Update the add-on"):
+        client.check_version(5)

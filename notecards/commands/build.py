@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from notecards.build import BuildSummary, build_vault
-from notecards.model import NotecardsError
+from notecards.model import NotecardsError, shown_path
 from notecards.output import Reporter
 
 EXIT_BAD_INPUT = 1
@@ -44,8 +44,9 @@ def build(vault: Path, output: Path | None, dry_run: bool, quiet: bool, as_json:
 def _describe(summary: BuildSummary, dry_run: bool, prefix: str) -> str:
     lines = []
     verb = "would assign" if dry_run else "assigned"
-    folder = prefix.rstrip("/")
-    lines += [f"{folder}/{a.path}:{a.line}: {verb} ID {a.id}" for a in summary.ids_assigned]
+    lines += [
+        f"{shown_path(prefix, a.path)}:{a.line}: {verb} ID {a.id}" for a in summary.ids_assigned
+    ]
     counts = (
         ", ".join(
             _count(n, what) for n, what in ((summary.notes, "note"), (len(summary.decks), "deck"))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from notecards.check import check_vault
+from notecards.model import shown_path
 from notecards.output import Reporter
 
 EXIT_BAD_INPUT = 1
@@ -26,7 +27,7 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
             {
                 "problems": [
                     {
-                        "path": f"{prefix.rstrip('/')}/{p.path}",
+                        "path": shown_path(prefix, p.path),
                         "line": p.line,
                         "severity": str(p.severity),
                         "message": p.message,

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from notecards.config import VaultConfig, load_config
-from notecards.model import NotecardsError
+from notecards.model import NotecardsError, shown_path
 from notecards.output import Reporter
 from notecards.sync import SyncReport, sync_vault
 from notecards.targets.ankiconnect import (
@@ -101,7 +101,7 @@ def _print(report: SyncReport, reporter: Reporter, dry_run: bool, prefix: str) -
             if ": conflict:" in line or "kept the edit" in line or ": recreate" in line:
                 reporter.result(line)
         for path, line, note_id in report.written_ids:
-            reporter.result(f"{prefix.rstrip('/')}/{path}:{line}: ID {note_id} written")
+            reporter.result(f"{shown_path(prefix, path)}:{line}: ID {note_id} written")
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.plan.counts().items() if v)
     verb = "would change" if dry_run else "synced"
     reporter.result(f"{verb}: {counts or 'nothing'} ({report.requests} request(s) to Anki)")

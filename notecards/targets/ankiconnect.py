@@ -141,9 +141,11 @@ class AnkiConnect:
 
     # -- actions ---------------------------------------------------------------------------
 
-    def check_version(self) -> None:
-        """Fail early, with a sentence, on an add-on too old for API version 6."""
-        version = self.invoke("version")
+    def check_version(self, version: Any) -> None:
+        """A sentence, not a confusing failure later, on an add-on too old for API version 6.
+
+        Takes the `version` answer so callers can ask for it inside a `multi` they send anyway.
+        """
         if not isinstance(version, int) or version < API_VERSION:
             raise AnkiConnectError(
                 f"AnkiConnect at {self.url} speaks API version {version}; notecards needs "
