@@ -125,23 +125,28 @@ class Plan:
             "unchanged": self.unchanged,
         }
 
-    def lines(self, prefix: str = "") -> list[str]:
-        """Per note, `path:line: what changes` (the --dry-run listing); paths under `prefix`."""
-        at = partial(shown_path, prefix)
+    def lines(self, prefix: str = "", *, notices_only: bool = False) -> list[str]:
+        """Per note, `path:line: what changes` (the --dry-run listing); paths under `prefix`.
 
-        out = [f"create deck {d}" for d in self.decks]
+        `notices_only`: just what a user must hear after a sync ran (recreated notes,
+        conflicts, Anki-side edits kept); the routine changes are in the summary counts.
+        """
+        at = partial(shown_path, prefix)
+        routine = not notices_only
+        out = [f"create deck {d}" for d in self.decks if routine]
         for a in self.adds:
             where = at(a.target.note.where)
-            if a.replaces is None:
+            if a.replaces is None and routine:
                 out.append(f"{where}: add ({a.target.note.deck})")
-            elif a.restore:
+            elif a.restore and routine:
                 out.append(f"{where}: restore note {a.replaces} (not in Anki)")
-            else:
+            elif a.replaces is not None and not a.restore:
                 out.append(f"{where}: recreate (note {a.replaces} is gone from Anki)")
-        for u in self.updates:
-            out.append(f"{at(u.where)}: note {u.note_id}: {', '.join(_describe(u))}")
-        out += [f"{at(d.where)}: delete note {d.note_id} ({d.reason})" for d in self.deletes]
-        out += [f"store media {m.anki_name} (from {m.source})" for m in self.media]
+        if routine:
+            for u in self.updates:
+                out.append(f"{at(u.where)}: note {u.note_id}: {', '.join(_describe(u))}")
+            out += [f"{at(d.where)}: delete note {d.note_id} ({d.reason})" for d in self.deletes]
+            out += [f"store media {m.anki_name} (from {m.source})" for m in self.media]
         out += [
             f"{at(c.where)}: conflict: note {c.note_id} changed in Anki and in the vault "
             f"({', '.join(c.fields)}); left alone (--force pushes the vault's version)"

@@ -97,9 +97,8 @@ def _print(report: SyncReport, reporter: Reporter, dry_run: bool, prefix: str) -
         for line in report.plan.lines(prefix):
             reporter.result(line)
     else:
-        for line in report.plan.lines(prefix):
-            if ": conflict:" in line or "kept the edit" in line or ": recreate" in line:
-                reporter.result(line)
+        for line in report.plan.lines(prefix, notices_only=True):
+            reporter.result(line)
         for path, line, note_id in report.written_ids:
             reporter.result(f"{shown_path(prefix, path)}:{line}: ID {note_id} written")
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.plan.counts().items() if v)
