@@ -1,30 +1,35 @@
 """Benchmark `notecards sync` against the AnkiConnect test server (a real Anki collection).
 
-The server runs as a real Anki would: every commit fsynced (`durable`) and 25 ms spent per
-request (`--latency-ms`; a real Anki 26.9.3 took 5.2 s for one addNotes of 1,000 notes).
+The server runs with a real Anki's costs, from the recording in ../shared/ankiconnect: every
+commit fsynced (`durable`), 25 ms per request (`--latency-ms`) and at least 5.16 ms per note
+`addNote(s)` adds (`--add-note-ms`: the recorded Anki 26.9.3 took 5.16 s for one addNotes of
+1,000; this server alone takes about a tenth of that). `importPackage` runs the importer the
+add-on itself calls, so it costs what it costs in Anki.
 
 Figures printed:
 - first sync of 1,000 new notes, against the floor: one `addNotes` of the same rendered notes
-  on a fresh server (goal: at most 1.0x). Both run against the server in its own process, as
-  Anki is: in a thread of this process it would share the GIL, and the rendering sync does
-  while an `addNotes` is in flight would slow that `addNotes` instead of hiding behind it.
-  Then an estimate of sync's own client-side cost per 1,000 notes (the sync's time minus
-  the time spent waiting for answers), to set beside a real Anki's floor (5.2 s per 1,000);
+  on a fresh server (goal: at most 1.0x); sync imports them as one package (Anki on this
+  machine). Then the same sync when Anki cannot read the package and every note goes through
+  `addNotes`, and both again on the server without the per-note cost (`--add-note-ms 0`).
+  Everything runs against the server in its own process, as Anki is: in a thread of this
+  process it would share the GIL;
 - no-op sync of a 10,000-card vault (goal: under 1 s, at most 2 requests);
 - one edited card in 10,000 (goal: one update sent, under 1 s).
 For the last two, each sync's time is split into load_vault (the parser), the server (Anki's
 own work, latency included) and the rest: sync's own part.
 
-    python bench/bench_sync.py [--new 1000] [--cards 10000] [--latency-ms 25]
+    python bench/bench_sync.py [--new 1000] [--cards 10000] [--latency-ms 25] [--add-note-ms 5.16]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from genvault import generate  # bench/ is on sys.path when this script runs
@@ -38,7 +43,7 @@ from notecards.targets.ankiconnect import AnkiConnect  # noqa: E402
 from notecards.vault import load_vault  # noqa: E402
 from tests.ankiconnect_server import AnkiConnectServer, ServerProcess  # noqa: E402
 
-REAL_ANKI_FLOOR_S = 5.2  # one addNotes of 1,000 notes, recorded on a real Anki 26.9.3
+REAL_ANKI_ADD_NOTE_MS = 5.16  # one addNotes of 1,000 notes took 5.16 s on a real Anki 26.9.3
 
 
 class Split:
@@ -68,28 +73,19 @@ class Split:
         return total, total - self.parse - self.anki, report
 
 
-def server_at(collection: Path, latency_s: float) -> AnkiConnectServer:
-    return AnkiConnectServer(collection, durable=True, request_latency_s=latency_s)
+@dataclass(frozen=True)
+class Costs:
+    """What the server spends, as command-line options of tests/ankiconnect_server.py."""
+
+    latency_ms: float
+    add_note_ms: float
+
+    def options(self, *extra: str) -> list[str]:
+        return ["--durable", f"--latency-ms={self.latency_ms}", f"--add-note-ms={self.add_note_ms}",
+                *extra]  # fmt: skip
 
 
-def server_process(collection: Path, latency_s: float) -> ServerProcess:
-    return ServerProcess.start(collection, "--durable", f"--latency-ms={latency_s * 1000}")
-
-
-class WaitingClient(AnkiConnect):
-    """A client that adds up the seconds spent waiting for answers (encoding included)."""
-
-    waiting = 0.0
-
-    def _post(self, body: dict) -> object:
-        start = time.perf_counter()
-        try:
-            return super()._post(body)
-        finally:
-            self.waiting += time.perf_counter() - start
-
-
-def addnotes_floor(vault: Path, collection: Path, latency_s: float) -> float:
+def addnotes_floor(vault: Path, collection: Path, costs: Costs) -> float:
     """One `addNotes` of the vault's notes, rendered beforehand (not timed), on a fresh server."""
     loaded = load_vault(vault)
     renderer = Renderer(loaded.config, loaded.root)
@@ -98,7 +94,7 @@ def addnotes_floor(vault: Path, collection: Path, latency_s: float) -> float:
         fields = renderer.render(note).fields
         notes.append({"deckName": note.deck, "modelName": note.note_type, "fields": fields,
                       "tags": list(note.tags)})  # fmt: skip
-    server = server_process(collection, latency_s)
+    server = ServerProcess.start(collection, *costs.options())
     try:
         client = AnkiConnect(server.url)
         decks = sorted({n["deckName"] for n in notes})
@@ -110,21 +106,38 @@ def addnotes_floor(vault: Path, collection: Path, latency_s: float) -> float:
         server.stop()
 
 
-def first_sync(vault: Path, collection: Path, latency_s: float) -> tuple[float, float, int]:
-    """(seconds, seconds waiting for answers, requests) of the first sync of `vault`."""
-    server = server_process(collection, latency_s)
+def first_sync(vault: Path, collection: Path, costs: Costs, *options: str) -> tuple[float, int]:
+    """(seconds, requests) of the first sync of a copy of `vault` (its IDs get written)."""
+    copy = collection.parent / "vault"
+    shutil.copytree(vault, copy)
+    server = ServerProcess.start(collection, *costs.options(*options))
     try:
-        client = WaitingClient(server.url)
+        client = AnkiConnect(server.url)
         start = time.perf_counter()
-        sync_vault(vault, client)
-        return time.perf_counter() - start, client.waiting, client.requests_sent
+        sync_vault(copy, client)
+        return time.perf_counter() - start, client.requests_sent
     finally:
         server.stop()
 
 
-def big_vault(vault: Path, collection: Path, cards: int, latency_s: float) -> None:
+def first_syncs(vault: Path, root: Path, new: int, costs: Costs) -> None:
+    """The floor, then sync by import and sync through addNotes, each on a fresh server."""
+    floor = addnotes_floor(vault, root / "floor" / "collection.anki2", costs)
+    print(f"  floor, one addNotes of {new} notes:  {floor:7.3f} s")
+    for label, options in (
+        ("sync, by package import", ()),
+        ("sync, Anki cannot read the package", ("--packages-unreadable",)),
+    ):
+        seconds, requests = first_sync(vault, root / label / "collection.anki2", costs, *options)
+        print(f"  {label + ':':35} {seconds:7.3f} s  ({seconds / floor:.2f}x the floor; "
+              f"{requests} requests)")  # fmt: skip
+
+
+def big_vault(vault: Path, collection: Path, cards: int, costs: Costs) -> None:
     files = generate(vault, cards, with_ids=False)
-    with server_at(collection, latency_s) as server:
+    server = AnkiConnectServer(collection, durable=True, request_latency_s=costs.latency_ms / 1000,
+                               add_note_s=costs.add_note_ms / 1000)  # fmt: skip
+    with server:
         client = AnkiConnect(server.url)
         split = Split(server)
         setup, _, _ = split.run(lambda: sync_vault(vault, client))
@@ -149,25 +162,20 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=25.0)
+    parser.add_argument("--add-note-ms", type=float, default=REAL_ANKI_ADD_NOTE_MS)
     args = parser.parse_args()
-    latency_s = args.latency_ms / 1000
+    costs = Costs(args.latency_ms, args.add_note_ms)
     with tempfile.TemporaryDirectory(prefix="notecards-bench-") as tmp:
         root = Path(tmp)
         generate(root / "new", args.new, with_ids=False)
-        floor = addnotes_floor(root / "new", root / "floor" / "collection.anki2", latency_s)
-        seconds, waiting, requests = first_sync(
-            root / "new", root / "first" / "collection.anki2", latency_s
-        )
-        print(f"first sync of {args.new} new notes:    {seconds:7.3f} s  "
-              f"({seconds / floor:.2f}x the floor of {floor:.3f} s, one addNotes of the same "
-              f"notes; goal <= 1.0x; {requests} requests)")  # fmt: skip
-        own = (seconds - waiting) * 1000 / args.new
-        print(f"  estimate: sync's own client-side time {own:.3f} s per 1,000 notes (total "
-              f"{seconds:.3f} s minus {waiting:.3f} s waiting on the test server); on a real "
-              f"Anki (floor {REAL_ANKI_FLOOR_S} s per 1,000) that would be about "
-              f"{(REAL_ANKI_FLOOR_S + own) / REAL_ANKI_FLOOR_S:.2f}x its floor")  # fmt: skip
+        print(f"first sync of {args.new} new notes, server costs {args.latency_ms} ms per request "
+              f"and {args.add_note_ms} ms per added note (goal <= 1.0x the floor):")  # fmt: skip
+        first_syncs(root / "new", root / "real-costs", args.new, costs)
+        if args.add_note_ms:
+            print("the same, without the per-note cost (this server's own speed):")
+            first_syncs(root / "new", root / "raw", args.new, Costs(args.latency_ms, 0.0))
         if args.cards:
-            big_vault(root / "big", root / "big-anki" / "collection.anki2", args.cards, latency_s)
+            big_vault(root / "big", root / "big-anki" / "collection.anki2", args.cards, costs)
 
 
 if __name__ == "__main__":

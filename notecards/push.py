@@ -8,21 +8,19 @@ them writes the vault's markdown or the recovery journal.
 from __future__ import annotations
 
 import base64
-import os
-import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from notecards.model import Note, NotecardsError, Problem, RenderedNote
+from notecards.importer import ImportResult, import_notes
+from notecards.model import Note, NotecardsError, Problem
 from notecards.output import Reporter
 from notecards.plan import Add, MediaUpload, Plan, Target
 from notecards.render import Renderer
-from notecards.state import STATE_DIR, SyncState
+from notecards.state import SyncState
 from notecards.targets.ankiconnect import ADD_BATCH, AnkiConnect, AnkiConnectError, NewNote
-from notecards.targets.package import PackageWriter
 from notecards.vault import Vault
 
 FIRST_ADD_BATCH = 50
@@ -83,15 +81,41 @@ def add(
     client: AnkiConnect,
     vault: Vault,
     journal: list[Add],
+    restore: list[Add],
+    tag: str,
+    problems: list[Problem],
+    reporter: Reporter,
+    *,
+    local: bool,
+) -> tuple[ImportResult, list[tuple[Add, int]]]:
+    """Add the journaled notes, each tagged with the pending `tag`, and re-create the `restore`
+    ones under their own IDs: what was imported, and (add, new id) per note `addNotes` took.
+
+    With Anki on this machine (`local`), one package import does it (importer.py); what the
+    import cannot take goes through `addNotes`."""
+    imported = ImportResult(left=list(journal))
+    if local and (journal or restore):
+        renderer = Renderer(vault.config, vault.root)
+        ready, render_problems = _render_batch(renderer, reporter.progress(journal, "rendering"))
+        problems.extend(render_problems)
+        avoid = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
+        imported = import_notes(client, vault, ready, restore, tag, avoid, problems, reporter)
+    return imported, _add_notes(client, vault, imported.left, tag, problems, reporter)
+
+
+def _add_notes(
+    client: AnkiConnect,
+    vault: Vault,
+    journal: list[Add],
     tag: str,
     problems: list[Problem],
     reporter: Reporter,
 ) -> list[tuple[Add, int]]:
-    """Add the journaled notes, each tagged with the pending `tag`; (add, new id) per success.
+    """Add notes through `addNotes`; (add, new id) per success.
 
-    New blocks are rendered here, in a worker thread, one batch ahead of the `addNotes` in
-    flight: Anki's time hides the rendering. A block that fails to render is reported and not
-    added; the others are (the vault and Anki stay consistent either way)."""
+    Blocks not rendered yet are rendered here, in a worker thread, one batch ahead of the
+    `addNotes` in flight: Anki's time hides the rendering. A block that fails to render is
+    reported and not added; the others are (the vault and Anki stay consistent either way)."""
     if not journal:
         return []
     reporter.info(f"adding {len(journal)} note(s)")
@@ -112,7 +136,7 @@ def add(
     return added
 
 
-def _render_batch(renderer: Renderer, batch: list[Add]) -> tuple[list[Add], list[Problem]]:
+def _render_batch(renderer: Renderer, batch: Iterable[Add]) -> tuple[list[Add], list[Problem]]:
     """The batch's notes that render (fields filled in), and the problems of those that don't."""
     ready, problems = [], []
     for add in batch:
@@ -155,41 +179,23 @@ def _add_batch(
     return added
 
 
-def restore(
-    client: AnkiConnect, vault: Vault, adds: list[Add], reporter: Reporter
-) -> list[tuple[Add, int]]:
-    """Re-create notes under their own IDs: AnkiConnect cannot choose a note id, but a
-    package imported into Anki keeps its note ids (the same package `build` writes)."""
-    if not adds:
-        return []
-    reporter.info(f"restoring {len(adds)} note(s) under their own IDs")
-    writer = PackageWriter(vault.config.note_types, vault.root)
-    now = int(time.time())
-    for a in adds:
-        writer.add(RenderedNote(a.target.note, a.target.fields, a.target.media), a.replaces, now)
-    package = vault.root / STATE_DIR / f"restore-{os.getpid()}.apkg"
-    try:
-        writer.write(package)
-        client.invoke("importPackage", path=str(package.resolve()))
-    finally:
-        package.unlink(missing_ok=True)
-    return [(a, a.replaces) for a in adds if a.replaces is not None]
-
-
 def fix_decks(
     client: AnkiConnect,
     added: list[tuple[Add, int]],
-    restored: list[tuple[Add, int]],
+    imported: ImportResult,
     deck_ids: dict[str, int],
+    tag: str,
     problems: list[Problem],
 ) -> set[int]:
     """Some add-on releases file every new card in Default: look, and move the ones misfiled.
 
     One request asks, per deck, for the new cards not in it (`did:` excludes subdecks), and
-    whether the imported notes are there; a second one moves cards only if some are misfiled.
-    Returns the ids Anki really has (an import can skip a note: reported here)."""
+    whether the imported notes are there under the IDs chosen for them; a second one moves cards
+    only if some are misfiled. Returns the new notes' ids Anki really has: an imported note Anki
+    filed under another ID stays journaled, so the next run finds it by its pending tag."""
+    everything = added + imported.added + imported.restored
     notes_in: dict[str, list[int]] = defaultdict(list)
-    for add, nid in added + restored:
+    for add, nid in everything:
         notes_in[add.target.note.deck].append(nid)
     if not notes_in:
         return set()
@@ -198,12 +204,17 @@ def fix_decks(
         ("findCards", {"query": f"nid:{_ids(notes_in[d])} -did:{deck_ids[d.casefold()]}"})
         for d in decks
     ]
-    if restored:
-        actions.append(("findNotes", {"query": f"nid:{_ids([nid for _, nid in restored])}"}))
+    checks = [(group, query) for group, query in (
+        (imported.added, f"tag:{tag} nid:"),
+        (imported.restored, "nid:"),
+    ) if group]  # fmt: skip
+    actions += [("findNotes", {"query": query + _ids([n for _, n in g])}) for g, query in checks]
     answers = client.multi(actions)
     _raise_on([f"{name}: {e}" for (name, _), (_, e) in zip(actions, answers, strict=True) if e])
-    present = {nid for _, nid in added} | set(answers[-1][0] if restored else ())
-    for add, nid in restored:
+    present = {nid for _, nid in added}
+    for found, _ in answers[len(decks) :]:
+        present.update(found)
+    for add, nid in imported.added + imported.restored:
         if nid not in present:
             problems.append(
                 problem_at(add.target.note, f"Anki did not keep note {nid}; run sync again")

@@ -7,7 +7,8 @@ Order of work, chosen so that a sync killed at any moment and run again duplicat
 3. recover an interrupted run (recovery.py); plan the whole change (`plan.make_plan`);
 4. journal the adds in the state, then add each note with the vault's one pending tag
    `notecards::pending::<vault key>` (a re-run matches the notes it finds under it to blocks by
-   their fields, so it needs neither the state nor a tag per note);
+   their fields, so it needs neither the state nor a tag per note): with Anki on this machine
+   by importing one package under IDs chosen here (importer.py), else through `addNotes`;
 5. update, move, delete; write the new IDs into the files (atomic, see writeback.py); only then
    remove the pending tag (one `removeTags`) and save the state.
 The journal, the recovery and the test-only fault hook live in recovery.py; the requests that
@@ -318,11 +319,15 @@ def _apply(
         push.store_media(client, vault.root, plan.media, state, report.problems)
     fault_point("media_stored")
 
-    added = push.add(client, vault, journal, tag, report.problems, reporter)
+    local = is_loopback(client.url)  # Anki can open a package file of ours
+    imported, added = push.add(
+        client, vault, journal, plan.restored, tag, report.problems, reporter, local=local
+    )
     _store_late_media(client, vault, [a.target for a in journal], state, report)
-    restored = push.restore(client, vault, plan.restored, reporter)
     fault_point("notes_added")
-    present = push.fix_decks(client, added, restored, deck_ids, report.problems)
+    present = push.fix_decks(client, added, imported, deck_ids, tag, report.problems)
+    added = [(a, nid) for a, nid in added + imported.added if nid in present]
+    restored = [(a, nid) for a, nid in imported.restored if nid in present]
     fault_point("decks_fixed")
 
     push.update(client, plan, report.problems, reporter)
@@ -343,8 +348,7 @@ def _apply(
 
     state.notes = dict(plan.pushed)
     for a, nid in added + restored:
-        if nid in present:
-            state.notes[nid] = pushed_record(a.target, a.target.fields)  # type: ignore[arg-type]
+        state.notes[nid] = pushed_record(a.target, a.target.fields)  # type: ignore[arg-type]
     for d in plan.deletes if deleted else ():
         state.notes.pop(d.note_id, None)
     # An add whose ID could not be written stays journaled: the next run recovers it.

@@ -11,10 +11,18 @@ Switches, so that a client is tested against both kinds of release:
   release with Anki 26.x), with no hint in the answer.
 - `addnotes_all_or_nothing`: `addNotes` fails the whole batch with one error and removes the notes
   it had added (newer releases), instead of one id-or-null per note.
+- `packages_unreadable`: `importPackage` cannot open any file, as an Anki in a sandbox (Flatpak,
+  WSL, a container) cannot open a path of the machine it runs on; the error is the importer's own.
+
+Costs, for benchmarks (a real Anki's, from the recording): `request_latency_s` per request (25 ms)
+and `add_note_s`, the least time one added note takes (the recorded add-on took 5.16 s for one
+`addNotes` of 1,000, while this server alone takes about a tenth of that). `importPackage` runs the
+very importer the add-on calls, so it costs here what it costs in Anki.
 
 Run alone (a crash test kills a real sync process against it; a benchmark drives it):
     python tests/ankiconnect_server.py --collection PATH --port N [--key K] [--default-deck-bug]
-        [--addnotes-all-or-nothing] [--latency-ms MS] [--durable]
+        [--addnotes-all-or-nothing] [--packages-unreadable] [--latency-ms MS] [--add-note-ms MS]
+        [--durable]
 It prints its URL on the first line of stdout, then serves until SIGINT/SIGTERM.
 """
 
@@ -112,12 +120,16 @@ class AnkiConnect:
         api_key: str | None = None,
         default_deck_bug: bool = False,
         addnotes_all_or_nothing: bool = False,
+        packages_unreadable: bool = False,
+        add_note_s: float = 0.0,
         on_action: Callable[[str], None] | None = None,
     ) -> None:
         self.col = col
         self.api_key = api_key
         self.default_deck_bug = default_deck_bug
         self.addnotes_all_or_nothing = addnotes_all_or_nothing
+        self.packages_unreadable = packages_unreadable
+        self.add_note_s = add_note_s
         self.on_action = on_action or (lambda name: None)
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -337,6 +349,13 @@ class AnkiConnect:
 
     @api_action
     def addNote(self, note: dict[str, Any]) -> int:
+        start = time.perf_counter()
+        try:
+            return self._add_note(note)
+        finally:
+            time.sleep(max(0.0, self.add_note_s - (time.perf_counter() - start)))
+
+    def _add_note(self, note: dict[str, Any]) -> int:
         anki_note, deck_id = self._build_note(note)
         if self.default_deck_bug:
             deck_id = DEFAULT_DECK_ID
@@ -587,7 +606,13 @@ class AnkiConnect:
 
     @api_action
     def importPackage(self, path: str) -> bool:
-        options = ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True)
+        if self.packages_unreadable:
+            path = "/nonexistent" + path  # what a sandbox sees of our file system
+        # The add-on calls anki.importing.AnkiPackageImporter, which in Anki 26.9 is this call
+        # with these options.
+        options = ImportAnkiPackageOptions(
+            merge_notetypes=True, with_scheduling=True, with_deck_configs=True
+        )
         self.col.import_anki_package(ImportAnkiPackageRequest(package_path=path, options=options))
         return True
 
@@ -607,7 +632,9 @@ class AnkiConnectServer:
         api_key: str | None = None,
         default_deck_bug: bool = False,
         addnotes_all_or_nothing: bool = False,
+        packages_unreadable: bool = False,
         request_latency_s: float = 0.0,
+        add_note_s: float = 0.0,
         durable: bool = False,
     ) -> None:
         self._lock = threading.RLock()
@@ -628,6 +655,8 @@ class AnkiConnectServer:
             api_key=api_key,
             default_deck_bug=default_deck_bug,
             addnotes_all_or_nothing=addnotes_all_or_nothing,
+            packages_unreadable=packages_unreadable,
+            add_note_s=add_note_s,
             on_action=self._count_action,
         )
         self._thread: threading.Thread | None = None
@@ -757,7 +786,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--key", default=None, help="API key every request must carry")
     parser.add_argument("--default-deck-bug", action="store_true")
     parser.add_argument("--addnotes-all-or-nothing", action="store_true")
+    parser.add_argument("--packages-unreadable", action="store_true")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    parser.add_argument("--add-note-ms", type=float, default=0.0, help="least time per added note")
     parser.add_argument("--durable", action="store_true", help="fsync every commit, like Anki")
     args = parser.parse_args(argv)
     server = AnkiConnectServer(
@@ -766,7 +797,9 @@ def main(argv: list[str] | None = None) -> None:
         api_key=args.key,
         default_deck_bug=args.default_deck_bug,
         addnotes_all_or_nothing=args.addnotes_all_or_nothing,
+        packages_unreadable=args.packages_unreadable,
         request_latency_s=args.latency_ms / 1000,
+        add_note_s=args.add_note_ms / 1000,
         durable=args.durable,
     )
     stop_requested = threading.Event()

@@ -4,7 +4,8 @@ Use `anki_server` for one server; pass options through indirect parametrisation:
 
     @pytest.mark.parametrize("anki_server", [{"default_deck_bug": True}], indirect=True)
 
-Options: `api_key`, `default_deck_bug`, `addnotes_all_or_nothing` (see tests/ankiconnect_server.py).
+Options: `api_key`, `default_deck_bug`, `addnotes_all_or_nothing`, `packages_unreadable`
+(see tests/ankiconnect_server.py).
 `any_anki_release` runs a test once per AnkiConnect behaviour a client must survive.
 """
 
@@ -18,10 +19,13 @@ import pytest
 from tests.ankiconnect_server import AnkiConnectServer, ServerProcess
 
 # The releases a sync client meets in the field (README of ../shared/ankiconnect).
+# Each with packages unreadable, so that sync's adds go through addNotes; then an Anki that
+# imports sync's packages (Anki on this machine, the usual case).
 ANKICONNECT_RELEASES = {
-    "fixed-deck": {},
-    "2023-deck-bug": {"default_deck_bug": True},
-    "all-or-nothing-addNotes": {"addnotes_all_or_nothing": True},
+    "fixed-deck": {"packages_unreadable": True},
+    "2023-deck-bug": {"default_deck_bug": True, "packages_unreadable": True},
+    "all-or-nothing-addNotes": {"addnotes_all_or_nothing": True, "packages_unreadable": True},
+    "imports-packages": {"default_deck_bug": True},
 }
 
 
@@ -45,7 +49,8 @@ def anki_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Anki
 
 @pytest.fixture(params=list(ANKICONNECT_RELEASES.values()), ids=list(ANKICONNECT_RELEASES))
 def any_anki_release(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnkiConnectServer]:
-    """Like `anki_server`, once per release behaviour: the deck bug on/off, all-or-nothing adds."""
+    """Like `anki_server`, once per release behaviour: the deck bug on/off, all-or-nothing adds,
+    and adds by package import."""
     server = _start_server(tmp_path, request.param)
     yield server
     server.stop()

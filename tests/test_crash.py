@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from notecards.model import Severity
 from notecards.recovery import FAULT_ENV, FAULT_STEPS, PENDING_TAG
 from notecards.state import STATE_DIR
@@ -44,6 +46,16 @@ def _change(root: Path, step: str) -> None:
     (root / "a.md").write_text(text, encoding="utf-8")
 
 
+# Anki on this machine (adds by package import), and an Anki that cannot read our files.
+ADD_ROUTES = pytest.mark.parametrize(
+    "anki_server_process",
+    [[], ["--packages-unreadable"]],
+    indirect=True,
+    ids=["import", "addNotes"],
+)
+
+
+@ADD_ROUTES
 def test_a_sync_killed_at_any_step_and_run_again_leaves_no_duplicate(tmp_path, anki_server_process):
     client = AnkiConnect(anki_server_process.url)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -91,6 +103,7 @@ def _killed_after_adding(root: Path, url: str) -> None:
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
 
+@ADD_ROUTES
 def test_without_the_state_the_rerun_finds_the_added_notes_by_their_fields(
     tmp_path, anki_server_process
 ):
@@ -105,6 +118,7 @@ def test_without_the_state_the_rerun_finds_the_added_notes_by_their_fields(
     assert not any(PENDING_TAG in t for n in in_anki.values() for t in n.tags)
 
 
+@ADD_ROUTES
 def test_a_block_edited_after_the_crash_replaces_the_copy_added_before_it(
     tmp_path, anki_server_process
 ):

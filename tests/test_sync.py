@@ -29,6 +29,7 @@ def test_the_users_notes_sync_with_their_ids_and_math(tmp_path, anki_server):
     report = sync(vault, anki_server)
     notes = anki_notes(anki_server)
     assert sorted(notes) == sorted(USER_IDS) and not report.errors
+    assert {n["model"] for n in notes.values()} == {"Basic"}  # the user's own note type
     assert note_file.read_bytes() == before  # the IDs were kept: nothing to write
     back = notes[1764591468175]["fields"]["Back"]
     dpo = (
@@ -210,12 +211,19 @@ def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, anki_server):
     assert document["counts"]["add"] == 1 and document["applied"] is False
 
 
-@pytest.mark.parametrize("anki_server", [{"default_deck_bug": True}], indirect=True)
-def test_cards_land_in_their_deck_despite_the_default_deck_bug(tmp_path, anki_server):
+@pytest.mark.parametrize(
+    ("anki_server", "moves"),
+    [
+        ({"default_deck_bug": True, "packages_unreadable": True}, 1),  # added by addNotes
+        ({"default_deck_bug": True}, 0),  # imported: the bug is addNotes' only
+    ],
+    indirect=["anki_server"],
+)
+def test_cards_land_in_their_deck_despite_the_default_deck_bug(tmp_path, anki_server, moves):
     vault = write_vault(tmp_path / "v", {"a.md": "TARGET DECK: ML::DPO\n" + block("Q", "A")})
     sync(vault, anki_server)
     assert [n["decks"] for n in anki_notes(anki_server).values()] == [["ML::DPO"]]
-    assert anki_server.actions["changeDeck"] == 1
+    assert anki_server.actions["changeDeck"] == moves
 
 
 def test_every_release_adds_the_good_notes_and_names_the_refused_one(tmp_path, any_anki_release):

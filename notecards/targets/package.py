@@ -10,7 +10,10 @@ Identity rules (tested by importing into a real Anki collection):
 - a deck id is a hash of the full deck name ("Default" is Anki's deck 1); Anki matches decks
   by name on import anyway, so a deck the user already has is reused;
 - each note carries its own `mod` (seconds): Anki updates an existing note only when the
-  incoming one is newer, so the caller passes a newer mod for every changed note.
+  incoming one is newer, so the caller passes a newer mod for every changed note;
+- sync's packages may instead carry the note types a running Anki already has (`mirror_model`):
+  same id, field names and template names, and a `mod` of 0, so Anki files the notes under the
+  user's own types and never takes the package's copy for a newer version of them.
 """
 
 from __future__ import annotations
@@ -71,6 +74,31 @@ def genanki_model(note_type: NoteType) -> genanki.Model:
     )
 
 
+class _MirroredModel(genanki.Model):
+    """A note type as Anki holds it; `mod` 0 so that an import never updates Anki's own."""
+
+    def to_json(self, timestamp: float, deck_id):
+        return {**super().to_json(timestamp, deck_id), "mod": 0}
+
+
+def mirror_model(
+    model_id: int, name: str, fields: list[str], templates: Mapping[str, Mapping[str, str]]
+) -> genanki.Model:
+    """A package copy of a note type Anki has (what `modelNamesAndIds`, `modelFieldNames` and
+    `modelTemplates` answer); cloze when its first template is a cloze one, as in Anki."""
+    cloze = "{{cloze:" in next(iter(templates.values()), {}).get("Front", "")
+    return _MirroredModel(
+        model_id,
+        name,
+        fields=[{"name": field} for field in fields],
+        templates=[
+            {"name": template, "qfmt": sides.get("Front", ""), "afmt": sides.get("Back", "")}
+            for template, sides in templates.items()
+        ],
+        model_type=genanki.Model.CLOZE if cloze else genanki.Model.FRONT_BACK,
+    )
+
+
 class _IdentifiedNote(genanki.Note):
     """A genanki note whose note id and mod are ours (genanki takes both from a clock)."""
 
@@ -84,6 +112,15 @@ class _IdentifiedNote(genanki.Note):
         super().write_to_db(cursor, self.mod, deck_id, itertools.chain([self.note_id], id_gen))
 
 
+def _has_card(note: genanki.Note) -> bool:
+    if not note.fields[0].strip():
+        return False  # Anki refuses a note whose first field is empty
+    try:
+        return bool(note.cards)
+    except Exception:  # genanki raises a bare Exception for a template it cannot read
+        return False
+
+
 @dataclass(frozen=True)
 class _Media:
     source: Path
@@ -91,10 +128,22 @@ class _Media:
 
 
 class PackageWriter:
-    """Collects rendered notes and media, then writes one .apkg atomically."""
+    """Collects rendered notes and media, then writes one .apkg atomically.
 
-    def __init__(self, note_types: Mapping[str, NoteType], media_root: Path):
+    `models` replaces the genanki model of the note types it names (see `mirror_model`);
+    `media=False` leaves the notes' media files out (sync stores them through AnkiConnect)."""
+
+    def __init__(
+        self,
+        note_types: Mapping[str, NoteType],
+        media_root: Path,
+        models: Mapping[str, genanki.Model] | None = None,
+        *,
+        media: bool = True,
+    ):
         self._note_types = note_types
+        self._models = dict(models or {})
+        self._with_media = media
         self._media_root = media_root.resolve()
         self._decks: dict[str, genanki.Deck] = {}
         self._media: dict[str, _Media] = {}
@@ -115,24 +164,40 @@ class PackageWriter:
             stats[name] = (str(media.source), stat.st_size, stat.st_mtime_ns)
         return stats
 
-    def add(self, rendered: RenderedNote, note_id: int, mod: int) -> None:
-        """Add one note under `note_id` with modification time `mod` (seconds)."""
+    def add(
+        self,
+        rendered: RenderedNote,
+        note_id: int,
+        mod: int,
+        *,
+        extra_tags: tuple[str, ...] = (),
+        require_card: bool = False,
+    ) -> bool:
+        """Add one note under `note_id` with modification time `mod` (seconds).
+
+        With `require_card`, a note Anki would make no card of (first field empty, no cloze,
+        a template genanki cannot read) is left out, and False returned."""
         note = rendered.note
-        note_type = self._note_types[note.note_type]
+        model = self._models.get(note.note_type)
+        if model is None:
+            model = genanki_model(self._note_types[note.note_type])
+        by_name = {name.casefold(): html for name, html in rendered.fields.items()}
+        package_note = _IdentifiedNote(
+            note_id,
+            mod,
+            model=model,
+            fields=[by_name.get(f["name"].casefold(), "") for f in model.fields],
+            tags=[*note.tags, *extra_tags],
+        )
+        if require_card and not _has_card(package_note):
+            return False
         deck = self._decks.get(note.deck)
         if deck is None:
             deck = self._decks[note.deck] = genanki.Deck(deck_id(note.deck), note.deck)
-        deck.add_note(
-            _IdentifiedNote(
-                note_id,
-                mod,
-                model=genanki_model(note_type),
-                fields=[rendered.fields.get(name, "") for name in note_type.fields],
-                tags=list(note.tags),
-            )
-        )
-        for ref in rendered.media:
+        deck.add_note(package_note)
+        for ref in rendered.media if self._with_media else ():
             self._add_media(ref, note.path, note.start_line)
+        return True
 
     def _add_media(self, ref: MediaRef, path: str, line: int) -> None:
         source = (self._media_root / ref.source).resolve()

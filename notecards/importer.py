@@ -1,0 +1,136 @@
+"""Add notes to an Anki on this machine by importing a package, under IDs chosen here.
+
+A real Anki spends about 5 ms on each note `addNotes` adds (5.2 s for 1,000); importing a package
+of the same notes takes a fraction of that, and lets notecards choose each note's ID, so a note
+sync adds has the guid a `build` package gives it. What the import needs:
+- Anki must be able to open the file: it is offered only for a loopback URL, and when the import
+  fails (an Anki in a Flatpak, WSL or a container sees another file system) the new notes go
+  through `addNotes` instead (the importer changes nothing when it fails);
+- the user's own note types: the package carries copies of Anki's (`package.mirror_model`), so a
+  note lands in the user's "Basic", not in a package copy of it; a type Anki lacks comes from the
+  vault's definition, as in `build`;
+- IDs nobody has: chosen just below the current time (Anki gives a note it creates the current
+  time, so it cannot take them meanwhile), among those `findNotes` reports free.
+A note Anki would refuse (first field empty, no card) also goes through `addNotes`, whose error
+says why. New notes carry the pending tag, so a crash after the import is recovered like any add.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import genanki
+
+from notecards.model import Problem, RenderedNote
+from notecards.output import Reporter
+from notecards.plan import Add
+from notecards.state import STATE_DIR
+from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, AnkiUnreachableError
+from notecards.targets.package import PackageWriter, mirror_model
+from notecards.vault import Vault
+
+# IDs are chosen this far below the current time at least (ms): Anki's own new notes are "now".
+ID_MARGIN_MS = 1000
+
+
+@dataclass
+class ImportResult:
+    added: list[tuple[Add, int]] = field(default_factory=list)  # new notes, under chosen IDs
+    restored: list[tuple[Add, int]] = field(default_factory=list)  # under their own IDs
+    left: list[Add] = field(default_factory=list)  # new notes for `addNotes`
+
+
+def import_notes(
+    client: AnkiConnect,
+    vault: Vault,
+    new: Sequence[Add],
+    restore: Sequence[Add],
+    pending_tag: str,
+    avoid_ids: Collection[int],
+    problems: list[Problem],
+    reporter: Reporter,
+) -> ImportResult:
+    """Import rendered `new` notes under free IDs and `restore` notes under their own, in one
+    package; `avoid_ids`: IDs the vault or the state already uses."""
+    if not new and not restore:
+        return ImportResult()
+    note_types = sorted({a.target.note.note_type for a in [*new, *restore]})
+    now_ms = time.time_ns() // 1_000_000
+    candidates = _candidate_ids(len(new), set(avoid_ids), now_ms)
+    models, taken = _read_anki(client, note_types, candidates)
+    free = iter(i for i in candidates if i not in taken)
+    writer = PackageWriter(vault.config.note_types, vault.root, models, media=False)
+    result = ImportResult()
+    mod = now_ms // 1000
+    for add in new:
+        note_id = next(free, None)
+        if note_id is not None and writer.add(
+            _rendered(add), note_id, mod, extra_tags=(pending_tag,), require_card=True
+        ):
+            result.added.append((add, note_id))
+        else:
+            result.left.append(add)
+    for add in restore:
+        writer.add(_rendered(add), add.replaces, mod)  # type: ignore[arg-type]
+        result.restored.append((add, add.replaces))  # type: ignore[arg-type]
+    if not result.added and not result.restored:
+        return result
+    reporter.info(f"importing {len(result.added) + len(result.restored)} note(s) into Anki")
+    package = vault.root / STATE_DIR / "import.apkg"  # one name: a killed run leaves no litter
+    try:
+        writer.write(package)
+        client.invoke("importPackage", path=str(package.resolve()))
+    except AnkiUnreachableError:
+        raise  # the import may have happened: the next run recovers it by the pending tag
+    except AnkiConnectError as exc:
+        reporter.info(f"Anki could not import a package ({exc}); adding through AnkiConnect")
+        problems += [
+            Problem(a.target.note.path, a.target.note.start_line,
+                    f"note {nid} not restored under its own ID: Anki could not import: {exc}")
+            for a, nid in result.restored
+        ]  # fmt: skip
+        return ImportResult(left=list(new))
+    finally:
+        package.unlink(missing_ok=True)
+    return result
+
+
+def _candidate_ids(count: int, avoid: set[int], now_ms: int) -> list[int]:
+    """Twice as many IDs as needed, just below now: enough even if Anki holds some of them."""
+    if not count:
+        return []
+    first = now_ms - ID_MARGIN_MS - 2 * count - len(avoid)
+    return [i for i in range(first, now_ms - ID_MARGIN_MS) if i not in avoid]
+
+
+def _read_anki(
+    client: AnkiConnect, note_types: Sequence[str], candidates: Sequence[int]
+) -> tuple[dict[str, genanki.Model], set[int]]:
+    """One request: Anki's copy of each note type it has, and which candidate IDs it holds."""
+    actions: list[tuple[str, dict]] = [("modelNamesAndIds", {})]
+    for name in note_types:
+        actions.append(("modelFieldNames", {"modelName": name}))
+        actions.append(("modelTemplates", {"modelName": name}))
+    if candidates:
+        actions.append(("findNotes", {"query": "nid:" + ",".join(map(str, candidates))}))
+    answers = client.multi(actions)
+    ids, error = answers[0]
+    if error:
+        raise AnkiConnectError(f"AnkiConnect refused modelNamesAndIds: {error}")
+    models = {}
+    for index, name in enumerate(note_types):
+        (fields, field_error), (templates, template_error) = answers[1 + 2 * index : 3 + 2 * index]
+        if name in ids and not field_error and not template_error:
+            models[name] = mirror_model(ids[name], name, fields, templates)
+    if not candidates:
+        return models, set()
+    taken, error = answers[-1]
+    if error:
+        raise AnkiConnectError(f"AnkiConnect refused findNotes: {error}")
+    return models, set(taken)
+
+
+def _rendered(add: Add) -> RenderedNote:
+    return RenderedNote(add.target.note, add.target.fields, add.target.media)  # type: ignore[arg-type]

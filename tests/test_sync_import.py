@@ -1,0 +1,117 @@
+"""Sync with Anki on this machine: new notes arrive by one package import (notecards/importer.py),
+under IDs chosen beforehand, in the user's own note types, and with the guids `build` gives."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from notecards.build import build_vault
+from notecards.importer import ID_MARGIN_MS
+from notecards.targets.ankiconnect import AnkiConnect
+from notecards.targets.package import note_guid
+from tests._sync_helpers import anki_notes, block, copy_project_notes, ids_in, sync, write_vault
+
+CLOZE = "START\nCloze\n{{c1::Gradient}} descent follows the {{c2::negative}} gradient.\nEND\n"
+REVERSED = "START\nBasic (and reversed card)\npolicy\nBack: what acts\nEND\n"
+
+
+def _note_types(server) -> dict[str, dict]:
+    with server.collection() as col:
+        return {m["name"]: m for m in col.models.all()}
+
+
+def test_new_notes_are_imported_into_the_users_own_note_types(tmp_path, anki_server):
+    types_before = _note_types(anki_server)
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q", "A $x^2$") + REVERSED + CLOZE})
+    report = sync(vault, anki_server)
+    assert not report.errors
+    assert anki_server.actions["importPackage"] == 1 and anki_server.actions["addNotes"] == 0
+    notes = anki_notes(anki_server)
+    assert sorted(notes) == sorted(ids_in(vault / "a.md"))
+    assert sorted(n["model"] for n in notes.values()) == [
+        "Basic", "Basic (and reversed card)", "Cloze"
+    ]  # fmt: skip
+    assert _note_types(anki_server) == types_before  # no copy, no change to the user's types
+    with anki_server.collection() as col:
+        cards = {col.get_note(i).note_type()["name"]: len(col.card_ids_of_note(i)) for i in notes}
+        guids = {i: col.get_note(i).guid for i in notes}
+    assert cards == {"Basic": 1, "Basic (and reversed card)": 2, "Cloze": 2}
+    assert guids == {i: note_guid(i) for i in notes}  # the guid a `build` package gives
+
+
+def test_a_note_type_the_user_changed_is_used_as_it_is(tmp_path, anki_server):
+    with anki_server.collection() as col:
+        basic = col.models.by_name("Basic")
+        col.models.add_field(basic, col.models.new_field("Source"))
+        basic["css"] = ".card { color: navy }"
+        basic["tmpls"][0]["qfmt"] = "<h1>{{Front}}</h1>"
+        col.models.update_dict(basic)
+    types_before = _note_types(anki_server)
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q", "A")})
+    assert not sync(vault, anki_server).errors
+    (note,) = anki_notes(anki_server).values()
+    assert note["model"] == "Basic"
+    assert note["fields"] == {"Front": "Q", "Back": "A", "Source": ""}
+    assert _note_types(anki_server) == types_before
+
+
+def test_a_note_type_anki_lacks_comes_from_the_vault(tmp_path, anki_server):
+    config = (
+        "note_types:\n  - name: Vocab\n    fields: [Word, Meaning]\n    templates:\n"
+        "      - name: Recall\n        qfmt: '{{Word}}'\n        afmt: '{{Meaning}}'\n"
+    )
+    card = "START\nVocab\nentropy\nMeaning: expected surprise\nEND\n"
+    vault = write_vault(tmp_path / "v", {"notecards.yaml": config, "a.md": card})
+    assert not sync(vault, anki_server).errors
+    (note,) = anki_notes(anki_server).values()
+    assert note["model"] == "Vocab"
+    assert note["fields"] == {"Word": "entropy", "Meaning": "expected surprise"}
+
+
+def test_ids_anki_already_holds_are_never_chosen(tmp_path, anki_server, monkeypatch):
+    """Notes of Anki's on the IDs just below "now" (imported from elsewhere) keep them."""
+    now_ms = time.time_ns() // 1_000_000
+    monkeypatch.setattr("notecards.importer.time.time_ns", lambda: now_ms * 1_000_000)
+    first = now_ms - ID_MARGIN_MS - 2 * 3  # three new notes: six candidates from here
+    taken = [first, first + 2, first + 4]
+    others = write_vault(tmp_path / "others", {"o.md": "".join(
+        block(f"someone else's {i}", "x", note_id=i) for i in taken
+    )})  # fmt: skip
+    build_vault(others, tmp_path / "others.apkg")
+    AnkiConnect(anki_server.url).invoke("importPackage", path=str(tmp_path / "others.apkg"))
+
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A") + block("Q2", "A") + CLOZE})
+    assert not sync(vault, anki_server).errors
+    assert ids_in(vault / "a.md") == [first + 1, first + 3, first + 5]
+    notes = anki_notes(anki_server)
+    assert len(notes) == 6 and anki_server.actions["addNotes"] == 0
+    assert all(notes[i]["fields"]["Front"] == f"someone else's {i}" for i in taken)
+
+
+@pytest.mark.parametrize("anki_server", [{"packages_unreadable": True}], indirect=True)
+def test_when_anki_cannot_read_the_package_notes_go_through_addnotes(tmp_path, anki_server):
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A") + block("Q2", "A")})
+    report = sync(vault, anki_server)
+    assert not report.problems
+    assert anki_server.actions["importPackage"] == 1 and anki_server.actions["addNotes"] == 1
+    assert sorted(anki_notes(anki_server)) == sorted(ids_in(vault / "a.md"))
+
+
+@pytest.mark.parametrize("anki_server", [{"packages_unreadable": True}], indirect=True)
+def test_a_note_that_cannot_be_restored_under_its_id_is_reported(tmp_path, anki_server):
+    vault = copy_project_notes(tmp_path / "vault")
+    report = sync(vault, anki_server)
+    assert len(report.errors) == 3 and anki_notes(anki_server) == {}
+    assert "not restored under its own ID: Anki could not import" in report.errors[0].message
+
+
+def test_a_package_built_after_a_sync_adds_no_second_copy(tmp_path, anki_server):
+    """The other direction of test_build_then_sync: the notes share their guids."""
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A1") + block("Q2", "A2")})
+    sync(vault, anki_server)
+    synced = anki_notes(anki_server)
+    build_vault(vault, tmp_path / "out.apkg")
+    AnkiConnect(anki_server.url).invoke("importPackage", path=str(tmp_path / "out.apkg"))
+    assert sorted(anki_notes(anki_server)) == sorted(synced)
