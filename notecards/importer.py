@@ -3,9 +3,10 @@
 A real Anki spends about 5 ms on each note `addNotes` adds (5.2 s for 1,000); importing a package
 of the same notes takes a fraction of that, and lets notecards choose each note's ID, so a note
 sync adds has the guid a `build` package gives it. What the import needs:
-- Anki must be able to open the file: it is offered only for a loopback URL, and when the import
-  fails (an Anki in a Flatpak, WSL or a container sees another file system) the new notes go
-  through `addNotes` instead (the importer changes nothing when it fails);
+- Anki must be able to open the file: the import is tried only for a loopback URL and an Anki
+  whose media folder exists here (one in WSL or a container names a folder of its own file
+  system), and when it fails all the same (a Flatpak without access to the vault) the new notes
+  go through `addNotes` instead (the importer changes nothing when it fails);
 - the user's own note types: the package carries copies of Anki's (`package.mirror_model`), so a
   note lands in the user's "Basic", not in a package copy of it; a type Anki lacks comes from the
   vault's definition, as in `build`;

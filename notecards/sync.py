@@ -3,7 +3,8 @@
 Order of work, chosen so that a sync killed at any moment and run again duplicates nothing:
 1. read the vault and the state; render only the notes whose source changed since last push;
 2. one request learns what Anki holds (`multi`: version, decks, which known ids Anki still
-   has, notesInfo of the rendered notes only, pending adds); notes Anki lost are rendered;
+   has, notesInfo of the rendered notes only, pending adds, where its media folder is); notes
+   Anki lost are rendered;
 3. recover an interrupted run (recovery.py); plan the whole change (`plan.make_plan`);
 4. journal the adds in the state, then add each note with the vault's one pending tag
    `notecards::pending::<vault key>` (a re-run matches the notes it finds under it to blocks by
@@ -132,7 +133,7 @@ def sync_vault(
         media_hashes,
         prune=prune,
         force=force,
-        restore_ids=is_loopback(client.url),  # Anki must be able to read the package file
+        restore_ids=snapshot.shares_files,  # by importing a package
         present=snapshot.present,
     )
     if snapshot.pending and dry_run:
@@ -225,13 +226,14 @@ class _AnkiSnapshot:
     present: set[int]  # which of the ids the vault and the state name Anki has
     decks: dict[str, int]  # name -> id
     pending: list[int]
+    shares_files: bool  # Anki can open a package file of ours
 
 
 def _read_anki(
     client: AnkiConnect, vault: Vault, state: SyncState, targets: Sequence[Target]
 ) -> _AnkiSnapshot:
     """One request: version, decks, which known notes Anki still has, what it holds for the
-    rendered ones (only those can differ from the last push), pending adds.
+    rendered ones (only those can differ from the last push), pending adds, its media folder.
 
     Presence comes from `findNotes nid:...` (ids only), so a sync with nothing changed
     fetches no note contents at all."""
@@ -249,14 +251,19 @@ def _read_anki(
     ]
     if not known:
         actions = actions[:3]  # an empty `nid:` is a search error; nothing to look up
-    answers = client.multi(actions)
+    *answers, (media_dir, _) = client.multi([*actions, ("getMediaDirPath", {})])
     for (_, error), (action, _) in zip(answers, actions, strict=True):
         if error:
             raise AnkiConnectError(f"AnkiConnect refused {action}: {error}")
     client.check_version(answers[0][0])
     present = set(answers[3][0]) if known else set()
     notes = parse_notes_info(answers[4][0]) if known else {}
-    return _AnkiSnapshot(notes, present, answers[1][0], answers[2][0])
+    # Anki can open our files when it runs here and sees this file system (not in WSL, or in
+    # a container); an add-on without getMediaDirPath answers an error: then no.
+    shares_files = (
+        is_loopback(client.url) and isinstance(media_dir, str) and Path(media_dir).is_dir()
+    )
+    return _AnkiSnapshot(notes, present, answers[1][0], answers[2][0], shares_files)
 
 
 def _media_hashes(
@@ -319,10 +326,10 @@ def _apply(
         push.store_media(client, vault.root, plan.media, state, report.problems)
     fault_point("media_stored")
 
-    local = is_loopback(client.url)  # Anki can open a package file of ours
     imported, added = push.add(
-        client, vault, journal, plan.restored, tag, report.problems, reporter, local=local
-    )
+        client, vault, journal, plan.restored, tag, report.problems, reporter,
+        local=snapshot.shares_files,
+    )  # fmt: skip
     _store_late_media(client, vault, [a.target for a in journal], state, report)
     fault_point("notes_added")
     present = push.fix_decks(client, added, imported, deck_ids, tag, report.problems)

@@ -13,6 +13,9 @@ from notecards.sync import SyncReport, sync_vault
 from notecards.targets.ankiconnect import AnkiConnect
 
 PROJECT_NOTES = Path(__file__).resolve().parents[1] / "notes"
+# Server options of an Anki in WSL or a container: sync cannot hand it a package, so every add
+# goes through addNotes.
+ANKI_ELSEWHERE = {"packages_unreadable": True, "media_dir_elsewhere": True}
 ID_LINE = re.compile(r"^<!--ID: (\d+)-->$", re.MULTILINE)
 
 

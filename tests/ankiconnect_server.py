@@ -11,8 +11,11 @@ Switches, so that a client is tested against both kinds of release:
   release with Anki 26.x), with no hint in the answer.
 - `addnotes_all_or_nothing`: `addNotes` fails the whole batch with one error and removes the notes
   it had added (newer releases), instead of one id-or-null per note.
-- `packages_unreadable`: `importPackage` cannot open any file, as an Anki in a sandbox (Flatpak,
-  WSL, a container) cannot open a path of the machine it runs on; the error is the importer's own.
+- `packages_unreadable`: `importPackage` cannot open any file, as an Anki in a sandbox cannot
+  open a path of the machine it runs on; the error is the importer's own.
+- `media_dir_elsewhere`: `getMediaDirPath` names a folder this machine does not have, as an Anki
+  in WSL or a container does (one in a Flatpak names a real folder, yet may be unable to read
+  another one: `packages_unreadable` alone).
 
 Costs, for benchmarks (a real Anki's, from the recording): `request_latency_s` per request (25 ms)
 and `add_note_s`, the least time one added note takes (the recorded add-on took 5.16 s for one
@@ -21,8 +24,8 @@ very importer the add-on calls, so it costs here what it costs in Anki.
 
 Run alone (a crash test kills a real sync process against it; a benchmark drives it):
     python tests/ankiconnect_server.py --collection PATH --port N [--key K] [--default-deck-bug]
-        [--addnotes-all-or-nothing] [--packages-unreadable] [--latency-ms MS] [--add-note-ms MS]
-        [--durable]
+        [--addnotes-all-or-nothing] [--packages-unreadable] [--media-dir-elsewhere]
+        [--latency-ms MS] [--add-note-ms MS] [--durable]
 It prints its URL on the first line of stdout, then serves until SIGINT/SIGTERM.
 """
 
@@ -121,6 +124,7 @@ class AnkiConnect:
         default_deck_bug: bool = False,
         addnotes_all_or_nothing: bool = False,
         packages_unreadable: bool = False,
+        media_dir_elsewhere: bool = False,
         add_note_s: float = 0.0,
         on_action: Callable[[str], None] | None = None,
     ) -> None:
@@ -129,6 +133,7 @@ class AnkiConnect:
         self.default_deck_bug = default_deck_bug
         self.addnotes_all_or_nothing = addnotes_all_or_nothing
         self.packages_unreadable = packages_unreadable
+        self.media_dir_elsewhere = media_dir_elsewhere
         self.add_note_s = add_note_s
         self.on_action = on_action or (lambda name: None)
 
@@ -343,7 +348,8 @@ class AnkiConnect:
 
     @api_action
     def getMediaDirPath(self) -> str:
-        return os.path.abspath(self.col.media.dir())
+        path = os.path.abspath(self.col.media.dir())
+        return "/nonexistent" + path if self.media_dir_elsewhere else path
 
     # -- notes ---------------------------------------------------------------------------------
 
@@ -633,6 +639,7 @@ class AnkiConnectServer:
         default_deck_bug: bool = False,
         addnotes_all_or_nothing: bool = False,
         packages_unreadable: bool = False,
+        media_dir_elsewhere: bool = False,
         request_latency_s: float = 0.0,
         add_note_s: float = 0.0,
         durable: bool = False,
@@ -656,6 +663,7 @@ class AnkiConnectServer:
             default_deck_bug=default_deck_bug,
             addnotes_all_or_nothing=addnotes_all_or_nothing,
             packages_unreadable=packages_unreadable,
+            media_dir_elsewhere=media_dir_elsewhere,
             add_note_s=add_note_s,
             on_action=self._count_action,
         )
@@ -787,6 +795,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--default-deck-bug", action="store_true")
     parser.add_argument("--addnotes-all-or-nothing", action="store_true")
     parser.add_argument("--packages-unreadable", action="store_true")
+    parser.add_argument("--media-dir-elsewhere", action="store_true")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
     parser.add_argument("--add-note-ms", type=float, default=0.0, help="least time per added note")
     parser.add_argument("--durable", action="store_true", help="fsync every commit, like Anki")
@@ -798,6 +807,7 @@ def main(argv: list[str] | None = None) -> None:
         default_deck_bug=args.default_deck_bug,
         addnotes_all_or_nothing=args.addnotes_all_or_nothing,
         packages_unreadable=args.packages_unreadable,
+        media_dir_elsewhere=args.media_dir_elsewhere,
         request_latency_s=args.latency_ms / 1000,
         add_note_s=args.add_note_ms / 1000,
         durable=args.durable,

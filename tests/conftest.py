@@ -4,8 +4,8 @@ Use `anki_server` for one server; pass options through indirect parametrisation:
 
     @pytest.mark.parametrize("anki_server", [{"default_deck_bug": True}], indirect=True)
 
-Options: `api_key`, `default_deck_bug`, `addnotes_all_or_nothing`, `packages_unreadable`
-(see tests/ankiconnect_server.py).
+Options: `api_key`, `default_deck_bug`, `addnotes_all_or_nothing`, `packages_unreadable`,
+`media_dir_elsewhere` (see tests/ankiconnect_server.py).
 `any_anki_release` runs a test once per AnkiConnect behaviour a client must survive.
 """
 
@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from tests._sync_helpers import ANKI_ELSEWHERE
 from tests.ankiconnect_server import AnkiConnectServer, ServerProcess
 
 # The releases a sync client meets in the field (README of ../shared/ankiconnect).
-# Each with packages unreadable, so that sync's adds go through addNotes; then an Anki that
-# imports sync's packages (Anki on this machine, the usual case).
+# The addNotes behaviours, then an Anki that imports sync's packages (the usual case).
 ANKICONNECT_RELEASES = {
-    "fixed-deck": {"packages_unreadable": True},
-    "2023-deck-bug": {"default_deck_bug": True, "packages_unreadable": True},
-    "all-or-nothing-addNotes": {"addnotes_all_or_nothing": True, "packages_unreadable": True},
+    "fixed-deck": ANKI_ELSEWHERE,
+    "2023-deck-bug": {"default_deck_bug": True, **ANKI_ELSEWHERE},
+    "all-or-nothing-addNotes": {"addnotes_all_or_nothing": True, **ANKI_ELSEWHERE},
     "imports-packages": {"default_deck_bug": True},
 }
 

@@ -10,6 +10,7 @@ import pytest
 from notecards.recovery import PENDING_TAG
 from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError
 from tests._sync_helpers import (
+    ANKI_ELSEWHERE,
     anki_notes,
     block,
     copy_project_notes,
@@ -214,7 +215,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, anki_server):
 @pytest.mark.parametrize(
     ("anki_server", "moves"),
     [
-        ({"default_deck_bug": True, "packages_unreadable": True}, 1),  # added by addNotes
+        ({"default_deck_bug": True, **ANKI_ELSEWHERE}, 1),  # added by addNotes
         ({"default_deck_bug": True}, 0),  # imported: the bug is addNotes' only
     ],
     indirect=["anki_server"],

@@ -11,7 +11,15 @@ from notecards.build import build_vault
 from notecards.importer import ID_MARGIN_MS
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.targets.package import note_guid
-from tests._sync_helpers import anki_notes, block, copy_project_notes, ids_in, sync, write_vault
+from tests._sync_helpers import (
+    ANKI_ELSEWHERE,
+    anki_notes,
+    block,
+    copy_project_notes,
+    ids_in,
+    sync,
+    write_vault,
+)
 
 CLOZE = "START\nCloze\n{{c1::Gradient}} descent follows the {{c2::negative}} gradient.\nEND\n"
 REVERSED = "START\nBasic (and reversed card)\npolicy\nBack: what acts\nEND\n"
@@ -91,12 +99,25 @@ def test_ids_anki_already_holds_are_never_chosen(tmp_path, anki_server, monkeypa
 
 
 @pytest.mark.parametrize("anki_server", [{"packages_unreadable": True}], indirect=True)
-def test_when_anki_cannot_read_the_package_notes_go_through_addnotes(tmp_path, anki_server):
+def test_when_the_import_fails_the_notes_go_through_addnotes(tmp_path, anki_server):
+    """A Flatpak Anki: its media folder is ours to see, yet it cannot open the vault's files."""
     vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A") + block("Q2", "A")})
     report = sync(vault, anki_server)
     assert not report.problems
     assert anki_server.actions["importPackage"] == 1 and anki_server.actions["addNotes"] == 1
     assert sorted(anki_notes(anki_server)) == sorted(ids_in(vault / "a.md"))
+
+
+@pytest.mark.parametrize("anki_server", [ANKI_ELSEWHERE], indirect=True)
+def test_an_anki_in_another_file_system_is_not_sent_a_package(tmp_path, anki_server):
+    """WSL or a container: no import is tried, and a note Anki lacks is added under a new ID."""
+    files = {"a.md": block("Q1", "A") + block("Q2", "A", note_id=1700000000001)}
+    vault = write_vault(tmp_path / "v", files)
+    report = sync(vault, anki_server)
+    assert not report.errors
+    assert anki_server.actions["importPackage"] == 0 and anki_server.actions["addNotes"] == 1
+    new_ids = ids_in(vault / "a.md")
+    assert sorted(anki_notes(anki_server)) == sorted(new_ids) and 1700000000001 not in new_ids
 
 
 @pytest.mark.parametrize("anki_server", [{"packages_unreadable": True}], indirect=True)
