@@ -99,11 +99,15 @@ def import_notes(
 
 
 def _candidate_ids(count: int, avoid: set[int], now_ms: int) -> list[int]:
-    """Twice as many IDs as needed, just below now: enough even if Anki holds some of them."""
-    if not count:
-        return []
-    first = now_ms - ID_MARGIN_MS - 2 * count - len(avoid)
-    return [i for i in range(first, now_ms - ID_MARGIN_MS) if i not in avoid]
+    """Twice as many IDs as needed, the nearest below now that the vault does not use, in
+    increasing order: enough even if Anki holds some of them."""
+    candidates: list[int] = []
+    candidate = now_ms - ID_MARGIN_MS
+    while len(candidates) < 2 * count:
+        if candidate not in avoid:
+            candidates.append(candidate)
+        candidate -= 1
+    return candidates[::-1]
 
 
 def _read_anki(

@@ -82,7 +82,7 @@ def test_ids_anki_already_holds_are_never_chosen(tmp_path, anki_server, monkeypa
     """Notes of Anki's on the IDs just below "now" (imported from elsewhere) keep them."""
     now_ms = time.time_ns() // 1_000_000
     monkeypatch.setattr("notecards.importer.time.time_ns", lambda: now_ms * 1_000_000)
-    first = now_ms - ID_MARGIN_MS - 2 * 3  # three new notes: six candidates from here
+    first = now_ms - ID_MARGIN_MS - 5  # three new notes: six candidates, first to now - margin
     taken = [first, first + 2, first + 4]
     others = write_vault(tmp_path / "others", {"o.md": "".join(
         block(f"someone else's {i}", "x", note_id=i) for i in taken
