@@ -1,7 +1,7 @@
 """Crash safety for `notecards sync`: the journal of adds and the recovery of an interrupted run.
 
-AnkiConnect cannot add a note under a chosen ID, so a sync killed between adding a note and
-writing its ID into the file would add it again next time. Each add is therefore journaled in
+A sync killed between adding a note (by `addNotes`, or by importing it under an ID chosen in
+advance) and writing its ID into the file would add it again next time. Each add is therefore journaled in
 the state (block -> pending tag) and every new note carries the vault's one pending tag,
 `notecards::pending::<vault key>`: one tag name per vault, not per note, because Anki keeps a
 removed tag in its tag list. A re-run first looks for pending notes: one whose ID is already in
