@@ -12,12 +12,15 @@ sync adds has the guid a `build` package gives it. What the import needs:
   vault's definition, as in `build`;
 - IDs nobody has: chosen just below the current time (Anki gives a note it creates the current
   time, so it cannot take them meanwhile), among those `findNotes` reports free.
-A note Anki would refuse (first field empty, no card) also goes through `addNotes`, whose error
-says why. New notes carry the pending tag, so a crash after the import is recovered like any add.
+A note Anki would refuse (first field empty, no card, a duplicate of another note's first
+field, in Anki or among the new ones) also goes through `addNotes`, whose error says why. New
+notes carry the pending tag, so a crash after the import is recovered like any add.
 """
 
 from __future__ import annotations
 
+import html as html_module
+import re
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ from notecards.vault import Vault
 
 # IDs are chosen this far below the current time at least (ms): Anki's own new notes are "now".
 ID_MARGIN_MS = 1000
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass
@@ -60,13 +64,19 @@ def import_notes(
     note_types = sorted({a.target.note.note_type for a in [*new, *restore]})
     now_ms = time.time_ns() // 1_000_000
     candidates = _candidate_ids(len(new), set(avoid_ids), now_ms)
-    models, taken = _read_anki(client, note_types, candidates)
-    free = iter(i for i in candidates if i not in taken)
-    writer = PackageWriter(vault.config.note_types, vault.root, models, media=False)
+    first_fields = [_first_field(vault, a) for a in new]
+    anki = _read_anki(client, note_types, candidates, new, first_fields)
+    free = iter(i for i in candidates if i not in anki.taken)
+    writer = PackageWriter(vault.config.note_types, vault.root, anki.models, media=False)
     result = ImportResult()
     mod = now_ms // 1000
-    for add in new:
-        note_id = next(free, None)
+    seen: set[tuple[str, str]] = set()
+    for add, first, addable in zip(new, first_fields, anki.addable, strict=True):
+        note_type = add.target.note.note_type
+        key = (note_type, _text(first[1]))
+        duplicate = key in seen or (note_type in anki.models and not addable)
+        seen.add(key)
+        note_id = None if duplicate else next(free, None)
         if note_id is not None and writer.add(
             _rendered(add), note_id, mod, extra_tags=(pending_tag,), require_card=True
         ):
@@ -110,31 +120,58 @@ def _candidate_ids(count: int, avoid: set[int], now_ms: int) -> list[int]:
     return candidates[::-1]
 
 
+@dataclass
+class _AnkiSide:
+    models: dict[str, genanki.Model]  # Anki's copy of each note type it has
+    taken: set[int]  # candidate IDs Anki holds
+    addable: list[bool]  # per new note: passes Anki's own duplicate check
+
+
 def _read_anki(
-    client: AnkiConnect, note_types: Sequence[str], candidates: Sequence[int]
-) -> tuple[dict[str, genanki.Model], set[int]]:
-    """One request: Anki's copy of each note type it has, and which candidate IDs it holds."""
+    client: AnkiConnect,
+    note_types: Sequence[str],
+    candidates: Sequence[int],
+    new: Sequence[Add],
+    first_fields: Sequence[tuple[str, str]],
+) -> _AnkiSide:
+    """One request: Anki's note types, which candidate IDs it holds, and `canAddNotes` of each
+    new note reduced to its first field: all that Anki's duplicate check looks at."""
     actions: list[tuple[str, dict]] = [("modelNamesAndIds", {})]
     for name in note_types:
         actions.append(("modelFieldNames", {"modelName": name}))
         actions.append(("modelTemplates", {"modelName": name}))
-    if candidates:
+    if new:
         actions.append(("findNotes", {"query": "nid:" + ",".join(map(str, candidates))}))
+        checks = [
+            {"deckName": a.target.note.deck, "modelName": a.target.note.note_type,
+             "fields": dict([first])}
+            for a, first in zip(new, first_fields, strict=True)
+        ]  # fmt: skip
+        actions.append(("canAddNotes", {"notes": checks}))
     answers = client.multi(actions)
-    ids, error = answers[0]
-    if error:
-        raise AnkiConnectError(f"AnkiConnect refused modelNamesAndIds: {error}")
+    for (action, _), (_, error) in zip(actions, answers, strict=True):
+        if error and action not in ("modelFieldNames", "modelTemplates"):  # a type Anki lacks
+            raise AnkiConnectError(f"AnkiConnect refused {action}: {error}")
+    ids = answers[0][0]
     models = {}
     for index, name in enumerate(note_types):
         (fields, field_error), (templates, template_error) = answers[1 + 2 * index : 3 + 2 * index]
         if name in ids and not field_error and not template_error:
             models[name] = mirror_model(ids[name], name, fields, templates)
-    if not candidates:
-        return models, set()
-    taken, error = answers[-1]
-    if error:
-        raise AnkiConnectError(f"AnkiConnect refused findNotes: {error}")
-    return models, set(taken)
+    if not new:
+        return _AnkiSide(models, set(), [])
+    return _AnkiSide(models, set(answers[-2][0]), list(answers[-1][0]))
+
+
+def _first_field(vault: Vault, add: Add) -> tuple[str, str]:
+    """The note's first field: (name, HTML)."""
+    name = vault.config.note_types[add.target.note.note_type].fields[0]
+    return name, add.target.fields.get(name, "")  # type: ignore[union-attr]
+
+
+def _text(html: str) -> str:
+    """Roughly what Anki's duplicate check compares: the text, without markup."""
+    return html_module.unescape(_TAG.sub("", html)).strip()
 
 
 def _rendered(add: Add) -> RenderedNote:

@@ -1,12 +1,12 @@
 """Crash safety for `notecards sync`: the journal of adds and the recovery of an interrupted run.
 
 A sync killed between adding a note (by `addNotes`, or by importing it under an ID chosen in
-advance) and writing its ID into the file would add it again next time. Each add is therefore journaled in
-the state (block -> pending tag) and every new note carries the vault's one pending tag,
-`notecards::pending::<vault key>`: one tag name per vault, not per note, because Anki keeps a
-removed tag in its tag list. A re-run first looks for pending notes: one whose ID is already in
-the vault just loses its tag; one whose fields and note type are exactly those an ID-less block
-renders to gets its ID written; one journaled by an earlier run that matches no block (its
+advance) and writing its ID into the file would add it again next time. Each add is therefore
+journaled in the state (block -> pending tag) and every new note carries the vault's one pending
+tag, `notecards::pending::<vault key>`: one tag name per vault, not per note, because Anki keeps
+a removed tag in its tag list. A re-run first looks for pending notes: one whose ID is already
+in the vault just loses its tag; one whose fields and note type are exactly those an ID-less
+block renders to gets its ID written; one journaled by an earlier run that matches no block (its
 block is gone or changed) is deleted (nobody else knows its ID). A pending note of another
 vault, or one this vault no longer journals, is left alone.
 

@@ -17,6 +17,7 @@ from tests._sync_helpers import (
     block,
     copy_project_notes,
     ids_in,
+    run_cli,
     sync,
     write_vault,
 )
@@ -136,3 +137,18 @@ def test_a_package_built_after_a_sync_adds_no_second_copy(tmp_path, anki_server)
     build_vault(vault, tmp_path / "out.apkg")
     AnkiConnect(anki_server.url).invoke("importPackage", path=str(tmp_path / "out.apkg"))
     assert sorted(anki_notes(anki_server)) == sorted(synced)
+
+
+def test_a_duplicate_first_field_is_refused_with_file_and_line(tmp_path, anki_server):
+    """SYNTAX.md: a duplicate first field is an error at file:line, imported or not."""
+    sync(write_vault(tmp_path / "old", {"old.md": block("What is DPO?", "a loss")}), anki_server)
+    anki_server.reset_counts()
+    files = {"a.md": block("What is <b>DPO</b>?", "again") + block("Q", "A") + block("Q", "B")}
+    vault = write_vault(tmp_path / "v", files)
+    result = run_cli(str(vault), "--url", anki_server.url)
+    assert result.exit_code == 5
+    refused = "Anki refused the note: cannot create note because it is a duplicate"
+    assert f"a.md:1: {refused}" in result.output and f"a.md:13: {refused}" in result.output
+    fronts = sorted(n["fields"]["Front"] for n in anki_notes(anki_server).values())
+    assert fronts == ["Q", "What is DPO?"]
+    assert anki_server.actions["importPackage"] == 1  # "Q" arrived by import all the same
