@@ -8,6 +8,7 @@ through a sync.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from notecards.demo_catalog import DEMO_LINK, DEMOS
 from notecards.model import Note, NotecardsError, Problem, Severity
 from notecards.render import Renderer
 from notecards.vault import Vault, load_vault
+
+# Inline math as the renderer reads it: a `$` followed by a non-space, up to a `$` preceded by
+# one (so "$5 | $10" is no math); `\|` is an escaped pipe.
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)(?P<tex>(?:\\.|[^$\\\n])+?)(?<=\S)\$")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
 @dataclass
@@ -66,6 +72,7 @@ def check_note(note: Note, vault: Vault, renderer: Renderer) -> list[Problem]:
         problems.append(
             Problem(note.path, note.start_line, f"{note.note_type} note without any cloze")
         )
+    problems += _pipes_in_table_math(note)
     for name, text in note.fields.items():
         for match in DEMO_LINK.finditer(text):
             if match.group("name") not in DEMOS:
@@ -75,4 +82,18 @@ def check_note(note: Note, vault: Vault, renderer: Renderer) -> list[Problem]:
                 problems.append(
                     Problem(note.path, line, f"no demo named {match.group('name')!r} ({known})")
                 )
+    return problems
+
+
+def _pipes_in_table_math(note: Note) -> list[Problem]:
+    """A `|` in math inside a table row ends the cell (in Obsidian too): the formula breaks."""
+    problems = []
+    for name, text in note.fields.items():
+        first_line = note.field_lines.get(name, note.start_line)
+        for offset, line in enumerate(text.split("\n")):
+            if not line.lstrip().startswith("|"):
+                continue
+            if any(_UNESCAPED_PIPE.search(m["tex"]) for m in _INLINE_MATH.finditer(line)):
+                message = "a `|` inside math ends this table cell: write `\\|` or `\\mid`"
+                problems.append(Problem(note.path, first_line + offset, message, Severity.WARNING))
     return problems

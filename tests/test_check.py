@@ -91,3 +91,20 @@ def test_quiet_prints_only_problems(tmp_path):
     (tmp_path / "n.md").write_text("START\nBasic\nq\nEND\n")
     result = run(str(tmp_path), "--quiet")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_a_pipe_inside_math_in_a_table_is_a_warning_at_its_line(tmp_path):
+    rows = [
+        "| term | formula |",
+        "|---|---|",
+        r"| posterior | $p(y \mid x)$ |",
+        r"| policy | $\pi_\theta(Y^+ | X)$ |",
+        r"| escaped | $a \| b$ |",
+        "| price | $5 | $10 |",
+    ]
+    card = "START\nBasic\nq\nBack: the table\n" + "\n".join(rows) + "\nEND\n"
+    (tmp_path / "n.md").write_text(card)
+    result = run(str(tmp_path))
+    assert result.exit_code == 0
+    warning = "warning: a `|` inside math ends this table cell: write `\\|` or `\\mid`"
+    assert result.stderr.splitlines() == [f"{tmp_path}/n.md:8: {warning}"]
