@@ -27,8 +27,11 @@ REVERSED = "START\nBasic (and reversed card)\npolicy\nBack: what acts\nEND\n"
 
 
 def _note_types(server) -> dict[str, dict]:
+    """Every note type as Anki holds it, and the schema time (a change forces a full sync)."""
     with server.collection() as col:
-        return {m["name"]: m for m in col.models.all()}
+        return {"schema changed at": col.db.scalar("select scm from col")} | {
+            m["name"]: m for m in col.models.all()
+        }
 
 
 def test_new_notes_are_imported_into_the_users_own_note_types(tmp_path, anki_server):
