@@ -23,6 +23,7 @@ the VaultConfig field names):
     context_fields: {Basic: Back}   # which field gets the breadcrumb (default: first)
     file_link_fields: {Basic: Front}
     ankiconnect: {url: "http://127.0.0.1:8765", api_key: secret}  # for `notecards sync`
+    syntax: {begin_note: "%%anki", end_note: "%%"}  # renamed markers (O2A's "Syntax")
     note_types:
       - name: Vocab
         fields: [Word, Meaning]
@@ -40,7 +41,8 @@ import difflib
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -51,6 +53,37 @@ from notecards.model import BUILTIN_NOTE_TYPES, NotecardsError, NoteType, Proble
 CONFIG_FILE = "notecards.yaml"
 O2A_SETTINGS = ".obsidian/plugins/obsidian-to-anki-plugin/data.json"
 DEFAULT_IGNORE = ("**/*.excalidraw.md",)
+
+
+# O2A's "Syntax" settings keys, in its order, and the Syntax field each one sets.
+O2A_SYNTAX_KEYS = {
+    "Begin Note": "begin_note",
+    "End Note": "end_note",
+    "Begin Inline Note": "begin_inline",
+    "End Inline Note": "end_inline",
+    "Target Deck Line": "target_deck",
+    "File Tags Line": "file_tags",
+    "Delete Note Line": "delete",
+    "Frozen Fields Line": "frozen",
+}
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """The marker strings, which O2A lets a user rename; matched literally, as O2A does.
+    Frozen and hashable: the parser compiles its patterns once per distinct Syntax."""
+
+    begin_note: str = "START"
+    end_note: str = "END"
+    begin_inline: str = "STARTI"
+    end_inline: str = "ENDI"
+    target_deck: str = "TARGET DECK"
+    file_tags: str = "FILE TAGS"
+    delete: str = "DELETE"
+    frozen: str = "FROZEN"
+
+
+DEFAULT_SYNTAX = Syntax()
 
 
 @dataclass
@@ -76,6 +109,7 @@ class VaultConfig:
     # `ankiconnect: {url: ..., api_key: ...}` for sync; empty = its defaults (its flags win)
     ankiconnect_url: str = ""
     ankiconnect_api_key: str = ""
+    syntax: Syntax = DEFAULT_SYNTAX  # the markers (START, END, ...), renamed in O2A's settings
 
 
 def load_config(root: Path) -> VaultConfig:
@@ -162,8 +196,9 @@ def make_note_type(
 
 def _apply_o2a(config: VaultConfig, path: Path) -> None:
     """Read the settings O2A users already have; bad values name data.json."""
+    text = path.read_text(encoding="utf-8-sig")
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise NotecardsError(
             [Problem(O2A_SETTINGS, err.lineno, f"not valid JSON: {err.msg}")]
@@ -196,9 +231,83 @@ def _apply_o2a(config: VaultConfig, path: Path) -> None:
     config.file_link_fields = dict(settings.get("FILE_LINK_FIELDS") or {})
     if "IGNORED_FILE_GLOBS" in settings:
         config.ignore = tuple(settings.get("IGNORED_FILE_GLOBS") or ())
-    problems = _check(config, lambda key: 1, O2A_SETTINGS)
+    problems = _o2a_syntax(config, settings.get("Syntax"), text)
+    problems += _check(config, lambda key: 1, O2A_SETTINGS)
     if problems:
         raise NotecardsError(problems)
+
+
+def _o2a_syntax(config: VaultConfig, syntax: Any, text: str) -> list[Problem]:
+    """O2A's renamed markers; a missing key keeps its default (O2A fills in the same)."""
+    if syntax is None:
+        return []
+    if not isinstance(syntax, dict):
+        return [Problem(O2A_SETTINGS, _json_key_line(text, "Syntax"), '"Syntax" must be an object')]
+    keys = {field_name: key for key, field_name in O2A_SYNTAX_KEYS.items()}
+    values = {O2A_SYNTAX_KEYS[k]: v for k, v in syntax.items() if k in O2A_SYNTAX_KEYS}
+    try:
+        config.syntax = syntax_from(config.syntax, values, lambda name: f'"{keys[name]}"')
+    except MarkerError as err:
+        line = _json_key_line(text, keys[err.field_name], after='"Syntax"')
+        return [Problem(O2A_SETTINGS, line, str(err))]
+    return []
+
+
+def _json_key_line(text: str, key: str, after: str = "") -> int:
+    """The line of `"key":` in a JSON text (the first after `after`), for error messages:
+    the json module keeps no positions."""
+    begin = max(text.find(after), 0) if after else 0
+    found = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(text, begin)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
+
+
+class MarkerError(ValueError):
+    """A marker setting that cannot work; `field_name` is the Syntax field to point at."""
+
+    def __init__(self, message: str, field_name: str):
+        super().__init__(message)
+        self.field_name = field_name
+
+
+# The markers that say what a whole line is: no two may be equal. (End Inline Note only ends
+# a line that Begin Inline Note opened, so it may equal any of them.)
+_LINE_MARKERS = (
+    "begin_note",
+    "end_note",
+    "begin_inline",
+    "target_deck",
+    "file_tags",
+    "delete",
+    "frozen",
+)
+
+
+def syntax_from(base: Syntax, values: dict[str, Any], label: Callable[[str], str]) -> Syntax:
+    """`base` with `values` (Syntax field -> marker) set and checked; `label` names a field
+    as the user wrote it. Trailing spaces are dropped: the parser accepts any after a marker."""
+    markers = {}
+    for field_name, value in values.items():
+        if not isinstance(value, str):
+            shown = json.dumps(value, default=str)
+            raise MarkerError(f"{label(field_name)} must be a string, not {shown}", field_name)
+        if "\n" in value or "\r" in value:
+            raise MarkerError(f"{label(field_name)} must be one line: {value!r}", field_name)
+        markers[field_name] = value.rstrip(" \t")
+        if not markers[field_name]:
+            raise MarkerError(f"{label(field_name)} must not be empty", field_name)
+    syntax = replace(base, **markers)
+    owner: dict[str, str] = {}
+    for field_name in _LINE_MARKERS:
+        marker = getattr(syntax, field_name)
+        other = owner.setdefault(marker, field_name)
+        if other != field_name:
+            blamed = field_name if field_name in markers else other
+            raise MarkerError(
+                f"{label(other)} and {label(field_name)} are both {marker!r}:"
+                " a line could be either",
+                blamed,
+            )
+    return syntax
 
 
 # --- notecards.yaml ---------------------------------------------------------------------
@@ -213,6 +322,7 @@ _BOOL_KEYS = {
 }
 _KEYS = {f.name for f in fields(VaultConfig)} - {"ankiconnect_url", "ankiconnect_api_key"}
 _KEYS.add("ankiconnect")
+_SYNTAX_FIELDS = tuple(f.name for f in fields(Syntax))
 
 
 def _apply_yaml(config: VaultConfig, path: Path) -> None:
@@ -272,6 +382,11 @@ def _set_key(config: VaultConfig, key: str, value: Any) -> None:
             raise ValueError("must be a mapping with url and/or api_key (strings)")
         config.ankiconnect_url = settings.get("url", "")
         config.ankiconnect_api_key = settings.get("api_key", "")
+    elif key == "syntax":
+        markers = _mapping(value)
+        if unknown := sorted(set(map(str, markers)) - set(_SYNTAX_FIELDS)):
+            raise ValueError(f"unknown marker {unknown[0]!r}; known: {', '.join(_SYNTAX_FIELDS)}")
+        config.syntax = syntax_from(config.syntax, markers, str)
     elif key == "note_types":
         if not isinstance(value, list):
             raise ValueError("must be a list of note types")

@@ -17,10 +17,11 @@ import html
 import re
 from urllib.parse import quote
 
-from notecards.config import VaultConfig, folder_deck, folder_tags
+from notecards.config import Syntax, VaultConfig, folder_deck, folder_tags
 from notecards.model import Deletion, IdSlot, Note, ParsedVault, Problem, Severity
 from notecards.parse.blocks import (
     Block,
+    markers_for,
     read_block,
     read_inline,
     scan_lines,
@@ -37,14 +38,15 @@ ID_TEXT = "<!--ID: {id}-->"
 FRONTMATTER_DECK_KEYS = ("deck", "anki-deck")
 
 
-def _delete_in_block_warning(path: str, line: int) -> Problem:
+def _delete_in_block_warning(path: str, line: int, syntax: Syntax) -> Problem:
     """O2A leaves such a block in the file without its ID: say what that means next time."""
     return Problem(
         path,
         line,
-        "this card holds DELETE: sync deletes its note and removes the DELETE and ID lines, "
-        "but the card itself stays and is added again as a new note by a later sync or build; "
-        "remove the card (or its START/END) to keep it out of Anki",
+        f"this card holds {syntax.delete}: sync deletes its note and removes the"
+        f" {syntax.delete} and ID lines, but the card itself stays and is added again as a"
+        " new note by a later sync or build; remove the card (or its"
+        f" {syntax.begin_note}/{syntax.end_note}) to keep it out of Anki",
         Severity.WARNING,
     )
 
@@ -62,7 +64,8 @@ def _field_names_of(config: VaultConfig):
         if name in config.note_types:
             return config.note_types[name].fields
         if not name:
-            return "missing note type: the line after START names it, e.g. Basic"
+            start = config.syntax.begin_note
+            return f"missing note type: the line after {start} names it, e.g. Basic"
         closest = ", ".join(closest_note_types(name, config))
         return f"unknown note type {name!r}; closest known: {closest}"
 
@@ -168,7 +171,8 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
     """Every note, deletion and problem in one file's text (newlines as on disk)."""
     source = SourceText(text)
     layout = find_layout(source, path)
-    scan = scan_lines(source, layout, path)
+    markers = markers_for(config.syntax)
+    scan = scan_lines(source, layout, path, markers)
     result = ParsedVault(problems=[*layout.problems, *scan.problems])
     context = _FileContext(layout, path, config, scan)
     lookup = _field_names_of(config)
@@ -177,9 +181,10 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
         if not block.deletes:
             notes += _block_note(block, source, context, lookup, result)
         else:
-            result.problems.append(_delete_in_block_warning(path, block.start.number))
+            warning = _delete_in_block_warning(path, block.start.number, config.syntax)
+            result.problems.append(warning)
     for line in scan.inline:
-        content = read_inline(line, lookup, path)
+        content = read_inline(line, lookup, path, markers)
         if isinstance(content, Problem):
             result.problems.append(content)
             continue
@@ -210,7 +215,7 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
 def _block_note(
     block: Block, source: SourceText, context: _FileContext, lookup, result
 ) -> list[Note]:
-    content = read_block(block, lookup, context.path)
+    content = read_block(block, lookup, context.path, context.config.syntax)
     result.problems += content.problems
     if content.note_type is None:
         return []

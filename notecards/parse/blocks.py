@@ -9,26 +9,66 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from notecards.config import DEFAULT_SYNTAX, Syntax
 from notecards.model import Problem, Severity
 from notecards.parse.layout import Layout
 from notecards.parse.source import Line, SourceText
 from notecards.parse.tags import split_tags
 
-START = re.compile(r"START\s*")
-END = re.compile(r"END\s*")
-INLINE = re.compile(r"STARTI\b(?P<rest>.*)")
-INLINE_NOTE = re.compile(
-    r"STARTI\s*\[(?P<type>[^\]]*)\]\s*(?P<body>.*?)\s*(?P<end>ENDI)\s*", re.DOTALL
-)
-DELETE = re.compile(r"DELETE\s*")
+
+@dataclass(frozen=True)
+class Markers:
+    """The line patterns of one Syntax (the vault's marker strings, matched literally as
+    O2A's escaped regexps do, but only as a whole line at column 0)."""
+
+    syntax: Syntax
+    start: re.Pattern
+    end: re.Pattern
+    inline: re.Pattern
+    inline_note: re.Pattern
+    delete: re.Pattern
+    target_deck: re.Pattern  # the value after `: `, or on the next line
+    file_tags: re.Pattern
+    frozen: re.Pattern
+
+
+@lru_cache(maxsize=16)
+def markers_for(syntax: Syntax = DEFAULT_SYNTAX) -> Markers:
+    """Compiled once per distinct Syntax, not per file."""
+    begin_inline, end_inline = re.escape(syntax.begin_inline), re.escape(syntax.end_inline)
+    # An inline note is tried (and an error when malformed) where the line starts with the
+    # marker, as a word (`STARTING` is text), and a `[` or the end marker follows: so a
+    # marker that is a common word leaves ordinary lines that start with it alone.
+    boundary = r"\b" if re.match(r"\w", syntax.begin_inline[-1]) else ""
+    inline_try = begin_inline + boundary + r"(?=\s*\[|.*?" + end_inline + ")"
+
+    def line(marker: str, rest: str = "") -> re.Pattern:
+        return re.compile(re.escape(marker) + rest + r"\s*")
+
+    return Markers(
+        syntax=syntax,
+        start=line(syntax.begin_note),
+        end=line(syntax.end_note),
+        inline=re.compile(inline_try, re.DOTALL),
+        inline_note=re.compile(
+            begin_inline
+            + r"\s*\[(?P<type>[^\]]*)\]\s*(?P<body>.*?)\s*(?P<end>"
+            + end_inline
+            + r")\s*",
+            re.DOTALL,
+        ),
+        delete=line(syntax.delete),
+        target_deck=line(syntax.target_deck, r"(?:\s*:\s*(?P<value>.*?))?"),
+        file_tags=line(syntax.file_tags, r"(?:\s*:\s*(?P<value>.*?))?"),
+        frozen=line(syntax.frozen, r"\s*-\s*(?P<type>.+?)\s*:"),
+    )
+
+
 # The only lines that hold an ID: nothing but the ID, in or out of the comment.
 ID_LINE = re.compile(r"\s*(?:<!--\s*ID:\s*(?P<c>\d+)\s*-->|ID:\s*(?P<p>\d+))\s*")
 TAGS_LINE = re.compile(r"Tags:(?P<tags>.*?)(?:\s*<!--\s*ID:\s*(?P<id>\d+)\s*-->)?\s*")
-# `TARGET DECK` / `FILE TAGS`, with the value after `: ` or on the next line.
-TARGET_DECK = re.compile(r"TARGET DECK(?:\s*:\s*(?P<value>.*?))?\s*")
-FILE_TAGS = re.compile(r"FILE TAGS(?:\s*:\s*(?P<value>.*?))?\s*")
-FROZEN = re.compile(r"FROZEN\s*-\s*(?P<type>.+?)\s*:\s*")
 
 
 def id_of(line: str) -> int | None:
@@ -75,8 +115,14 @@ class Scan:
     problems: list[Problem] = field(default_factory=list)
 
 
-def scan_lines(source: SourceText, layout: Layout, path: str) -> Scan:
+def scan_lines(
+    source: SourceText, layout: Layout, path: str, markers: Markers | None = None
+) -> Scan:
     """Find every block and file-level line, outside frontmatter and fenced code."""
+    markers = markers or markers_for()
+    syntax = markers.syntax
+    is_start, is_end = markers.start.fullmatch, markers.end.fullmatch
+    is_delete, is_inline = markers.delete.fullmatch, markers.inline.match
     scan = Scan()
     lines = source.lines
     open_block: Line | None = None
@@ -93,56 +139,58 @@ def scan_lines(source: SourceText, layout: Layout, path: str) -> Scan:
             if open_block is not None:
                 body.append(line)  # code inside a card is the card's text
             continue
-        if START.fullmatch(line.text):
+        if is_start(line.text):
             if open_block is not None:
-                scan.problems.append(_no_end(path, open_block))
+                scan.problems.append(_no_end(path, open_block, syntax))
             open_block, body, deleting = line, [], False
-        elif END.fullmatch(line.text):
+        elif is_end(line.text):
             if open_block is None:
-                scan.problems.append(
-                    Problem(path, line.number, "END without START", Severity.WARNING)
-                )
+                message = f"{syntax.end_note} without {syntax.begin_note}"
+                scan.problems.append(Problem(path, line.number, message, Severity.WARNING))
             else:
                 scan.blocks.append(Block(open_block, line, body, deleting))
                 open_block = None
-        elif DELETE.fullmatch(line.text):
+        elif is_delete(line.text):
             if following is not None and id_of(following.text) is not None:
                 scan.deletions.append((id_of(following.text), line, following))
                 deleting = open_block is not None
                 index += 1
             else:
-                scan.problems.append(
-                    Problem(path, line.number, "DELETE must be followed by an ID line")
-                )
+                message = f"{syntax.delete} must be followed by an ID line"
+                scan.problems.append(Problem(path, line.number, message))
         elif open_block is not None:
             body.append(line)
-        elif INLINE.match(line.text):
+        elif is_inline(line.text):
             scan.inline.append(line)
-        elif match := TARGET_DECK.fullmatch(line.text):
-            index += _file_value(scan, "target_deck", match, line, following, path)
-        elif match := FILE_TAGS.fullmatch(line.text):
-            index += _file_value(scan, "file_tags", match, line, following, path)
-        elif match := FROZEN.fullmatch(line.text):
+        elif match := markers.target_deck.fullmatch(line.text):
+            label = syntax.target_deck
+            index += _file_value(scan, "target_deck", label, match, line, following, path)
+        elif match := markers.file_tags.fullmatch(line.text):
+            label = syntax.file_tags
+            index += _file_value(scan, "file_tags", label, match, line, following, path)
+        elif match := markers.frozen.fullmatch(line.text):
             frozen_body = []
             while index < len(lines) and lines[index].text.strip():
                 frozen_body.append(lines[index])
                 index += 1
             scan.frozen.append(Frozen(match.group("type"), line, frozen_body))
     if open_block is not None:
-        scan.problems.append(_no_end(path, open_block))
+        scan.problems.append(_no_end(path, open_block, syntax))
     return scan
 
 
-def _no_end(path: str, start: Line) -> Problem:
-    return Problem(path, start.number, "START without END (the block is skipped)")
+def _no_end(path: str, start: Line, syntax: Syntax) -> Problem:
+    message = f"{syntax.begin_note} without {syntax.end_note} (the block is skipped)"
+    return Problem(path, start.number, message)
 
 
-def _file_value(scan: Scan, name: str, match: re.Match, line: Line, following, path) -> int:
+def _file_value(
+    scan: Scan, name: str, label: str, match: re.Match, line: Line, following, path
+) -> int:
     """Record TARGET DECK / FILE TAGS (first one wins); return lines consumed after it."""
     value, consumed, last = match.group("value"), 0, line.number
     if value is None:
         if following is None or not following.text.strip():
-            label = "TARGET DECK" if name == "target_deck" else "FILE TAGS"
             scan.problems.append(Problem(path, line.number, f"{label} needs a value"))
             return 0
         value, consumed, last = following.text.strip(), 1, following.number
@@ -164,7 +212,9 @@ class BlockContent:
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_block(block: Block, field_names_of, path: str) -> BlockContent:
+def read_block(
+    block: Block, field_names_of, path: str, syntax: Syntax = DEFAULT_SYNTAX
+) -> BlockContent:
     """Read a block: note type line, fields by prefix, then the Tags/ID trailer.
 
     `field_names_of(type_line)` returns the type's field names, or a Problem
@@ -174,9 +224,8 @@ def read_block(block: Block, field_names_of, path: str) -> BlockContent:
     while lines and not lines[0].text.strip():
         lines.pop(0)
     if not lines:
-        problem = Problem(
-            path, block.start.number, "empty block: the line after START names the note type"
-        )
+        message = f"empty block: the line after {syntax.begin_note} names the note type"
+        problem = Problem(path, block.start.number, message)
         return BlockContent(None, {}, [], problems=[problem])
     type_line = lines.pop(0)
     note_type = type_line.text.strip()
@@ -258,11 +307,17 @@ _INLINE_ID = re.compile(r"(?:^|\s)(?:<!--\s*)?ID:\s*(?P<id>\d+)\s*(?:-->)?\s*$")
 _INLINE_TAGS = re.compile(r"(?:^|\s)Tags:(?P<tags>.*)$")
 
 
-def read_inline(line: Line, field_names_of, path: str) -> InlineContent | Problem:
+def read_inline(
+    line: Line, field_names_of, path: str, markers: Markers | None = None
+) -> InlineContent | Problem:
     """`STARTI [Type] front Back: back Tags: a b <!--ID: 1--> ENDI`, all on one line."""
-    match = INLINE_NOTE.fullmatch(line.text)
+    markers = markers or markers_for()
+    match = markers.inline_note.fullmatch(line.text)
     if not match:
-        return Problem(path, line.number, "inline note needs `STARTI [Type] ... ENDI` on one line")
+        begin, end = markers.syntax.begin_inline, markers.syntax.end_inline
+        return Problem(
+            path, line.number, f"inline note needs `{begin} [Type] ... {end}` on one line"
+        )
     names = field_names_of(match.group("type").strip())
     if isinstance(names, str):
         return Problem(path, line.number, names)
