@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from notecards.build import build_vault
 from notecards.model import BUILTIN_NOTE_TYPES, MediaRef, Note, NotecardsError, RenderedNote
 from notecards.targets.package import PackageWriter, deck_id, note_guid
 from tests._anki_helpers import AnkiCollection
@@ -139,3 +140,21 @@ def test_deck_ids_stable_positive_and_default_is_one():
     assert deck_id("ML::Sub") == deck_id("ML::Sub")
     assert deck_id("ML::Sub") != deck_id("ML")
     assert all(1 < deck_id(n) < 2**63 for n in ("ML", "a", "", "Default::x"))
+
+
+def test_media_names_with_spaces_and_ampersands_pass_ankis_media_check(tmp_path):
+    """The src the renderer writes is the name Anki's own media check finds: none missing, none
+    unused (so Check Media never deletes or asks for them)."""
+    vault = tmp_path / "notes"
+    (vault / "figures").mkdir(parents=True)
+    (vault / "figures" / "loss curve & notes.png").write_bytes(b"\x89PNG one")
+    (vault / "plot 2.png").write_bytes(b"\x89PNG two")
+    card = "START\nBasic\nQ ![[loss curve & notes.png]]\nBack: ![](plot%202.png)\nEND\n"
+    (vault / "a.md").write_text(card)
+    build_vault(vault, tmp_path / "out.apkg")
+    with AnkiCollection(tmp_path / "anki") as anki:
+        anki.import_package(tmp_path / "out.apkg")
+        check = anki.col.media.check()
+        assert (list(check.missing), list(check.unused)) == ([], [])
+        assert anki.media_bytes("loss curve & notes.png") == b"\x89PNG one"
+        assert anki.media_bytes("plot 2.png") == b"\x89PNG two"
