@@ -3,7 +3,12 @@ under IDs chosen beforehand, in the user's own note types, and with the guids `b
 
 from __future__ import annotations
 
+import sqlite3
+import tempfile
 import time
+import zipfile
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +160,41 @@ def test_a_duplicate_first_field_is_refused_with_file_and_line(tmp_path, anki_se
     fronts = sorted(n["fields"]["Front"] for n in anki_notes(anki_server).values())
     assert fronts == ["Q", "What is DPO?"]
     assert anki_server.actions["importPackage"] == 1  # "Q" arrived by import all the same
+
+
+def test_a_note_anki_files_under_another_id_is_recovered_on_the_next_sync(
+    tmp_path, anki_server, monkeypatch
+):
+    """Someone takes a chosen ID between the check and the import (produced for real: a note
+    is put on that ID just before the server imports), so Anki's importer moves ours to
+    another ID. The sync must not write the taken ID; the next one finds the note."""
+    api = anki_server._api
+    real_import = api.importPackage
+
+    def import_after_a_rival(path: str) -> bool:
+        with zipfile.ZipFile(path) as package, tempfile.TemporaryDirectory() as tmp:
+            package.extract("collection.anki2", tmp)
+            with closing(sqlite3.connect(Path(tmp) / "collection.anki2")) as db:
+                (first_id,) = db.execute("select min(id) from notes").fetchone()
+        rival = api.col.new_note(api.col.models.by_name("Basic"))
+        rival["Front"] = "a rival"
+        api.col.add_note(rival, 1)
+        api.col.db.execute("update notes set id = ? where id = ?", first_id, rival.id)
+        api.col.db.execute("update cards set nid = ? where nid = ?", first_id, rival.id)
+        return real_import(path)
+
+    import_after_a_rival.is_api_action = True  # type: ignore[attr-defined]
+    monkeypatch.setattr(api, "importPackage", import_after_a_rival)
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A") + block("Q2", "A")})
+    report = sync(vault, anki_server)
+    (problem,) = report.errors
+    assert (problem.path, problem.line) == ("a.md", 1)
+    assert problem.message.startswith("Anki did not keep note ")
+    assert len(ids_in(vault / "a.md")) == 1  # Q2's ID only
+
+    monkeypatch.setattr(api, "importPackage", real_import)
+    report = sync(vault, anki_server)
+    assert not report.errors and len(report.recovered) == 1 and not report.plan.adds
+    notes = anki_notes(anki_server)
+    fronts = sorted(notes[i]["fields"]["Front"] for i in ids_in(vault / "a.md"))
+    assert fronts == ["Q1", "Q2"] and len(notes) == 3  # and the rival, untouched
