@@ -58,7 +58,7 @@ def import_notes(
     reporter: Reporter,
 ) -> ImportResult:
     """Import rendered `new` notes under free IDs and `restore` notes under their own, in one
-    package; `avoid_ids`: IDs the vault or the state already uses."""
+    package; `avoid_ids`: IDs the vault already uses (never chosen, even where Anki lacks them)."""
     if not new and not restore:
         return ImportResult()
     note_types = sorted({a.target.note.note_type for a in [*new, *restore]})
