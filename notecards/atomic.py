@@ -14,14 +14,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+_NAME_CHARS = 40  # at most 160 bytes of UTF-8
+
 
 @contextmanager
-def replacing(target: Path, *, durable: bool = True, mode: int | None = None) -> Iterator[Path]:
+def replacing(target: Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temp path to write; on a clean exit it replaces `target`, else it is removed.
 
+    The new file gets the target's mode (or a new file's, when there is no target).
     `durable=False` skips the fsyncs, for caches whose loss is only a miss.
     """
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # Part of the name only: the temp name must stay within the system's limit (255 bytes)
+    # even when the target's own name is near it.
+    prefix = f".{target.name[:_NAME_CHARS]}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -29,7 +35,7 @@ def replacing(target: Path, *, durable: bool = True, mode: int | None = None) ->
         if durable:
             with open(tmp, "rb") as written:
                 os.fsync(written.fileno())
-        os.chmod(tmp, _mode_for(target) if mode is None else mode)
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

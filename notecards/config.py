@@ -327,14 +327,17 @@ _SYNTAX_FIELDS = tuple(f.name for f in fields(Syntax))
 
 def _apply_yaml(config: VaultConfig, path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+    loader = yaml.SafeLoader(text)
+    try:  # one parse: the node tree gives each key's line, the data is built from it
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         message = getattr(err, "problem", None) or "invalid YAML"
         raise NotecardsError([Problem(CONFIG_FILE, line, f"not valid YAML: {message}")]) from err
+    finally:
+        loader.dispose()
     if data is None:
         return
     if not isinstance(data, dict):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import genanki
 
+from notecards.ids import new_ids
 from notecards.model import Problem, RenderedNote
 from notecards.output import Reporter
 from notecards.plan import Add
@@ -62,14 +63,15 @@ def import_notes(
     if not new and not restore:
         return ImportResult()
     note_types = sorted({a.target.note.note_type for a in [*new, *restore]})
-    now_ms = time.time_ns() // 1_000_000
-    candidates = _candidate_ids(len(new), set(avoid_ids), now_ms)
+    now = time.time_ns() // 1_000_000
+    # Twice as many as needed: enough even if Anki holds some of them.
+    candidates = new_ids(2 * len(new), set(avoid_ids), now=now - ID_MARGIN_MS)
     first_fields = [_first_field(vault, a) for a in new]
     anki = _read_anki(client, note_types, candidates, new, first_fields)
     free = iter(i for i in candidates if i not in anki.taken)
     writer = PackageWriter(vault.config.note_types, vault.root, anki.models, media=False)
     result = ImportResult()
-    mod = now_ms // 1000
+    mod = now // 1000
     seen: set[tuple[str, str]] = set()
     for add, first, addable in zip(new, first_fields, anki.addable, strict=True):
         note_type = add.target.note.note_type
@@ -106,18 +108,6 @@ def import_notes(
     finally:
         package.unlink(missing_ok=True)
     return result
-
-
-def _candidate_ids(count: int, avoid: set[int], now_ms: int) -> list[int]:
-    """Twice as many IDs as needed, the nearest below now that the vault does not use, in
-    increasing order: enough even if Anki holds some of them."""
-    candidates: list[int] = []
-    candidate = now_ms - ID_MARGIN_MS
-    while len(candidates) < 2 * count:
-        if candidate not in avoid:
-            candidates.append(candidate)
-        candidate -= 1
-    return candidates[::-1]
 
 
 @dataclass

@@ -155,12 +155,11 @@ class RenderedNote:
 @dataclass(frozen=True)
 class FileSnapshot:
     """How a markdown file looked when it was read, so a write-back can tell
-    whether the user changed it since, and keep its encoding and newlines."""
+    whether the user changed it since, and keep its encoding."""
 
     path: str  # vault-relative, POSIX separators
     sha256: str  # of the bytes on disk
     encoding: str  # e.g. "utf-8" or "utf-8-sig"
-    newline: str  # "\n" or "\r\n" (the file's dominant line ending)
 
 
 @dataclass

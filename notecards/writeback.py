@@ -10,8 +10,9 @@ content, so the user's edit survives and the ID still lands on the right block.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from notecards.atomic import replacing
@@ -19,6 +20,7 @@ from notecards.config import VaultConfig
 from notecards.model import Deletion, FileSnapshot, Note, Problem
 from notecards.parse import parse_file
 from notecards.parse.cache import ParseCache
+from notecards.parse.source import Line, SourceText
 
 # How often a file that keeps changing under us is re-read before giving up on it.
 _MAX_ATTEMPTS = 3
@@ -27,6 +29,8 @@ _MAX_ATTEMPTS = 3
 @dataclass
 class WriteBackResult:
     files_written: list[str] = field(default_factory=list)
+    # The (path, start_line) keys, as passed in, whose ID is now in the file.
+    written: set[tuple[str, int]] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -37,6 +41,7 @@ class _Edit:
     start: int
     end: int
     text: str
+    note_line: int | None = None  # the start line (as passed in) of the note it gives an ID
 
 
 def write_back(
@@ -44,65 +49,74 @@ def write_back(
     snapshots: dict[str, FileSnapshot],
     ids: dict[tuple[str, int], int],
     deletions: Sequence[Deletion] = (),
-    config: VaultConfig | None = None,
-    notes: Sequence[Note] = (),
+    *,
+    config: VaultConfig,
+    notes: Sequence[Note],
     parse_cache: ParseCache | None = None,
 ) -> WriteBackResult:
     """Insert `ids` ((path, start_line) -> new id) and remove `deletions`, file by file.
 
-    `notes` are those notes as parsed from the snapshots: with them a note is re-located
-    by its content in a file the user changed since it was read. Without them a note is
-    found by its start line in an unchanged file, and a changed file's notes are reported.
-    With `parse_cache`, each written file's new text is parsed into it, so the next run
+    `notes` are the notes the keys name, as parsed from the snapshots: a note is
+    re-located by its content in a file the user changed since it was read. With
+    `parse_cache`, each written file's new text is parsed into it, so the next run
     does not parse again every file that just got an ID.
     """
-    config = config or VaultConfig(vault_name=root.name)
     by_key = {(n.path, n.start_line): n for n in notes}
+    wanted: dict[str, list[tuple[Note, int]]] = defaultdict(list)
+    deleted: dict[str, list[Deletion]] = defaultdict(list)
     result = WriteBackResult()
-    paths = sorted({p for p, _ in ids} | {d.path for d in deletions})
-    for path in paths:
-        file_ids = {line: new_id for (p, line), new_id in ids.items() if p == path}
-        file_deletions = [d for d in deletions if d.path == path]
-        wanted = [(by_key.get((path, line)), line, new_id) for line, new_id in file_ids.items()]
-        problems, written = _write_file(root, snapshots[path], wanted, file_deletions, config)
+    for (path, line), new_id in ids.items():
+        note = by_key.get((path, line))
+        if note is None:
+            result.problems.append(Problem(path, line, "no note starts here; ID not written"))
+        else:
+            wanted[path].append((note, new_id))
+    for deletion in deletions:
+        deleted[deletion.path].append(deletion)
+    for path in sorted(wanted.keys() | deleted.keys()):
+        snapshot = snapshots[path]
+        problems, lines, data = _write_file(root, snapshot, wanted[path], deleted[path], config)
         result.problems.extend(problems)
-        if written is not None:
-            result.files_written.append(path)
-            if parse_cache is not None:
-                text = written.decode(snapshots[path].encoding)
-                parse_cache.put(path, _sha256(written), parse_file(text, path, config))
+        if data is None:
+            continue
+        result.files_written.append(path)
+        result.written.update((path, line) for line in lines)
+        if parse_cache is not None:
+            text = data.decode(snapshot.encoding)
+            parse_cache.put(path, _sha256(data), parse_file(text, path, config))
     return result
 
 
 def _write_file(
     root: Path,
     snapshot: FileSnapshot,
-    wanted: list[tuple[Note | None, int, int]],
+    wanted: list[tuple[Note, int]],
     deletions: list[Deletion],
     config: VaultConfig,
-) -> tuple[list[Problem], bytes | None]:
-    """Problems, and the file's new bytes (None: not written)."""
+) -> tuple[list[Problem], list[int], bytes | None]:
+    """Problems, the start lines of the notes whose ID went in, and the file's new bytes
+    (None: not written, and then no ID went in)."""
     target = root / snapshot.path
     for _ in range(_MAX_ATTEMPTS):
         try:
             raw = target.read_bytes()
             text = raw.decode(snapshot.encoding)
         except (OSError, UnicodeDecodeError) as exc:
-            return [Problem(snapshot.path, 1, f"could not re-read the file: {exc}")], None
+            return [Problem(snapshot.path, 1, f"could not re-read the file: {exc}")], [], None
         if _sha256(raw) == snapshot.sha256:
-            edits, problems = _edits_as_read(text, snapshot, wanted, deletions, config)
+            edits, problems = _edits_as_read(text, snapshot, wanted, deletions)
         else:
             edits, problems = _edits_after_change(text, snapshot, wanted, deletions, config)
         if not edits:
-            return problems, None
+            return problems, [], None
         data = _apply_edits(text, edits).encode(snapshot.encoding)
         try:
             replaced = _atomic_replace(target, data, raw)
         except OSError as exc:
-            return problems + [Problem(snapshot.path, 1, f"could not write IDs: {exc}")], None
+            return problems + [Problem(snapshot.path, 1, f"could not write IDs: {exc}")], [], None
         if replaced:
-            return problems, data
-    return [Problem(snapshot.path, 1, "file keeps changing; IDs not written, run again")], None
+            return problems, [e.note_line for e in edits if e.note_line is not None], data
+    return [Problem(snapshot.path, 1, "file keeps changing; IDs not written, run again")], [], None
 
 
 def _apply_edits(text: str, edits: Iterable[_Edit]) -> str:
@@ -115,20 +129,23 @@ def _apply_edits(text: str, edits: Iterable[_Edit]) -> str:
 def _edits_as_read(
     text: str,
     snapshot: FileSnapshot,
-    wanted: list[tuple[Note | None, int, int]],
+    wanted: list[tuple[Note, int]],
     deletions: list[Deletion],
-    config: VaultConfig,
 ) -> tuple[list[_Edit], list[Problem]]:
     """The file is as parsed: the notes' own slots and the deletions' offsets hold."""
-    if any(note is None for note, _, _ in wanted):
-        parsed = {n.start_line: n for n in parse_file(text, snapshot.path, config).notes}
-        wanted = [(note or parsed.get(line), line, new_id) for note, line, new_id in wanted]
     edits = [_Edit(d.start_offset, d.end_offset, "") for d in deletions]
     problems = []
-    for note, line, new_id in wanted:
-        edit = _id_edit(text, note, new_id) if note is not None else None
+    lines = SourceText(text).lines
+    for note, new_id in wanted:
+        edit = _id_edit(lines, note, new_id)
         if edit is None:
-            problems.append(Problem(snapshot.path, line, "no note without an ID starts here"))
+            problems.append(
+                Problem(
+                    snapshot.path,
+                    note.start_line,
+                    "no place for its ID in the note; ID not written",
+                )
+            )
             continue
         edits.append(edit)
     return edits, problems
@@ -137,28 +154,29 @@ def _edits_as_read(
 def _edits_after_change(
     text: str,
     snapshot: FileSnapshot,
-    wanted: list[tuple[Note | None, int, int]],
+    wanted: list[tuple[Note, int]],
     deletions: list[Deletion],
     config: VaultConfig,
 ) -> tuple[list[_Edit], list[Problem]]:
     """The user edited the file since it was read: find each note again by its content."""
     current = parse_file(text, snapshot.path, config)
     free = [n for n in current.notes if n.note_id is None and n.id_slot is not None]
+    lines = SourceText(text).lines
     edits: list[_Edit] = []
     problems: list[Problem] = []
-    for note, line, new_id in wanted:
-        if note is not None and note.note_id is not None:  # an ID replaced: find it by ID
+    for note, new_id in wanted:
+        if note.note_id is not None:  # an ID replaced: find it by ID
             match = next((n for n in current.notes if n.note_id == note.note_id), None)
-            edit = _id_edit(text, match, new_id) if match is not None else None
+            edit = _id_edit(lines, match, new_id) if match is not None else None
             if edit is not None:
-                edits.append(edit)
+                edits.append(replace(edit, note_line=note.start_line))
                 continue
-        match = _relocate(note, line, free) if note is not None else None
+        match = _relocate(note, free)
         if match is None:
             problems.append(
                 Problem(
                     snapshot.path,
-                    line,
+                    note.start_line,
                     "note changed on disk since it was read; ID not written, run again",
                 )
             )
@@ -166,7 +184,7 @@ def _edits_after_change(
         free.remove(match)
         slot = match.id_slot
         assert slot is not None  # filtered above
-        edits.append(_Edit(slot.offset, slot.offset, slot.text.format(id=new_id)))
+        edits.append(_Edit(slot.offset, slot.offset, slot.text.format(id=new_id), note.start_line))
     current_deletions = {d.note_id: d for d in current.deletions}
     for deletion in deletions:
         found = current_deletions.get(deletion.note_id)
@@ -175,25 +193,27 @@ def _edits_after_change(
     return edits, problems
 
 
-def _id_edit(text: str, note: Note, new_id: int) -> _Edit | None:
+def _id_edit(lines: Sequence[Line], note: Note, new_id: int) -> _Edit | None:
     """Put `new_id` into the note: in its empty ID slot, or over its old ID (sync gives a
-    note that was deleted in Anki a new ID when it recreates it)."""
+    note that was deleted in Anki a new ID when it recreates it). `lines`: the file's, as
+    the parser numbers them (on `\\n` only)."""
     if note.id_slot is not None:
         slot = note.id_slot
-        return _Edit(slot.offset, slot.offset, slot.text.format(id=new_id))
-    if note.note_id is None or note.id_line is None:
+        return _Edit(slot.offset, slot.offset, slot.text.format(id=new_id), note.start_line)
+    if note.note_id is None or note.id_line is None or note.id_line > len(lines):
         return None
-    lines = text.splitlines(keepends=True)
-    start = sum(len(line) for line in lines[: note.id_line - 1])
-    end = start + len(lines[note.id_line - 1]) if note.id_line <= len(lines) else start
-    at = text.rfind(str(note.note_id), start, end)
-    return None if at < 0 else _Edit(at, at + len(str(note.note_id)), str(new_id))
+    line = lines[note.id_line - 1]
+    old = str(note.note_id)
+    at = line.text.rfind(old)
+    if at < 0:
+        return None
+    return _Edit(line.start + at, line.start + at + len(old), str(new_id), note.start_line)
 
 
-def _relocate(note: Note, line: int, candidates: list[Note]) -> Note | None:
+def _relocate(note: Note, candidates: list[Note]) -> Note | None:
     """The candidate with the same note type and field text, nearest the old line."""
     same = [c for c in candidates if c.note_type == note.note_type and c.fields == note.fields]
-    return min(same, key=lambda c: abs(c.start_line - line), default=None)
+    return min(same, key=lambda c: abs(c.start_line - note.start_line), default=None)
 
 
 def _sha256(data: bytes) -> str:
@@ -207,7 +227,7 @@ class _ChangedMeanwhile(Exception):
 def _atomic_replace(target: Path, data: bytes, expected: bytes) -> bool:
     """Replace `target` with `data` (mode kept) unless it no longer holds `expected`."""
     try:
-        with replacing(target, mode=target.stat().st_mode & 0o7777) as tmp:
+        with replacing(target) as tmp:
             tmp.write_bytes(data)
             if target.read_bytes() != expected:  # edited while we were writing
                 raise _ChangedMeanwhile

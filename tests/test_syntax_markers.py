@@ -283,7 +283,9 @@ def test_sync_write_back_removes_a_renamed_delete_and_its_id(tmp_path):
     root = write_vault(tmp_path, {"a.md": text}, o2a_syntax(CUSTOM))
     vault = load_vault(root)
     assert [(d.note_id, d.line) for d in vault.parsed.deletions] == [(1700000000009, 2)]
-    result = write_back(root, vault.parsed.files, {}, vault.parsed.deletions, config=vault.config)
+    result = write_back(
+        root, vault.parsed.files, {}, vault.parsed.deletions, config=vault.config, notes=[]
+    )
     assert result.problems == []
     assert (root / "a.md").read_bytes() == b"keep\r\nRemoved\r\n<!--ID: 1-->\r\nend\r\n"
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from notecards.model import FileSnapshot, ParsedVault
 from notecards.parse import parse_file, read_markdown
 from notecards.writeback import write_back
 
+CONFIG = VaultConfig(vault_name="vault")
 CARD = "START\nBasic\nWhat is {n}?\nBack: answer {n}\nTags: ml\nEND\n"
 
 
@@ -25,7 +29,7 @@ def vault_with(tmp_path: Path, files: dict[str, bytes]) -> Path:
 
 def parse(root: Path, rel: str) -> tuple[ParsedVault, FileSnapshot]:
     text, snapshot = read_markdown(root, rel)
-    return parse_file(text, rel, VaultConfig(vault_name=root.name)), snapshot
+    return parse_file(text, rel, CONFIG), snapshot
 
 
 def assign(root: Path, rel: str, *ids: int, parsed=None, snapshot=None):
@@ -35,7 +39,7 @@ def assign(root: Path, rel: str, *ids: int, parsed=None, snapshot=None):
     fresh = [n for n in parsed.notes if n.note_id is None]
     assert len(fresh) == len(ids)
     keys = {(n.path, n.start_line): i for n, i in zip(fresh, ids, strict=True)}
-    return write_back(root, {rel: snapshot}, keys, notes=fresh)
+    return write_back(root, {rel: snapshot}, keys, config=CONFIG, notes=fresh)
 
 
 def two_cards(newline: str = "\n") -> str:
@@ -70,6 +74,7 @@ def test_only_the_id_lines_are_added(tmp_path, name, encoding, newline, trailing
     result = assign(root, "a.md", 101, 102)
     assert result.problems == []
     assert result.files_written == ["a.md"]
+    assert result.written == {("a.md", 3), ("a.md", 12)}
     assert (root / "a.md").read_bytes() == expected_after(text, (101, 102), newline).encode(
         encoding
     )
@@ -95,6 +100,7 @@ def test_untouched_file_is_not_rewritten(tmp_path):
         root,
         {"done.md": snap_done, "new.md": snap_new},
         {(n.path, n.start_line): i for n, i in zip(fresh, (8, 9), strict=True)},
+        config=CONFIG,
         notes=fresh,
     )
     assert result.files_written == ["new.md"]
@@ -105,8 +111,8 @@ def test_untouched_file_is_not_rewritten(tmp_path):
 def test_nothing_to_write_writes_nothing(tmp_path):
     root = vault_with(tmp_path, {"a.md": two_cards().encode()})
     before = (root / "a.md").stat()
-    result = write_back(root, {}, {})
-    assert result.files_written == [] and result.problems == []
+    result = write_back(root, {}, {}, config=CONFIG, notes=[])
+    assert result.files_written == [] and result.problems == [] and result.written == set()
     assert (root / "a.md").stat().st_mtime_ns == before.st_mtime_ns
 
 
@@ -129,6 +135,7 @@ def test_note_edited_away_is_reported_not_written(tmp_path):
     result = assign(root, "a.md", 11, 12, parsed=parsed, snapshot=snapshot)
     assert [p.line for p in result.problems] == [parsed.notes[1].start_line]
     assert "changed on disk" in result.problems[0].message
+    assert result.written == {("a.md", parsed.notes[0].start_line)}
     text = (root / "a.md").read_bytes().decode()
     assert "<!--ID: 11-->" in text and "<!--ID: 12-->" not in text
     assert "a different answer" in text
@@ -143,7 +150,7 @@ def test_failed_rename_leaves_original_intact(tmp_path, monkeypatch):
 
     monkeypatch.setattr("notecards.atomic.os.replace", fail)
     result = assign(root, "a.md", 1, 2)
-    assert result.files_written == []
+    assert result.files_written == [] and result.written == set()
     assert "simulated failure" in result.problems[0].message
     assert (root / "a.md").read_bytes() == original
     assert sorted(p.name for p in root.iterdir()) == ["a.md"]  # no temp file left behind
@@ -154,19 +161,24 @@ def test_deletion_lines_are_removed(tmp_path):
     root = vault_with(tmp_path, {"a.md": text.encode()})
     parsed, snapshot = parse(root, "a.md")
     assert [d.note_id for d in parsed.deletions] == [77]
-    result = write_back(root, {"a.md": snapshot}, {}, deletions=parsed.deletions)
-    assert result.files_written == ["a.md"]
+    result = write_back(
+        root, {"a.md": snapshot}, {}, parsed.deletions, config=CONFIG, notes=parsed.notes
+    )
+    assert result.files_written == ["a.md"] and result.written == set()
     assert (root / "a.md").read_text() == "keep\nkeep too\n"
 
 
-def test_without_notes_an_unchanged_file_is_found_by_start_line(tmp_path):
-    """The sync helper's call shape: only (path, start_line) -> id."""
+def test_a_key_naming_no_note_is_reported_and_the_rest_written(tmp_path):
     root = vault_with(tmp_path, {"a.md": two_cards().encode()})
     parsed, snapshot = parse(root, "a.md")
-    keys = {("a.md", n.start_line): i for n, i in zip(parsed.notes, (21, 22), strict=True)}
-    result = write_back(root, {"a.md": snapshot}, keys)
-    assert result.problems == []
-    assert (root / "a.md").read_text() == expected_after(two_cards(), (21, 22))
+    first = parsed.notes[0]
+    keys = {("a.md", first.start_line): 21, ("a.md", first.start_line + 1): 22}
+    result = write_back(root, {"a.md": snapshot}, keys, config=CONFIG, notes=parsed.notes)
+    assert [(p.path, p.line) for p in result.problems] == [("a.md", first.start_line + 1)]
+    assert result.written == {("a.md", first.start_line)}
+    assert (
+        "<!--ID: 21-->" in (root / "a.md").read_text() and "22" not in (root / "a.md").read_text()
+    )
 
 
 def test_file_removed_before_write_is_reported(tmp_path):
@@ -174,6 +186,82 @@ def test_file_removed_before_write_is_reported(tmp_path):
     parsed, snapshot = parse(root, "a.md")
     (root / "a.md").unlink()
     result = assign(root, "a.md", 1, 2, parsed=parsed, snapshot=snapshot)
-    assert result.files_written == []
+    assert result.files_written == [] and result.written == set()
     assert "could not re-read" in result.problems[0].message
     assert not (root / "a.md").exists()
+
+
+# Run in a child process: RLIMIT_FSIZE would bind pytest's own files too.
+_GROW_LIMITED = """
+import json, resource, signal, sys
+from pathlib import Path
+from notecards.config import VaultConfig
+from notecards.parse import parse_file, read_markdown
+from notecards.writeback import write_back
+
+root, limit = Path(sys.argv[1]), int(sys.argv[2])
+config, snapshots, notes = VaultConfig(vault_name="vault"), {}, []
+for rel in ("small.md", "big.md"):
+    text, snapshots[rel] = read_markdown(root, rel)
+    notes += parse_file(text, rel, config).notes
+keys = {(n.path, n.start_line): i for i, n in enumerate(notes, start=31)}
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+result = write_back(root, snapshots, keys, config=config, notes=notes)
+print(json.dumps([sorted(result.written), result.files_written, [p.path for p in result.problems]]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX only")
+def test_written_leaves_out_a_file_that_could_not_be_written(tmp_path):
+    """A real write failure (no mock): the OS refuses to grow a file past the process's
+    RLIMIT_FSIZE, so the big file's new copy cannot be written while the small one's can."""
+    big = two_cards() + "filler line\n" * 400
+    root = vault_with(tmp_path, {"small.md": CARD.format(n=0).encode(), "big.md": big.encode()})
+    run = subprocess.run(
+        [sys.executable, "-c", _GROW_LIMITED, str(root), str(len(big) - 1)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    written, files_written, problem_paths = json.loads(run.stdout)
+    assert written == [["small.md", 1]]
+    assert files_written == ["small.md"] and problem_paths == ["big.md"]
+    assert (root / "big.md").read_text() == big
+    assert "<!--ID: 31-->" in (root / "small.md").read_text()
+    assert sorted(p.name for p in root.iterdir()) == ["big.md", "small.md"]  # no temp left
+
+
+def test_a_file_with_a_name_as_long_as_the_system_allows_gets_its_ids(tmp_path):
+    """The temp file beside it must not need a longer name than the file itself."""
+    rel = "n" * 240 + ".md"
+    root = vault_with(tmp_path, {rel: two_cards().encode()})
+    result = assign(root, rel, 41, 42)
+    assert result.problems == [] and result.files_written == [rel]
+    assert (root / rel).read_text() == expected_after(two_cards(), (41, 42))
+
+
+@pytest.mark.parametrize("breaker", ["\u2028", "\r", "\x0c", "\x85"])
+def test_an_id_replaced_after_a_unicode_line_break_lands_on_the_id_line(tmp_path, breaker):
+    """The parser splits lines on `\\n` only; the ID line is found the same way, so a lone
+    `\\r` or a Unicode break in a field does not shift it onto a field that holds the ID."""
+    text = f"START\nBasic\nHow many?{breaker}(roughly)\nBack: 1000 apples\n<!--ID: 1000-->\nEND\n"
+    root = vault_with(tmp_path, {"a.md": text.encode()})
+    parsed, snapshot = parse(root, "a.md")
+    [note] = parsed.notes
+    result = write_back(root, {"a.md": snapshot}, {("a.md", 1): 2000}, config=CONFIG, notes=[note])
+    assert (root / "a.md").read_bytes() == text.replace("ID: 1000", "ID: 2000").encode()
+    assert result.problems == [] and result.written == {("a.md", 1)}
+
+
+def test_an_id_replaced_in_a_file_edited_meanwhile_is_found_by_its_id(tmp_path):
+    text = "START\nBasic\nq\rstill q\nBack: 7 apples\n<!--ID: 7-->\nEND\n"
+    root = vault_with(tmp_path, {"a.md": text.encode()})
+    parsed, snapshot = parse(root, "a.md")
+    edited = "intro\n\n" + text.replace("7 apples", "7 pears")
+    (root / "a.md").write_bytes(edited.encode())
+    result = write_back(
+        root, {"a.md": snapshot}, {("a.md", 1): 8}, config=CONFIG, notes=parsed.notes
+    )
+    assert (root / "a.md").read_bytes() == edited.replace("ID: 7", "ID: 8").encode()
+    assert result.problems == [] and result.written == {("a.md", 1)}

@@ -17,6 +17,7 @@ import html
 import re
 from urllib.parse import quote
 
+from notecards.cloze import ANKI_CLOZE
 from notecards.config import Syntax, VaultConfig, folder_deck, folder_tags
 from notecards.model import Deletion, IdSlot, Note, ParsedVault, Problem, Severity
 from notecards.parse.blocks import (
@@ -73,7 +74,6 @@ def _field_names_of(config: VaultConfig):
 
 
 _MATH_OR_CODE = re.compile(r"\$\$[\s\S]*?\$\$|\$[^$\n]*\$|```[\s\S]*?```|`[^`]*`")
-_ANKI_CLOZE = re.compile(r"\{\{c\d+::")
 _CURLY = re.compile(r"\{(?:c?\d+[:|])?[^{}]+\}")
 _HIGHLIGHT = re.compile(r"==[^=\n]+==")
 
@@ -82,7 +82,7 @@ def has_cloze(text: str, config: VaultConfig) -> bool:
     """Whether a field holds a cloze, counting curly and highlight clozes when enabled
     (math and code never hold one)."""
     plain = _MATH_OR_CODE.sub(" ", text)
-    if _ANKI_CLOZE.search(plain):
+    if ANKI_CLOZE.search(plain):
         return True
     if config.curly_cloze and _CURLY.search(plain):
         return True
@@ -239,16 +239,7 @@ def _block_note(
 
 def _taken_spans(source: SourceText, layout: Layout, scan) -> list[tuple[int, int]]:
     """Lines a custom regexp may not match inside (in `lf_text` offsets)."""
-    starts = {line.number: i for i, line in enumerate(source.lines)}
-    lf_starts, offset = [], 0
-    for line in source.lines:
-        lf_starts.append(offset)
-        offset += len(line.text) + 1
-
-    def span(first: int, last: int) -> tuple[int, int]:
-        a, b = starts[first], starts[last]
-        return lf_starts[a], lf_starts[b] + len(source.lines[b].text)
-
+    span = source.lf_span
     spans = [span(b.start.number, b.end.number) for b in scan.blocks]
     spans += [span(line.number, line.number) for line in scan.inline]
     spans += [
@@ -259,7 +250,7 @@ def _taken_spans(source: SourceText, layout: Layout, scan) -> list[tuple[int, in
             spans.append(span(value.line, value.last_line))
     if layout.frontmatter_lines:
         spans.append(span(layout.frontmatter_lines[0], layout.frontmatter_lines[-1]))
-    spans += [span(n, n) for n in layout.code_lines if n in starts]
+    spans += [span(n, n) for n in layout.code_lines if 1 <= n <= len(source.lines)]
     return spans
 
 

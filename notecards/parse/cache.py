@@ -26,6 +26,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 # The code a parse result depends on: a change to any of it invalidates the cache.
 _SOURCES = (
     *sorted(Path(__file__).resolve().parent.glob("*.py")),
+    _PACKAGE / "cloze.py",
     _PACKAGE / "config.py",
     _PACKAGE / "model.py",
 )

@@ -66,6 +66,11 @@ class SourceText:
             offset += len(line.text) + 1
         return starts
 
+    def lf_span(self, first: int, last: int) -> tuple[int, int]:
+        """`lf_text` offsets from the start of line `first` to the end of line `last`'s text."""
+        start = self._lf_starts[first - 1]
+        return start, self._lf_starts[last - 1] + len(self.lines[last - 1].text)
+
     def line_at_lf(self, lf_offset: int) -> Line:
         """The line holding an offset into `lf_text`."""
         index = max(bisect_right(self._lf_starts, lf_offset) - 1, 0)
@@ -76,8 +81,6 @@ class SourceText:
         if not self.lines:
             return 0
         index = max(bisect_right(self._lf_starts, lf_offset) - 1, 0)
-        if index >= len(self.lines):
-            return len(self.text)
         line = self.lines[index]
         column = lf_offset - self._lf_starts[index]
         if column > len(line.text):  # the `\n` itself: just past the line's body
@@ -110,10 +113,5 @@ def read_markdown(root: Path, rel: str) -> tuple[str, FileSnapshot]:
         raise NotecardsError(
             [Problem(rel, line, f"not UTF-8 text (byte {data[offset]:#x}); save the file as UTF-8")]
         ) from err
-    snapshot = FileSnapshot(
-        path=rel,
-        sha256=hashlib.sha256(data).hexdigest(),
-        encoding=encoding,
-        newline=dominant_newline(text),
-    )
+    snapshot = FileSnapshot(path=rel, sha256=hashlib.sha256(data).hexdigest(), encoding=encoding)
     return text, snapshot

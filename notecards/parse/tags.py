@@ -22,7 +22,7 @@ _NOT_TEXT = re.compile(
 
 
 def split_tags(text: str) -> list[str]:
-    return [to_anki_tag(word) for word in text.split() if to_anki_tag(word)]
+    return [tag for word in text.split() if (tag := to_anki_tag(word))]
 
 
 def to_anki_tag(tag: str) -> str:
