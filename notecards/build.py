@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -21,17 +22,17 @@ import mdit_py_plugins
 import pygments
 
 from notecards.atomic import write_json
-from notecards.cache import CACHE_FILE, RenderCache
+from notecards.cache import RenderCache
 from notecards.ids import new_ids
 from notecards.media import VaultIndex
 from notecards.model import Note, NotecardsError, Problem, RenderedNote, Severity
 from notecards.output import Reporter
 from notecards.render import Renderer
+from notecards.state import STATE_DIR
 from notecards.targets.package import PackageWriter
 from notecards.vault import Vault, load_vault
 from notecards.writeback import write_back
 
-STATE_DIR = ".notecards"
 MANIFEST_FILE = "build-manifest.json"
 # Bump when the meaning of a manifest field changes; an older manifest is then ignored.
 MANIFEST_FORMAT = 2
@@ -82,7 +83,8 @@ class _Manifest:
 def build_vault(
     root: Path, output: Path, *, dry_run: bool = False, reporter: Reporter | None = None
 ) -> BuildSummary:
-    """Build `root` into `output`; raises NotecardsError (nothing written) on bad input."""
+    """Build `root` into `output`; raises NotecardsError (nothing written) on bad input,
+    OSError (the vault untouched) when the package's folder cannot be written."""
     reporter = reporter or Reporter(quiet=True)
     vault = load_vault(root)
     if vault.parsed.errors:
@@ -92,6 +94,8 @@ def build_vault(
     if not dry_run and _unchanged(manifest, inputs, vault, output):
         vault.save_cache()  # every file parsed as before, but the cache may have been deleted
         return _summary(vault, manifest.decks, sorted(manifest.media), [], output)
+    if not dry_run:
+        _check_output_folder(output)
     rendered = _render_all(vault, reporter, keep_cache=not dry_run)
     assignments = _assign_ids(vault.parsed.notes)
     ids_assigned = [AssignedId(n.path, n.start_line, new_id) for n, new_id in assignments]
@@ -198,13 +202,21 @@ def _unchanged(manifest: _Manifest, inputs: str, vault: Vault, output: Path) -> 
     )
 
 
+def _check_output_folder(output: Path) -> None:
+    """Fail (OSError) before the vault is touched when the package could not be written:
+    IDs written back for a package that never comes would be the only change."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=output.parent):
+        pass  # the package is written the same way: a temp file in this folder, renamed
+
+
 def _render_all(vault: Vault, reporter: Reporter, *, keep_cache: bool) -> list[RenderedNote]:
     """Render every note, through the vault's render cache; every bad note reported at once.
 
-    A dry run reads an existing cache but never creates or updates one (it writes nothing).
+    A dry run reads an existing cache but never creates, repairs or updates one (it writes
+    nothing, not even over a cache file it cannot read).
     """
-    cache_file = vault.root / CACHE_FILE
-    cache = RenderCache.for_vault(vault.root) if keep_cache or cache_file.is_file() else None
+    cache = RenderCache.for_vault(vault.root, read_only=not keep_cache)
     renderer = Renderer(vault.config, vault.root, cache)
     rendered: list[RenderedNote] = []
     problems = []
@@ -214,11 +226,9 @@ def _render_all(vault: Vault, reporter: Reporter, *, keep_cache: bool) -> list[R
                 rendered.append(renderer.render(note))
             except NotecardsError as exc:
                 problems.extend(exc.problems)
-        if cache is not None and keep_cache:
-            cache.save(prune=not problems)
+        cache.save(prune=not problems)  # a read-only cache keeps its file as it is
     finally:
-        if cache is not None:
-            cache.close()
+        cache.close()
     if problems:
         raise NotecardsError(problems)
     return rendered

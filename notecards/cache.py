@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notecards.model import MediaRef
+from notecards.state import STATE_DIR
 
-CACHE_FILE = Path(".notecards") / "render-cache.sqlite"
+CACHE_FILE = Path(STATE_DIR) / "render-cache.sqlite"
 _LAYOUT_VERSION = 2
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS fields"
@@ -61,7 +62,6 @@ class RenderCache:
     def __init__(self, path: Path | None = None, *, read_only: bool = False):
         """`read_only` (a dry run): use the file if it is there, never create or
         change it; `save` then keeps new entries in memory only."""
-        self.path = path
         self.read_only = read_only
         self._new: dict[str, CachedField] = {}
         self._used: set[str] = set()
@@ -104,9 +104,8 @@ class RenderCache:
                     self._db.execute("DELETE FROM fields WHERE key NOT IN (SELECT key FROM used)")
         except sqlite3.OperationalError:
             return  # read-only or locked: the cache is only an optimisation
-        if self._stored is not None:
-            self._stored.update((key, value.to_row(key)[1:]) for key, value in self._new.items())
         self._new.clear()
+        self._stored = None  # the file now holds the new entries: reloaded if used again
 
     def close(self) -> None:
         self._db.close()

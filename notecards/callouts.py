@@ -54,14 +54,14 @@ def _title_tokens(title: str, kind: str, map_: list[int] | None, level: int) -> 
     return [opener, inline, closer]
 
 
-def _convert(tokens: list[Token], idx: int) -> bool:
+def _convert(tokens: list[Token], idx: int) -> None:
     """Turn the blockquote at idx into a callout if its first line is `[!type]`."""
     if idx + 2 >= len(tokens) or tokens[idx + 1].type != "paragraph_open":
-        return False
+        return
     inline = tokens[idx + 2]
     head = _CALLOUT_HEAD.match(inline.content)
     if not head:
-        return False
+        return
     kind = head["kind"].lower()
     quote = tokens[idx]
     quote.type, quote.tag = "callout_open", "div"
@@ -70,11 +70,12 @@ def _convert(tokens: list[Token], idx: int) -> bool:
     closer.type, closer.tag = "callout_close", "div"
     title = _title_tokens(head["title"].strip(), kind, inline.map, quote.level)
     inline.content = inline.content[head.end() :]
+    if head[0].endswith("\n") and inline.map:  # the body starts a line below the head
+        inline.map = [inline.map[0] + 1, inline.map[1]]  # a new list: the title keeps the old
     if inline.content.strip():
         tokens[idx + 1 : idx + 1] = title
     else:  # the paragraph held only the head line
         tokens[idx + 1 : idx + 4] = title
-    return True
 
 
 def _callouts(state: StateCore) -> None:

@@ -96,7 +96,6 @@ class VaultIndex:
         if _ABSOLUTE.match(reference):
             raise BadReference(f"{reference!r} is an absolute path; only vault files can be used")
         candidates = [posixpath.normpath(posixpath.join(folder, reference))]
-        self._check_inside(candidates[0], reference)
         if not reference.startswith(("./", "../")):
             candidates.append(posixpath.normpath(reference))
         for path in candidates:

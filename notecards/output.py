@@ -18,6 +18,10 @@ from notecards.model import Problem
 
 T = TypeVar("T")
 
+# The exit status of a command stopped by bad input (problems in the vault, an unwritable
+# output); 0 is success.
+EXIT_BAD_INPUT = 1
+
 # Below this many items a progress bar is only noise.
 PROGRESS_THRESHOLD = 200
 
@@ -38,7 +42,7 @@ class Reporter:
 
     def result(self, message: str) -> None:
         """The human-readable outcome (stdout); with --json the JSON document replaces it."""
-        if not self.as_json and not self.quiet:
+        if self.chatty:
             click.echo(message)
 
     def problems(self, problems: Sequence[Problem], prefix: str = "") -> None:

@@ -85,6 +85,19 @@ def test_bad_input_exits_1_names_file_line_and_writes_nothing(tmp_path):
     assert snapshot_bytes(vault) == before
 
 
+def test_unwritable_output_fails_cleanly_before_the_vault_is_touched(tmp_path):
+    vault = write_vault(tmp_path / "v", {"a.md": card("q", "a")})  # an ID to write back
+    before = snapshot_bytes(vault)
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "v.apkg"  # its folder cannot exist, whoever runs the test
+    result = run_build(str(vault), "-o", str(out))  # a traceback would propagate here
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot write {out}: ")
+    assert len(result.stderr.splitlines()) == 1
+    assert snapshot_bytes(vault) == before  # no ID written, no .notecards/ state
+    assert not out.exists()
+
+
 def test_dry_run_writes_nothing_and_reports_what_it_would_do(tmp_path):
     vault = write_vault(tmp_path / "v", {"a.md": card("q1", "a1") + card("q2", "a2", note_id=9)})
     before = snapshot_bytes(vault)

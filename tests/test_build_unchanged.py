@@ -8,6 +8,7 @@ asserts the change arrived, so a fast path that skips too eagerly fails here.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ import pytest
 from notecards import build as build_module
 from notecards import vault as vault_module
 from notecards.build import MANIFEST_FILE, STATE_DIR, build_vault
+from notecards.cache import CACHE_FILE
 from tests._anki_helpers import AnkiCollection, StoredNote
-from tests._build_helpers import card, write_vault
+from tests._build_helpers import card, snapshot_bytes, write_vault
 
 NOTE_ID = 1_700_000_000_001
 FRONT = "q [[slides.pdf]] ![[img.png]]"
@@ -164,3 +166,20 @@ def test_a_file_put_back_as_it_was_before_its_id_gets_one_again(tmp_path):
     summary = build_vault(root, output(root))
     assert len(summary.ids_assigned) == 1
     assert f"<!--ID: {summary.ids_assigned[0].id}-->" in (root / "a.md").read_text()
+
+
+@pytest.mark.parametrize("cache_state", ["as built", "garbage", "another layout"])
+def test_a_dry_run_of_a_built_vault_leaves_its_state_folder_alone(vault, cache_state):
+    """A dry run reads the render cache but never creates, repairs or updates it."""
+    cache_file = vault / CACHE_FILE
+    if cache_state == "garbage":
+        cache_file.write_bytes(b"not a sqlite file" * 50)
+    elif cache_state == "another layout":
+        with sqlite3.connect(cache_file) as db:
+            db.execute("PRAGMA user_version = 1")
+        db.close()
+    (vault / "b.md").write_text(card("new", "card"), encoding="utf-8")  # to render and cache
+    before = snapshot_bytes(vault)
+    summary = build_vault(vault, output(vault), dry_run=True)
+    assert [a.path for a in summary.ids_assigned] == ["b.md"]
+    assert snapshot_bytes(vault) == before

@@ -91,6 +91,10 @@ def test_quiet_prints_only_problems(tmp_path):
     (tmp_path / "n.md").write_text("START\nBasic\nq\nEND\n")
     result = run(str(tmp_path), "--quiet")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    (tmp_path / "bad.md").write_text("START\nBasci\nq\nEND\n")
+    result = run(str(tmp_path), "--quiet")
+    problem = f"{tmp_path}/bad.md:2: unknown note type 'Basci'; closest known: Basic\n"
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", problem)
 
 
 def test_a_pipe_inside_math_in_a_table_is_a_warning_at_its_line(tmp_path):

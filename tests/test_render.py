@@ -217,6 +217,17 @@ def test_render_note_reports_every_bad_reference_at_its_line(renderer: Renderer)
     ]
 
 
+def test_bad_reference_in_a_callout_is_reported_at_its_own_line(renderer: Renderer) -> None:
+    # The callout's head line is cut from the paragraph: the body's lines must not shift up.
+    markdown = "> [!note] ![[in-title.png]]\n> first\n> ![[in-body.png]]"
+    with pytest.raises(NotecardsError) as caught:
+        renderer.render_field(markdown, cloze=False, path="deck.md", line=10)
+    assert [(p.line, p.message) for p in caught.value.problems] == [
+        (10, "'in-title.png' not found in the vault"),
+        (12, "'in-body.png' not found in the vault"),
+    ]
+
+
 def test_unknown_field_renders_empty(renderer: Renderer) -> None:
     rendered = renderer.render(note({"Text": "{x}"}, note_type="Cloze"))
     assert rendered.fields == {"Text": "{x}", "Back Extra": ""}

@@ -8,9 +8,7 @@ import click
 
 from notecards.build import BuildSummary, build_vault
 from notecards.model import NotecardsError, shown_path
-from notecards.output import Reporter
-
-EXIT_BAD_INPUT = 1
+from notecards.output import EXIT_BAD_INPUT, Reporter
 
 
 @click.command()
@@ -34,6 +32,9 @@ def build(vault: Path, output: Path | None, dry_run: bool, quiet: bool, as_json:
         reporter.problems(exc.problems, prefix=str(vault))
         if not exc.problems:
             click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_BAD_INPUT) from exc
+    except OSError as exc:  # the package (its folder is checked before the vault is touched)
+        click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
         raise SystemExit(EXIT_BAD_INPUT) from exc
     if reporter.chatty:  # with --json they are in the document
         reporter.problems(summary.warnings, prefix=str(vault))

@@ -8,9 +8,7 @@ import click
 
 from notecards.check import check_vault
 from notecards.model import shown_path
-from notecards.output import Reporter
-
-EXIT_BAD_INPUT = 1
+from notecards.output import EXIT_BAD_INPUT, Reporter
 
 
 @click.command()

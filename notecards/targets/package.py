@@ -179,8 +179,8 @@ class PackageWriter:
         a template genanki cannot read) is left out, and False returned."""
         note = rendered.note
         model = self._models.get(note.note_type)
-        if model is None:
-            model = genanki_model(self._note_types[note.note_type])
+        if model is None:  # one object per type: genanki works out its card rules once per object
+            model = self._models[note.note_type] = genanki_model(self._note_types[note.note_type])
         by_name = {name.casefold(): html for name, html in rendered.fields.items()}
         package_note = _IdentifiedNote(
             note_id,
