@@ -138,10 +138,8 @@ def _read_anki(
             for a, first in zip(new, first_fields, strict=True)
         ]  # fmt: skip
         actions.append(("canAddNotes", {"notes": checks}))
-    answers = client.multi(actions)
-    for (action, _), (_, error) in zip(actions, answers, strict=True):
-        if error and action not in ("modelFieldNames", "modelTemplates"):  # a type Anki lacks
-            raise AnkiConnectError(f"AnkiConnect refused {action}: {error}")
+    # The model actions fail for a type Anki lacks: the vault's definition is used then.
+    answers = client.multi_or_raise(actions, may_fail=("modelFieldNames", "modelTemplates"))
     ids = answers[0][0]
     models = {}
     for index, name in enumerate(note_types):

@@ -15,7 +15,8 @@ type anyway.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -37,6 +38,7 @@ class Target:
     source_hash: str
     fields: dict[str, str] | None
     media: tuple[MediaRef, ...] = ()
+    deps: tuple[Sequence[str], ...] = ()  # what its links and embeds resolved to (render.py)
 
 
 @dataclass(frozen=True)
@@ -217,11 +219,27 @@ def source_hash(note: Note, fingerprint: str) -> str:
     return hashlib.blake2b(f"{payload}\0{fingerprint}".encode(), digest_size=16).hexdigest()
 
 
-def needs_render(note: Note, digest: str, state: SyncState, force: bool = False) -> bool:
+def needs_render(
+    note: Note,
+    digest: str,
+    state: SyncState,
+    links_hold: Callable[[PushedNote, str], bool],
+    force: bool = False,
+) -> bool:
     """Unchanged since the last push: no render, and no need to ask Anki what it holds
-    (unless --force, which overwrites edits made in Anki to unchanged notes too)."""
+    (unless --force, which overwrites edits made in Anki to unchanged notes too).
+
+    Unchanged means the same source and every link and embed naming the same file as then
+    (`links_hold(pushed, path)`, for the note now at `path`): a renamed or moved file changes
+    the HTML of a note whose text did not change."""
     pushed = state.notes.get(note.note_id) if note.note_id is not None else None
-    return force or pushed is None or pushed.source_hash != digest
+    return (
+        force
+        or pushed is None
+        or pushed.source_hash != digest
+        or pushed.deps is None
+        or not links_hold(pushed, note.path)
+    )
 
 
 def needs_deck_check(note: Note, state: SyncState) -> bool:
@@ -268,7 +286,7 @@ def make_plan(
             plan.unchanged += 1  # unchanged in the vault: Anki's copy stays as it is
             plan.pushed[note.note_id] = pushed  # type: ignore[assignment]
             continue
-        _plan_existing(plan, target, target.fields, anki[note.note_id], pushed, card_decks, force)
+        _plan_existing(plan, target, anki[note.note_id], pushed, card_decks, force)
     _plan_deletes(plan, deletions, present, state, vault_ids, prune)
     plan.decks = sorted(_new_decks(plan, anki_decks))
     plan.media = plan_media(targets, state, media_hashes or {})
@@ -278,7 +296,6 @@ def make_plan(
 def _plan_existing(
     plan: Plan,
     target: Target,
-    desired: dict[str, str],
     anki_note: AnkiNote,
     pushed: PushedNote | None,
     card_decks: dict[int, str],
@@ -286,7 +303,7 @@ def _plan_existing(
 ) -> None:
     note = target.note
     changed, kept, conflicting = {}, [], []
-    for name, want in desired.items():
+    for name, want in target.fields.items():  # type: ignore[union-attr]
         if name not in anki_note.fields:
             plan.problems.append(
                 Problem(
@@ -322,18 +339,20 @@ def _plan_existing(
         plan.updates.append(update)
     else:
         plan.unchanged += 1
-    plan.pushed[anki_note.note_id] = pushed_record(target, desired)
+    plan.pushed[anki_note.note_id] = pushed_record(target)
 
 
-def pushed_record(target: Target, fields: dict[str, str]) -> PushedNote:
+def pushed_record(target: Target) -> PushedNote:
+    """What the state keeps of a rendered target once Anki holds it."""
     note = target.note
     return PushedNote(
         source_hash=target.source_hash,
-        fields={name: value_hash(value) for name, value in fields.items()},
+        fields={name: value_hash(value) for name, value in (target.fields or {}).items()},
         tags=list(note.tags),
         deck=note.deck,
         path=note.path,
         media=[[m.source, m.anki_name] for m in target.media],
+        deps=json.dumps(target.deps, separators=(",", ":")) if target.deps else "",
     )
 
 
@@ -407,7 +426,8 @@ def plan_media(
     for target in targets:
         for ref in target.media:
             digest = media_hashes.get(ref.anki_name)
-            if digest is None or state.media.get(ref.anki_name) == digest:
+            stored = state.media.get(ref.anki_name)
+            if digest is None or (stored is not None and stored.sha256 == digest):
                 continue
             uploads[ref.anki_name] = MediaUpload(ref.anki_name, ref.source, digest)
     return sorted(uploads.values(), key=lambda m: m.anki_name)

@@ -11,7 +11,7 @@ import base64
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from notecards.importer import ImportResult, import_notes
@@ -19,10 +19,12 @@ from notecards.model import Note, NotecardsError, Problem
 from notecards.output import Reporter
 from notecards.plan import Add, MediaUpload, Plan, Target
 from notecards.render import Renderer
-from notecards.state import SyncState
-from notecards.targets.ankiconnect import ADD_BATCH, AnkiConnect, AnkiConnectError, NewNote
+from notecards.state import PushedMedia, SyncState
+from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, NewNote
 from notecards.vault import Vault
 
+# Adds go in batches this big: one request each; the next batch renders while one is sent.
+ADD_BATCH = 250
 FIRST_ADD_BATCH = 50
 
 
@@ -38,34 +40,40 @@ def problem_at(note: Note | None, message: str) -> Problem:
     return Problem(note.path, note.start_line, message)
 
 
-def _raise_on(errors: list[str]) -> None:
-    if errors:
-        raise AnkiConnectError("; ".join(errors))
-
-
 def create_decks(client: AnkiConnect, decks: Sequence[str], reporter: Reporter) -> dict[str, int]:
     """Create `decks` in one `multi`; casefolded name -> new deck id."""
     if not decks:
         return {}
     reporter.info(f"creating {len(decks)} deck(s)")
-    answers = client.multi([("createDeck", {"deck": d}) for d in decks])
-    _raise_on([f"createDeck: {error}" for _, error in answers if error])
+    answers = client.multi_or_raise([("createDeck", {"deck": d}) for d in decks])
     return {deck.casefold(): deck_id for deck, (deck_id, _) in zip(decks, answers, strict=True)}
+
+
+@dataclass(frozen=True)
+class LocalMedia:
+    """An embedded vault file this sync read (to hash it): its record for the state, and its
+    bytes, which are what gets uploaded (each file is read once)."""
+
+    record: PushedMedia
+    data: bytes
 
 
 def store_media(
     client: AnkiConnect,
-    root: Path,
     uploads: Sequence[MediaUpload],
+    read: dict[str, LocalMedia],
     state: SyncState,
     problems: list[Problem],
 ) -> None:
+    """Send the files in one `multi`; `read` has each (a file is planned for upload only if its
+    hash differs from the state's, and a file the state matches by size and mtime is not read,
+    so its hash is the state's)."""
     actions = [
         (
             "storeMediaFile",
             {
                 "filename": m.anki_name,
-                "data": base64.b64encode((root / m.source).read_bytes()).decode("ascii"),
+                "data": base64.b64encode(read[m.anki_name].data).decode("ascii"),
             },
         )
         for m in uploads
@@ -74,12 +82,13 @@ def store_media(
         if error:
             problems.append(Problem(upload.source, 1, f"Anki refused the file: {error}"))
         else:
-            state.media[upload.anki_name] = upload.sha256
+            state.media[upload.anki_name] = read[upload.anki_name].record
 
 
 def add(
     client: AnkiConnect,
     vault: Vault,
+    renderer: Renderer,
     journal: list[Add],
     restore: list[Add],
     tag: str,
@@ -95,17 +104,16 @@ def add(
     import cannot take goes through `addNotes`."""
     imported = ImportResult(left=list(journal))
     if local and (journal or restore):
-        renderer = Renderer(vault.config, vault.root)
         ready, render_problems = _render_batch(renderer, reporter.progress(journal, "rendering"))
         problems.extend(render_problems)
         avoid = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
         imported = import_notes(client, vault, ready, restore, tag, avoid, problems, reporter)
-    return imported, _add_notes(client, vault, imported.left, tag, problems, reporter)
+    return imported, _add_notes(client, renderer, imported.left, tag, problems, reporter)
 
 
 def _add_notes(
     client: AnkiConnect,
-    vault: Vault,
+    renderer: Renderer,
     journal: list[Add],
     tag: str,
     problems: list[Problem],
@@ -115,14 +123,14 @@ def _add_notes(
 
     Blocks not rendered yet are rendered here, in a worker thread, one batch ahead of the
     `addNotes` in flight: Anki's time hides the rendering. A block that fails to render is
-    reported and not added; the others are (the vault and Anki stay consistent either way)."""
+    reported and not added; the others are (the vault and Anki stay consistent either way).
+    Only the worker renders while the main thread sends or waits, so `renderer` is shared."""
     if not journal:
         return []
     reporter.info(f"adding {len(journal)} note(s)")
     # A small first batch: Anki starts adding after 50 renders, not 250.
     starts = [0, *range(FIRST_ADD_BATCH, len(journal), ADD_BATCH)]
     batches = [journal[i:j] for i, j in zip(starts, [*starts[1:], len(journal)], strict=True)]
-    renderer = Renderer(vault.config, vault.root)
     added = []
     with ThreadPoolExecutor(max_workers=1) as worker:
         next_batch = worker.submit(_render_batch, renderer, batches[0])
@@ -148,9 +156,9 @@ def _render_batch(renderer: Renderer, batch: Iterable[Add]) -> tuple[list[Add], 
 
 
 def render_into(renderer: Renderer, target: Target) -> list[Problem]:
-    """Fill in the target's fields and media from its note; the note's problems if it can't."""
+    """Fill in the target's fields, media and deps from its note; its problems if it can't."""
     try:
-        rendered = renderer.render(target.note)
+        rendered, target.deps = renderer.render_tracked(target.note)
     except NotecardsError as exc:
         return exc.problems
     target.fields, target.media = dict(rendered.fields), tuple(rendered.media)
@@ -209,8 +217,7 @@ def fix_decks(
         (imported.restored, "nid:"),
     ) if group]  # fmt: skip
     actions += [("findNotes", {"query": query + _ids([n for _, n in g])}) for g, query in checks]
-    answers = client.multi(actions)
-    _raise_on([f"{name}: {e}" for (name, _), (_, e) in zip(actions, answers, strict=True) if e])
+    answers = client.multi_or_raise(actions)
     present = {nid for _, nid in added}
     for found, _ in answers[len(decks) :]:
         present.update(found)

@@ -1,14 +1,14 @@
 """Crash safety for `notecards sync`: the journal of adds and the recovery of an interrupted run.
 
 A sync killed between adding a note (by `addNotes`, or by importing it under an ID chosen in
-advance) and writing its ID into the file would add it again next time. Each add is therefore
-journaled in the state (block -> pending tag) and every new note carries the vault's one pending
-tag, `notecards::pending::<vault key>`: one tag name per vault, not per note, because Anki keeps
-a removed tag in its tag list. A re-run first looks for pending notes: one whose ID is already
-in the vault just loses its tag; one whose fields and note type are exactly those an ID-less
-block renders to gets its ID written; one journaled by an earlier run that matches no block (its
-block is gone or changed) is deleted (nobody else knows its ID). A pending note of another
-vault, or one this vault no longer journals, is left alone.
+advance) and writing its ID into the file would add it again next time. Adds are therefore
+journaled in the state (its `pending_tag`, set before the first add) and every new note carries
+the vault's one pending tag, `notecards::pending::<vault key>`: one tag name per vault, not per
+note, because Anki keeps a removed tag in its tag list. A re-run first looks for pending notes:
+one whose ID is already in the vault just loses its tag; one whose fields and note type are
+exactly those an ID-less block renders to gets its ID written; one journaled by an earlier run
+that matches no block (its block is gone or changed) is deleted (nobody else knows its ID). A
+pending note of another vault, or one this vault no longer journals, is left alone.
 
 Test-only fault hook: `NOTECARDS_FAULT_AT=<step>` SIGKILLs the process at that step (one of
 FAULT_STEPS), so the crash test can stop a real sync at each step in turn.
@@ -63,6 +63,7 @@ def pending_tag(root: Path) -> str:
 def recover(
     client: AnkiConnect,
     vault: Vault,
+    renderer: Renderer,
     state: SyncState,
     targets: Sequence[Target],
     pending: Sequence[int],
@@ -76,8 +77,7 @@ def recover(
     reporter.info(f"recovering {len(pending)} note(s) added by an interrupted sync")
     infos = client.notes_info(pending)
     vault_ids = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
-    candidates = _candidates(vault, [t for t in targets if t.note.note_id not in in_anki])
-    journaled = set(state.pending.values())
+    candidates = _candidates(renderer, [t for t in targets if t.note.note_id not in in_anki])
     to_write: dict[tuple[str, int], int] = {}
     done, orphans, lines = [], [], []
     for note_id in sorted(infos):  # ids grow with time: the k-th copy claims the k-th block
@@ -89,7 +89,7 @@ def recover(
             target = waiting.pop(0)
             to_write[(target.note.path, target.note.start_line)] = note_id
             lines.append(f"{target.note.where}: note {note_id} (ID written)")
-        elif _tag_of(info) in journaled:
+        elif state.pending_tag and _tag_of(info).casefold() == state.pending_tag.casefold():
             orphans.append(note_id)
         else:
             reporter.info(f"note {note_id} carries {_tag_of(info)} from another vault; left")
@@ -105,16 +105,15 @@ def recover(
     client.multi([("removeTags", {"notes": ids, "tags": tag}) for tag, ids in by_tag.items()])
     if orphans:
         client.invoke("deleteNotes", notes=orphans)
-    state.pending = {}
+    state.pending_tag = ""
     save_state(vault.root, state)
     return lines + [
         f"note {n}: added twice by an interrupted sync; extra copy deleted" for n in orphans
     ]
 
 
-def _candidates(vault: Vault, targets: Sequence[Target]) -> dict[tuple, list[Target]]:
+def _candidates(renderer: Renderer, targets: Sequence[Target]) -> dict[tuple, list[Target]]:
     """What each block that may have been added renders to -> those blocks, in vault order."""
-    renderer = Renderer(vault.config, vault.root)
     found: dict[tuple, list[Target]] = defaultdict(list)
     for target in targets:
         fields = target.fields

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -50,6 +50,9 @@ _VERSION_KEY = "/".join(
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _CODE_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True)
 _CODE_BACKGROUND = HtmlFormatter(noclasses=True).style.background_color
+# How one link or embed resolved: (kind, reference as written, what it named), kind "note",
+# "self" (a [[#Heading]] of the note itself) or "media".
+Dependency = tuple[str, str, str]
 
 
 @lru_cache(maxsize=64)
@@ -98,17 +101,23 @@ class Renderer:
     def render(self, note: Note) -> RenderedNote:
         """Every field of the note's type, in the type's order, with the parser's
         appendix HTML added raw; all bad references of the note in one error."""
+        return self.render_tracked(note)[0]
+
+    def render_tracked(self, note: Note) -> tuple[RenderedNote, tuple[Dependency, ...]]:
+        """`render`, plus what each of the note's links and embeds resolved to: a caller
+        that keeps the HTML can tell later, with `still_resolves`, whether it still holds."""
         note_type = self.config.note_types.get(note.note_type)
         if note_type is None:
             unknown = f"unknown note type {note.note_type!r}"
             raise NotecardsError([Problem(note.path, note.start_line, unknown)])
         fields: dict[str, str] = {}
         media: dict[str, MediaRef] = {}
+        deps: dict[Dependency, None] = {}  # ordered, without repeats
         problems: list[Problem] = []
         for name in note_type.fields:
             line = note.field_lines.get(name, note.start_line)
             try:
-                html, refs = self.render_field(
+                html, refs, field_deps = self._field(
                     note.fields.get(name, ""), cloze=note_type.is_cloze, path=note.path, line=line
                 )
             except NotecardsError as error:
@@ -116,9 +125,10 @@ class Renderer:
                 continue
             fields[name] = html + note.appendix.get(name, "")
             media.update((ref.source, ref) for ref in refs)
+            deps.update(dict.fromkeys(field_deps))
         if problems:
             raise NotecardsError(problems)
-        return RenderedNote(note=note, fields=fields, media=tuple(media.values()))
+        return RenderedNote(note=note, fields=fields, media=tuple(media.values())), tuple(deps)
 
     def render_field(
         self, markdown: str, *, cloze: bool, path: str, line: int
@@ -127,11 +137,17 @@ class Renderer:
 
         `line` is the file line the field's text starts on; problems point there.
         """
+        html, media, _ = self._field(markdown, cloze=cloze, path=path, line=line)
+        return html, media
+
+    def _field(
+        self, markdown: str, *, cloze: bool, path: str, line: int
+    ) -> tuple[str, list[MediaRef], tuple[Dependency, ...]]:
         folder = posixpath.dirname(path)
         key = self._cache_key(markdown, cloze, folder)
         cached = self.cache.get(key) if self.cache is not None else None
-        if cached is not None and self._still_resolves(cached, path):
-            return cached.html, list(cached.media)
+        if cached is not None and self.still_resolves(cached.deps, path):
+            return cached.html, list(cached.media), cached.deps
         env = {
             ENV_IS_CLOZE: cloze,
             "path": path,
@@ -147,9 +163,10 @@ class Renderer:
             raise NotecardsError(env["problems"])
         html = self._render_tokens(tokens, env).rstrip("\n")
         media = list(env["media"].values())
+        deps = tuple(env["deps"])
         if self.cache is not None:
-            self.cache.put(key, CachedField(html, tuple(media), tuple(env["deps"])))
-        return html, media
+            self.cache.put(key, CachedField(html, tuple(media), deps))
+        return html, media, deps
 
     # -- markdown-it setup -------------------------------------------------------
 
@@ -253,13 +270,14 @@ class Renderer:
         env["deps"].append(("media", reference, f"{source}\0{anki_name}"))
         return anki_name
 
-    def _still_resolves(self, cached: CachedField, path: str) -> bool:
-        """A cached field is reused only if its links and embeds name the same
-        files today (dict lookups on the vault scan; no file is opened)."""
+    def still_resolves(self, deps: Iterable[Sequence[str]], path: str) -> bool:
+        """Whether HTML rendered with these `deps`, for a note at `path`, would come out the
+        same today as far as links and embeds go (dict lookups on the vault scan; no file
+        is opened)."""
         folder = posixpath.dirname(path)
         return all(
             (path if kind == "self" else self._resolves_now(kind, ref, folder)) == result
-            for kind, ref, result in cached.deps
+            for kind, ref, result in deps
         )
 
     def _resolves_now(self, kind: str, reference: str, folder: str) -> str | None:

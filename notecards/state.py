@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 
 from notecards.atomic import write_json
 
 STATE_DIR = ".notecards"
 STATE_FILE = "sync-state.json"
-# Bump when the meaning of a stored field changes; an older file is then ignored.
-FORMAT = 2
+# Bump when the shape or meaning of a stored field changes; see load_state for older files.
+FORMAT = 3
+_READABLE_FORMATS = (2, FORMAT)
 
 
 def value_hash(text: str) -> str:
@@ -38,15 +39,34 @@ class PushedNote:
     deck: str
     path: str  # where the block was (for messages and --prune)
     media: list[list[str]] = field(default_factory=list)  # [source, anki_name] pairs
+    # What its links and embeds resolved to when it was rendered: JSON of [kind, reference,
+    # result] lists (render.Dependency), "" for none. The source unchanged and these the same
+    # -> the same HTML. Kept as text: a state load parses it only for a note whose links must
+    # be looked at. None: not known (a state from before they were kept): render it again.
+    deps: str | None = ""
+
+
+@dataclass(frozen=True)
+class PushedMedia:
+    """A vault file as stored in Anki: its sha256, and the size and mtime its source had
+    when it was hashed (both unchanged: the same file, not read again)."""
+
+    sha256: str
+    source: str
+    size: int
+    mtime_ns: int
 
 
 @dataclass
 class SyncState:
     url: str = ""  # the Anki it describes: another URL means another collection
     notes: dict[int, PushedNote] = field(default_factory=dict)
-    media: dict[str, str] = field(default_factory=dict)  # anki name -> sha256 of what was stored
-    # Adds journaled before they are sent: block (path:line) -> pending tag (see recovery.py)
-    pending: dict[str, str] = field(default_factory=dict)
+    media: dict[str, PushedMedia] = field(default_factory=dict)  # by Anki name
+    # Set while adds may be in Anki without their ID in the vault: the pending tag they carry
+    # (see recovery.py); "" when none.
+    pending_tag: str = ""
+    # Digest of the vault's file list under which every record's deps hold (see sync.py).
+    vault_files: str = ""
 
 
 def state_path(root: Path) -> Path:
@@ -54,16 +74,24 @@ def state_path(root: Path) -> Path:
 
 
 def load_state(root: Path, url: str) -> SyncState:
-    """The saved state for this Anki, or an empty one (missing, unreadable, other URL)."""
+    """The saved state for this Anki, or an empty one (missing, unreadable, other URL).
+
+    A format-2 file still loads: its notes have no `deps` (so each renders once more and is
+    compared with Anki's copy, merge records intact), its media no size or mtime (hashed once
+    more), and its journal's values give the pending tag."""
     try:
         raw = json.loads(state_path(root).read_text(encoding="utf-8"))
-        if raw.get("format") != FORMAT or raw.get("url") != url:
+        if raw.get("format") not in _READABLE_FORMATS or raw.get("url") != url:
             return SyncState(url=url)
+        if raw["format"] == FORMAT:
+            notes = {int(k): PushedNote(*v) for k, v in raw["notes"].items()}
+            media = {name: PushedMedia(*v) for name, v in raw["media"].items()}
+            return SyncState(url, notes, media, raw["pending_tag"], raw["vault_files"])
         return SyncState(
-            url=url,
-            notes={int(k): PushedNote(*v) for k, v in raw["notes"].items()},
-            media=dict(raw["media"]),
-            pending=dict(raw["pending"]),
+            url,
+            {int(k): PushedNote(*v, None) for k, v in raw["notes"].items()},
+            {name: PushedMedia(sha, "", -1, -1) for name, sha in raw["media"].items()},
+            next(iter(raw["pending"].values()), ""),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return SyncState(url=url)
@@ -82,9 +110,11 @@ def save_state(root: Path, state: SyncState) -> None:
     payload = {
         "format": FORMAT,
         "url": state.url,
-        # One row per note, PushedNote's fields in order: half the size of named keys.
+        # One row per note (PushedNote's fields in order) or media file: half the size of
+        # named keys.
         "notes": {str(k): _row(v) for k, v in sorted(state.notes.items())},
-        "media": state.media,
-        "pending": state.pending,
+        "media": {name: astuple(m) for name, m in sorted(state.media.items())},
+        "pending_tag": state.pending_tag,
+        "vault_files": state.vault_files,
     }
     write_json(target, payload)

@@ -1,7 +1,8 @@
 """`notecards sync`: make Anki match the vault through AnkiConnect, safely and in few requests.
 
 Order of work, chosen so that a sync killed at any moment and run again duplicates nothing:
-1. read the vault and the state; render only the notes whose source changed since last push;
+1. read the vault and the state; render only the notes whose source changed since last push,
+   or whose links or embeds now name other files;
 2. one request learns what Anki holds (`multi`: version, decks, which known ids Anki still
    has, notesInfo of the rendered notes only, pending adds, where its media folder is); notes
    Anki lost are rendered;
@@ -21,12 +22,16 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import json
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from notecards import __version__, push
+from notecards.media import VaultIndex
 from notecards.model import MediaRef, Note, NotecardsError, Problem, Severity
 from notecards.output import Reporter
 from notecards.plan import (
@@ -41,10 +46,9 @@ from notecards.plan import (
 )
 from notecards.recovery import PENDING_TAG, fault_point, pending_tag, recover
 from notecards.render import Renderer
-from notecards.state import SyncState, load_state, save_state
+from notecards.state import PushedMedia, PushedNote, SyncState, load_state, save_state
 from notecards.targets.ankiconnect import (
     AnkiConnect,
-    AnkiConnectError,
     AnkiNote,
     is_loopback,
     parse_notes_info,
@@ -97,13 +101,17 @@ def sync_vault(
     reporter = reporter or Reporter(quiet=True)
     start = client.requests_sent
     recovered: list[str] = []
-    vault, state, targets, snapshot = _read(root, client, reporter, force)
+    vault = _load(root)
+    # One for the whole run: the vault is scanned once, on the first link or embed.
+    renderer = Renderer(vault.config, vault.root)
+    state, targets, snapshot = _read(vault, renderer, client, reporter, force)
     if snapshot.pending and not dry_run:
         recovered = recover(
-            client, vault, state, targets, snapshot.pending, snapshot.present, reporter
+            client, vault, renderer, state, targets, snapshot.pending, snapshot.present, reporter
         )
-        vault, state, targets, snapshot = _read(root, client, reporter, force)  # files rewritten
-    saved = _Saved(dict(state.notes), dict(state.media), dict(state.pending))
+        vault = _load(root)  # IDs written into files (no file added or removed: same scan)
+        state, targets, snapshot = _read(vault, renderer, client, reporter, force)
+    saved = (dict(state.notes), dict(state.media), state.pending_tag, state.vault_files)
     report = SyncReport(plan=Plan(), recovered=recovered)
     # Unchanged in the vault but gone from Anki: recreated, so rendered after all.
     lost = [
@@ -113,7 +121,7 @@ def sync_vault(
         and t.note.note_id not in snapshot.present
         and (dry_run or t.note.note_id is not None)  # a dry run shows new blocks' errors too
     ]
-    _render(vault, lost)
+    _render(renderer, lost)
     card_decks = client.card_decks(
         [
             card
@@ -122,7 +130,7 @@ def sync_vault(
             for card in snapshot.notes[t.note.note_id].cards
         ]
     )
-    media_hashes = _media_hashes(vault, targets, state, client, report)
+    media = _media_files(vault, targets, state, client, report)
     report.plan = make_plan(
         targets,
         snapshot.notes,
@@ -130,7 +138,7 @@ def sync_vault(
         snapshot.decks,
         state,
         vault.parsed.deletions,
-        media_hashes,
+        media.hashes,
         prune=prune,
         force=force,
         restore_ids=snapshot.shares_files,  # by importing a package
@@ -147,9 +155,10 @@ def sync_vault(
             )
         )
     if not dry_run:
-        _apply(client, vault, state, targets, snapshot, report, reporter)
+        _apply(client, vault, renderer, state, snapshot, media, report, reporter)
+        _remember_files(state, vault, renderer.index, report.plan)
         vault.save_cache()
-        if (state.notes, state.media, state.pending) != (saved.notes, saved.media, saved.pending):
+        if (state.notes, state.media, state.pending_tag, state.vault_files) != saved:
             save_state(vault.root, state)
     report.requests = client.requests_sent - start
     return report
@@ -158,22 +167,12 @@ def sync_vault(
 # -- reading ---------------------------------------------------------------------------------
 
 
-@dataclass
-class _Saved:
-    """The state as read, to save it only when something changed."""
-
-    notes: dict
-    media: dict
-    pending: dict
-
-
 def _read(
-    root: Path, client: AnkiConnect, reporter: Reporter, force: bool
-) -> tuple[Vault, SyncState, list[Target], _AnkiSnapshot]:
-    vault = _load(root)
-    state = load_state(root, client.url)
-    targets = _targets(vault, state, reporter, force)
-    return vault, state, targets, _read_anki(client, vault, state, targets)
+    vault: Vault, renderer: Renderer, client: AnkiConnect, reporter: Reporter, force: bool
+) -> tuple[SyncState, list[Target], _AnkiSnapshot]:
+    state = load_state(vault.root, client.url)
+    targets = _targets(vault, renderer, state, reporter, force)
+    return state, targets, _read_anki(client, vault, state, targets)
 
 
 def _load(root: Path) -> Vault:
@@ -189,30 +188,75 @@ def fingerprint(vault: Vault) -> str:
     return hashlib.sha256(f"{__version__}\n{settings!r}".encode()).hexdigest()
 
 
-def _targets(vault: Vault, state: SyncState, reporter: Reporter, force: bool) -> list[Target]:
-    """Each note with what Anki should hold; only notes changed since the last push render."""
+def _targets(
+    vault: Vault, renderer: Renderer, state: SyncState, reporter: Reporter, force: bool
+) -> list[Target]:
+    """Each note with what Anki should hold; only notes changed since the last push render
+    (their source, or a file one of their links or embeds names)."""
     config_print = fingerprint(vault)
+    links = _LinkCheck(renderer, state)
     targets, changed = [], []
     for note in vault.parsed.notes:
         digest = source_hash(note, config_print)
         if note.note_id is None:
             targets.append(Target(note, digest, None))  # rendered while the adds are sent
-        elif needs_render(note, digest, state, force):
+        elif needs_render(note, digest, state, links.hold, force):
             targets.append(Target(note, digest, None))
             changed.append(targets[-1])
         else:
             pushed = state.notes[note.note_id]  # type: ignore[index]
             media = tuple(MediaRef(source, name) for source, name in pushed.media)
             targets.append(Target(note, digest, None, media))
-    _render(vault, changed, reporter)
+    _render(renderer, changed, reporter)
     return targets
 
 
-def _render(vault: Vault, targets: Sequence[Target], reporter: Reporter | None = None) -> None:
-    """Fill in each target's fields and media; every note's errors in one NotecardsError."""
-    if not targets:
+class _LinkCheck:
+    """Whether the links and embeds of a note pushed earlier still name the files they named.
+
+    What they resolve to depends only on the vault's file list and the note's folder, so with
+    the very files the state's records were checked under and the note where it was, they
+    hold without a look; otherwise each is resolved again against today's files."""
+
+    def __init__(self, renderer: Renderer, state: SyncState):
+        self._renderer = renderer
+        self._checked_under = state.vault_files
+
+    @cached_property
+    def _same_files(self) -> bool:
+        return self._checked_under == files_digest(self._renderer.index)
+
+    def hold(self, pushed: PushedNote, path: str) -> bool:
+        if not pushed.deps or (pushed.path == path and self._same_files):
+            return True
+        return self._renderer.still_resolves(json.loads(pushed.deps), path)
+
+
+def files_digest(index: VaultIndex) -> str:
+    """The vault's file list (and its symlinks that lead outside), which decides every link."""
+    listing = "\n".join(sorted(index.files)) + "\0" + "\n".join(sorted(index.outside))
+    return hashlib.blake2b(listing.encode(), digest_size=16).hexdigest()
+
+
+def _remember_files(state: SyncState, vault: Vault, index: VaultIndex, plan: Plan) -> None:
+    """Record the file list under which every record's deps now hold: those of the vault's
+    notes were checked or rendered against it. Not while a conflict keeps an old record (it
+    must be looked at again, and reported again); a record whose block is gone was not checked,
+    so its deps become unknown (were the block pasted back, it renders)."""
+    files = files_digest(index)
+    if plan.conflicts or files == state.vault_files:
         return
-    renderer = Renderer(vault.config, vault.root)
+    gone = plan.pushed.keys() - {n.note_id for n in vault.parsed.notes}  # kept for --prune
+    for note_id in gone:
+        if state.notes[note_id].deps:
+            state.notes[note_id] = dataclasses.replace(state.notes[note_id], deps=None)
+    state.vault_files = files
+
+
+def _render(
+    renderer: Renderer, targets: Sequence[Target], reporter: Reporter | None = None
+) -> None:
+    """Fill in each target's fields and media; every note's errors in one NotecardsError."""
     problems = []
     for target in reporter.progress(targets, "rendering") if reporter else targets:
         problems += push.render_into(renderer, target)
@@ -251,45 +295,70 @@ def _read_anki(
     ]
     if not known:
         actions = actions[:3]  # an empty `nid:` is a search error; nothing to look up
-    *answers, (media_dir, _) = client.multi([*actions, ("getMediaDirPath", {})])
-    for (_, error), (action, _) in zip(answers, actions, strict=True):
-        if error:
-            raise AnkiConnectError(f"AnkiConnect refused {action}: {error}")
+    # An add-on without getMediaDirPath answers an error for it: then Anki cannot share files.
+    actions.append(("getMediaDirPath", {}))
+    *answers, (media_dir, _) = client.multi_or_raise(actions, may_fail=("getMediaDirPath",))
     client.check_version(answers[0][0])
     present = set(answers[3][0]) if known else set()
     notes = parse_notes_info(answers[4][0]) if known else {}
     # Anki can open our files when it runs here and sees this file system (not in WSL, or in
-    # a container); an add-on without getMediaDirPath answers an error: then no.
+    # a container).
     shares_files = (
         is_loopback(client.url) and isinstance(media_dir, str) and Path(media_dir).is_dir()
     )
     return _AnkiSnapshot(notes, present, answers[1][0], answers[2][0], shares_files)
 
 
-def _media_hashes(
+@dataclass
+class _Media:
+    hashes: dict[str, str]  # Anki name -> sha256 of the vault file it comes from
+    read: dict[str, push.LocalMedia]  # the files read to hash them, by Anki name
+
+
+def _media_files(
     vault: Vault, targets: Sequence[Target], state: SyncState, client: AnkiConnect, report
-) -> dict[str, str]:
-    """sha256 of each embedded file; names the state does not know are compared with Anki's copy."""
-    hashes: dict[str, str] = {}
+) -> _Media:
+    """sha256 of each embedded file: the state's, if the file has the source, size and mtime
+    it had when stored (so a no-op sync reads no media), else hashed from its bytes, which
+    are kept for the upload; names the state does not know are compared with Anki's copy."""
+    media = _Media({}, {})
+    inside = vault.root.resolve()
     for target in targets:
         for ref in target.media:
-            if ref.anki_name in hashes:
+            if ref.anki_name in media.hashes:
                 continue
             path = (vault.root / ref.source).resolve()
-            if not path.is_relative_to(vault.root.resolve()) or not path.is_file():
+            try:
+                if not path.is_relative_to(inside):
+                    raise FileNotFoundError(path)
+                info = path.stat()
+                if not stat.S_ISREG(info.st_mode):
+                    raise FileNotFoundError(path)
+                now = (ref.source, info.st_size, info.st_mtime_ns)
+                known = state.media.get(ref.anki_name)
+                if known is not None and (known.source, known.size, known.mtime_ns) == now:
+                    media.hashes[ref.anki_name] = known.sha256
+                    continue
+                data = path.read_bytes()
+            except OSError:
                 report.problems.append(
                     Problem(
                         target.note.path, target.note.start_line, f"media not found: {ref.source}"
                     )
                 )
                 continue
-            hashes[ref.anki_name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    unknown = sorted(name for name in hashes if name not in state.media)
+            record = PushedMedia(hashlib.sha256(data).hexdigest(), *now)
+            media.hashes[ref.anki_name] = record.sha256
+            if known is not None and known.sha256 == record.sha256:
+                state.media[ref.anki_name] = record  # touched or moved, not changed: re-stat only
+            else:
+                media.read[ref.anki_name] = push.LocalMedia(record, data)
+    unknown = sorted(name for name in media.read if name not in state.media)
     answers = client.multi([("retrieveMediaFile", {"filename": n}) for n in unknown])
     for name, (data, _) in zip(unknown, answers, strict=True):
-        if isinstance(data, str) and _sha256_b64(data) == hashes[name]:
-            state.media[name] = hashes[name]  # Anki already has this very file
-    return hashes
+        if isinstance(data, str) and _sha256_b64(data) == media.hashes[name]:
+            state.media[name] = media.read.pop(name).record  # Anki already has this very file
+    return media
 
 
 def _sha256_b64(data: str) -> str:
@@ -302,9 +371,10 @@ def _sha256_b64(data: str) -> str:
 def _apply(
     client: AnkiConnect,
     vault: Vault,
+    renderer: Renderer,
     state: SyncState,
-    targets: Sequence[Target],
     snapshot: _AnkiSnapshot,
+    media: _Media,
     report: SyncReport,
     reporter: Reporter,
 ) -> None:
@@ -313,7 +383,7 @@ def _apply(
     tag = pending_tag(vault.root)
     journal = [a for a in plan.adds if not a.restore]
     if journal:
-        state.pending = {a.target.note.where: tag for a in journal}
+        state.pending_tag = tag
         save_state(vault.root, state)
     fault_point("journaled")
 
@@ -323,11 +393,11 @@ def _apply(
 
     if plan.media:
         reporter.info(f"storing {len(plan.media)} media file(s)")
-        push.store_media(client, vault.root, plan.media, state, report.problems)
+        push.store_media(client, plan.media, media.read, state, report.problems)
     fault_point("media_stored")
 
     imported, added = push.add(
-        client, vault, journal, plan.restored, tag, report.problems, reporter,
+        client, vault, renderer, journal, plan.restored, tag, report.problems, reporter,
         local=snapshot.shares_files,
     )  # fmt: skip
     _store_late_media(client, vault, [a.target for a in journal], state, report)
@@ -343,11 +413,12 @@ def _apply(
     deleted = push.delete(client, plan, report.problems)
     fault_point("deleted")
 
-    _write_ids(vault, plan, added, deleted, report)
+    written = _write_ids(vault, plan, added, deleted, report)
     fault_point("ids_written")
 
-    unwritten = {(p.path, p.line) for p in report.problems}
-    cleared = [(a, nid) for a, nid in added if _key(a.target.note) not in unwritten]
+    # Only a note whose ID is in its file loses the pending tag; the others stay journaled,
+    # and the next run recovers them.
+    cleared = [(a, nid) for a, nid in added if _key(a.target.note) in written]
     cleared_ids = [nid for _, nid in cleared]
     actions = [("removeTags", {"notes": cleared_ids, "tags": tag})] if cleared_ids else []
     report.problems += [push.problem_at(None, e) for e in push.run(client, actions, "removeTags")]
@@ -355,12 +426,11 @@ def _apply(
 
     state.notes = dict(plan.pushed)
     for a, nid in added + restored:
-        state.notes[nid] = pushed_record(a.target, a.target.fields)  # type: ignore[arg-type]
+        state.notes[nid] = pushed_record(a.target)
     for d in plan.deletes if deleted else ():
         state.notes.pop(d.note_id, None)
-    # An add whose ID could not be written stays journaled: the next run recovers it.
-    done = {a.target.note.where for a, _ in cleared}
-    state.pending = {where: t for where, t in state.pending.items() if where not in done}
+    if journal and len(cleared) == len(journal):
+        state.pending_tag = ""  # every journaled add is in Anki with its ID in the vault
     report.applied = True
 
 
@@ -368,13 +438,16 @@ def _key(note: Note) -> tuple[str, int]:
     return (note.path, note.start_line)
 
 
-def _write_ids(vault: Vault, plan: Plan, added, deleted: bool, report: SyncReport) -> None:
-    """New IDs into their blocks, and DELETE lines out (only once Anki deleted the notes)."""
+def _write_ids(
+    vault: Vault, plan: Plan, added, deleted: bool, report: SyncReport
+) -> set[tuple[str, int]]:
+    """New IDs into their blocks, and DELETE lines out (only once Anki deleted the notes);
+    the blocks (path, start line) whose ID is now in their file."""
     ids_at = {_key(a.target.note): nid for a, nid in added}
     planned = {d.note_id for d in plan.deletes}
     deletions = [d for d in vault.parsed.deletions if deleted or d.note_id not in planned]
     if not ids_at and not deletions:
-        return
+        return set()
     result = write_back(
         vault.root,
         vault.parsed.files,
@@ -386,8 +459,8 @@ def _write_ids(vault: Vault, plan: Plan, added, deleted: bool, report: SyncRepor
     )
     report.files_written = result.files_written
     report.problems.extend(result.problems)
-    failed = {(p.path, p.line) for p in result.problems}
-    report.written_ids = [(p, ln, nid) for (p, ln), nid in ids_at.items() if (p, ln) not in failed]
+    report.written_ids = [(p, ln, i) for (p, ln), i in ids_at.items() if (p, ln) in result.written]
+    return result.written
 
 
 def _store_late_media(
@@ -400,9 +473,9 @@ def _store_late_media(
     """The files that new blocks, rendered while adding, embed (a crash before this is
     harmless: the recovered notes have no record yet, so the next sync plans their media)."""
     rendered = [t for t in targets if t.note.note_id is None and t.fields is not None]
-    hashes = _media_hashes(vault, rendered, state, client, report)
+    media = _media_files(vault, rendered, state, client, report)
     planned = {m.anki_name for m in report.plan.media}
-    late = [m for m in plan_media(rendered, state, hashes) if m.anki_name not in planned]
+    late = [m for m in plan_media(rendered, state, media.hashes) if m.anki_name not in planned]
     if late:
-        push.store_media(client, vault.root, late, state, report.problems)
+        push.store_media(client, late, media.read, state, report.problems)
         report.plan.media += late

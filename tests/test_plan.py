@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from notecards.model import Deletion, MediaRef, Note
 from notecards.plan import Target, make_plan, needs_deck_check, needs_render, tag_changes
-from notecards.state import PushedNote, SyncState, load_state, save_state, value_hash
+from notecards.state import (
+    FORMAT,
+    PushedMedia,
+    PushedNote,
+    SyncState,
+    load_state,
+    save_state,
+    state_path,
+    value_hash,
+)
 from notecards.targets.ankiconnect import AnkiNote
 
 ID = 1764591468175
@@ -27,10 +38,19 @@ def anki(fields=None, tags=("ml",), cards=(11,), note_id=ID) -> dict[int, AnkiNo
     return {note_id: AnkiNote(note_id, "Basic", fields, tags, cards)}
 
 
-def pushed(fields=None, tags=("ml",), deck="ML", digest="hash-then") -> SyncState:
+def pushed(fields=None, tags=("ml",), deck="ML", digest="hash-then", deps=()) -> SyncState:
     fields = fields if fields is not None else {"Front": "Q", "Back": "A"}
     hashes = {name: value_hash(value) for name, value in fields.items()}
-    return SyncState(notes={ID: PushedNote(digest, hashes, list(tags), deck, "a.md")})
+    record = PushedNote(digest, hashes, list(tags), deck, "a.md", deps=json.dumps(deps))
+    return SyncState(notes={ID: record})
+
+
+def resolves_as_then(pushed, path) -> bool:
+    return True
+
+
+def resolves_otherwise(pushed, path) -> bool:
+    return False
 
 
 def plan(targets, anki_notes, state=None, card_decks=None, decks=("ML", "Default"), **kw):
@@ -149,7 +169,7 @@ def test_prune_deletes_only_with_the_flag():
 def test_media_is_stored_only_when_new_or_changed():
     t = Target(note(), "h", {"Front": "Q", "Back": "A"}, (MediaRef("img/a.png", "a.png"),))
     state = pushed(digest="h")
-    state.media = {"a.png": "sha-old"}
+    state.media = {"a.png": PushedMedia("sha-old", "img/a.png", 3, 1)}
     assert plan([t], anki(), state, media_hashes={"a.png": "sha-old"}).media == []
     assert [m.anki_name for m in plan([t], anki(), state, media_hashes={"a.png": "x"}).media] == [
         "a.png"
@@ -158,9 +178,17 @@ def test_media_is_stored_only_when_new_or_changed():
 
 def test_unchanged_source_is_not_rendered():
     state = pushed(digest="same")
-    assert not needs_render(note(), "same", state)
-    assert needs_render(note(), "other", state)
-    assert needs_render(note(note_id=None), "same", state)
+    assert not needs_render(note(), "same", state, resolves_as_then)
+    assert needs_render(note(), "other", state, resolves_as_then)
+    assert needs_render(note(note_id=None), "same", state, resolves_as_then)
+
+
+def test_unchanged_source_whose_links_now_resolve_elsewhere_is_rendered():
+    state = pushed(digest="same", deps=[("note", "b", "sub/b")])
+    assert needs_render(note(), "same", state, resolves_otherwise)
+    assert not needs_render(note(), "same", state, resolves_as_then)
+    state.notes[ID].deps = None  # a state from before deps were kept: not known
+    assert needs_render(note(), "same", state, resolves_as_then)
 
 
 def test_unchanged_source_needs_only_presence_in_anki():
@@ -170,13 +198,35 @@ def test_unchanged_source_needs_only_presence_in_anki():
     assert p.is_empty() and p.unchanged == 1 and p.pushed[ID] is state.notes[ID]
     with pytest.raises(ValueError, match="rendered first"):
         plan([unrendered], {}, state, present=set())  # gone from Anki: must be rendered
-    assert needs_render(note(), "same", state, force=True)  # --force looks at Anki's copy
+    assert needs_render(note(), "same", state, resolves_as_then, force=True)  # Anki's copy
 
 
 def test_state_holds_hashes_of_what_was_pushed_and_round_trips(tmp_path):
     state = pushed({"Front": "Q", "Back": "<b>a long answer</b>"})
-    state.url, state.media, state.pending = "http://127.0.0.1:8765", {"a.png": "sha"}, {"t": "a"}
+    state.url, state.pending_tag = "http://127.0.0.1:8765", "notecards::pending::abc"
+    state.media = {"a.png": PushedMedia("sha", "img/a.png", 3, 1_700_000_000_123_456_789)}
+    state.notes[ID].deps = json.dumps([["note", "b", "sub/b"], ["media", "a.png", "a.png\0a.png"]])
+    state.vault_files = "digest-of-the-file-list"
     save_state(tmp_path, state)
-    assert "a long answer" not in (tmp_path / ".notecards" / "sync-state.json").read_text()
+    assert "a long answer" not in state_path(tmp_path).read_text()
     assert load_state(tmp_path, state.url) == state
     assert load_state(tmp_path, "http://127.0.0.1:9999").notes == {}  # another Anki
+
+
+def test_a_state_of_the_previous_format_loads_with_its_links_unknown(tmp_path):
+    state = pushed()
+    row = ["hash-then", state.notes[ID].fields, ["ml"], "ML", "a.md", [["img/a.png", "a.png"]]]
+    old = {
+        "format": 2,
+        "url": "u",
+        "notes": {str(ID): row},
+        "media": {"a.png": "sha"},
+        "pending": {"a.md:3": "notecards::pending::abc"},
+    }
+    state_path(tmp_path).parent.mkdir()
+    state_path(tmp_path).write_text(json.dumps(old))
+    loaded = load_state(tmp_path, "u")
+    assert FORMAT > 2 and loaded.notes[ID].fields == state.notes[ID].fields
+    assert loaded.notes[ID].deps is None  # so the note is rendered once and compared
+    assert loaded.media["a.png"].sha256 == "sha" and loaded.media["a.png"].size == -1
+    assert loaded.pending_tag == "notecards::pending::abc"

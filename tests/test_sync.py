@@ -51,8 +51,8 @@ def test_a_second_sync_sends_at_most_two_requests_and_renders_nothing(
     def no_rendering(*args, **kwargs):
         raise AssertionError("an unchanged note was rendered")
 
-    monkeypatch.setattr("notecards.sync.Renderer", no_rendering)
-    monkeypatch.setattr("notecards.push.Renderer", no_rendering)
+    monkeypatch.setattr("notecards.render.Renderer.render_tracked", no_rendering)
+    monkeypatch.setattr("notecards.render.Renderer.render_field", no_rendering)
     anki_server.reset_counts()
     report = sync(vault, anki_server)
     assert report.plan.is_empty() and report.plan.unchanged == 3
@@ -264,6 +264,19 @@ def test_the_api_key_is_sent_and_a_wrong_one_is_explained(tmp_path, anki_server,
     monkeypatch.setenv("NOTECARDS_ANKICONNECT_KEY", "s3cret")
     assert run_cli(str(vault), "--url", anki_server.url).exit_code == 0
     assert len(anki_notes(anki_server)) == 1
+
+
+@pytest.mark.parametrize("anki_server", [{"api_key": "s3cret"}], indirect=True)
+def test_the_api_key_comes_from_the_option_then_the_environment_then_the_settings(
+    tmp_path, anki_server, monkeypatch
+):
+    settings = "ankiconnect: {api_key: from-yaml}\n"
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q", "A"), "notecards.yaml": settings})
+    assert run_cli(str(vault), "--url", anki_server.url).exit_code == 3  # the yaml's key
+    monkeypatch.setenv("NOTECARDS_ANKICONNECT_KEY", "s3cret")
+    assert run_cli(str(vault), "--url", anki_server.url).exit_code == 0  # env over yaml
+    monkeypatch.setenv("NOTECARDS_ANKICONNECT_KEY", "wrong")
+    assert run_cli(str(vault), "--url", anki_server.url, "--api-key", "s3cret").exit_code == 0
 
 
 def test_a_url_from_the_vault_settings_must_be_this_machine(tmp_path):

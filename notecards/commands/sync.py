@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -28,7 +27,13 @@ EXIT_REFUSED = 5
 @click.command()
 @click.argument("vault", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--url", default=None, help=f"AnkiConnect's address [default: {DEFAULT_URL}].")
-@click.option("--api-key", default=None, help=f"AnkiConnect's API key (or ${KEY_ENV}).")
+@click.option(
+    "--api-key",
+    envvar=KEY_ENV,
+    show_envvar=True,
+    default=None,
+    help="AnkiConnect's API key [default: ankiconnect.api_key in notecards.yaml].",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--force", is_flag=True, help="On a conflict, the vault's version wins.")
 @click.option("--prune", is_flag=True, help="Delete notes synced earlier whose block is gone.")
@@ -73,7 +78,8 @@ def sync(
 
 
 def _client(root: Path, url: str | None, api_key: str | None) -> AnkiConnect:
-    """The URL from --url, else notecards.yaml (loopback only), else the default."""
+    """The URL from --url, else notecards.yaml (loopback only), else the default; the key from
+    --api-key or its environment variable (click reads both), else notecards.yaml."""
     config: VaultConfig = load_config(root)
     if url is None:
         url = config.ankiconnect_url or DEFAULT_URL
@@ -82,8 +88,7 @@ def _client(root: Path, url: str | None, api_key: str | None) -> AnkiConnect:
                 f"notecards.yaml sends notes to {url}, which is not this machine; "
                 f"pass --url {url} to confirm."
             )
-    key = api_key or os.environ.get(KEY_ENV) or config.ankiconnect_api_key or None
-    return AnkiConnect(url, key)
+    return AnkiConnect(url, api_key or config.ankiconnect_api_key or None)
 
 
 def _print(report: SyncReport, reporter: Reporter, dry_run: bool, prefix: str) -> None:

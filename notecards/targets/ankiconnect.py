@@ -9,9 +9,8 @@ the environment, no redirects, and media always travels as data (never a `url` f
 
 from __future__ import annotations
 
-import base64
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,8 +19,6 @@ import requests
 
 API_VERSION = 6
 DEFAULT_URL = "http://127.0.0.1:8765"
-# Adds go in batches this big: one request each; the next batch renders while one is sent.
-ADD_BATCH = 250
 
 
 class AnkiConnectError(Exception):
@@ -103,6 +100,21 @@ class AnkiConnect:
         answers = self.invoke("multi", actions=[self._body(name, p) for name, p in actions])
         return [(a.get("result"), a.get("error")) for a in answers]
 
+    def multi_or_raise(
+        self, actions: Sequence[tuple[str, dict[str, Any]]], *, may_fail: Collection[str] = ()
+    ) -> list[tuple[Any, str | None]]:
+        """`multi`, raising AnkiConnectError (every refusal, explained) if an action fails;
+        actions named in `may_fail` answer their error instead (a feature an add-on lacks)."""
+        answers = self.multi(actions)
+        refused = [
+            _explain(action, str(error))
+            for (action, _), (_, error) in zip(actions, answers, strict=True)
+            if error and action not in may_fail
+        ]
+        if refused:
+            raise AnkiConnectError("; ".join(dict.fromkeys(refused)))
+        return answers
+
     def _body(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """One action as sent; the key goes in every action, inner `multi` ones too."""
         body: dict[str, Any] = {"action": action, "version": API_VERSION}
@@ -153,30 +165,26 @@ class AnkiConnect:
             )
 
     def add_notes(self, notes: Sequence[NewNote]) -> AddResult:
-        """Add notes in batches; works with both kinds of `addNotes`.
+        """Add `notes` in one `addNotes`; works with both kinds of the add-on.
 
         Where Anki refuses (null in the list, or one error for the whole batch, after which
         the newer add-on has added nothing), the refused notes are tried again one by one in
-        a single `multi`, which says for each why it failed (or adds it).
+        a single `multi`, which says for each why it failed (or adds it). The caller cuts
+        the batches.
         """
-        result = AddResult()
-        for start in range(0, len(notes), ADD_BATCH):
-            batch = notes[start : start + ADD_BATCH]
-            try:
-                ids = self.invoke("addNotes", notes=[_note_params(n) for n in batch])
-            except AnkiUnreachableError:
-                raise
-            except AnkiConnectError:
-                ids = [None] * len(batch)
-            errors: list[str | None] = [None] * len(batch)
-            refused = [i for i, nid in enumerate(ids) if nid is None]
-            retried = self.multi([("addNote", {"note": _note_params(batch[i])}) for i in refused])
-            for i, (nid, error) in zip(refused, retried, strict=True):
-                ids[i] = nid
-                errors[i] = None if nid is not None else (error or "Anki refused the note")
-            result.ids.extend(ids)
-            result.errors.extend(errors)
-        return result
+        try:
+            ids = self.invoke("addNotes", notes=[_note_params(n) for n in notes])
+        except AnkiUnreachableError:
+            raise
+        except AnkiConnectError:
+            ids = [None] * len(notes)
+        errors: list[str | None] = [None] * len(notes)
+        refused = [i for i, nid in enumerate(ids) if nid is None]
+        retried = self.multi([("addNote", {"note": _note_params(notes[i])}) for i in refused])
+        for i, (nid, error) in zip(refused, retried, strict=True):
+            ids[i] = nid
+            errors[i] = None if nid is not None else (error or "Anki refused the note")
+        return AddResult(ids, errors)
 
     def notes_info(self, note_ids: Sequence[int]) -> dict[int, AnkiNote]:
         """The notes Anki has among `note_ids` (missing ids are simply absent)."""
@@ -190,11 +198,6 @@ class AnkiConnect:
         if not card_ids:
             return {}
         return invert_decks(self.invoke("getDecks", cards=list(card_ids)))
-
-    def store_media(self, name: str, data: bytes) -> str:
-        return self.invoke(
-            "storeMediaFile", filename=name, data=base64.b64encode(data).decode("ascii")
-        )
 
 
 def parse_notes_info(answer: Iterable[dict[str, Any]]) -> dict[int, AnkiNote]:
