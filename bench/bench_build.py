@@ -50,8 +50,10 @@ def main() -> None:
         baseline = bare_markdown_seconds(vault)
         cold, summary = timed(lambda: build_vault(vault, output))
         warm, _ = timed(lambda: build_vault(vault, output))
-        with files[0].open("a", encoding="utf-8") as f:
-            f.write("\nSTART\nBasic\none more\nBack: card\n<!--ID: 1-->\nEND\n")
+        text = files[0].read_text(encoding="utf-8")
+        edited = text.replace("Back: \n", "Back: \nedited ", 1)  # one existing card's text
+        assert edited != text, "the generated vault has no 'Back:' field to edit"
+        files[0].write_text(edited, encoding="utf-8")
         edit, _ = timed(lambda: build_vault(vault, output))
     finally:
         if args.keep is None:

@@ -68,12 +68,53 @@ def pair_logps(
     model: tinylm.TinyGPT, pairs: list[preferences.PreferencePair]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(log pi(Y+|X), log pi(Y-|X)) for each pair: sums of token log-probs, one forward pass."""
-    device = next(model.parameters()).device
-    prompts = [p.prompt for p in pairs]
-    responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
-    input_ids, response_mask, _ = tinylm.pad_batch(prompts * 2, responses, device=device)
-    logps = sequence_logprob(model(input_ids), input_ids, response_mask)
-    return logps[: len(pairs)], logps[len(pairs) :]
+    input_ids, response_mask = preferences.pair_batch(pairs, next(model.parameters()).device)
+    chosen, rejected = sequence_logprob(model(input_ids), input_ids, response_mask).chunk(2)
+    return chosen, rejected
+
+
+def train_dpo(
+    policy: tinylm.TinyGPT,
+    reference: tinylm.TinyGPT | None,
+    batches: list[list[preferences.PreferencePair]],
+    beta: float,
+    lr: float,
+    print_every: int,
+    name: str = "dpo",
+) -> list[float]:
+    """One optimizer step on each batch of pairs; returns the mean loss of each step.
+
+    With a frozen `reference` the loss is the paper's dpo_loss; with None, the card's form.
+    """
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=lr, weight_decay=0.0)
+    losses = []
+    for step, batch in enumerate(batches, start=1):
+        chosen, rejected = pair_logps(policy, batch)
+        if reference is None:  # the card's form
+            loss = card_dpo_loss(chosen, rejected, beta).mean()
+            reward_text = ""
+        else:  # the paper's: log-ratios against the frozen reference
+            with torch.no_grad():
+                ref_chosen, ref_rejected = pair_logps(reference, batch)
+            pair_losses, chosen_rewards, rejected_rewards = dpo_loss(
+                chosen, rejected, ref_chosen, ref_rejected, beta
+            )
+            loss = pair_losses.mean()
+            margin = (chosen_rewards - rejected_rewards).mean().item()
+            reward_text = (
+                f", rewards {chosen_rewards.mean():+.2f}/{rejected_rewards.mean():+.2f}"
+                f", margin {margin:.2f}"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if step == 1 or step % print_every == 0 or step == len(batches):
+            print(
+                f"{name} step {step}: loss {loss.item():.4f}{reward_text}, "
+                f"logps Y+/Y- {chosen.mean():.1f}/{rejected.mean():.1f}"
+            )
+    return losses
 
 
 @torch.no_grad()
@@ -85,24 +126,17 @@ def held_out_report(
     args,
     generator: torch.Generator,
 ) -> dict[str, float]:
-    """What TRL logs, on unseen pairs, plus KL(pi || pi_ref) and how sampled answers read.
-
-    KL(pi || pi_ref) = E_{Y~pi}[log pi(Y|X) - log pi_ref(Y|X)], estimated from samples.
-    """
+    """What TRL logs, on unseen pairs, plus KL(pi || pi_ref) and how sampled answers read."""
     chosen, rejected = pair_logps(policy, pairs)
     ref_chosen, ref_rejected = pair_logps(reference, pairs)
     _, chosen_rewards, rejected_rewards = dpo_loss(
         chosen, rejected, ref_chosen, ref_rejected, args.beta
     )
     asked = [questions[i % len(questions)] for i in range(args.samples)]
-    prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in asked]
-    policy.eval()
-    input_ids, response_mask, logprobs = tinylm.sample(
-        policy, prompts_ids, args.max_new_tokens, generator=generator
+    input_ids, response_mask, logprobs = preferences.rollout(
+        policy, asked, args.max_new_tokens, generator
     )
-    policy.train()
     ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
-    texts = [t.removesuffix(tinylm.EOS) for t in tinylm.response_texts(input_ids, response_mask)]
     return {
         "reward_accuracy": (chosen_rewards > rejected_rewards).float().mean().item(),
         "logp_accuracy": (chosen > rejected).float().mean().item(),
@@ -110,9 +144,8 @@ def held_out_report(
         "rejected_logp": rejected.mean().item(),
         "chosen_reward": chosen_rewards.mean().item(),
         "rejected_reward": rejected_rewards.mean().item(),
-        "kl": ((logprobs - ref_logprobs) * response_mask).sum(1).mean().item(),
-        "friendly": sum(t.endswith(preferences.FRIENDLY) for t in texts) / len(texts),
-        "human_score": sum(map(preferences.human_score, asked, texts)) / len(texts),
+        "kl": tinylm.sampled_kl(logprobs, ref_logprobs, response_mask).item(),
+        **preferences.judge(asked, tinylm.response_texts(input_ids, response_mask)),
     }
 
 
@@ -128,8 +161,6 @@ def main(argv: list[str] | None = None) -> dict:
     reference.eval().requires_grad_(False)  # pi_ref: frozen
     paper = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the paper's loss
     card = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the card's form
-    paper_opt = torch.optim.AdamW(paper.parameters(), lr=args.lr, weight_decay=0.0)
-    card_opt = torch.optim.AdamW(card.parameters(), lr=args.lr, weight_decay=0.0)
 
     train_questions, test_questions = preferences.split_questions(args.seed)
     train_pairs = preferences.style_pairs(train_questions, rng)
@@ -142,37 +173,13 @@ def main(argv: list[str] | None = None) -> dict:
         "-log sigma(0) = log 2"
     )
 
-    history: dict[str, list[float]] = {"paper loss": [], "card loss": []}
-    for step in range(1, args.steps + 1):
-        batch = rng.sample(train_pairs, min(args.batch_size, len(train_pairs)))
-        with torch.no_grad():
-            ref_chosen, ref_rejected = pair_logps(reference, batch)
-
-        chosen, rejected = pair_logps(paper, batch)
-        losses, chosen_rewards, rejected_rewards = dpo_loss(
-            chosen, rejected, ref_chosen, ref_rejected, args.beta
-        )
-        paper_opt.zero_grad(set_to_none=True)
-        losses.mean().backward()
-        paper_opt.step()
-
-        card_chosen, card_rejected = pair_logps(card, batch)
-        card_losses = card_dpo_loss(card_chosen, card_rejected, args.beta)
-        card_opt.zero_grad(set_to_none=True)
-        card_losses.mean().backward()
-        card_opt.step()
-
-        history["paper loss"].append(losses.mean().item())
-        history["card loss"].append(card_losses.mean().item())
-        if step == 1 or step % args.print_every == 0 or step == args.steps:
-            margin = (chosen_rewards - rejected_rewards).mean().item()
-            print(
-                f"step {step}: paper loss {history['paper loss'][-1]:.4f}, "
-                f"rewards {chosen_rewards.mean():+.2f}/{rejected_rewards.mean():+.2f}, "
-                f"margin {margin:.2f}, logps {chosen.mean():.1f}/{rejected.mean():.1f} | "
-                f"card loss {history['card loss'][-1]:.4f}, "
-                f"logps {card_chosen.mean():.1f}/{card_rejected.mean():.1f}"
-            )
+    batches = preferences.batches(train_pairs, args.steps, args.batch_size, rng)  # both see these
+    history = {
+        "paper loss": train_dpo(
+            paper, reference, batches, args.beta, args.lr, args.print_every, "paper"
+        ),
+        "card loss": train_dpo(card, None, batches, args.beta, args.lr, args.print_every, "card"),
+    }
 
     print(f"\n== held out: {len(test_pairs)} pairs on {len(test_questions)} unseen questions")
     print("reward = beta log pi/pi_ref (Y); acc = how often Y+ wins; KL and the rest from samples")
@@ -233,8 +240,8 @@ def main(argv: list[str] | None = None) -> dict:
     prompt = tinylm.question(*test_questions[0])
     print(f"greedy answers to the unseen {prompt!r}:")
     for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
-        answer = tinylm.generate(model, tinylm.TOKENIZER, prompt, args.max_new_tokens)
-        print(f"  {name:6} -> {answer!r}")
+        answer = tinylm.answer_batch(model, [prompt], args.max_new_tokens)[0]
+        print(f"  {name:6} -> {answer.removesuffix(tinylm.EOS)!r}")
 
     tinylm.save_plot(args.plot, history, "DPO: paper loss vs card form", "step")
     tinylm.verdict(

@@ -25,7 +25,6 @@ from __future__ import annotations
 import random
 
 import torch
-import torch.nn.functional as F
 
 try:
     from . import tinylm  # imported as demos.icl or notecards.demos.icl
@@ -93,16 +92,6 @@ def repeat_batch(
     return ids, repeat_mask
 
 
-def induction_loss(
-    model: tinylm.TinyGPT, ids: torch.Tensor, repeat_mask: torch.Tensor
-) -> torch.Tensor:
-    """Next-token loss on the repeated tokens only: random tokens can't be predicted, repeats
-    can, by looking back. logits[:, t] predict ids[:, t + 1]."""
-    logits = model(ids[:, :-1])
-    targets = ids[:, 1:].masked_fill(~repeat_mask[:, 1:], -100)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-
-
 @torch.no_grad()
 def next_token_accuracy(model: tinylm.TinyGPT, ids: torch.Tensor, mask: torch.Tensor) -> float:
     """Share of the tokens marked in `mask` that the model predicts from the tokens before."""
@@ -123,7 +112,9 @@ def train_induction(steps: int, rng: random.Random, allowed, device) -> tinylm.T
     for step in range(1, steps + 1):
         ids, repeat_mask = repeat_batch(rng, BATCH_SIZE, allowed)
         ids, repeat_mask = ids.to(device), repeat_mask.to(device)
-        loss = induction_loss(model, ids, repeat_mask)
+        # next-token loss on the repeated tokens only: random tokens can't be predicted,
+        # repeats can, by looking back
+        loss = tinylm.lm_loss(model, ids, repeat_mask)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -250,9 +241,7 @@ def train_semantic(steps: int, rng: random.Random, device) -> tinylm.TinyGPT:
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
     for step in range(1, steps + 1):
         ids = fact_list_batch(rng, BATCH_SIZE).to(device)
-        logits = model(ids[:, :-1])
-        targets = ids[:, 1:].masked_fill(ids[:, 1:] == TOKEN_ID["<pad>"], -100)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        loss = tinylm.lm_loss(model, ids, ids != TOKEN_ID["<pad>"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

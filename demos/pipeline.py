@@ -15,22 +15,22 @@ from __future__ import annotations
 import copy
 import random
 
-import torch
-
 try:  # imported as demos.pipeline or notecards.demos.pipeline
     from . import preferences, tinylm
-    from .dpo import dpo_loss, pair_logps
+    from .dpo import train_dpo
 except ImportError:  # run as a script: python demos/pipeline.py
     import preferences
     import tinylm
-    from dpo import dpo_loss, pair_logps
+    from dpo import train_dpo
 
-# settings
+# settings (steps and sft_steps are also --options; --quick uses the quick_ values)
 PRETRAIN_STEPS = preferences.PRETRAIN_STEPS  # stage 1 (the base model the other demos share)
-SFT_STEPS = 150  # stage 2, step 1
-QUICK_SFT_STEPS = 100
-DPO_STEPS = 60  # stage 2, step 2
-QUICK_DPO_STEPS = 30
+DEFAULTS = {
+    "steps": 60,  # stage 2, step 2: DPO
+    "quick_steps": 30,
+    "sft_steps": 150,  # stage 2, step 1: SFT
+    "quick_sft_steps": 100,
+}
 BETA = 0.5  # DPO: how far from pi_SFT the preferences may pull
 LR = 1e-4  # DPO learning rate: small, the model only shifts its style
 BATCH_SIZE = 32
@@ -42,14 +42,10 @@ def stage_report(model: tinylm.TinyGPT, questions: list[preferences.Question]) -
     """Greedy answers, and how a labeller would score them (see preferences.human_score)."""
     answers = tinylm.answer_batch(model, [tinylm.question(*q) for q in questions], 24)
     finished = [a.endswith(tinylm.EOS) for a in answers]
-    texts = [a.removesuffix(tinylm.EOS) for a in answers]
-    right = [t.split(".")[0] == tinylm.answer(*q) for t, q in zip(texts, questions, strict=True)]
     return {
         "answers": answers,
         "answered": sum(finished) / len(answers),
-        "right": sum(right) / len(answers),
-        "friendly": sum(t.endswith(preferences.FRIENDLY) for t in texts) / len(texts),
-        "human_score": sum(map(preferences.human_score, questions, answers)) / len(answers),
+        **preferences.judge(questions, answers),  # right, friendly, human_score
     }
 
 
@@ -57,11 +53,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = tinylm.demo_args(
         "pipeline",
         "Pretrain, SFT, then preference alignment (DPO) on one tiny model.",
-        {"steps": DPO_STEPS, "quick_steps": QUICK_DPO_STEPS, "sft_steps": SFT_STEPS},
+        DEFAULTS,
         argv,
     )
-    if args.quick and "--sft-steps" not in (argv or []):
-        args.sft_steps = QUICK_SFT_STEPS
     tinylm.set_seed(args.seed)
     device = tinylm.pick_device(args.device)
     rng = random.Random(args.seed)
@@ -75,25 +69,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     print(f"\n== stage 2, step 2: DPO, beta {BETA} (labellers prefer a friendly closing)")
     policy = copy.deepcopy(sft).train().requires_grad_(True)
-    optimizer = torch.optim.AdamW(policy.parameters(), lr=LR, weight_decay=0.0)
     pairs = preferences.style_pairs(train_questions, rng)
-    losses = []
-    for step in range(1, args.steps + 1):
-        batch = rng.sample(pairs, min(BATCH_SIZE, len(pairs)))
-        with torch.no_grad():
-            ref_chosen, ref_rejected = pair_logps(sft, batch)
-        chosen, rejected = pair_logps(policy, batch)
-        step_losses, chosen_rewards, rejected_rewards = dpo_loss(
-            chosen, rejected, ref_chosen, ref_rejected, BETA
-        )
-        loss = step_losses.mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-        if step == 1 or step % PRINT_EVERY == 0 or step == args.steps:
-            margin = (chosen_rewards - rejected_rewards).mean().item()
-            print(f"step {step}: dpo loss {loss.item():.4f}, reward margin {margin:.2f}")
+    batches = preferences.batches(pairs, args.steps, BATCH_SIZE, rng)
+    losses = train_dpo(policy, sft, batches, BETA, LR, PRINT_EVERY)
 
     stages = {
         "pretrained": stage_report(base, test_questions),

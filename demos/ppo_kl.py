@@ -26,10 +26,12 @@ import torch.nn.functional as F
 try:
     from . import preferences, tinylm
     from .reward_model import train_reward_model
+    from .tinylm import masked_mean
 except ImportError:  # run as a script: python demos/ppo_kl.py
     import preferences
     import tinylm
     from reward_model import train_reward_model
+    from tinylm import masked_mean
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
@@ -65,8 +67,7 @@ def kl_penalized_rewards(
     """
     mask = response_mask.to(logprobs.dtype)
     rewards = -beta * (logprobs - ref_logprobs) * mask
-    positions = torch.arange(mask.shape[1], device=mask.device)
-    last = (positions * response_mask.long()).argmax(dim=1)  # index of the last token of Y
+    last = tinylm.last_token_index(response_mask)  # where Y ends
     rewards[torch.arange(mask.shape[0], device=mask.device), last] += scores
     return rewards
 
@@ -96,12 +97,6 @@ def gae(
     return advantages, returns
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of x over the positions where mask is set (all response tokens of the batch)."""
-    mask = mask.to(x.dtype)
-    return (x * mask).sum() / mask.sum()
-
-
 def ppo_clip_loss(
     logprobs: torch.Tensor,
     old_logprobs: torch.Tensor,
@@ -129,27 +124,16 @@ def state_values(critic: tinylm.ScalarHead, input_ids: torch.Tensor) -> torch.Te
 
 
 @torch.no_grad()
-def rollout(policy, questions, max_new_tokens, generator):
-    """One sampled answer per question: (input_ids, response_mask, log-probs when sampled)."""
-    prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in questions]
-    policy.eval()
-    rollout = tinylm.sample(policy, prompts_ids, max_new_tokens, generator=generator)
-    policy.train()
-    return rollout
-
-
-@torch.no_grad()
 def evaluate(policy, reference, reward_model, questions, max_new_tokens, generator) -> dict:
     """Reward-model score, KL(pi || pi_SFT) and the labellers' score of fresh samples."""
-    input_ids, response_mask, logprobs = rollout(policy, questions, max_new_tokens, generator)
+    input_ids, response_mask, logprobs = preferences.rollout(
+        policy, questions, max_new_tokens, generator
+    )
     ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
-    texts = tinylm.response_texts(input_ids, response_mask)
     return {
         "reward": tinylm.last_token_values(reward_model(input_ids), response_mask).mean().item(),
-        "kl": ((logprobs - ref_logprobs) * response_mask).sum(1).mean().item(),
-        "human_score": sum(map(preferences.human_score, questions, texts)) / len(texts),
-        "friendly": sum(t.rstrip(tinylm.EOS).endswith(preferences.FRIENDLY) for t in texts)
-        / len(texts),
+        "kl": tinylm.sampled_kl(logprobs, ref_logprobs, response_mask).item(),
+        **preferences.judge(questions, tinylm.response_texts(input_ids, response_mask)),
     }
 
 
@@ -162,7 +146,9 @@ def ppo(args, beta, reference, reward_model, questions, generator) -> tuple[tiny
     curves = {"reward": [], "kl": [], "human_score": []}
     for step in range(1, args.steps + 1):
         batch = rng.choices(questions, k=args.batch_size)
-        input_ids, mask, old_logprobs = rollout(policy, batch, args.max_new_tokens, generator)
+        input_ids, mask, old_logprobs = preferences.rollout(
+            policy, batch, args.max_new_tokens, generator
+        )
         with torch.no_grad():
             ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids) * mask
             scores = tinylm.last_token_values(reward_model(input_ids), mask)
@@ -179,11 +165,11 @@ def ppo(args, beta, reference, reward_model, questions, generator) -> tuple[tiny
             (policy_loss + args.vf_coef * value_loss).backward()
             optimizer.step()
 
-        kl = ((old_logprobs - ref_logprobs) * mask).sum(1).mean().item()
+        kl = tinylm.sampled_kl(old_logprobs, ref_logprobs, mask).item()
         texts = tinylm.response_texts(input_ids, mask)
         curves["reward"].append(scores.mean().item())
         curves["kl"].append(kl)
-        curves["human_score"].append(sum(map(preferences.human_score, batch, texts)) / len(texts))
+        curves["human_score"].append(preferences.judge(batch, texts)["human_score"])
         if step == 1 or step % args.print_every == 0 or step == args.steps:
             print(
                 f"beta {beta} step {step}: reward {scores.mean():.2f}, KL {kl:.2f}, "
@@ -236,9 +222,8 @@ def main(argv: list[str] | None = None) -> dict:
             policy, reference, reward_model, test_questions * 4, args.max_new_tokens, generator
         )
         question = test_questions[0]
-        runs[beta]["example"] = tinylm.generate(
-            policy, tinylm.TOKENIZER, tinylm.question(*question), args.max_new_tokens
-        )
+        answer = tinylm.answer_batch(policy, [tinylm.question(*question)], args.max_new_tokens)[0]
+        runs[beta]["example"] = answer.removesuffix(tinylm.EOS)
 
     print("\n== on unseen questions (the labellers' rule is the truth the reward model imitates)")
     print(f"{'beta':>5} {'reward':>7} {'KL':>6} {'labellers':>9} {'friendly':>8}  greedy answer")

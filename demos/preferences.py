@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import torch
 
 try:
-    from . import tinylm
-    from .sft import sft_loss
+    from . import sft, tinylm
 except ImportError:  # run as a script: python demos/NAME.py
+    import sft
     import tinylm
-    from sft import sft_loss
 
 Question = tuple[tinylm.Word, str]  # (word, relation): "what is the german word for cat?"
 
@@ -27,6 +26,7 @@ FRIENDLY = ("cheers!", "enjoy!", "have fun!")  # what labellers prefer
 CURT = ("next.", "duh.", "whatever.")  # what they dislike
 SFT_STYLE_WEIGHTS = {"plain": 0.4, "friendly": 0.3, "curt": 0.3}  # the styles SFT data mixes
 PRETRAIN_STEPS = 300  # the base model every demo starts from (sft.py's; reused within a process)
+SFT_PRINT_EVERY = 100  # pi_SFT is a means to an end here: few lines about its training
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,68 @@ def wrong_answer(question: Question, rng: random.Random) -> str:
     return tinylm.answer(rng.choice(others), relation)
 
 
-def human_score(question: Question, response: str) -> float:
-    """The hidden rule: +2 for the right answer first, +1 for a friendly closing, -2 for rambling.
+def is_right(question: Question, response: str) -> bool:
+    """The right answer first: 'katze. cheers!' to 'what is the german word for cat?'."""
+    return response.removesuffix(tinylm.EOS).split(".")[0] == tinylm.answer(*question)
 
-    Rambling is anything past answer and closing: a third sentence, or a repeated '!'.
-    """
+
+def is_friendly(response: str) -> bool:
+    """Ends with one of the closings the labellers like."""
+    return response.removesuffix(tinylm.EOS).endswith(FRIENDLY)
+
+
+def is_rambling(response: str) -> bool:
+    """Anything past answer and closing: a third sentence, or a repeated '!'."""
     text = response.removesuffix(tinylm.EOS)
-    score = 2.0 if text.split(".")[0] == tinylm.answer(*question) else 0.0
-    if text.endswith(FRIENDLY):
+    return sum(text.count(mark) for mark in ".!?") > 2
+
+
+def human_score(question: Question, response: str) -> float:
+    """The hidden rule: +2 for the right answer first, +1 for a friendly closing, -2 rambling."""
+    score = 2.0 if is_right(question, response) else 0.0
+    if is_friendly(response):
         score += 1.0
-    if sum(text.count(mark) for mark in ".!?") > 2:
+    if is_rambling(response):
         score -= 2.0
     return score
+
+
+def judge(questions: list[Question], responses: list[str]) -> dict[str, float]:
+    """How the labellers see a batch of answers: the shares right and friendly, the mean score."""
+    n = len(responses)
+    return {
+        "right": sum(map(is_right, questions, responses)) / n,
+        "friendly": sum(map(is_friendly, responses)) / n,
+        "human_score": sum(map(human_score, questions, responses)) / n,
+    }
+
+
+@torch.no_grad()
+def rollout(
+    model: tinylm.TinyGPT,
+    questions: list[Question],
+    max_new_tokens: int,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One sampled answer per question: (input_ids, response_mask, log-probs when sampled)."""
+    prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in questions]
+    return tinylm.sample(model, prompts_ids, max_new_tokens, generator=generator)
+
+
+def pair_batch(
+    pairs: list[PreferencePair], device: torch.device | str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every Y+ row, then every Y- row, as one padded batch: one forward pass scores both."""
+    prompts = [p.prompt for p in pairs]
+    responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
+    return tinylm.pad_batch(prompts * 2, responses, device=device)
+
+
+def batches(
+    pairs: list[PreferencePair], steps: int, size: int, rng: random.Random
+) -> list[list[PreferencePair]]:
+    """`steps` random batches of `size` pairs (all pairs when there are fewer)."""
+    return [rng.sample(pairs, min(size, len(pairs))) for _ in range(steps)]
 
 
 def split_questions(seed: int, held_out: float = 0.25) -> tuple[list[Question], list[Question]]:
@@ -110,45 +160,29 @@ def sft_example(question: Question, rng: random.Random) -> str:
     return styled(tinylm.answer(*question), closing)
 
 
-_SFT_MODELS: dict[tuple, dict[str, torch.Tensor]] = {}  # sft_policy() settings -> weights
-
-
 def sft_policy(
-    steps: int,
-    seed: int,
-    device: torch.device | str = "cpu",
-    pretrain_steps: int = PRETRAIN_STEPS,
-    lr: float = 3e-3,
-    batch_size: int = 32,
-    print_every: int = 100,
-    log=print,
+    steps: int, seed: int, device: torch.device | str = "cpu", pretrain_steps: int = PRETRAIN_STEPS
 ) -> tinylm.TinyGPT:
     """pi_SFT: the shared base model fine-tuned on demonstrations of every question (see sft.py).
 
     Its answers are correct and its closings mixed, so preference training has something to
     pick from. DPO and PPO both start here; within one process it is trained once.
     """
-    model = tinylm.pretrain(
-        steps=pretrain_steps, seed=seed, device=device, print_every=100, log=log
-    )
-    key = (steps, seed, str(device), pretrain_steps, lr, batch_size)
-    if key in _SFT_MODELS:
-        log(f"sft: reusing pi_SFT trained earlier ({steps} steps, seed {seed})")
-        model.load_state_dict(_SFT_MODELS[key])
+    key = ("sft", steps, seed, str(device), pretrain_steps)
+    model = tinylm.load_trained(key, device)
+    if model is not None:
+        print(f"sft: reusing pi_SFT trained earlier ({steps} steps, seed {seed})")
         return model
+    model = tinylm.pretrain(pretrain_steps, seed, device)
     rng = random.Random(seed)
     questions = tinylm.instruction_pairs()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    for step in range(1, steps + 1):
-        batch = rng.choices(questions, k=batch_size)
-        prompts = [tinylm.question(*q) for q in batch]
-        responses = [sft_example(q, rng) for q in batch]
-        input_ids, response_mask, _ = tinylm.pad_batch(prompts, responses, device=device)
-        loss = sft_loss(model(input_ids), input_ids, response_mask)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if step % print_every == 0 or step == steps:
-            log(f"sft step {step}: loss {loss.item():.3f}")
-    _SFT_MODELS[key] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    batches = [
+        [
+            (tinylm.question(*q), sft_example(q, rng))
+            for q in rng.choices(questions, k=sft.BATCH_SIZE)
+        ]
+        for _ in range(steps)
+    ]
+    sft.train_sft(model, batches, SFT_PRINT_EVERY)
+    tinylm.keep_trained(key, model)
     return model

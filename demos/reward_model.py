@@ -45,7 +45,7 @@ def rewards(
 ) -> torch.Tensor:
     """r(X, Y) for each row: the scalar at the last response token (EOS), after reading it all."""
     device = next(reward_model.parameters()).device
-    input_ids, response_mask, _ = tinylm.pad_batch(prompts, responses, device=device)
+    input_ids, response_mask = tinylm.pad_batch(prompts, responses, device=device)
     return tinylm.last_token_values(reward_model(input_ids), response_mask)
 
 
@@ -53,11 +53,9 @@ def pair_rewards(
     reward_model: tinylm.ScalarHead, pairs: list[preferences.PreferencePair]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(r(X, Y+), r(X, Y-)) for a batch of pairs, scored in one forward pass."""
-    prompts = [p.prompt for p in pairs]
-    scores = rewards(
-        reward_model, prompts * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs]
-    )
-    return scores[: len(pairs)], scores[len(pairs) :]
+    input_ids, response_mask = preferences.pair_batch(pairs, next(reward_model.parameters()).device)
+    chosen, rejected = tinylm.last_token_values(reward_model(input_ids), response_mask).chunk(2)
+    return chosen, rejected
 
 
 @torch.no_grad()
@@ -78,15 +76,13 @@ def train_reward_model(
     lr: float = DEFAULTS["lr"],
     batch_size: int = DEFAULTS["batch_size"],
     print_every: int = DEFAULTS["print_every"],
-    log=print,
 ) -> tuple[tinylm.ScalarHead, list[float]]:
     """r_theta: a copy of `base` with a scalar head, trained with l_RM; also its losses."""
-    rng = random.Random(seed)
     reward_model = tinylm.ScalarHead(copy.deepcopy(base))
     optimizer = torch.optim.AdamW(reward_model.parameters(), lr=lr, weight_decay=0.0)
     losses = []
-    for step in range(1, steps + 1):
-        batch = rng.sample(pairs, min(batch_size, len(pairs)))
+    batches = preferences.batches(pairs, steps, batch_size, random.Random(seed))
+    for step, batch in enumerate(batches, start=1):
         chosen, rejected = pair_rewards(reward_model, batch)
         loss = reward_model_loss(chosen, rejected)
         optimizer.zero_grad(set_to_none=True)
@@ -96,7 +92,7 @@ def train_reward_model(
         if step % print_every == 0 or step == steps:
             accuracy = (chosen > rejected).float().mean().item()
             margin = (chosen - rejected).mean().item()
-            log(
+            print(
                 f"reward model step {step}: loss {loss.item():.3f}, "
                 f"accuracy {accuracy:.2f}, margin {margin:.2f}"
             )

@@ -49,7 +49,34 @@ def sft_loss(
 ) -> torch.Tensor:
     """-mean log P(y_t | X, y_<t) over all response tokens of the batch; prompts don't count."""
     token_logps = tinylm.token_logprobs(logits, input_ids)
-    return -(token_logps * response_mask).sum() / response_mask.sum()
+    return -tinylm.masked_mean(token_logps, response_mask)
+
+
+def train_sft(
+    model: tinylm.TinyGPT,
+    batches: list[list[tuple[str, str]]],
+    print_every: int = PRINT_EVERY,
+) -> list[float]:
+    """Fine-tune `model` with L_SFT, one optimizer step per batch of (prompt, response) pairs.
+
+    Returns the loss of each step. preferences.sft_policy trains pi_SFT with it too.
+    """
+    device = next(model.parameters()).device
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
+    losses = []
+    for step, batch in enumerate(batches, start=1):
+        prompts, responses = zip(*batch, strict=True)
+        input_ids, response_mask = tinylm.pad_batch(prompts, responses, device=device)
+        logits = model(input_ids)
+        loss = sft_loss(logits, input_ids, response_mask)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if step % print_every == 0 or step == len(batches):
+            logp = sequence_logprob(logits, input_ids, response_mask).mean().item()
+            print(f"step {step}: sft loss {loss.item():.3f}, log pi(Y|X) {logp:.2f}")
+    return losses
 
 
 def is_answer(text: str) -> bool:
@@ -73,7 +100,7 @@ def evaluate(model: tinylm.TinyGPT, pairs: list[tuple[tinylm.Word, str]]) -> dic
 def mean_logprob(model: tinylm.TinyGPT, pairs, device) -> float:
     """Average log pi(Y|X) of the right answers: how likely the model finds them."""
     prompts = [tinylm.question(w, r) for w, r in pairs]
-    input_ids, response_mask, _ = tinylm.pad_batch(
+    input_ids, response_mask = tinylm.pad_batch(
         prompts, [tinylm.answer(w, r) for w, r in pairs], device=device
     )
     return sequence_logprob(model(input_ids), input_ids, response_mask).mean().item()
@@ -101,24 +128,11 @@ def main(argv: list[str] | None = None) -> dict:
     logprob_before = mean_logprob(model, held_out, device)
 
     print(f"\nstage 2: SFT on {len(train)} question -> answer pairs ({n_held} held out)")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
-    losses = []
-    for step in range(1, args.steps + 1):
-        batch = rng.choices(train, k=BATCH_SIZE)
-        input_ids, response_mask, _ = tinylm.pad_batch(
-            [tinylm.question(w, r) for w, r in batch],
-            [tinylm.answer(w, r) for w, r in batch],
-            device=device,
-        )
-        logits = model(input_ids)
-        loss = sft_loss(logits, input_ids, response_mask)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-        if step % PRINT_EVERY == 0 or step == args.steps:
-            logp = sequence_logprob(logits, input_ids, response_mask).mean().item()
-            print(f"step {step}: sft loss {loss.item():.3f}, log pi(Y|X) {logp:.2f}")
+    batches = [
+        [(tinylm.question(w, r), tinylm.answer(w, r)) for w, r in rng.choices(train, k=BATCH_SIZE)]
+        for _ in range(args.steps)
+    ]
+    losses = train_sft(model, batches)
 
     after = evaluate(model, held_out)
     seen = evaluate(model, train)

@@ -1,6 +1,7 @@
 """The plumbing every demo shares: a character tokenizer, a tiny GPT, a toy world to learn, and
-the command-line options. Each demo keeps its own training loop and formula; only what would
-otherwise be copied into every file lives here.
+the command-line options. Each demo keeps its own formula and the loop that trains with it
+(pipeline.py borrows dpo.train_dpo, preferences.py sft.train_sft); only what would otherwise be
+copied into every file lives here.
 
 Conventions (the same as Hugging Face TRL):
   logits[:, t] predict input_ids[:, t+1];
@@ -14,6 +15,7 @@ import argparse
 import math
 import random
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -137,14 +139,18 @@ class ScalarHead(nn.Module):
         return self.head(self.body.hidden(input_ids)).squeeze(-1)
 
 
+def last_token_index(response_mask: torch.Tensor) -> torch.Tensor:
+    """(B, T) response mask -> (B,) the position of each row's last response token."""
+    positions = torch.arange(response_mask.shape[1], device=response_mask.device)
+    return (positions * response_mask).argmax(dim=1)
+
+
 def last_token_values(values: torch.Tensor, response_mask: torch.Tensor) -> torch.Tensor:
     """(B, T) per-position scalars -> (B,) the scalar at each row's last response token.
 
     A reward model scores a whole response where it has read all of it.
     """
-    positions = torch.arange(values.shape[1], device=values.device)
-    last = (positions * response_mask).argmax(dim=1)
-    return values.gather(1, last[:, None]).squeeze(1)
+    return values.gather(1, last_token_index(response_mask)[:, None]).squeeze(1)
 
 
 def token_logprobs(logits: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
@@ -156,38 +162,64 @@ def token_logprobs(logits: torch.Tensor, input_ids: torch.Tensor) -> torch.Tenso
     return F.pad(logps, (1, 0))
 
 
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of x over the positions where mask is set (all response tokens of the batch)."""
+    mask = mask.to(x.dtype)
+    return (x * mask).sum() / mask.sum()
+
+
+def sampled_kl(
+    logprobs: torch.Tensor, ref_logprobs: torch.Tensor, response_mask: torch.Tensor
+) -> torch.Tensor:
+    """KL(pi || pi_ref) = E_{Y~pi}[log pi(Y|X) - log pi_ref(Y|X)], estimated from samples Y ~ pi.
+
+    `logprobs`: what pi gave its own sampled tokens (sample() returns them); `ref_logprobs`:
+    what pi_ref gives the same tokens. Summed over each Y, averaged over the samples.
+    """
+    return ((logprobs - ref_logprobs) * response_mask).sum(1).mean()
+
+
+def lm_loss(
+    model: TinyGPT, ids: torch.Tensor, loss_mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Next-token cross-entropy, the pretraining loss: logits[:, t] predict ids[:, t+1].
+
+    With `loss_mask` (B, T) bool only the tokens it marks are predicted (and averaged over);
+    the rest are still read as context.
+    """
+    logits = model(ids[:, :-1])
+    targets = ids[:, 1:]
+    if loss_mask is not None:
+        targets = targets.masked_fill(~loss_mask[:, 1:], -100)  # cross_entropy skips -100
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
 # -------------------------------------------------------------------------------------------------
 # batches
 
 
 def pad_batch(
-    prompts: list[str],
-    responses: list[str],
-    tokenizer: CharTokenizer = TOKENIZER,
-    device: torch.device | str = "cpu",
-    add_eos: bool = True,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Prompt + response (+ EOS) per row, right-padded.
+    prompts: Sequence[str], responses: Sequence[str], device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prompt + response + EOS per row, right-padded.
 
-    Returns input_ids (B, T) long, response_mask (B, T) float marking the response tokens
-    (EOS included: stopping is part of the answer), attention_mask (B, T) float marking
-    non-pad tokens. Causal attention never lets a token see the padding after it.
+    Returns input_ids (B, T) long and response_mask (B, T) float marking the response tokens
+    (EOS included: stopping is part of the answer). No attention mask is needed: causal
+    attention never lets a token see the padding after it.
     """
     rows, masks = [], []
     for prompt, response in zip(prompts, responses, strict=True):
-        x = tokenizer.encode(prompt)
-        y = tokenizer.encode(response) + ([tokenizer.eos_id] if add_eos else [])
+        x = TOKENIZER.encode(prompt)
+        y = TOKENIZER.encode(response) + [TOKENIZER.eos_id]
         rows.append(x + y)
         masks.append([0.0] * len(x) + [1.0] * len(y))
     T = max(len(r) for r in rows)
-    input_ids = torch.full((len(rows), T), tokenizer.pad_id, dtype=torch.long)
+    input_ids = torch.full((len(rows), T), TOKENIZER.pad_id, dtype=torch.long)
     response_mask = torch.zeros(len(rows), T)
-    attention_mask = torch.zeros(len(rows), T)
     for i, (row, mask) in enumerate(zip(rows, masks, strict=True)):
         input_ids[i, : len(row)] = torch.tensor(row)
         response_mask[i, : len(row)] = torch.tensor(mask)
-        attention_mask[i, : len(row)] = 1.0
-    return input_ids.to(device), response_mask.to(device), attention_mask.to(device)
+    return input_ids.to(device), response_mask.to(device)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -199,9 +231,7 @@ def sample(
     model: TinyGPT,
     prompts_ids: list[list[int]],
     max_new_tokens: int,
-    tokenizer: CharTokenizer = TOKENIZER,
     greedy: bool = False,
-    temperature: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Continue each prompt until EOS or max_new_tokens; all rows at once.
@@ -209,12 +239,15 @@ def sample(
     Returns input_ids (B, T) (prompt + response, right-padded), response_mask (B, T) marking
     the generated tokens (EOS included), and logprobs (B, T): the log-probability each generated
     token had when it was sampled (0 elsewhere), i.e. PPO's "old" log-probs.
+    The model samples in eval mode (no dropout) and is given back in the mode it was in.
     """
+    was_training = model.training
+    model.eval()
     device = next(model.parameters()).device
     B = len(prompts_ids)
     lengths = [len(p) for p in prompts_ids]
     T = min(max(lengths) + max_new_tokens, model.max_len)
-    input_ids = torch.full((B, T), tokenizer.pad_id, dtype=torch.long, device=device)
+    input_ids = torch.full((B, T), TOKENIZER.pad_id, dtype=torch.long, device=device)
     for i, p in enumerate(prompts_ids):
         input_ids[i, : len(p)] = torch.tensor(p, device=device)
     response_mask = torch.zeros(B, T, device=device)
@@ -227,7 +260,7 @@ def sample(
         if done.all():
             break
         # no KV cache: the model is tiny, and re-reading the buffer keeps this easy to follow
-        logits = model(input_ids)[rows, (cursor - 1).clamp(max=T - 1)] / temperature
+        logits = model(input_ids)[rows, (cursor - 1).clamp(max=T - 1)]
         logp = logits.log_softmax(-1)
         if greedy:
             token = logp.argmax(-1)
@@ -238,40 +271,19 @@ def sample(
         input_ids[active, at] = token[active]
         response_mask[active, at] = 1.0
         logprobs[active, at] = logp[active, token[active]]
-        done |= token == tokenizer.eos_id
+        done |= token == TOKENIZER.eos_id
         cursor = torch.where(done, cursor, cursor + 1)
     used = int(
-        ((response_mask.sum(0) > 0) | (input_ids != tokenizer.pad_id).any(0)).nonzero().max()
-    )
-    return input_ids[:, : used + 1], response_mask[:, : used + 1], logprobs[:, : used + 1]
-
-
-def generate(
-    model: TinyGPT,
-    tokenizer: CharTokenizer,
-    prompt: str,
-    max_new_tokens: int,
-    greedy: bool = True,
-    generator: torch.Generator | None = None,
-) -> str:
-    """The text the model writes after `prompt`, without the EOS that ended it."""
-    was_training = model.training
-    model.eval()
-    ids, mask, _ = sample(
-        model, [tokenizer.encode(prompt)], max_new_tokens, tokenizer, greedy, generator=generator
+        ((response_mask.sum(0) > 0) | (input_ids != TOKENIZER.pad_id).any(0)).nonzero().max()
     )
     model.train(was_training)
-    text = tokenizer.decode(ids[0][mask[0].bool()])
-    return text.split(EOS)[0]
+    return input_ids[:, : used + 1], response_mask[:, : used + 1], logprobs[:, : used + 1]
 
 
 def answer_batch(model: TinyGPT, prompts: list[str], max_new_tokens: int = 16) -> list[str]:
     """Greedy answers to many prompts at once; an answer ends with EOS if the model stopped."""
-    was_training = model.training
-    model.eval()
     prompts_ids = [TOKENIZER.encode(p) for p in prompts]
     ids, mask, _ = sample(model, prompts_ids, max_new_tokens, greedy=True)
-    model.train(was_training)
     return response_texts(ids, mask)
 
 
@@ -350,14 +362,14 @@ def story_sentence(rng: random.Random) -> str:
     return f"the {a.english} {verb} the {b.english}."
 
 
-def pretraining_text(rng: random.Random, n_lines: int, faq_share: float = FAQ_SHARE) -> str:
+def pretraining_text(rng: random.Random, n_lines: int) -> str:
     """A corpus of facts and filler, one sentence a line; every fact appears many times."""
     lines = []
     for _ in range(n_lines):
         if rng.random() < 0.1:
             lines.append(story_sentence(rng))
         else:
-            faq = rng.random() < faq_share
+            faq = rng.random() < FAQ_SHARE
             lines.append(fact_sentence(rng.choice(WORDS), rng.choice(RELATIONS), faq))
     return "\n".join(lines) + "\n"
 
@@ -376,58 +388,68 @@ def instruction_pairs() -> list[tuple[Word, str]]:
 # pretraining: the base model several demos start from
 
 
-def text_batch(
+PRETRAIN_LR = 1e-2  # high for a transformer, fine for one this small
+PRETRAIN_BATCH_SIZE = 32
+PRETRAIN_BLOCK = 48  # tokens a window predicts: a few sentences
+PRETRAIN_PRINT_EVERY = 100
+
+
+def text_windows(
     ids: torch.Tensor, batch_size: int, block: int, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random windows of a token stream: inputs x and next-token targets y, each (B, block)."""
+) -> torch.Tensor:
+    """Random windows of block + 1 tokens from a token stream: (B, block + 1).
+
+    The model reads the first block tokens of a window and predicts the last block."""
     starts = torch.randint(len(ids) - block - 1, (batch_size,), generator=generator)
-    x = torch.stack([ids[s : s + block] for s in starts])
-    y = torch.stack([ids[s + 1 : s + block + 1] for s in starts])
-    return x, y
+    return torch.stack([ids[s : s + block + 1] for s in starts])
 
 
-_BASE_MODELS: dict[tuple, dict[str, torch.Tensor]] = {}  # pretrain() settings -> weights
+_TRAINED: dict[tuple, dict[str, torch.Tensor]] = {}  # (stage, its settings) -> weights
 
 
-def pretrain(
-    steps: int = 300,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    lr: float = 1e-2,
-    batch_size: int = 32,
-    block: int = 48,
-    print_every: int = 100,
-    log=print,
-) -> TinyGPT:
+def load_trained(key: tuple, device: torch.device | str) -> TinyGPT | None:
+    """A fresh copy of the model trained under `key` earlier in this process, else None.
+
+    Several demos start from the same base model (and pi_SFT): a process trains each once."""
+    if key not in _TRAINED:
+        return None
+    model = TinyGPT(TOKENIZER.vocab_size).to(device)
+    model.load_state_dict(_TRAINED[key])
+    return model
+
+
+def keep_trained(key: tuple, model: TinyGPT) -> None:
+    """Remember the weights of `model`, trained under `key`, for load_trained."""
+    _TRAINED[key] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def pretrain(steps: int = 300, seed: int = 0, device: torch.device | str = "cpu") -> TinyGPT:
     """Stage 1: next-token prediction on raw text. Returns a base model that continues text.
 
-    Several demos start from the same base model; within one process it is trained once
-    and each caller gets its own copy.
+    Within one process it is trained once; each caller gets its own copy.
     """
-    key = (steps, seed, str(device), lr, batch_size, block)
-    model = TinyGPT(TOKENIZER.vocab_size).to(device)
-    if key in _BASE_MODELS:
-        log(f"pretrain: reusing the base model trained earlier ({steps} steps, seed {seed})")
-        model.load_state_dict(_BASE_MODELS[key])
+    key = ("pretrain", steps, seed, str(device))
+    model = load_trained(key, device)
+    if model is not None:
+        print(f"pretrain: reusing the base model trained earlier ({steps} steps, seed {seed})")
         return model
+    model = TinyGPT(TOKENIZER.vocab_size).to(device)
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     ids = torch.tensor(TOKENIZER.encode(pretraining_text(rng, 4000)))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=PRETRAIN_LR, weight_decay=0.0)
     for step in range(1, steps + 1):
         for group in optimizer.param_groups:  # linear decay: big steps first, then settle
-            group["lr"] = lr * (1 - (step - 1) / steps)
-        x, y = text_batch(ids, batch_size, block, generator)
-        x, y = x.to(device), y.to(device)
-        logits = model(x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+            group["lr"] = PRETRAIN_LR * (1 - (step - 1) / steps)
+        windows = text_windows(ids, PRETRAIN_BATCH_SIZE, PRETRAIN_BLOCK, generator)
+        loss = lm_loss(model, windows.to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if step % print_every == 0 or step == steps:
-            log(f"pretrain step {step}: loss {loss.item():.3f}")
-    _BASE_MODELS[key] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if step % PRETRAIN_PRINT_EVERY == 0 or step == steps:
+            print(f"pretrain step {step}: loss {loss.item():.3f}")
+    keep_trained(key, model)
     return model
 
 
@@ -452,25 +474,31 @@ def pick_device(name: str) -> torch.device:
 def demo_args(
     name: str, description: str, defaults: dict, argv: list[str] | None = None
 ) -> argparse.Namespace:
-    """The options every demo takes, plus one `--key` per extra entry of `defaults`.
+    """The options every demo takes, plus one `--key` per other entry of `defaults`.
 
-    `defaults` names at least `steps`; `quick_steps` (if given) replaces it under --quick
-    unless --steps was given.
+    `defaults` names at least `steps` (training steps). An entry `quick_<key>` is the value
+    of `<key>` under --quick, unless --<key> is given.
     """
     parser = argparse.ArgumentParser(prog=f"notecards demo {name}", description=description)
     parser.add_argument("--seed", type=int, default=defaults.get("seed", 0), help="random seed")
-    parser.add_argument("--steps", type=int, default=None, help="training steps")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
     parser.add_argument("--quick", action="store_true", help="a small, test-size run")
     parser.add_argument("--plot", metavar="FILE.png", help="save the training curves here")
+    quick_keys = [key for key in defaults if f"quick_{key}" in defaults]
     for key, value in defaults.items():
-        if key in ("seed", "steps", "quick_steps"):
+        if key == "seed" or key.startswith("quick_"):
             continue
-        parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
+        quick = f", {defaults[f'quick_{key}']} with --quick" if key in quick_keys else ""
+        parser.add_argument(
+            f"--{key.replace('_', '-')}",
+            type=type(value),
+            default=None if key in quick_keys else value,  # None: filled in once --quick is known
+            help=f"default {value}{quick}",
+        )
     args = parser.parse_args(argv)
-    if args.steps is None:
-        quick = args.quick and "quick_steps" in defaults
-        args.steps = defaults["quick_steps"] if quick else defaults["steps"]
+    for key in quick_keys:
+        if getattr(args, key) is None:  # not given: the quick or the full value
+            setattr(args, key, defaults[f"quick_{key}" if args.quick else key])
     return args
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards.cloze import cloze_numbers
-from notecards.demo_catalog import DEMO_LINK, DEMOS
+from notecards.demo_catalog import linked_demos, unknown_demo
 from notecards.model import Note, NotecardsError, Problem, Severity
 from notecards.render import Renderer
 from notecards.vault import Vault, load_vault
@@ -74,14 +74,10 @@ def check_note(note: Note, vault: Vault, renderer: Renderer) -> list[Problem]:
         )
     problems += _pipes_in_table_math(note)
     for name, text in note.fields.items():
-        for match in DEMO_LINK.finditer(text):
-            if match.group("name") not in DEMOS:
-                line = note.field_lines.get(name, note.start_line)
-                line += text.count("\n", 0, match.start())
-                known = ", ".join(sorted(DEMOS))
-                problems.append(
-                    Problem(note.path, line, f"no demo named {match.group('name')!r} ({known})")
-                )
+        for demo, offset in linked_demos(text):
+            if message := unknown_demo(demo):
+                line = note.field_lines.get(name, note.start_line) + text.count("\n", 0, offset)
+                problems.append(Problem(note.path, line, message))
     return problems
 
 

@@ -23,6 +23,18 @@ DEMOS: dict[str, str] = {
 }
 
 
+def linked_demos(text: str) -> list[tuple[str, int]]:
+    """(name, offset in `text`) of each demo link in a field's text."""
+    return [(match["name"], match.start()) for match in DEMO_LINK.finditer(text)]
+
+
+def unknown_demo(name: str) -> str | None:
+    """The message for a link or command naming no demo (it lists the known ones); else None."""
+    if name in DEMOS:
+        return None
+    return f"no demo named {name!r} ({', '.join(sorted(DEMOS))})"
+
+
 def demo_command(name: str) -> str:
     """What Anki shows for a demo link: the command a learner types."""
     return f"notecards demo {name}"

@@ -4,7 +4,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from demos import pipeline  # noqa: E402
+from demos import pipeline, tinylm  # noqa: E402
+
+
+@pytest.mark.parametrize("argv", [["--quick", "--sft-steps", "7"], ["--quick", "--sft-steps=7"]])
+def test_quick_keeps_an_explicit_sft_steps(argv):
+    args = tinylm.demo_args("pipeline", "", pipeline.DEFAULTS, argv)
+    assert (args.steps, args.sft_steps) == (pipeline.DEFAULTS["quick_steps"], 7)
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,7 @@ def test_every_pair_fits_the_model():
     questions = tinylm.instruction_pairs()
     rng = random.Random(0)
     pairs = preferences.style_pairs(questions, rng) + preferences.correctness_pairs(questions, rng)
-    input_ids, _, _ = tinylm.pad_batch(
+    input_ids, _ = tinylm.pad_batch(
         [p.prompt for p in pairs] * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs]
     )
     assert input_ids.shape[1] <= tinylm.TinyGPT(tinylm.TOKENIZER.vocab_size).max_len

@@ -22,13 +22,12 @@ def test_tokenizer_names_an_unknown_character():
 
 
 def test_pad_batch_marks_the_response_and_eos_only():
-    input_ids, response_mask, attention_mask = tinylm.pad_batch(["ab", "abcd"], ["x", "yz"])
+    input_ids, response_mask = tinylm.pad_batch(["ab", "abcd"], ["x", "yz"])
     tok = tinylm.TOKENIZER
     assert tok.decode(input_ids[0]) == "abx|___"
     assert tok.decode(input_ids[1]) == "abcdyz|"
     assert response_mask[0].tolist() == [0, 0, 1, 1, 0, 0, 0]
     assert response_mask[1].tolist() == [0, 0, 0, 0, 1, 1, 1]
-    assert attention_mask[0].tolist() == [1, 1, 1, 1, 0, 0, 0]
 
 
 def test_token_logprobs_line_up_with_the_token_they_score():
@@ -46,6 +45,18 @@ def test_uniform_model_gives_log_vocab_per_token():
     logits = torch.zeros(2, 4, 10)
     logps = tinylm.token_logprobs(logits, torch.randint(10, (2, 4)))
     assert torch.allclose(logps[:, 1:], torch.full((2, 3), -math.log(10)))
+
+
+def test_sample_runs_without_dropout_and_gives_the_model_back_in_its_mode():
+    tinylm.set_seed(0)
+    model = tinylm.TinyGPT(tinylm.TOKENIZER.vocab_size, dropout=0.5)
+    prompts = [tinylm.TOKENIZER.encode("q: "), tinylm.TOKENIZER.encode("the cat ")]
+    input_ids, response_mask, logprobs = tinylm.sample(model.train(), prompts, 6)
+    assert model.training
+    recomputed = tinylm.token_logprobs(model.eval()(input_ids), input_ids) * response_mask
+    assert torch.allclose(recomputed, logprobs, atol=1e-5)  # sampled in eval mode
+    tinylm.sample(model, prompts, 2)
+    assert not model.training  # a frozen reference stays frozen
 
 
 def test_sample_returns_logprobs_of_what_it_sampled():
@@ -72,6 +83,15 @@ def test_demo_args_quick_and_extra_options():
     assert tinylm.demo_args("x", "", defaults, ["--quick"]).steps == 10
     args = tinylm.demo_args("x", "", defaults, ["--quick", "--steps", "7", "--beta", "0.1"])
     assert (args.steps, args.beta) == (7, 0.1)
+
+
+@pytest.mark.parametrize("given", [["--sft-steps", "7"], ["--sft-steps=7"]])
+def test_demo_args_quick_keeps_an_explicit_value_of_every_quick_option(given):
+    defaults = {"steps": 100, "quick_steps": 10, "sft_steps": 150, "quick_sft_steps": 50}
+    assert tinylm.demo_args("x", "", defaults, []).sft_steps == 150
+    assert tinylm.demo_args("x", "", defaults, ["--quick"]).sft_steps == 50
+    args = tinylm.demo_args("x", "", defaults, ["--quick", *given])
+    assert (args.steps, args.sft_steps) == (10, 7)
 
 
 def test_every_pretraining_fact_is_in_the_alphabet():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from notecards.demo_catalog import DEMO_LINK, DEMOS
+from notecards.demo_catalog import DEMOS, linked_demos, unknown_demo
 from notecards.model import NotecardsError
 
 INSTALL_HINT = "the demos need PyTorch: pip install torch==2.13.0 && pip install 'notecards[demos]'"
@@ -40,9 +40,8 @@ def require_torch() -> None:
 
 
 def check_name(name: str) -> None:
-    if name not in DEMOS:
-        known = ", ".join(sorted(DEMOS))
-        raise click.ClickException(f"no demo named {name!r}; known demos: {known}")
+    if message := unknown_demo(name):
+        raise click.ClickException(message)
 
 
 def card_title(fields: dict[str, str]) -> str:
@@ -63,7 +62,7 @@ def linking_cards(vault: Path) -> dict[str, list[str]]:
     except NotecardsError:
         return links  # bad settings: the list still names the demos
     for note in notes:
-        named = {m["name"] for text in note.fields.values() for m in DEMO_LINK.finditer(text)}
+        named = {demo for text in note.fields.values() for demo, _ in linked_demos(text)}
         for name in sorted(named):
             links.setdefault(name, []).append(f"{note.where} {card_title(note.fields)}")
     return links
