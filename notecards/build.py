@@ -13,13 +13,8 @@ import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from importlib.metadata import version
 from pathlib import Path
-
-import markdown_it
-import mdit_py_plugins
-import pygments
 
 from notecards.atomic import write_json
 from notecards.cache import RenderCache
@@ -27,7 +22,7 @@ from notecards.ids import new_ids
 from notecards.media import VaultIndex
 from notecards.model import Note, NotecardsError, Problem, RenderedNote, Severity
 from notecards.output import Reporter
-from notecards.render import Renderer
+from notecards.render import Renderer, render_code_digest
 from notecards.state import STATE_DIR
 from notecards.targets.package import PackageWriter
 from notecards.vault import Vault, load_vault
@@ -36,7 +31,6 @@ from notecards.writeback import write_back
 MANIFEST_FILE = "build-manifest.json"
 # Bump when the meaning of a manifest field changes; an older manifest is then ignored.
 MANIFEST_FORMAT = 2
-_PACKAGE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -149,29 +143,13 @@ def _summary(
     )
 
 
-@cache
-def _code_digest() -> str:
-    """notecards' own code and the libraries that shape a package: an upgrade rebuilds."""
-    hasher = hashlib.sha256(
-        "/".join(
-            (
-                version("genanki"),
-                markdown_it.__version__,
-                mdit_py_plugins.__version__,
-                pygments.__version__,
-            )
-        ).encode()
-    )
-    for source in sorted(_PACKAGE.rglob("*.py")):
-        hasher.update(source.read_bytes())
-    return hasher.hexdigest()
-
-
 def _inputs_digest(vault: Vault) -> str:
     """Everything a build's package follows from, cheap to compute without rendering: the
-    code, the settings, each markdown file's bytes, and the vault's file list (links and
-    embeds resolve against it). Media contents are checked apart, by size and mtime."""
-    hasher = hashlib.sha256(f"{_code_digest()}\n{vault.config!r}\n".encode())
+    code (the render cache's digest of it, and genanki, which writes the package), the
+    settings, each markdown file's bytes, and the vault's file list (links and embeds resolve
+    against it). Media contents are checked apart, by size and mtime."""
+    code = f"{render_code_digest()}\ngenanki {version('genanki')}"
+    hasher = hashlib.sha256(f"{code}\n{vault.config!r}\n".encode())
     for path, snapshot in sorted(vault.parsed.files.items()):
         hasher.update(f"{path}\0{snapshot.sha256}\n".encode())
     index = VaultIndex.scan(vault.root)

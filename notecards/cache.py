@@ -1,18 +1,20 @@
 """The render cache: field markdown already rendered, kept in `VAULT/.notecards/`.
 
-Key: sha256 of everything that decides a field's HTML (renderer and library
-versions, the vault settings that matter, the note's folder, cloze or not, the
-markdown). Value: the HTML, the media it embeds, and how each link and embed was
-resolved. Media *content* is not in the key (targets read the files when they
-send them); instead a hit is used only if every recorded link and embed still
-resolves to the same file in today's vault scan (the renderer checks; dict
-lookups only). Deleting the file loses nothing but time.
+Key: sha256 of everything that decides a field's HTML (notecards' code and the
+rendering libraries' versions, see `code_digest`; the vault settings that matter and
+the demos there are; the note's folder, cloze or not, the markdown). Value: the HTML,
+the media it embeds, and how each link and embed was resolved. Media *content* is not
+in the key (targets read the files when they send them); instead a hit is used only if
+every recorded link and embed still resolves to the same file in today's vault scan
+(the renderer checks; dict lookups only). Deleting the file loses nothing but time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,15 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS fields"
     " (key TEXT PRIMARY KEY, html TEXT NOT NULL, media TEXT NOT NULL, deps TEXT NOT NULL)"
 )
+
+
+def code_digest(sources: Iterable[Path], versions: Iterable[str]) -> str:
+    """The code a cached result came from: its source files' bytes and the versions of the
+    libraries it calls. Hashed rather than a hand-bumped number, so no edit is forgotten."""
+    hasher = hashlib.sha256("/".join(versions).encode() + b"\n")
+    for source in sources:
+        hasher.update(source.read_bytes())
+    return hasher.hexdigest()
 
 
 @dataclass(frozen=True)

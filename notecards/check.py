@@ -2,8 +2,8 @@
 
 Beyond what the parser reports (unknown note types, START without END, bad
 settings, duplicate IDs), a note is checked the way Anki would receive it: it is
-rendered, so a missing or outside-the-vault image is found here and not halfway
-through a sync.
+rendered, so a missing or outside-the-vault image, or a link to no demo, is found
+here and not halfway through a sync.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards.cloze import cloze_numbers
-from notecards.demo_catalog import linked_demos, unknown_demo
 from notecards.model import Note, NotecardsError, Problem, Severity
 from notecards.render import Renderer
 from notecards.vault import Vault, load_vault
@@ -73,11 +72,6 @@ def check_note(note: Note, vault: Vault, renderer: Renderer) -> list[Problem]:
             Problem(note.path, note.start_line, f"{note.note_type} note without any cloze")
         )
     problems += _pipes_in_table_math(note)
-    for name, text in note.fields.items():
-        for demo, offset in linked_demos(text):
-            if message := unknown_demo(demo):
-                line = note.field_lines.get(name, note.start_line) + text.count("\n", 0, offset)
-                problems.append(Problem(note.path, line, message))
     return problems
 
 

@@ -2,7 +2,8 @@
 
 A card links to a demo with an ordinary markdown link to `notecards://demo/NAME`:
 Obsidian shows it as a link, the renderer turns it into the command to run
-(`notecards demo NAME`), and `notecards check` reports names that do not exist.
+(`notecards demo NAME`) and refuses a name that does not exist (so check, build and sync
+all report it).
 Kept free of torch so the flashcard commands never import it.
 """
 

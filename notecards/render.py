@@ -13,7 +13,7 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -30,29 +30,33 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from notecards.cache import CachedField, RenderCache
+from notecards.cache import CachedField, RenderCache, code_digest
 from notecards.callouts import callout_plugin
 from notecards.cloze import ENV_IS_CLOZE, cloze_numbers, cloze_plugin
 from notecards.config import VaultConfig
-from notecards.demo_catalog import DEMO_LINK, demo_command
+from notecards.demo_catalog import DEMO_LINK, DEMOS, demo_command, unknown_demo
 from notecards.mathjax import mathjax_plugin
 from notecards.media import BadReference, VaultIndex, media_kind
 from notecards.model import MediaRef, Note, NotecardsError, Problem, RenderedNote
 from notecards.wikilinks import WikiTarget, image_size, wikilink_plugin
 
-__all__ = ["Renderer", "cloze_numbers"]
+__all__ = ["Renderer", "cloze_numbers", "render_code_digest"]
 
-# Bump when the HTML for the same markdown changes; library versions count too.
-RENDER_VERSION = "1"
-_VERSION_KEY = "/".join(
-    (RENDER_VERSION, markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__)
-)
+_PACKAGE = Path(__file__).resolve().parent
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _CODE_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True)
 _CODE_BACKGROUND = HtmlFormatter(noclasses=True).style.background_color
 # How one link or embed resolved: (kind, reference as written, what it named), kind "note",
 # "self" (a [[#Heading]] of the note itself) or "media".
 Dependency = tuple[str, str, str]
+
+
+@cache
+def render_code_digest() -> str:
+    """notecards' code and the rendering libraries' versions: the HTML for the same markdown
+    and settings changes only with them. Read once per process, never per note."""
+    versions = (markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__)
+    return code_digest(sorted(_PACKAGE.rglob("*.py")), versions)
 
 
 @lru_cache(maxsize=64)
@@ -87,9 +91,11 @@ class Renderer:
         self._resolved: dict[tuple[str, str, str], str | None] = {}
         self._open_url = f"obsidian://open?vault={quote(config.vault_name, safe='')}&file="
         self._md = self._markdown()
-        # What besides the field itself decides its HTML (see _cache_key).
+        # What besides the field itself decides its HTML (see _cache_key); the demo names,
+        # as a link to a demo since removed must be reported, not served from the cache.
         settings = (config.vault_name, config.curly_cloze, config.highlights_to_cloze)
-        self._settings_key = "\0".join((_VERSION_KEY, *map(str, settings)))
+        demos = ",".join(sorted(DEMOS))
+        self._settings_key = "\0".join((render_code_digest(), *map(str, settings), demos))
 
     @property
     def index(self) -> VaultIndex:
@@ -300,11 +306,11 @@ class Renderer:
 
 def _line_offset(content: str, token: Token) -> int:
     """Which line of its inline block a token sits on: wiki tokens record it; for a
-    markdown image, the first line that holds its source."""
+    markdown image or link, the first line that holds its src or href."""
     if token.meta and "line_offset" in token.meta:
         return token.meta["line_offset"]
-    src = str(token.attrs.get("src", ""))
-    at = max(content.find(src), content.find(unquote(src)), 0)
+    target = str(token.attrs.get("src") or token.attrs.get("href") or "")
+    at = max(content.find(target), content.find(unquote(target)), 0)
     return content.count("\n", 0, at)
 
 
@@ -323,10 +329,14 @@ def _render_embed(self, tokens: Sequence[Token], idx: int, options, env) -> str:
 
 def _replace_demo_link(children: list[Token], idx: int) -> None:
     """`[..](notecards://demo/NAME)` -> `<code>notecards demo NAME</code>`: the
-    command a learner runs (Anki cannot open the link)."""
+    command a learner runs (Anki cannot open the link). Checked here, where links are
+    known as links (not text in a code span), so check, build and sync all refuse a
+    command that would fail."""
     demo = DEMO_LINK.fullmatch(str(children[idx].attrs.get("href", "")))
     if not demo:
         return
+    if message := unknown_demo(demo["name"]):
+        raise BadReference(message)
     end = next(
         (j for j in range(idx + 1, len(children)) if children[j].type == "link_close"),
         len(children) - 1,

@@ -30,7 +30,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from notecards import __version__, push
+from notecards import push
 from notecards.media import VaultIndex
 from notecards.model import MediaRef, Note, NotecardsError, Problem, Severity
 from notecards.output import Reporter
@@ -45,7 +45,7 @@ from notecards.plan import (
     source_hash,
 )
 from notecards.recovery import PENDING_TAG, fault_point, pending_tag, recover
-from notecards.render import Renderer
+from notecards.render import Renderer, render_code_digest
 from notecards.state import PushedMedia, PushedNote, SyncState, load_state, save_state
 from notecards.targets.ankiconnect import (
     AnkiConnect,
@@ -185,7 +185,7 @@ def _load(root: Path) -> Vault:
 def fingerprint(vault: Vault) -> str:
     """Everything besides a note's own text that its rendering depends on."""
     settings = dataclasses.replace(vault.config, ankiconnect_url="", ankiconnect_api_key="")
-    return hashlib.sha256(f"{__version__}\n{settings!r}".encode()).hexdigest()
+    return hashlib.sha256(f"{render_code_digest()}\n{settings!r}".encode()).hexdigest()
 
 
 def _targets(

@@ -73,6 +73,14 @@ def test_media_outside_the_vault_is_an_error(tmp_path):
     assert result.stderr.startswith(f"{vault}/n.md:4: ")
 
 
+def test_a_demo_link_in_a_code_span_is_text_not_a_link(tmp_path):
+    # The renderer leaves it as text (Anki shows it as written), so there is nothing to check.
+    (tmp_path / "n.md").write_text("START\nBasic\nq `[x](notecards://demo/nope)`\nBack: a\nEND\n")
+    result = run(str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
 def test_bad_settings_exit_one(tmp_path):
     (tmp_path / "notecards.yaml").write_text("curly_cloze: maybe\n")
     result = run(str(tmp_path))

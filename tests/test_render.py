@@ -52,6 +52,7 @@ EXACT = [
     ("$\\left\\{ a | b \\right\\}$", "\\(\\left\\{ a | b \\right\\}\\)"),
     ("{x} stays {2:x}", "{x} stays {2:x}"),  # no cloze outside cloze note types
     ("[notecards demo dpo](notecards://demo/dpo)", "<code>notecards demo dpo</code>"),
+    ("`[x](notecards://demo/nope)`", "<code>[x](notecards://demo/nope)</code>"),  # code, no link
     (
         "Do ![alt-text](http://meow.in/meow.png).",
         'Do <img src="http://meow.in/meow.png" alt="alt-text" />.',
@@ -167,6 +168,7 @@ BAD_REFERENCES = [
     ("text\n\n![](../../outside.png)", 7, "'../../outside.png' points outside the vault"),
     ("a\nb ![[/etc/hosts.png]]", 6, "'/etc/hosts.png' is an absolute path"),
     ("![[escape.png]]", 5, "'escape.png' is a symlink that leads outside the vault"),
+    ("a\n[run\nit](notecards://demo/nope)", 7, "no demo named 'nope' (dpo, icl, pipeline,"),
 ]
 
 

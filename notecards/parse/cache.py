@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from pathlib import Path
 
 import markdown_it
 import yaml
 
 from notecards.atomic import write_json
+from notecards.cache import code_digest
 from notecards.config import VaultConfig
 from notecards.model import Deletion, IdSlot, Note, ParsedVault, Problem, Severity
 
@@ -32,13 +34,14 @@ _SOURCES = (
 )
 
 
+@cache
+def _parser_code() -> str:
+    return code_digest(_SOURCES, (str(_FORMAT), markdown_it.__version__, yaml.__version__))
+
+
 def settings_key(config: VaultConfig) -> str:
     """A digest of everything besides a file's text and path that its parse depends on."""
-    hasher = hashlib.sha256(f"{_FORMAT}\n{markdown_it.__version__}\n{yaml.__version__}\n".encode())
-    for source in _SOURCES:
-        hasher.update(source.read_bytes())
-    hasher.update(repr(config).encode())
-    return hasher.hexdigest()
+    return hashlib.sha256(f"{_parser_code()}\n{config!r}".encode()).hexdigest()
 
 
 class ParseCache:
