@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import html as html_module
 import re
-import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import genanki
 
-from notecards.ids import new_ids
+from notecards.ids import new_ids, now_ms
 from notecards.model import Problem, RenderedNote
 from notecards.output import Reporter
 from notecards.plan import Add
@@ -63,7 +62,7 @@ def import_notes(
     if not new and not restore:
         return ImportResult()
     note_types = sorted({a.target.note.note_type for a in [*new, *restore]})
-    now = time.time_ns() // 1_000_000
+    now = now_ms()
     # Twice as many as needed: enough even if Anki holds some of them.
     candidates = new_ids(2 * len(new), set(avoid_ids), now=now - ID_MARGIN_MS)
     first_fields = [_first_field(vault, a) for a in new]

@@ -24,6 +24,25 @@ class StoredNote:
     mod: int
 
 
+def stored_notes(col: Collection) -> dict[int, StoredNote]:
+    """id -> every note the collection holds, read through Anki's own API."""
+    stored = {}
+    for note_id in col.find_notes(""):
+        note = col.get_note(note_id)
+        cards = note.cards()
+        stored[note_id] = StoredNote(
+            note_id=note_id,
+            guid=note.guid,
+            note_type=note.note_type()["name"],
+            fields=dict(note.items()),
+            tags=list(note.tags),
+            decks=[col.decks.name(card.did) for card in cards],
+            card_ids=[card.id for card in cards],
+            mod=note.mod,
+        )
+    return stored
+
+
 class AnkiCollection:
     """A fresh collection in `folder`; close() it (or use as a context manager)."""
 
@@ -48,21 +67,7 @@ class AnkiCollection:
         return self.col.import_anki_package(request).log
 
     def notes(self) -> dict[int, StoredNote]:
-        stored = {}
-        for note_id in self.col.find_notes(""):
-            note = self.col.get_note(note_id)
-            cards = note.cards()
-            stored[note_id] = StoredNote(
-                note_id=note_id,
-                guid=note.guid,
-                note_type=note.note_type()["name"],
-                fields=dict(note.items()),
-                tags=list(note.tags),
-                decks=[self.col.decks.name(card.did) for card in cards],
-                card_ids=[card.id for card in cards],
-                mod=note.mod,
-            )
-        return stored
+        return stored_notes(self.col)
 
     def deck_names(self) -> set[str]:
         return {d.name for d in self.col.decks.all_names_and_ids()}

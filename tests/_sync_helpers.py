@@ -1,35 +1,22 @@
-"""Vaults and looks into the collection, for the sync tests."""
+"""The sync tests' vaults, runs and looks into the server's collection."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from notecards.build import build_vault
 from notecards.cli import cli
 from notecards.sync import SyncReport, sync_vault
 from notecards.targets.ankiconnect import AnkiConnect
+from tests._anki_helpers import stored_notes
 
 PROJECT_NOTES = Path(__file__).resolve().parents[1] / "notes"
 # Server options of an Anki in WSL or a container: sync cannot hand it a package, so every add
 # goes through addNotes.
 ANKI_ELSEWHERE = {"packages_unreadable": True, "media_dir_elsewhere": True}
-ID_LINE = re.compile(r"^<!--ID: (\d+)-->$", re.MULTILINE)
-
-
-def block(front: str, back: str, tags: str = "ml", note_id: int | None = None) -> str:
-    id_line = f"<!--ID: {note_id}-->\n" if note_id else ""
-    return f"START\nBasic\n{front}\nBack: {back}\nTags: {tags}\n{id_line}END\n"
-
-
-def write_vault(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(text.encode("utf-8"))
-    return root
 
 
 def copy_project_notes(root: Path) -> Path:
@@ -37,28 +24,40 @@ def copy_project_notes(root: Path) -> Path:
     return root
 
 
-def ids_in(path: Path) -> list[int]:
-    return [int(i) for i in ID_LINE.findall(path.read_text(encoding="utf-8"))]
-
-
 def sync(root: Path, server, **options) -> SyncReport:
-    return sync_vault(root, AnkiConnect(server.url, options.pop("api_key", None)), **options)
+    return sync_vault(root, AnkiConnect(server.url), **options)
 
 
 def run_cli(*args: str) -> Result:
     return CliRunner().invoke(cli, ["sync", *args], catch_exceptions=False)
 
 
-def anki_notes(server) -> dict[int, dict]:
-    """id -> {fields, tags, decks, model}: what the real collection holds."""
+def build_and_import(vault: Path, server) -> None:
+    """`notecards build` the vault into a package beside it, which the server's Anki imports."""
+    package = vault.with_name(f"{vault.name}.apkg")
+    build_vault(vault, package)
+    assert AnkiConnect(server.url).invoke("importPackage", path=str(package)) is True
+
+
+def edit_in_anki(server, note_id: int, tags: tuple[str, ...] = (), **fields: str) -> None:
+    """What a user does in Anki's editor: set some fields, add some tags."""
     with server.collection() as col:
-        notes = {}
-        for note_id in col.find_notes(""):
-            note = col.get_note(note_id)
-            notes[note_id] = {
-                "fields": dict(note.items()),
-                "tags": list(note.tags),
-                "decks": sorted({col.decks.name(card.did) for card in note.cards()}),
-                "model": note.note_type()["name"],
+        note = col.get_note(note_id)
+        for name, value in fields.items():
+            note[name] = value
+        note.tags.extend(tags)
+        col.update_note(note)
+
+
+def anki_notes(server) -> dict[int, dict]:
+    """id -> {fields, tags, decks, model}: what the real collection holds (decks: each once)."""
+    with server.collection() as col:
+        return {
+            note_id: {
+                "fields": note.fields,
+                "tags": note.tags,
+                "decks": sorted(set(note.decks)),
+                "model": note.note_type,
             }
-        return notes
+            for note_id, note in stored_notes(col).items()
+        }

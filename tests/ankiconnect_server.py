@@ -147,13 +147,11 @@ class AnkiConnect:
         self.on_action(name)
         try:
             # As in the add-on, every request (each inner `multi` action too) carries the key.
-            if request.get("key") != self.api_key and name != "requestPermission":
+            if request.get("key") != self.api_key:
                 raise Exception(API_KEY_ERROR)
             method = getattr(self, name, None)
             if not getattr(method, "is_api_action", False):
                 raise Exception(UNKNOWN_ACTION_ERROR)
-            if name == "requestPermission":
-                params = {**params, "origin": params.get("origin", ""), "allowed": True}
             return success_reply(version, method(**params))
         except Exception as error:  # the add-on turns every failure into an error reply
             return error_reply(str(error))
@@ -248,15 +246,6 @@ class AnkiConnect:
         return API_VERSION
 
     @api_action
-    def requestPermission(self, origin: str, allowed: bool) -> dict[str, Any]:
-        # Loopback is always an allowed origin, so this never prompts.
-        return {
-            "permission": "granted",
-            "requireApikey": bool(self.api_key),
-            "version": API_VERSION,
-        }
-
-    @api_action
     def multi(self, actions: list[dict[str, Any]]) -> list[Any]:
         return [self.handle(action) for action in actions]
 
@@ -269,13 +258,6 @@ class AnkiConnect:
     @api_action
     def deckNamesAndIds(self) -> dict[str, int]:
         return {entry.name: entry.id for entry in self.col.decks.all_names_and_ids()}
-
-    @api_action
-    def deckNameFromId(self, deckId: int) -> str:
-        deck = self.col.decks.get(deckId, default=False)
-        if deck is None:
-            raise Exception(f"deck was not found: {deckId}")
-        return deck["name"]
 
     @api_action
     def getDecks(self, cards: list[int]) -> dict[str, list[int]]:
@@ -535,10 +517,6 @@ class AnkiConnect:
         return infos
 
     @api_action
-    def cardsModTime(self, cards: list[int]) -> list[dict[str, Any]]:
-        return [{"cardId": card_id, "mod": self._get_card(card_id).mod} for card_id in cards]
-
-    @api_action
     def suspended(self, card: int) -> bool:
         return self._get_card(card).queue == -1
 
@@ -703,12 +681,6 @@ class AnkiConnectServer:
         """The live collection, held under the server's lock for the `with` block."""
         with self._lock:
             yield self._col
-
-    def set_default_deck_bug(self, enabled: bool) -> None:
-        self._api.default_deck_bug = enabled
-
-    def set_addnotes_all_or_nothing(self, enabled: bool) -> None:
-        self._api.addnotes_all_or_nothing = enabled
 
     def _count_action(self, name: str) -> None:
         self.actions[name] += 1

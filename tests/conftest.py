@@ -39,8 +39,7 @@ def anki_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Anki
 
     The object has `.url`, `.collection()` (a `with` block holding the server's lock),
     `.requests` (HTTP requests so far), `.actions` (Counter of action names, `multi`'s inner
-    actions included), `.reset_counts()`, `.set_default_deck_bug(bool)`,
-    `.set_addnotes_all_or_nothing(bool)` and `.stop()`.
+    actions included), `.reset_counts()` and `.stop()`.
     """
     server = _start_server(tmp_path, getattr(request, "param", None) or {})
     yield server

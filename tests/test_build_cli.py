@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests._anki_helpers import AnkiCollection
-from tests._build_helpers import card, run_build, snapshot_bytes, write_vault
+from tests._build_helpers import run_build, snapshot_bytes
+from tests._vault_helpers import block, write_vault
 
 REPO = Path(__file__).resolve().parents[1]
 USER_IDS = {1764591468175, 1764591468178, 1764257200499}
@@ -51,7 +52,8 @@ def test_users_vault_arrives_in_anki_with_its_ids_tags_and_math(tmp_path):
 
 def test_new_card_gets_an_id_in_file_and_package(tmp_path):
     vault = write_vault(
-        tmp_path / "v", {"a.md": "# t\n\n" + card("q1", "a1", note_id=5) + "\n" + card("q2", "a2")}
+        tmp_path / "v",
+        {"a.md": "# t\n\n" + block("q1", "a1", note_id=5) + "\n" + block("q2", "a2")},
     )
     out = tmp_path / "v.apkg"
     result = run_build(str(vault), "-o", str(out), "--json")
@@ -63,7 +65,7 @@ def test_new_card_gets_an_id_in_file_and_package(tmp_path):
         summary["notes"] == 2 and summary["decks"] == ["Default"] and summary["output"] == str(out)
     )
     text = (vault / "a.md").read_text()
-    assert text == "# t\n\n" + card("q1", "a1", note_id=5) + "\n" + card(
+    assert text == "# t\n\n" + block("q1", "a1", note_id=5) + "\n" + block(
         "q2", "a2", note_id=assigned["id"]
     )
     with AnkiCollection(tmp_path / "anki") as anki:
@@ -74,19 +76,19 @@ def test_new_card_gets_an_id_in_file_and_package(tmp_path):
 def test_bad_input_exits_1_names_file_line_and_writes_nothing(tmp_path):
     vault = write_vault(
         tmp_path / "v",
-        {"good.md": card("q", "a"), "sub/bad.md": "intro\n\nSTART\nBasci\nq\nBack: a\nEND\n"},
+        {"good.md": block("q", "a"), "sub/bad.md": "intro\n\nSTART\nBasci\nq\nBack: a\nEND\n"},
     )
     before = snapshot_bytes(vault)
     out = tmp_path / "v.apkg"
     result = run_build(str(vault), "-o", str(out))
     assert result.exit_code == 1
-    assert f"{vault}/sub/bad.md:4: " in result.stderr or f"{vault}/sub/bad.md:3: " in result.stderr
+    assert f"{vault}/sub/bad.md:4: unknown note type 'Basci'" in result.stderr
     assert not out.exists()
     assert snapshot_bytes(vault) == before
 
 
 def test_unwritable_output_fails_cleanly_before_the_vault_is_touched(tmp_path):
-    vault = write_vault(tmp_path / "v", {"a.md": card("q", "a")})  # an ID to write back
+    vault = write_vault(tmp_path / "v", {"a.md": block("q", "a")})  # an ID to write back
     before = snapshot_bytes(vault)
     (tmp_path / "a-file").write_text("not a folder")
     out = tmp_path / "a-file" / "v.apkg"  # its folder cannot exist, whoever runs the test
@@ -99,7 +101,7 @@ def test_unwritable_output_fails_cleanly_before_the_vault_is_touched(tmp_path):
 
 
 def test_dry_run_writes_nothing_and_reports_what_it_would_do(tmp_path):
-    vault = write_vault(tmp_path / "v", {"a.md": card("q1", "a1") + card("q2", "a2", note_id=9)})
+    vault = write_vault(tmp_path / "v", {"a.md": block("q1", "a1") + block("q2", "a2", note_id=9)})
     before = snapshot_bytes(vault)
     out = tmp_path / "v.apkg"
     result = run_build(str(vault), "-o", str(out), "--dry-run", "--json")
@@ -116,7 +118,7 @@ def test_dry_run_writes_nothing_and_reports_what_it_would_do(tmp_path):
 
 
 def test_unchanged_rebuild_leaves_package_alone(tmp_path):
-    vault = write_vault(tmp_path / "v", {"a.md": card("q1", "a1")})
+    vault = write_vault(tmp_path / "v", {"a.md": block("q1", "a1")})
     out = tmp_path / "v.apkg"
     assert run_build(str(vault), "-o", str(out), "-q").exit_code == 0
     first = out.stat()
@@ -129,7 +131,7 @@ def test_unchanged_rebuild_leaves_package_alone(tmp_path):
 
 
 def test_default_output_is_named_after_the_vault(tmp_path, monkeypatch):
-    vault = write_vault(tmp_path / "myvault", {"a.md": card("q", "a", note_id=3)})
+    vault = write_vault(tmp_path / "myvault", {"a.md": block("q", "a", note_id=3)})
     monkeypatch.chdir(tmp_path)
     assert run_build(str(vault), "-q").exit_code == 0
     assert (tmp_path / "myvault.apkg").is_file()
@@ -137,14 +139,14 @@ def test_default_output_is_named_after_the_vault(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("flag", ["--quiet", "--json"])
 def test_quiet_and_json_keep_stderr_clean(tmp_path, flag):
-    vault = write_vault(tmp_path / "v", {"a.md": card("q", "a", note_id=3)})
+    vault = write_vault(tmp_path / "v", {"a.md": block("q", "a", note_id=3)})
     result = run_build(str(vault), "-o", str(tmp_path / "o.apkg"), flag)
     assert result.exit_code == 0
     assert result.stderr == ""
 
 
 def test_warnings_are_shown_but_do_not_stop_the_build(tmp_path):
-    vault = write_vault(tmp_path / "v", {"a.md": card("q", "a", note_id=3) + "stray\nEND\n"})
+    vault = write_vault(tmp_path / "v", {"a.md": block("q", "a", note_id=3) + "stray\nEND\n"})
     out = tmp_path / "o.apkg"
     result = run_build(str(vault), "-o", str(out))
     assert result.exit_code == 0

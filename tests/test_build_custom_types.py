@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -10,7 +9,8 @@ from click.testing import CliRunner
 from notecards.cli import cli
 from notecards.config import derived_model_id, load_config
 from tests._anki_helpers import AnkiCollection
-from tests._build_helpers import run_build, write_vault
+from tests._build_helpers import run_build
+from tests._vault_helpers import ids_in, write_vault
 
 VOCAB_ID = 1607392319
 VOCAB_QFMT = "<div class=word>{{Word}}</div>"
@@ -68,10 +68,6 @@ def _vault(root: Path, meaning: str = "expected surprise", config: str = CONFIG)
     )
 
 
-def _ids(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"<!--ID: (\d+)-->", text)]
-
-
 def _build(vault: Path, out: Path) -> None:
     result = run_build(str(vault), "-o", str(out), "--quiet")
     assert result.exit_code == 0, result.output
@@ -84,7 +80,7 @@ def _models(anki: AnkiCollection) -> dict[str, dict]:
 def test_custom_types_arrive_with_fields_templates_css_and_ids(tmp_path):
     vault = _vault(tmp_path / "vault")
     _build(vault, tmp_path / "out.apkg")
-    vocab_id, gap_id = _ids((vault / "words.md").read_text(encoding="utf-8"))
+    vocab_id, gap_id = ids_in(vault / "words.md")
     with AnkiCollection(tmp_path / "anki") as anki:
         anki.import_package(tmp_path / "out.apkg")
         models = _models(anki)
@@ -122,14 +118,14 @@ def test_edit_and_rebuild_updates_in_place_without_duplicate_types(tmp_path):
     vault = _vault(tmp_path / "vault")
     _build(vault, tmp_path / "1.apkg")
     words = vault / "words.md"
-    ids = _ids(words.read_text(encoding="utf-8"))
+    ids = ids_in(words)
     words.write_text(
         words.read_text(encoding="utf-8").replace("expected surprise", "average information"),
         encoding="utf-8",
         newline="",
     )
     _build(vault, tmp_path / "2.apkg")
-    assert _ids(words.read_text(encoding="utf-8")) == ids
+    assert ids_in(words) == ids
     with AnkiCollection(tmp_path / "anki") as anki:
         anki.import_package(tmp_path / "1.apkg")
         anki.import_package(tmp_path / "2.apkg")

@@ -3,20 +3,13 @@ the sync right after finds every note by its ID and changes nothing."""
 
 from __future__ import annotations
 
-from notecards.build import build_vault
-from notecards.targets.ankiconnect import AnkiConnect
-from tests._sync_helpers import anki_notes, block, copy_project_notes, ids_in, sync, write_vault
-
-
-def _build_and_import(vault, server, tmp_path) -> None:
-    package = tmp_path / "out.apkg"
-    build_vault(vault, package)
-    assert AnkiConnect(server.url).invoke("importPackage", path=str(package)) is True
+from tests._sync_helpers import anki_notes, build_and_import, copy_project_notes, sync
+from tests._vault_helpers import block, ids_in, write_vault
 
 
 def test_sync_after_importing_the_users_package_changes_nothing(tmp_path, anki_server):
     vault = copy_project_notes(tmp_path / "vault")
-    _build_and_import(vault, anki_server, tmp_path)
+    build_and_import(vault, anki_server)
     before = anki_notes(anki_server)
     anki_server.reset_counts()
     report = sync(vault, anki_server)
@@ -36,7 +29,7 @@ def test_sync_after_importing_the_users_package_changes_nothing(tmp_path, anki_s
 def test_new_blocks_built_then_synced_are_the_same_notes(tmp_path, anki_server):
     files = {"a.md": "TARGET DECK: ML\n" + block("Q1", "A $x^2$") + block("Q2", "A2", tags="a b")}
     vault = write_vault(tmp_path / "v", files)
-    _build_and_import(vault, anki_server, tmp_path)
+    build_and_import(vault, anki_server)
     built_ids = ids_in(vault / "a.md")
     report = sync(vault, anki_server)
     assert report.plan.is_empty(), report.plan.lines()

@@ -18,7 +18,8 @@ from notecards import vault as vault_module
 from notecards.build import MANIFEST_FILE, STATE_DIR, build_vault
 from notecards.cache import CACHE_FILE
 from tests._anki_helpers import AnkiCollection, StoredNote
-from tests._build_helpers import card, snapshot_bytes, write_vault
+from tests._build_helpers import snapshot_bytes
+from tests._vault_helpers import block, write_vault
 
 NOTE_ID = 1_700_000_000_001
 FRONT = "q [[slides.pdf]] ![[img.png]]"
@@ -30,7 +31,7 @@ def vault(tmp_path: Path) -> Path:
     root = write_vault(
         tmp_path / "v",
         {
-            "a.md": card(FRONT, "a1", note_id=NOTE_ID),
+            "a.md": block(FRONT, "a1", note_id=NOTE_ID),
             "topic/slides.pdf": "linked\n",
             "notecards.yaml": "default_deck: Default\n",
         },
@@ -72,7 +73,7 @@ def test_nothing_changed_renders_and_writes_nothing(vault, monkeypatch):
 
 
 def test_an_edited_card_rebuilds(vault, tmp_path):
-    (vault / "a.md").write_text(card(FRONT, "edited", note_id=NOTE_ID))
+    (vault / "a.md").write_text(block(FRONT, "edited", note_id=NOTE_ID))
     note, anki = rebuild_and_import(vault, tmp_path)
     with anki:
         assert note.fields["Back"] == "edited"
@@ -134,7 +135,7 @@ def test_another_output_path_gets_its_own_package(vault, tmp_path):
 
 
 def test_a_dry_run_of_a_fresh_vault_leaves_no_state_folder(tmp_path):
-    root = write_vault(tmp_path / "fresh", {"a.md": card("q", "a")})
+    root = write_vault(tmp_path / "fresh", {"a.md": block("q", "a")})
     summary = build_vault(root, tmp_path / "fresh.apkg", dry_run=True)
     assert len(summary.ids_assigned) == 1
     assert not (root / STATE_DIR).exists()
@@ -143,7 +144,7 @@ def test_a_dry_run_of_a_fresh_vault_leaves_no_state_folder(tmp_path):
 
 def test_a_build_that_assigns_ids_caches_the_written_files_parse(tmp_path, monkeypatch):
     """The next build reads the file that just got its ID from the parse cache."""
-    root = write_vault(tmp_path / "fresh", {"a.md": card("q", "a")})
+    root = write_vault(tmp_path / "fresh", {"a.md": block("q", "a")})
     assert build_vault(root, output(root)).files_written == ["a.md"]
     parsed = []
     real = vault_module.parse_file
@@ -159,7 +160,7 @@ def test_a_build_that_assigns_ids_caches_the_written_files_parse(tmp_path, monke
 def test_a_file_put_back_as_it_was_before_its_id_gets_one_again(tmp_path):
     """Undoing the write-back restores bytes the manifest was made from; the block has
     no ID again, so the build must not take the unchanged path."""
-    root = write_vault(tmp_path / "fresh", {"a.md": card("q", "a")})
+    root = write_vault(tmp_path / "fresh", {"a.md": block("q", "a")})
     original = (root / "a.md").read_bytes()
     build_vault(root, output(root))
     (root / "a.md").write_bytes(original)
@@ -178,7 +179,7 @@ def test_a_dry_run_of_a_built_vault_leaves_its_state_folder_alone(vault, cache_s
         with sqlite3.connect(cache_file) as db:
             db.execute("PRAGMA user_version = 1")
         db.close()
-    (vault / "b.md").write_text(card("new", "card"), encoding="utf-8")  # to render and cache
+    (vault / "b.md").write_text(block("new", "card"), encoding="utf-8")  # to render and cache
     before = snapshot_bytes(vault)
     summary = build_vault(vault, output(vault), dry_run=True)
     assert [a.path for a in summary.ids_assigned] == ["b.md"]

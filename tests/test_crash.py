@@ -17,7 +17,8 @@ from notecards.recovery import FAULT_ENV, FAULT_STEPS, PENDING_TAG
 from notecards.state import STATE_DIR
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault import load_vault
-from tests._sync_helpers import block, ids_in, sync, write_vault
+from tests._sync_helpers import sync
+from tests._vault_helpers import block, ids_in, write_vault
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,6 +47,14 @@ def _change(root: Path, step: str) -> None:
     (root / "a.md").write_text(text, encoding="utf-8")
 
 
+def _killed_at(root: Path, url: str, step: str = "notes_added") -> None:
+    """A real `notecards sync` process, SIGKILLed by the fault hook at `step`."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), FAULT_ENV: step}
+    command = [sys.executable, "-m", "notecards", "sync", str(root), "--url", url, "-q"]
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, (step, killed.stderr)
+
+
 # Anki on this machine (adds by package import), and an Anki that cannot read our files.
 ADD_ROUTES = pytest.mark.parametrize(
     "anki_server_process",
@@ -58,19 +67,11 @@ ADD_ROUTES = pytest.mark.parametrize(
 @ADD_ROUTES
 def test_a_sync_killed_at_any_step_and_run_again_leaves_no_duplicate(tmp_path, anki_server_process):
     client = AnkiConnect(anki_server_process.url)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     for step in FAULT_STEPS:
         root = _vault(tmp_path / step, step)
         assert not sync(root, anki_server_process).errors
         _change(root, step)
-        killed = subprocess.run(
-            [sys.executable, "-m", "notecards", "sync", str(root), "--url", client.url, "-q"],
-            env={**env, FAULT_ENV: step},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert killed.returncode == -signal.SIGKILL, (step, killed.stderr)
+        _killed_at(root, client.url, step)
         report = sync(root, anki_server_process)
         assert not report.errors, (step, report.problems)
         if (
@@ -96,20 +97,13 @@ def test_a_sync_killed_at_any_step_and_run_again_leaves_no_duplicate(tmp_path, a
     assert client.find_notes(f"tag:{PENDING_TAG}*") == []
 
 
-def _killed_after_adding(root: Path, url: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), FAULT_ENV: "notes_added"}
-    command = [sys.executable, "-m", "notecards", "sync", str(root), "--url", url, "-q"]
-    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-
-
 @ADD_ROUTES
 def test_without_the_state_the_rerun_finds_the_added_notes_by_their_fields(
     tmp_path, anki_server_process
 ):
     client = AnkiConnect(anki_server_process.url)
     root = write_vault(tmp_path / "v", {"a.md": block("one", "x") + block("two", "y", tags="")})
-    _killed_after_adding(root, client.url)
+    _killed_at(root, client.url)
     shutil.rmtree(root / STATE_DIR)
     report = sync(root, anki_server_process)
     assert not report.errors and len(report.recovered) == 2 and not report.plan.adds
@@ -124,7 +118,7 @@ def test_a_block_edited_after_the_crash_replaces_the_copy_added_before_it(
 ):
     client = AnkiConnect(anki_server_process.url)
     root = write_vault(tmp_path / "v", {"a.md": block("one", "x") + block("two", "y")})
-    _killed_after_adding(root, client.url)
+    _killed_at(root, client.url)
     text = (root / "a.md").read_text(encoding="utf-8").replace("two", "two, edited")
     (root / "a.md").write_text(text, encoding="utf-8")
     report = sync(root, anki_server_process)

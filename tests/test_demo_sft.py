@@ -81,13 +81,15 @@ def test_sft_learns_the_questions_it_was_trained_on(quick_run):
 
 
 def test_sft_runs_as_a_script():
+    """`python demos/sft.py` has no package around it: its tinylm import takes the script path,
+    and `--help` goes through tinylm's argument parser. The run itself is test_demo_command's."""
     result = subprocess.run(
-        [sys.executable, "demos/sft.py", "--quick", "--steps", "5", "--pretrain-steps", "5"],
+        [sys.executable, "demos/sft.py", "--help"],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "step 5: sft loss" in result.stdout
-    assert result.stdout.strip().splitlines()[-1].startswith(("PASS", "FAIL"))
+    assert "Supervised fine-tuning turns a text continuer into an answerer." in result.stdout
+    assert "--pretrain-steps" in result.stdout

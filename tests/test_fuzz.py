@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from notecards.config import VaultConfig
 from notecards.model import NotecardsError
 from notecards.parse import parse_file
 from notecards.render import Renderer
+from tests._vault_helpers import with_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = [
@@ -102,17 +104,23 @@ def parse_and_render(text: str, config: VaultConfig, root: Path) -> None:
             renderer.render(note)
 
 
+@pytest.fixture(scope="module")
+def empty_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A root of the fuzz tests' own: what renders must not depend on other tests' files."""
+    return tmp_path_factory.mktemp("empty_vault")
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=vault_text(), config_index=st.integers(0, len(CONFIGS) - 1))
-def test_mutated_vault_text(tmp_path_factory, text, config_index):
-    parse_and_render(text, CONFIGS[config_index], tmp_path_factory.getbasetemp())
+def test_mutated_vault_text(empty_vault, text, config_index):
+    parse_and_render(text, CONFIGS[config_index], empty_vault)
 
 
 @settings(max_examples=150, deadline=None)
 @given(text=st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=4), max_size=60).map("".join))
-def test_random_text(tmp_path_factory, text):
+def test_random_text(empty_vault, text):
     for config in CONFIGS:
-        parse_and_render(text, config, tmp_path_factory.getbasetemp())
+        parse_and_render(text, config, empty_vault)
 
 
 @settings(max_examples=100, deadline=None)
@@ -120,13 +128,14 @@ def test_random_text(tmp_path_factory, text):
 def test_a_written_id_is_read_back(text):
     """Writing each new note's ID into its slot gives notes that carry those IDs."""
     config = CONFIGS[0]
-    notes = parse_file(text, "f.md", config).notes
+    parsed = parse_file(text, "f.md", config)
+    assume(not parsed.errors)  # build and sync write no ID into a vault with errors
+    notes = parsed.notes
     for number, note in sorted(
         enumerate(notes), key=lambda n: -n[1].id_slot.offset if n[1].id_slot else 0
     ):
         if note.id_slot is not None:
-            slot = note.id_slot
-            text = text[: slot.offset] + slot.text.format(id=900 + number) + text[slot.offset :]
+            text = with_id(text, note, 900 + number)
     again = parse_file(text, "f.md", config).notes
     assert len(again) == len(notes)
     assert all(n.note_id is not None for n in again)

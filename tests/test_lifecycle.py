@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from tests._anki_helpers import AnkiCollection
-from tests._build_helpers import card, run_build, write_vault
+from tests._build_helpers import run_build
+from tests._vault_helpers import block, write_vault
 
 
 def test_rebuild_updates_in_place_adds_new_and_keeps_reviews(tmp_path):
-    vault = write_vault(tmp_path / "v", {"a.md": card("q1", "a1") + "\n" + card("q2", "a2")})
+    vault = write_vault(tmp_path / "v", {"a.md": block("q1", "a1") + "\n" + block("q2", "a2")})
     out = tmp_path / "v.apkg"
     first = json.loads(run_build(str(vault), "-o", str(out), "--json").stdout)
     edited_id, other_id = (a["id"] for a in first["ids_assigned"])
@@ -24,7 +25,7 @@ def test_rebuild_updates_in_place_adds_new_and_keeps_reviews(tmp_path):
 
         text = (vault / "a.md").read_text()
         (vault / "a.md").write_text(
-            text.replace("Back: a1", "Back: a1, now better") + "\n" + card("q3", "a3")
+            text.replace("Back: a1", "Back: a1, now better") + "\n" + block("q3", "a3")
         )
         second = json.loads(run_build(str(vault), "-o", str(out), "--json").stdout)
         (added,) = second["ids_assigned"]

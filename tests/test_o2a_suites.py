@@ -20,6 +20,7 @@ import pytest
 from notecards.cloze import cloze_numbers
 from notecards.render import Renderer
 from notecards.vault import load_vault
+from tests._vault_helpers import with_id
 
 SUITES = Path(__file__).resolve().parents[2] / "shared" / "compat" / "o2a-suites"
 if not (SUITES / "expected.json").is_file():
@@ -127,11 +128,7 @@ def test_delete_flow(tmp_path):
     assert fields_text(rendered["Front"]) == first["fields_text"]["Front"]
 
     text = path.read_text(encoding="utf-8")
-    text = (
-        text[: note.id_slot.offset]
-        + note.id_slot.text.format(id=1234)
-        + text[note.id_slot.offset :]
-    )
+    text = with_id(text, note, 1234)
     path.write_text(text.replace("<!-- REPLACE ME FOR TEST -->", "DELETE"), encoding="utf-8")
     parsed = load_vault(root).parsed
     assert len(parsed.notes) == suite["expect_note_count"] == 0

@@ -7,6 +7,7 @@ import pytest
 from notecards.config import VaultConfig
 from notecards.model import Severity
 from notecards.parse import parse_file
+from tests._vault_helpers import with_id
 
 PATH = "deck/cards.md"
 
@@ -163,7 +164,7 @@ def test_lines_and_slot_of_a_new_block():
     assert note.field_lines == {"Front": 5, "Back": 6}
     slot = note.id_slot
     assert text[slot.offset :].startswith("END")
-    written = text[: slot.offset] + slot.text.format(id=5) + text[slot.offset :]
+    written = with_id(text, note, 5)
     assert written == "intro\n\nSTART\nBasic\nWhat?\nBack: That.\n<!--ID: 5-->\nEND\n"
     assert only_note(written).note_id == 5
 
@@ -173,9 +174,7 @@ def test_crlf_file_is_read_and_its_slot_carries_crlf():
     note = only_note(text)
     assert note.fields == {"Front": "What?", "Back": "That."}
     assert note.id_slot.text == "<!--ID: {id}-->\r\n"
-    written = (
-        text[: note.id_slot.offset] + note.id_slot.text.format(id=9) + text[note.id_slot.offset :]
-    )
+    written = with_id(text, note, 9)
     assert written.count("\r\n") == written.count("\n")
     assert only_note(written).note_id == 9
 
@@ -291,8 +290,7 @@ def test_inline_note_tags_and_id_slot():
     text = "STARTI [Basic] What? Back: That. Tags: a b ENDI\n"
     note = only_note(text)
     assert note.tags == ("a", "b")
-    slot = note.id_slot
-    written = text[: slot.offset] + slot.text.format(id=11) + text[slot.offset :]
+    written = with_id(text, note, 11)
     assert written == "STARTI [Basic] What? Back: That. Tags: a b <!--ID: 11--> ENDI\n"
     assert only_note(written).note_id == 11
 
@@ -380,11 +378,7 @@ def test_regex_notes_and_their_slot():
     ]
     first = parsed.notes[0]
     assert (first.start_line, first.end_line) == (1, 2)
-    written = (
-        text[: first.id_slot.offset]
-        + first.id_slot.text.format(id=3)
-        + text[first.id_slot.offset :]
-    )
+    written = with_id(text, first, 3)
     assert written.startswith("Q: One?\nA: 1\n<!--ID: 3-->\n\nQ: Two?")
     again = parse(written, custom_regexps=QA)
     assert [n.note_id for n in again.notes] == [3, None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -12,13 +13,12 @@ from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError
 from tests._sync_helpers import (
     ANKI_ELSEWHERE,
     anki_notes,
-    block,
     copy_project_notes,
-    ids_in,
+    edit_in_anki,
     run_cli,
     sync,
-    write_vault,
 )
+from tests._vault_helpers import block, ids_in, write_vault
 
 USER_IDS = [1764591468175, 1764591468178, 1764257200499]
 
@@ -131,9 +131,7 @@ def test_media_arrive_and_are_not_sent_twice(tmp_path, anki_server):
     report = sync(vault, anki_server)
     assert [m.anki_name for m in report.plan.media]
     with anki_server.collection() as col:
-        stored = {
-            p.name: p.read_bytes() for p in __import__("pathlib").Path(col.media.dir()).iterdir()
-        }
+        stored = {p.name: p.read_bytes() for p in Path(col.media.dir()).iterdir()}
     assert b"\x89PNG\r\n\x1a\nnot-really-a-png" in stored.values()
     anki_server.reset_counts()
     assert sync(vault, anki_server).plan.media == []
@@ -155,10 +153,7 @@ def test_a_tag_added_in_anki_survives_a_vault_tag_change(tmp_path, anki_server):
     vault = write_vault(tmp_path / "v", {"a.md": block("Q", "A", tags="ml old")})
     sync(vault, anki_server)
     (note_id,) = ids_in(vault / "a.md")
-    with anki_server.collection() as col:
-        note = col.get_note(note_id)
-        note.tags.append("mine::review")
-        col.update_note(note)
+    edit_in_anki(anki_server, note_id, tags=("mine::review",))
     (vault / "a.md").write_text((vault / "a.md").read_text().replace("ml old", "ml new"))
     sync(vault, anki_server)
     assert sorted(anki_notes(anki_server)[note_id]["tags"]) == ["mine::review", "ml", "new"]
@@ -168,10 +163,7 @@ def test_an_edit_made_in_anki_and_in_the_vault_is_a_conflict_left_alone(tmp_path
     vault = write_vault(tmp_path / "v", {"a.md": block("Q", "A")})
     sync(vault, anki_server)
     (note_id,) = ids_in(vault / "a.md")
-    with anki_server.collection() as col:
-        note = col.get_note(note_id)
-        note["Back"] = "edited in Anki"
-        col.update_note(note)
+    edit_in_anki(anki_server, note_id, Back="edited in Anki")
     (vault / "a.md").write_text((vault / "a.md").read_text().replace("Back: A", "Back: B"))
     result = run_cli(str(vault), "--url", anki_server.url)
     assert result.exit_code == 4 and "conflict" in result.output
@@ -185,10 +177,7 @@ def test_an_edit_made_only_in_anki_is_kept(tmp_path, anki_server):
     vault = write_vault(tmp_path / "v", {"a.md": block("Q", "A")})
     sync(vault, anki_server)
     (note_id,) = ids_in(vault / "a.md")
-    with anki_server.collection() as col:
-        note = col.get_note(note_id)
-        note["Back"] = "better wording"
-        col.update_note(note)
+    edit_in_anki(anki_server, note_id, Back="better wording")
     report = sync(vault, anki_server)  # the vault did not change: Anki's copy is not even read
     assert not report.plan.updates and report.requests == 1
     assert anki_notes(anki_server)[note_id]["fields"]["Back"] == "better wording"

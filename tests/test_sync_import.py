@@ -5,27 +5,25 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-import time
 import zipfile
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from notecards.build import build_vault
+from notecards.ids import now_ms
 from notecards.importer import ID_MARGIN_MS
-from notecards.targets.ankiconnect import AnkiConnect
 from notecards.targets.package import note_guid
+from tests._anki_helpers import stored_notes
 from tests._sync_helpers import (
     ANKI_ELSEWHERE,
     anki_notes,
-    block,
+    build_and_import,
     copy_project_notes,
-    ids_in,
     run_cli,
     sync,
-    write_vault,
 )
+from tests._vault_helpers import block, ids_in, write_vault
 
 CLOZE = "START\nCloze\n{{c1::Gradient}} descent follows the {{c2::negative}} gradient.\nEND\n"
 REVERSED = "START\nBasic (and reversed card)\npolicy\nBack: what acts\nEND\n"
@@ -45,16 +43,16 @@ def test_new_notes_are_imported_into_the_users_own_note_types(tmp_path, anki_ser
     report = sync(vault, anki_server)
     assert not report.errors
     assert anki_server.actions["importPackage"] == 1 and anki_server.actions["addNotes"] == 0
-    notes = anki_notes(anki_server)
+    with anki_server.collection() as col:
+        notes = stored_notes(col)
     assert sorted(notes) == sorted(ids_in(vault / "a.md"))
-    assert sorted(n["model"] for n in notes.values()) == [
+    assert sorted(n.note_type for n in notes.values()) == [
         "Basic", "Basic (and reversed card)", "Cloze"
     ]  # fmt: skip
     assert _note_types(anki_server) == types_before  # no copy, no change to the user's types
-    with anki_server.collection() as col:
-        cards = {col.get_note(i).note_type()["name"]: len(col.card_ids_of_note(i)) for i in notes}
-        guids = {i: col.get_note(i).guid for i in notes}
+    cards = {n.note_type: len(n.card_ids) for n in notes.values()}
     assert cards == {"Basic": 1, "Basic (and reversed card)": 2, "Cloze": 2}
+    guids = {i: n.guid for i, n in notes.items()}
     assert guids == {i: note_guid(i) for i in notes}  # the guid a `build` package gives
 
 
@@ -89,15 +87,14 @@ def test_a_note_type_anki_lacks_comes_from_the_vault(tmp_path, anki_server):
 
 def test_ids_anki_already_holds_are_never_chosen(tmp_path, anki_server, monkeypatch):
     """Notes of Anki's on the IDs just below "now" (imported from elsewhere) keep them."""
-    now_ms = time.time_ns() // 1_000_000
-    monkeypatch.setattr("notecards.importer.time.time_ns", lambda: now_ms * 1_000_000)
-    first = now_ms - ID_MARGIN_MS - 5  # three new notes: six candidates, first to now - margin
+    now = now_ms()
+    monkeypatch.setattr("notecards.importer.now_ms", lambda: now)
+    first = now - ID_MARGIN_MS - 5  # three new notes: six candidates, first to now - margin
     taken = [first, first + 2, first + 4]
     others = write_vault(tmp_path / "others", {"o.md": "".join(
         block(f"someone else's {i}", "x", note_id=i) for i in taken
     )})  # fmt: skip
-    build_vault(others, tmp_path / "others.apkg")
-    AnkiConnect(anki_server.url).invoke("importPackage", path=str(tmp_path / "others.apkg"))
+    build_and_import(others, anki_server)
 
     vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A") + block("Q2", "A") + CLOZE})
     assert not sync(vault, anki_server).errors
@@ -142,8 +139,7 @@ def test_a_package_built_after_a_sync_adds_no_second_copy(tmp_path, anki_server)
     vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A1") + block("Q2", "A2")})
     sync(vault, anki_server)
     synced = anki_notes(anki_server)
-    build_vault(vault, tmp_path / "out.apkg")
-    AnkiConnect(anki_server.url).invoke("importPackage", path=str(tmp_path / "out.apkg"))
+    build_and_import(vault, anki_server)
     assert sorted(anki_notes(anki_server)) == sorted(synced)
 
 

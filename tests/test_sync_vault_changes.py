@@ -9,7 +9,8 @@ from pathlib import Path
 
 from notecards.recovery import PENDING_TAG
 from notecards.state import load_state
-from tests._sync_helpers import anki_notes, block, ids_in, run_cli, sync, write_vault
+from tests._sync_helpers import anki_notes, run_cli, sync
+from tests._vault_helpers import block, ids_in, write_vault
 
 PNG = b"\x89PNG\r\n\x1a\nfirst picture"
 

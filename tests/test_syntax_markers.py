@@ -24,6 +24,7 @@ from notecards.parse import parse_file
 from notecards.vault import load_vault
 from notecards.writeback import write_back
 from tests._anki_helpers import AnkiCollection
+from tests._vault_helpers import write_vault
 
 # Regexp metacharacters on purpose: O2A escapes the markers, so they are literal text.
 CUSTOM = Syntax(
@@ -83,14 +84,9 @@ def o2a_settings(syntax: dict) -> str:
     return json.dumps({"settings": {"Syntax": syntax, "Defaults": {}}}, indent=2)
 
 
-def write_vault(root: Path, files: dict[str, str], syntax: dict | None = None) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(text.encode())
-    if syntax is not None:
-        (root / O2A_SETTINGS).parent.mkdir(parents=True, exist_ok=True)
-        (root / O2A_SETTINGS).write_text(o2a_settings(syntax), encoding="utf-8")
-    return root
+def vault_with_syntax(root: Path, files: dict[str, str], syntax: dict) -> Path:
+    """A vault whose O2A data.json renames the markers as `syntax` says."""
+    return write_vault(root, {**files, O2A_SETTINGS: o2a_settings(syntax)})
 
 
 def o2a_syntax(syntax: Syntax) -> dict[str, str]:
@@ -131,7 +127,7 @@ def everything(root: Path) -> tuple:
 
 def test_renamed_markers_parse_like_the_defaults(tmp_path):
     default = write_vault(tmp_path / "default", {"a.md": marked(TEMPLATE, Syntax())})
-    custom = write_vault(
+    custom = vault_with_syntax(
         tmp_path / "custom", {"a.md": marked(TEMPLATE, CUSTOM)}, o2a_syntax(CUSTOM)
     )
     assert load_config(custom).syntax == CUSTOM
@@ -151,14 +147,16 @@ def test_renamed_markers_parse_like_the_defaults(tmp_path):
 
 
 def test_check_reads_a_renamed_vault(tmp_path):
-    custom = write_vault(tmp_path / "v", {"a.md": marked(TEMPLATE, CUSTOM)}, o2a_syntax(CUSTOM))
+    custom = vault_with_syntax(
+        tmp_path / "v", {"a.md": marked(TEMPLATE, CUSTOM)}, o2a_syntax(CUSTOM)
+    )
     result = CliRunner().invoke(cli, ["check", str(custom), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["notes"] == 3
 
 
 def test_a_partial_syntax_keeps_the_other_defaults(tmp_path):
-    root = write_vault(tmp_path, {}, {"Begin Note": "%%anki", "End Note": "%%"})
+    root = vault_with_syntax(tmp_path, {}, {"Begin Note": "%%anki", "End Note": "%%"})
     assert load_config(root).syntax == Syntax(begin_note="%%anki", end_note="%%")
 
 
@@ -166,7 +164,7 @@ def test_default_markers_are_text_under_renamed_ones(tmp_path):
     text = (
         "START\nBasic\nq\nBack: a\nEND\n\n%%cardd\n\n%%card+\nBasic\nq2\nBack: x\nSTART\nEND\n%%\n"
     )
-    root = write_vault(tmp_path, {"a.md": text}, o2a_syntax(CUSTOM))
+    root = vault_with_syntax(tmp_path, {"a.md": text}, o2a_syntax(CUSTOM))
     notes, _, problems = everything(root)
     assert problems == []  # no START without END, no END without START
     ((note_type, note_fields, *_),) = notes
@@ -175,13 +173,13 @@ def test_default_markers_are_text_under_renamed_ones(tmp_path):
 
 def test_problems_name_the_renamed_markers(tmp_path):
     text = "%%card+\nBasic\nq\n\n%%\n%%\n:: Basic q ::\n"
-    root = write_vault(tmp_path, {"a.md": text}, o2a_syntax(CUSTOM))
+    root = vault_with_syntax(tmp_path, {"a.md": text}, o2a_syntax(CUSTOM))
     *_, problems = everything(root)
     assert problems == [
         "a.md:6: warning: %% without %%card+",
         "a.md:7: inline note needs `:: [Type] ... ::` on one line",
     ]
-    root = write_vault(tmp_path / "b", {"a.md": "%%card+\nBasic\nq\n"}, o2a_syntax(CUSTOM))
+    root = vault_with_syntax(tmp_path / "b", {"a.md": "%%card+\nBasic\nq\n"}, o2a_syntax(CUSTOM))
     assert everything(root)[2] == ["a.md:1: %%card+ without %% (the block is skipped)"]
 
 
@@ -190,7 +188,7 @@ def test_build_writes_the_id_above_the_renamed_end_and_nothing_else(tmp_path):
         "intro\r\n\r\n%%card+\r\nBasic\r\nkept\r\nBack: as is\r\n<!--ID: 1700000000001-->\r\n"
         "%%\r\n\r\n%%card+\r\nBasic\r\nnew card\r\nBack: gets an id\r\n%%\r\ntail\r\n"
     )
-    root = write_vault(tmp_path / "v", {"a.md": before}, o2a_syntax(CUSTOM))
+    root = vault_with_syntax(tmp_path / "v", {"a.md": before}, o2a_syntax(CUSTOM))
     summary = build_vault(root, tmp_path / "out.apkg")
     (assigned,) = summary.ids_assigned
     head, _, tail = before.rpartition("%%\r\ntail")
@@ -204,7 +202,7 @@ def test_build_writes_the_id_above_the_renamed_end_and_nothing_else(tmp_path):
 
 def test_the_parse_cache_does_not_outlive_a_change_of_markers(tmp_path):
     renamed = {"Begin Note": "%%anki", "End Note": "%%"}
-    root = write_vault(tmp_path, {"a.md": "%%anki\nBasic\nq\nBack: a\n%%\n"}, renamed)
+    root = vault_with_syntax(tmp_path, {"a.md": "%%anki\nBasic\nq\nBack: a\n%%\n"}, renamed)
     vault = load_vault(root)
     assert len(vault.parsed.notes) == 1
     vault.save_cache()
@@ -225,7 +223,7 @@ def test_the_parse_cache_does_not_outlive_a_change_of_markers(tmp_path):
     ],
 )
 def test_bad_markers_are_an_error_at_their_line_in_data_json(tmp_path, syntax, message):
-    root = write_vault(tmp_path, {"a.md": "START\nBasic\nq\nEND\n"}, syntax)
+    root = vault_with_syntax(tmp_path, {"a.md": "START\nBasic\nq\nEND\n"}, syntax)
     key = list(syntax)[-1]
     text = (root / O2A_SETTINGS).read_text(encoding="utf-8")
     line = text[: text.index(json.dumps(key))].count("\n") + 1
@@ -240,9 +238,7 @@ def test_bad_markers_are_an_error_at_their_line_in_data_json(tmp_path, syntax, m
 
 
 def test_syntax_must_be_an_object(tmp_path):
-    root = write_vault(tmp_path, {}, None)
-    (root / O2A_SETTINGS).parent.mkdir(parents=True)
-    (root / O2A_SETTINGS).write_text('{"settings": {\n"Syntax": "START"}}', encoding="utf-8")
+    root = write_vault(tmp_path, {O2A_SETTINGS: '{"settings": {\n"Syntax": "START"}}'})
     with pytest.raises(NotecardsError) as caught:
         load_config(root)
     assert [(p.line, p.message) for p in caught.value.problems] == [
@@ -251,7 +247,7 @@ def test_syntax_must_be_an_object(tmp_path):
 
 
 def test_the_markers_can_be_set_in_notecards_yaml(tmp_path):
-    root = write_vault(
+    root = vault_with_syntax(
         tmp_path,
         {"notecards.yaml": "default_deck: D\nsyntax: {begin_note: '%%q', end_note: '%%'}\n"},
         {"Begin Note": "%%anki", "Delete Note Line": "Gone"},
@@ -270,7 +266,7 @@ def test_the_markers_can_be_set_in_notecards_yaml(tmp_path):
 def test_a_line_that_only_starts_with_the_inline_marker_is_text(tmp_path):
     syntax = {"Begin Inline Note": "Q", "End Inline Note": "A!"}
     text = "Q is for question\nQuestions\nQ [Basic] front Back: back A!\n:: nothing\n"
-    root = write_vault(tmp_path, {"a.md": text}, syntax)
+    root = vault_with_syntax(tmp_path, {"a.md": text}, syntax)
     notes, _, problems = everything(root)
     assert problems == []
     assert [(n[1], n[5]) for n in notes] == [({"Front": "front", "Back": "back"}, 3)]
@@ -280,7 +276,7 @@ def test_a_line_that_only_starts_with_the_inline_marker_is_text(tmp_path):
 
 def test_sync_write_back_removes_a_renamed_delete_and_its_id(tmp_path):
     text = "keep\r\nRemove.\r\n<!--ID: 1700000000009-->\r\nRemoved\r\n<!--ID: 1-->\r\nend\r\n"
-    root = write_vault(tmp_path, {"a.md": text}, o2a_syntax(CUSTOM))
+    root = vault_with_syntax(tmp_path, {"a.md": text}, o2a_syntax(CUSTOM))
     vault = load_vault(root)
     assert [(d.note_id, d.line) for d in vault.parsed.deletions] == [(1700000000009, 2)]
     result = write_back(

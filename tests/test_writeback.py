@@ -15,16 +15,10 @@ from notecards.config import VaultConfig
 from notecards.model import FileSnapshot, ParsedVault
 from notecards.parse import parse_file, read_markdown
 from notecards.writeback import write_back
+from tests._vault_helpers import write_vault
 
 CONFIG = VaultConfig(vault_name="vault")
 CARD = "START\nBasic\nWhat is {n}?\nBack: answer {n}\nTags: ml\nEND\n"
-
-
-def vault_with(tmp_path: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_bytes(data)
-    return tmp_path
 
 
 def parse(root: Path, rel: str) -> tuple[ParsedVault, FileSnapshot]:
@@ -70,7 +64,7 @@ def test_only_the_id_lines_are_added(tmp_path, name, encoding, newline, trailing
     text = two_cards(newline) + "after ünïcode"
     if trailing:
         text += newline
-    root = vault_with(tmp_path, {"a.md": text.encode(encoding)})
+    root = write_vault(tmp_path, {"a.md": text.encode(encoding)})
     result = assign(root, "a.md", 101, 102)
     assert result.problems == []
     assert result.files_written == ["a.md"]
@@ -83,7 +77,7 @@ def test_only_the_id_lines_are_added(tmp_path, name, encoding, newline, trailing
 
 
 def test_file_mode_is_kept(tmp_path):
-    root = vault_with(tmp_path, {"a.md": two_cards().encode()})
+    root = write_vault(tmp_path, {"a.md": two_cards().encode()})
     os.chmod(root / "a.md", 0o640)
     assign(root, "a.md", 1, 2)
     assert stat.S_IMODE((root / "a.md").stat().st_mode) == 0o640
@@ -91,7 +85,7 @@ def test_file_mode_is_kept(tmp_path):
 
 def test_untouched_file_is_not_rewritten(tmp_path):
     text = "START\nBasic\nq\nBack: a\n<!--ID: 5-->\nEND\n"
-    root = vault_with(tmp_path, {"done.md": text.encode(), "new.md": two_cards().encode()})
+    root = write_vault(tmp_path, {"done.md": text.encode(), "new.md": two_cards().encode()})
     before = (root / "done.md").stat()
     parsed_new, snap_new = parse(root, "new.md")
     _, snap_done = parse(root, "done.md")
@@ -109,7 +103,7 @@ def test_untouched_file_is_not_rewritten(tmp_path):
 
 
 def test_nothing_to_write_writes_nothing(tmp_path):
-    root = vault_with(tmp_path, {"a.md": two_cards().encode()})
+    root = write_vault(tmp_path, {"a.md": two_cards().encode()})
     before = (root / "a.md").stat()
     result = write_back(root, {}, {}, config=CONFIG, notes=[])
     assert result.files_written == [] and result.problems == [] and result.written == set()
@@ -117,7 +111,7 @@ def test_nothing_to_write_writes_nothing(tmp_path):
 
 
 def test_edit_between_read_and_write_is_kept_and_id_still_lands(tmp_path):
-    root = vault_with(tmp_path, {"a.md": two_cards().encode()})
+    root = write_vault(tmp_path, {"a.md": two_cards().encode()})
     parsed, snapshot = parse(root, "a.md")
     # The user adds lines above both cards and edits the prose while the build runs.
     edited = "new intro\nmore\n\n" + two_cards().replace("prose", "better prose")
@@ -128,7 +122,7 @@ def test_edit_between_read_and_write_is_kept_and_id_still_lands(tmp_path):
 
 
 def test_note_edited_away_is_reported_not_written(tmp_path):
-    root = vault_with(tmp_path, {"a.md": two_cards().encode()})
+    root = write_vault(tmp_path, {"a.md": two_cards().encode()})
     parsed, snapshot = parse(root, "a.md")
     edited = two_cards().replace("answer 2", "a different answer")
     (root / "a.md").write_text(edited, newline="")
@@ -143,7 +137,7 @@ def test_note_edited_away_is_reported_not_written(tmp_path):
 
 def test_failed_rename_leaves_original_intact(tmp_path, monkeypatch):
     original = two_cards().encode()
-    root = vault_with(tmp_path, {"a.md": original})
+    root = write_vault(tmp_path, {"a.md": original})
 
     def fail(*_args):  # a crash at the rename the real filesystem won't produce on demand
         raise OSError("simulated failure")
@@ -158,7 +152,7 @@ def test_failed_rename_leaves_original_intact(tmp_path, monkeypatch):
 
 def test_deletion_lines_are_removed(tmp_path):
     text = "keep\nDELETE\n<!--ID: 77-->\nkeep too\n"
-    root = vault_with(tmp_path, {"a.md": text.encode()})
+    root = write_vault(tmp_path, {"a.md": text.encode()})
     parsed, snapshot = parse(root, "a.md")
     assert [d.note_id for d in parsed.deletions] == [77]
     result = write_back(
@@ -169,7 +163,7 @@ def test_deletion_lines_are_removed(tmp_path):
 
 
 def test_a_key_naming_no_note_is_reported_and_the_rest_written(tmp_path):
-    root = vault_with(tmp_path, {"a.md": two_cards().encode()})
+    root = write_vault(tmp_path, {"a.md": two_cards().encode()})
     parsed, snapshot = parse(root, "a.md")
     first = parsed.notes[0]
     keys = {("a.md", first.start_line): 21, ("a.md", first.start_line + 1): 22}
@@ -182,7 +176,7 @@ def test_a_key_naming_no_note_is_reported_and_the_rest_written(tmp_path):
 
 
 def test_file_removed_before_write_is_reported(tmp_path):
-    root = vault_with(tmp_path, {"a.md": two_cards().encode()})
+    root = write_vault(tmp_path, {"a.md": two_cards().encode()})
     parsed, snapshot = parse(root, "a.md")
     (root / "a.md").unlink()
     result = assign(root, "a.md", 1, 2, parsed=parsed, snapshot=snapshot)
@@ -217,7 +211,7 @@ def test_written_leaves_out_a_file_that_could_not_be_written(tmp_path):
     """A real write failure (no mock): the OS refuses to grow a file past the process's
     RLIMIT_FSIZE, so the big file's new copy cannot be written while the small one's can."""
     big = two_cards() + "filler line\n" * 400
-    root = vault_with(tmp_path, {"small.md": CARD.format(n=0).encode(), "big.md": big.encode()})
+    root = write_vault(tmp_path, {"small.md": CARD.format(n=0).encode(), "big.md": big.encode()})
     run = subprocess.run(
         [sys.executable, "-c", _GROW_LIMITED, str(root), str(len(big) - 1)],
         capture_output=True,
@@ -235,7 +229,7 @@ def test_written_leaves_out_a_file_that_could_not_be_written(tmp_path):
 def test_a_file_with_a_name_as_long_as_the_system_allows_gets_its_ids(tmp_path):
     """The temp file beside it must not need a longer name than the file itself."""
     rel = "n" * 240 + ".md"
-    root = vault_with(tmp_path, {rel: two_cards().encode()})
+    root = write_vault(tmp_path, {rel: two_cards().encode()})
     result = assign(root, rel, 41, 42)
     assert result.problems == [] and result.files_written == [rel]
     assert (root / rel).read_text() == expected_after(two_cards(), (41, 42))
@@ -246,7 +240,7 @@ def test_an_id_replaced_after_a_unicode_line_break_lands_on_the_id_line(tmp_path
     """The parser splits lines on `\\n` only; the ID line is found the same way, so a lone
     `\\r` or a Unicode break in a field does not shift it onto a field that holds the ID."""
     text = f"START\nBasic\nHow many?{breaker}(roughly)\nBack: 1000 apples\n<!--ID: 1000-->\nEND\n"
-    root = vault_with(tmp_path, {"a.md": text.encode()})
+    root = write_vault(tmp_path, {"a.md": text.encode()})
     parsed, snapshot = parse(root, "a.md")
     [note] = parsed.notes
     result = write_back(root, {"a.md": snapshot}, {("a.md", 1): 2000}, config=CONFIG, notes=[note])
@@ -256,7 +250,7 @@ def test_an_id_replaced_after_a_unicode_line_break_lands_on_the_id_line(tmp_path
 
 def test_an_id_replaced_in_a_file_edited_meanwhile_is_found_by_its_id(tmp_path):
     text = "START\nBasic\nq\rstill q\nBack: 7 apples\n<!--ID: 7-->\nEND\n"
-    root = vault_with(tmp_path, {"a.md": text.encode()})
+    root = write_vault(tmp_path, {"a.md": text.encode()})
     parsed, snapshot = parse(root, "a.md")
     edited = "intro\n\n" + text.replace("7 apples", "7 pears")
     (root / "a.md").write_bytes(edited.encode())
