@@ -37,7 +37,7 @@ from genvault import generate  # bench/ is on sys.path when this script runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ankiconnect_server.py
 
-import notecards.sync  # noqa: E402
+import notecards.sync.run  # noqa: E402
 from notecards.render import Renderer  # noqa: E402
 from notecards.sync import SyncReport, sync_vault  # noqa: E402
 from notecards.targets.ankiconnect import AnkiConnect  # noqa: E402
@@ -52,7 +52,7 @@ class Split:
 
     def __init__(self, server: AnkiConnectServer):
         self.parse = self.anki = 0.0
-        notecards.sync.load_vault = self._timed(load_vault, "parse")
+        notecards.sync.run.load_vault = self._timed(load_vault, "parse")
         server.answer = self._timed(server.answer, "anki")  # type: ignore[method-assign]
 
     def _timed(self, function: Callable, slot: str) -> Callable:

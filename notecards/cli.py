@@ -1,13 +1,5 @@
-"""The `notecards` command line: one small module per command under `commands/`.
-
-Exit codes (documented in README):
-  0  success / vault clean
-  1  errors in the vault (bad input); nothing written
-  2  usage error (click's own)
-  3  Anki / AnkiConnect unreachable or refused the request
-  4  conflicts left alone (sync without --force)
-  5  sync: some notes refused by Anki (named file:line); the rest synced
-"""
+"""The `notecards` command line: one small module per command under `commands/`; the exit
+codes every command returns are in `exit_codes.py`."""
 
 from __future__ import annotations
 

@@ -8,45 +8,8 @@ targets (package writer, AnkiConnect) agree on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-def shown_path(prefix: str, path: str) -> str:
-    """A vault-relative path as the user typed the vault (`notes/a.md`), for messages."""
-    return f"{prefix.rstrip('/')}/{path}" if prefix else path
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the vault, pinned to a file and a 1-based line."""
-
-    path: str  # vault-relative, POSIX separators
-    line: int
-    message: str
-    severity: Severity = Severity.ERROR
-
-    def format(self, prefix: str = "") -> str:
-        """`path:line: message`, the form editors and CI logs understand."""
-        where = shown_path(prefix, self.path)
-        tag = "" if self.severity is Severity.ERROR else "warning: "
-        return f"{where}:{self.line}: {tag}{self.message}"
-
-
-class NotecardsError(Exception):
-    """The documented error type: bad input, with every problem found."""
-
-    def __init__(self, problems: list[Problem] | str):
-        if isinstance(problems, str):
-            self.problems: list[Problem] = []
-            super().__init__(problems)
-        else:
-            self.problems = list(problems)
-            super().__init__("\n".join(p.format() for p in self.problems))
+from notecards.problems import Location, Problem, Severity
 
 
 @dataclass(frozen=True)
@@ -65,20 +28,6 @@ class NoteType:
     # built-in ones leave these empty and the targets use Anki's stock types.
     templates: tuple[dict[str, str], ...] = ()
     css: str = ""
-
-
-# The note types every fresh Anki profile has, with Anki's field names.
-# Model ids are genanki's constants for the same stock types.
-BUILTIN_NOTE_TYPES: dict[str, NoteType] = {
-    nt.name: nt
-    for nt in (
-        NoteType("Basic", ("Front", "Back"), 1559383000),
-        NoteType("Basic (and reversed card)", ("Front", "Back"), 1485830179),
-        NoteType("Basic (optional reversed card)", ("Front", "Back", "Add Reverse"), 1382232460),
-        NoteType("Basic (type in the answer)", ("Front", "Back"), 1305534440),
-        NoteType("Cloze", ("Text", "Back Extra"), 1550428389, is_cloze=True),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -120,8 +69,8 @@ class Note:
     field_lines: dict[str, int] = field(default_factory=dict)
 
     @property
-    def where(self) -> str:
-        return f"{self.path}:{self.start_line}"
+    def location(self) -> Location:
+        return Location(self.path, self.start_line)
 
 
 @dataclass(frozen=True)
@@ -143,13 +92,19 @@ class MediaRef:
     anki_name: str
 
 
-@dataclass
+# How one link or embed resolved: (kind, reference as written, what it named), kind "note",
+# "self" (a [[#Heading]] of the note itself) or "media".
+Dependency = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
 class RenderedNote:
     """A note whose fields are the HTML Anki stores."""
 
     note: Note
     fields: dict[str, str]  # field name -> Anki HTML
     media: tuple[MediaRef, ...] = ()
+    deps: tuple[Dependency, ...] = ()  # what its links and embeds resolved to
 
 
 @dataclass(frozen=True)
@@ -158,7 +113,7 @@ class FileSnapshot:
     whether the user changed it since, and keep its encoding."""
 
     path: str  # vault-relative, POSIX separators
-    sha256: str  # of the bytes on disk
+    digest: str  # hashing.content_digest of the bytes on disk
     encoding: str  # e.g. "utf-8" or "utf-8-sig"
 
 

@@ -14,13 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
-from notecards.model import Problem
+from notecards.problems import Problem
 
 T = TypeVar("T")
-
-# The exit status of a command stopped by bad input (problems in the vault, an unwritable
-# output); 0 is success.
-EXIT_BAD_INPUT = 1
 
 # Below this many items a progress bar is only noise.
 PROGRESS_THRESHOLD = 200

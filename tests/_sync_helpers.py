@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 from notecards.build import build_vault
 from notecards.cli import cli
 from notecards.sync import SyncReport, sync_vault
+from notecards.sync.plan import Plan
 from notecards.targets.ankiconnect import AnkiConnect
 from tests._anki_helpers import stored_notes
 
@@ -17,6 +18,11 @@ PROJECT_NOTES = Path(__file__).resolve().parents[1] / "notes"
 # Server options of an Anki in WSL or a container: sync cannot hand it a package, so every add
 # goes through addNotes.
 ANKI_ELSEWHERE = {"packages_unreadable": True, "media_dir_elsewhere": True}
+
+
+def nothing_to_send(plan: Plan) -> bool:
+    """The plan changes nothing in Anki (no deck, note or media to send)."""
+    return not (plan.decks or plan.adds or plan.updates or plan.deletes or plan.media)
 
 
 def copy_project_notes(root: Path) -> Path:

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from notecards.build import build_vault
-from notecards.model import BUILTIN_NOTE_TYPES, MediaRef, Note, NotecardsError, RenderedNote
+from notecards.config import BUILTIN_NOTE_TYPES
+from notecards.model import MediaRef, Note, RenderedNote
+from notecards.problems import NotecardsError
 from notecards.targets.package import PackageWriter, deck_id, note_guid
 from tests._anki_helpers import AnkiCollection
 
@@ -126,7 +128,7 @@ def test_failed_write_leaves_previous_package(tmp_path, vault, monkeypatch):
     def fail(*_args):  # a disk-full/crash mid-write the real FS won't produce on demand
         raise OSError("disk full")
 
-    monkeypatch.setattr("notecards.atomic.os.replace", fail)
+    monkeypatch.setattr("notecards.vault.atomic.os.replace", fail)
     with pytest.raises(OSError):
         writer.write(out)
     assert out.read_bytes() == before

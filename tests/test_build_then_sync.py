@@ -3,7 +3,14 @@ the sync right after finds every note by its ID and changes nothing."""
 
 from __future__ import annotations
 
-from tests._sync_helpers import anki_notes, build_and_import, copy_project_notes, sync
+from notecards.sync import plan_lines
+from tests._sync_helpers import (
+    anki_notes,
+    build_and_import,
+    copy_project_notes,
+    nothing_to_send,
+    sync,
+)
 from tests._vault_helpers import block, ids_in, write_vault
 
 
@@ -13,7 +20,7 @@ def test_sync_after_importing_the_users_package_changes_nothing(tmp_path, anki_s
     before = anki_notes(anki_server)
     anki_server.reset_counts()
     report = sync(vault, anki_server)
-    assert report.plan.is_empty() and report.plan.unchanged == 3, report.plan.lines()
+    assert nothing_to_send(report.plan) and report.plan.unchanged == 3, plan_lines(report.plan)
     assert anki_notes(anki_server) == before
     assert {a for a in anki_server.actions if a != "multi"} <= {
         "version",
@@ -32,7 +39,7 @@ def test_new_blocks_built_then_synced_are_the_same_notes(tmp_path, anki_server):
     build_and_import(vault, anki_server)
     built_ids = ids_in(vault / "a.md")
     report = sync(vault, anki_server)
-    assert report.plan.is_empty(), report.plan.lines()
+    assert nothing_to_send(report.plan), plan_lines(report.plan)
     assert sorted(anki_notes(anki_server)) == sorted(built_ids)
     # and the sync keeps working on them: an edit updates the imported note in place
     (vault / "a.md").write_text((vault / "a.md").read_text().replace("A2", "A2 edited"))

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from notecards import build as build_module
-from notecards import vault as vault_module
-from notecards.build import MANIFEST_FILE, STATE_DIR, build_vault
-from notecards.cache import CACHE_FILE
+from notecards.build import build_vault
+from notecards.build import pipeline as build_module
+from notecards.vault import load as vault_module
+from notecards.vault.state_dir import BUILD_MANIFEST, RENDER_CACHE, STATE_DIR
 from tests._anki_helpers import AnkiCollection, StoredNote
 from tests._build_helpers import snapshot_bytes
 from tests._vault_helpers import block, write_vault
@@ -63,7 +63,7 @@ def rebuild_and_import(root: Path, tmp_path: Path) -> tuple[StoredNote, AnkiColl
 
 
 def test_nothing_changed_renders_and_writes_nothing(vault, monkeypatch):
-    manifest = vault / STATE_DIR / MANIFEST_FILE
+    manifest = vault / BUILD_MANIFEST
     before = manifest.stat().st_mtime_ns, output(vault).stat().st_mtime_ns
     no_render(monkeypatch)
     summary = build_vault(vault, output(vault))
@@ -172,7 +172,7 @@ def test_a_file_put_back_as_it_was_before_its_id_gets_one_again(tmp_path):
 @pytest.mark.parametrize("cache_state", ["as built", "garbage", "another layout"])
 def test_a_dry_run_of_a_built_vault_leaves_its_state_folder_alone(vault, cache_state):
     """A dry run reads the render cache but never creates, repairs or updates it."""
-    cache_file = vault / CACHE_FILE
+    cache_file = vault / RENDER_CACHE
     if cache_state == "garbage":
         cache_file.write_bytes(b"not a sqlite file" * 50)
     elif cache_state == "another layout":

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from notecards.cache import CACHE_FILE, RenderCache
 from notecards.config import VaultConfig
-from notecards.model import Note, NotecardsError
-from notecards.render import Renderer
+from notecards.model import Note
+from notecards.problems import NotecardsError
+from notecards.render import RenderCache, Renderer
+from notecards.vault.state_dir import RENDER_CACHE
 
 FIELDS = {
     "Front": "What is $\\pi_\\theta$?\n![[img.png|120]]",
@@ -48,7 +49,7 @@ def test_second_run_renders_nothing_and_gives_the_same_html(vault: Path) -> None
 
 def test_deleted_cache_rebuilds_identically(vault: Path) -> None:
     _, before = build(vault)
-    (vault / CACHE_FILE).unlink()
+    (vault / RENDER_CACHE).unlink()
     again, after = build(vault)
     assert again.fields_rendered == 2
     assert after.fields == before.fields and after.media == before.media
@@ -104,8 +105,8 @@ def test_cached_link_follows_a_moved_note(vault: Path) -> None:
 
 
 def test_corrupt_cache_file_is_replaced(vault: Path) -> None:
-    (vault / CACHE_FILE).parent.mkdir()
-    (vault / CACHE_FILE).write_bytes(b"this is not sqlite" * 100)
+    (vault / RENDER_CACHE).parent.mkdir()
+    (vault / RENDER_CACHE).write_bytes(b"this is not sqlite" * 100)
     renderer, out = build(vault)
     assert renderer.fields_rendered == 2
     assert build(vault)[0].fields_rendered == 0
@@ -141,7 +142,7 @@ def test_same_note_link_is_not_shared_between_files_of_a_folder(vault: Path) -> 
 
 
 def test_cache_file_of_another_layout_is_emptied(vault: Path) -> None:
-    path = vault / CACHE_FILE
+    path = vault / RENDER_CACHE
     path.parent.mkdir()
     with sqlite3.connect(path) as old:
         old.execute("CREATE TABLE fields (key TEXT PRIMARY KEY, value TEXT)")
@@ -155,12 +156,12 @@ def test_cache_file_of_another_layout_is_emptied(vault: Path) -> None:
 def test_read_only_cache_uses_the_file_but_never_writes_it(vault: Path) -> None:
     with RenderCache.for_vault(vault, read_only=True) as cache:
         Renderer(VaultConfig(vault_name="v"), vault, cache).render(card())
-    assert not (vault / CACHE_FILE).exists()
+    assert not (vault / RENDER_CACHE).exists()
     build(vault)
-    before = (vault / CACHE_FILE).read_bytes()
+    before = (vault / RENDER_CACHE).read_bytes()
     with RenderCache.for_vault(vault, read_only=True) as cache:
         renderer = Renderer(VaultConfig(vault_name="v"), vault, cache)
         renderer.render(card())
         renderer.render(card({"Front": "new", "Back": ""}))
     assert renderer.fields_rendered == 2  # the new card's fields only
-    assert (vault / CACHE_FILE).read_bytes() == before
+    assert (vault / RENDER_CACHE).read_bytes() == before

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from notecards.config import VaultConfig
-from notecards.render import Renderer, cloze_numbers
+from notecards.parse import cloze_numbers
+from notecards.render import Renderer
 
 
 def make(tmp_path: Path, *, curly: bool = True, highlights: bool = False) -> Renderer:
@@ -16,7 +17,7 @@ def make(tmp_path: Path, *, curly: bool = True, highlights: bool = False) -> Ren
 
 
 def cloze(renderer: Renderer, markdown: str) -> str:
-    return renderer.render_field(markdown, cloze=True, path="c.md", line=1)[0]
+    return renderer.render_field(markdown, cloze=True, path="c.md", line=1).html
 
 
 NUMBERING = [
@@ -73,7 +74,7 @@ def test_curly_off_leaves_braces_but_native_clozes_pass(tmp_path: Path) -> None:
 
 def test_non_cloze_note_types_keep_braces_and_highlights(tmp_path: Path) -> None:
     renderer = make(tmp_path, highlights=True)
-    out = renderer.render_field("{x} ==y==", cloze=False, path="b.md", line=1)[0]
+    out = renderer.render_field("{x} ==y==", cloze=False, path="b.md", line=1).html
     assert out == "{x} <mark>y</mark>"
 
 

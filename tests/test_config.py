@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from notecards.config import (
+    BUILTIN_NOTE_TYPES,
     O2A_SETTINGS,
     derived_model_id,
-    folder_deck,
-    folder_tags,
     load_config,
 )
-from notecards.model import BUILTIN_NOTE_TYPES, NotecardsError
+from notecards.parse.placement import deck_for_folder, tags_for_folder
+from notecards.problems import NotecardsError
 from tests._vault_helpers import write_vault
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
@@ -119,17 +119,17 @@ def test_folder_deck_and_tags_are_inherited(tmp_path):
         tmp_path, {"notecards.yaml": "folder_decks: {a: A}\nfolder_tags: {a: [ta], a/b: tb}\n"}
     )
     config = load_config(tmp_path)
-    assert folder_deck(config, "a/b/c/n.md") == "A"
-    assert folder_deck(config, "n.md") is None
-    assert folder_tags(config, "a/b/n.md") == ["tb", "ta"]
+    assert deck_for_folder(config, "a/b/c/n.md") == "A"
+    assert deck_for_folder(config, "n.md") is None
+    assert tags_for_folder(config, "a/b/n.md") == ["tb", "ta"]
 
 
 def test_deck_from_folder(tmp_path):
     write_vault(tmp_path, {"notecards.yaml": "deck_from_folder: true\nfolder_decks: {x: X}\n"})
     config = load_config(tmp_path)
-    assert folder_deck(config, "lectures/week 1/n.md") == "lectures::week 1"
-    assert folder_deck(config, "x/y/n.md") == "X"  # an explicit folder deck wins
-    assert folder_deck(config, "n.md") is None
+    assert deck_for_folder(config, "lectures/week 1/n.md") == "lectures::week 1"
+    assert deck_for_folder(config, "x/y/n.md") == "X"  # an explicit folder deck wins
+    assert deck_for_folder(config, "n.md") is None
 
 
 def test_a_pinned_id_still_changes_with_the_field_list():

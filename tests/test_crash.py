@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from notecards.model import Severity
-from notecards.recovery import FAULT_ENV, FAULT_STEPS, PENDING_TAG
-from notecards.state import STATE_DIR
+from notecards.problems import Severity
+from notecards.sync.recovery import FAULT_ENV, FAULT_STEPS, PENDING_TAG
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault import load_vault
+from notecards.vault.state_dir import STATE_DIR
 from tests._sync_helpers import sync
 from tests._vault_helpers import block, ids_in, write_vault
 
@@ -87,14 +87,14 @@ def test_a_sync_killed_at_any_step_and_run_again_leaves_no_duplicate(tmp_path, a
         assert None not in file_ids and len(file_ids) == 3, (step, file_ids)
         assert "DELETE" not in (root / "a.md").read_text(encoding="utf-8"), step
 
-        in_anki = client.notes_info(client.find_notes(f'"deck:Crash::{step}"'))
+        in_anki = client.notes_info(client.invoke("findNotes", query=f'"deck:Crash::{step}"'))
         fronts = sorted(n.fields["Front"] for n in in_anki.values())
         assert fronts == [f"fresh one {step}", f"fresh two {step}", f"kept {step}"], step
         assert sorted(in_anki) == sorted(file_ids), step
         assert not any(PENDING_TAG in t for n in in_anki.values() for t in n.tags), step
         kept = next(n for n in in_anki.values() if n.fields["Front"].startswith("kept"))
         assert kept.fields["Back"] == "new back", step
-    assert client.find_notes(f"tag:{PENDING_TAG}*") == []
+    assert client.invoke("findNotes", query=f"tag:{PENDING_TAG}*") == []
 
 
 @ADD_ROUTES
@@ -107,7 +107,7 @@ def test_without_the_state_the_rerun_finds_the_added_notes_by_their_fields(
     shutil.rmtree(root / STATE_DIR)
     report = sync(root, anki_server_process)
     assert not report.errors and len(report.recovered) == 2 and not report.plan.adds
-    in_anki = client.notes_info(client.find_notes("deck:*"))
+    in_anki = client.notes_info(client.invoke("findNotes", query="deck:*"))
     assert sorted(in_anki) == sorted(ids_in(root / "a.md")) and len(in_anki) == 2
     assert not any(PENDING_TAG in t for n in in_anki.values() for t in n.tags)
 
@@ -123,7 +123,7 @@ def test_a_block_edited_after_the_crash_replaces_the_copy_added_before_it(
     (root / "a.md").write_text(text, encoding="utf-8")
     report = sync(root, anki_server_process)
     assert not report.errors and len(report.recovered) == 2, report.recovered
-    in_anki = client.notes_info(client.find_notes("deck:*"))
+    in_anki = client.notes_info(client.invoke("findNotes", query="deck:*"))
     assert sorted(n.fields["Front"] for n in in_anki.values()) == ["one", "two, edited"]
     assert sorted(in_anki) == sorted(ids_in(root / "a.md"))
-    assert client.find_notes(f"tag:{PENDING_TAG}*") == []
+    assert client.invoke("findNotes", query=f"tag:{PENDING_TAG}*") == []

@@ -8,14 +8,13 @@ from pathlib import Path
 import mdit_py_plugins
 import pytest
 
-from notecards import build as build_module
-from notecards import demo_catalog
-from notecards import render as render_module
+from notecards import demo_catalog, hashing
 from notecards.build import build_vault
-from notecards.cache import RenderCache
+from notecards.build import pipeline as build_module
 from notecards.config import VaultConfig
-from notecards.model import Note, NotecardsError
-from notecards.render import Renderer, render_code_digest
+from notecards.model import Note
+from notecards.problems import NotecardsError
+from notecards.render import RenderCache, Renderer
 from notecards.vault import load_vault
 from tests._build_helpers import run_build
 from tests._sync_helpers import anki_notes, sync
@@ -52,10 +51,10 @@ def test_a_demo_link_in_a_code_span_is_text_everywhere(tmp_path):
 
 @pytest.fixture
 def fresh_code_digest():
-    """`render_code_digest` is read once per process; these tests change what it reads."""
-    render_code_digest.cache_clear()
+    """`code_digest` is read once per process; these tests change what it reads."""
+    hashing.code_digest.cache_clear()
     yield
-    render_code_digest.cache_clear()
+    hashing.code_digest.cache_clear()
 
 
 def _note(text: str) -> Note:
@@ -89,7 +88,7 @@ def test_a_code_change_renders_again_in_the_cache_and_the_build(
     code = tmp_path / "code"  # stands in for notecards' sources, which a test must not edit
     code.mkdir()
     (code / "render.py").write_text("HTML = '<i>'\n")
-    monkeypatch.setattr(render_module, "_PACKAGE", code)
+    monkeypatch.setattr(hashing, "_PACKAGE", code)
     vault = write_vault(tmp_path / "v", {"deck.md": block("q", "a", note_id=5)})
     out = tmp_path / "v.apkg"
     build_vault(vault, out)
@@ -102,7 +101,7 @@ def test_a_code_change_renders_again_in_the_cache_and_the_build(
     assert renders == []  # nothing changed: the manifest says so, nothing rendered
 
     change(code, monkeypatch)
-    render_code_digest.cache_clear()  # a new process
+    hashing.code_digest.cache_clear()  # a new process
     with RenderCache.for_vault(vault) as cache:
         renderer = Renderer(load_vault(vault).config, vault, cache)
         renderer.render(_note("q"))

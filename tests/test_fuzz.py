@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from notecards.config import VaultConfig
-from notecards.model import NotecardsError
 from notecards.parse import parse_file
+from notecards.problems import NotecardsError
 from notecards.render import Renderer
 from tests._vault_helpers import with_id
 

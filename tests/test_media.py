@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from notecards.media import BadReference, VaultIndex, media_kind
+from notecards.render import BadReference, VaultIndex, media_kind
 
 
 @pytest.fixture

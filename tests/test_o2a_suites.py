@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from notecards.cloze import cloze_numbers
+from notecards.parse import cloze_numbers
 from notecards.render import Renderer
 from notecards.vault import load_vault
 from tests._vault_helpers import with_id

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from notecards.config import VaultConfig
-from notecards.model import Severity
 from notecards.parse import parse_file
+from notecards.problems import Severity
 from tests._vault_helpers import with_id
 
 PATH = "deck/cards.md"

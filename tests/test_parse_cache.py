@@ -15,12 +15,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notecards import vault as vault_module
 from notecards.model import ParsedVault
-from notecards.parse.cache import CACHE_FILE
 from notecards.parse.layout import markdown_blocks, scan_blocks
-from notecards.vault import load_vault
-from notecards.writeback import write_back
+from notecards.vault import load as vault_module
+from notecards.vault import load_vault, write_back
+from notecards.vault.state_dir import PARSE_CACHE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
 
@@ -69,12 +68,12 @@ def parsed_of(root: Path) -> ParsedVault:
 
 
 def without_cache(root: Path) -> ParsedVault:
-    (root / CACHE_FILE).unlink(missing_ok=True)
+    (root / PARSE_CACHE).unlink(missing_ok=True)
     return parsed_of(root)
 
 
 def rewrite_cache(root: Path, change) -> None:
-    path = root / CACHE_FILE
+    path = root / PARSE_CACHE
     document = json.loads(path.read_text(encoding="utf-8"))
     change(document["files"])
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -84,7 +83,7 @@ def test_a_cached_parse_equals_a_fresh_one(tmp_path):
     for name in ("migrated", "syntax", "broken", "scanned"):
         root = vault_copy(tmp_path, name)
         fresh = parsed_of(root)
-        assert (root / CACHE_FILE).is_file()
+        assert (root / PARSE_CACHE).is_file()
         assert parsed_of(root) == fresh, name
 
 
@@ -99,7 +98,7 @@ def test_the_cache_is_what_an_unchanged_file_is_read_from(tmp_path):
     rewrite_cache(root, plant)
     assert parsed_of(root).notes[0].deck == "Planted::Deck"
     assert without_cache(root) == first  # a deleted cache rebuilds the same notes
-    assert (root / CACHE_FILE).is_file()
+    assert (root / PARSE_CACHE).is_file()
 
 
 def test_a_changed_file_is_parsed_again(tmp_path):
@@ -126,7 +125,7 @@ def test_a_damaged_cache_is_ignored(tmp_path):
     fresh = parsed_of(root)
     rewrite_cache(root, lambda files: files[next(iter(files))]["notes"].append(["half"]))
     assert parsed_of(root) == fresh
-    (root / CACHE_FILE).write_text("{not json", encoding="utf-8")
+    (root / PARSE_CACHE).write_text("{not json", encoding="utf-8")
     assert parsed_of(root) == fresh
 
 
@@ -138,11 +137,11 @@ def test_loading_alone_writes_no_cache(tmp_path):
     gc.collect()
     assert not (root / ".notecards").exists()
     parsed_of(root)
-    before = (root / CACHE_FILE).read_bytes()
+    before = (root / PARSE_CACHE).read_bytes()
     (root / "extra.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
     load_vault(root)  # a miss, never saved
     gc.collect()
-    assert (root / CACHE_FILE).read_bytes() == before
+    assert (root / PARSE_CACHE).read_bytes() == before
 
 
 def test_written_back_text_is_learned_by_the_cache(tmp_path, monkeypatch):

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
+from notecards.hashing import field_digest
 from notecards.model import Deletion, MediaRef, Note
-from notecards.plan import Target, make_plan, needs_deck_check, needs_render, tag_changes
-from notecards.state import (
+from notecards.sync.notes import Rendered, Unrendered
+from notecards.sync.plan import make_plan, needs_deck_check, needs_render, tag_changes
+from notecards.sync.state import (
     FORMAT,
     PushedMedia,
     PushedNote,
@@ -16,9 +18,9 @@ from notecards.state import (
     load_state,
     save_state,
     state_path,
-    value_hash,
 )
 from notecards.targets.ankiconnect import AnkiNote
+from tests._sync_helpers import nothing_to_send
 
 ID = 1764591468175
 
@@ -27,8 +29,8 @@ def note(note_id=ID, deck="ML", tags=("ml",), path="a.md", line=3) -> Note:
     return Note("Basic", {"Front": "q", "Back": "a"}, tags, deck, note_id, path, line, line + 5)
 
 
-def target(fields=None, **kw) -> Target:
-    return Target(
+def target(fields=None, **kw) -> Rendered:
+    return Rendered(
         note(**kw), "hash-now", fields if fields is not None else {"Front": "Q", "Back": "A"}
     )
 
@@ -40,7 +42,7 @@ def anki(fields=None, tags=("ml",), cards=(11,), note_id=ID) -> dict[int, AnkiNo
 
 def pushed(fields=None, tags=("ml",), deck="ML", digest="hash-then", deps=()) -> SyncState:
     fields = fields if fields is not None else {"Front": "Q", "Back": "A"}
-    hashes = {name: value_hash(value) for name, value in fields.items()}
+    hashes = {name: field_digest(value) for name, value in fields.items()}
     record = PushedNote(digest, hashes, list(tags), deck, "a.md", deps=json.dumps(deps))
     return SyncState(notes={ID: record})
 
@@ -59,12 +61,12 @@ def plan(targets, anki_notes, state=None, card_decks=None, decks=("ML", "Default
 
 def test_unchanged_note_changes_nothing():
     p = plan([target()], anki(), pushed(digest="hash-now"))
-    assert p.is_empty() and p.unchanged == 1 and not p.conflicts
+    assert nothing_to_send(p) and p.unchanged == 1 and not p.conflicts
 
 
 def test_new_note_is_added_and_its_deck_created():
     p = plan([target(note_id=None, deck="New::Deck")], {})
-    assert [a.target.note.deck for a in p.adds] == ["New::Deck"]
+    assert [a.block.note.deck for a in p.adds] == ["New::Deck"]
     assert p.decks == ["New::Deck"] and p.adds[0].replaces is None
 
 
@@ -142,7 +144,7 @@ def test_deck_change_in_the_vault_moves_the_cards():
 
 def test_a_move_made_in_anki_stays_when_the_vault_did_not_move_the_note():
     p = plan([target()], anki(), pushed(digest="hash-now"), card_decks={11: "Elsewhere"})
-    assert p.is_empty()
+    assert nothing_to_send(p)
     assert needs_deck_check(note(), pushed()) is False
     assert needs_deck_check(note(deck="Other"), pushed()) is True
 
@@ -150,7 +152,7 @@ def test_a_move_made_in_anki_stays_when_the_vault_did_not_move_the_note():
 def test_note_type_alone_is_not_a_change():
     imported = {ID: AnkiNote(ID, "Basic (notecards)", {"Front": "Q", "Back": "A"}, ("ml",), (11,))}
     p = plan([target()], imported, card_decks={11: "ML"})
-    assert p.is_empty() and p.unchanged == 1
+    assert nothing_to_send(p) and p.unchanged == 1
 
 
 def test_delete_line_deletes_a_note_anki_has():
@@ -167,7 +169,7 @@ def test_prune_deletes_only_with_the_flag():
 
 
 def test_media_is_stored_only_when_new_or_changed():
-    t = Target(note(), "h", {"Front": "Q", "Back": "A"}, (MediaRef("img/a.png", "a.png"),))
+    t = Rendered(note(), "h", {"Front": "Q", "Back": "A"}, (MediaRef("img/a.png", "a.png"),))
     state = pushed(digest="h")
     state.media = {"a.png": PushedMedia("sha-old", "img/a.png", 3, 1)}
     assert plan([t], anki(), state, media_hashes={"a.png": "sha-old"}).media == []
@@ -192,10 +194,10 @@ def test_unchanged_source_whose_links_now_resolve_elsewhere_is_rendered():
 
 
 def test_unchanged_source_needs_only_presence_in_anki():
-    unrendered = Target(note(), "same", None)
+    unrendered = Unrendered(note(), "same")
     state = pushed(digest="same")
     p = plan([unrendered], {}, state, present={ID})  # no notesInfo for it at all
-    assert p.is_empty() and p.unchanged == 1 and p.pushed[ID] is state.notes[ID]
+    assert nothing_to_send(p) and p.unchanged == 1 and p.pushed[ID] is state.notes[ID]
     with pytest.raises(ValueError, match="rendered first"):
         plan([unrendered], {}, state, present=set())  # gone from Anki: must be rendered
     assert needs_render(note(), "same", state, resolves_as_then, force=True)  # Anki's copy
@@ -228,5 +230,5 @@ def test_a_state_of_the_previous_format_loads_with_its_links_unknown(tmp_path):
     loaded = load_state(tmp_path, "u")
     assert FORMAT > 2 and loaded.notes[ID].fields == state.notes[ID].fields
     assert loaded.notes[ID].deps is None  # so the note is rendered once and compared
-    assert loaded.media["a.png"].sha256 == "sha" and loaded.media["a.png"].size == -1
+    assert loaded.media["a.png"].digest == "sha" and loaded.media["a.png"].size == -1
     assert loaded.pending_tag == "notecards::pending::abc"

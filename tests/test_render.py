@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from notecards.config import VaultConfig
-from notecards.model import BUILTIN_NOTE_TYPES, MediaRef, Note, NotecardsError
+from notecards.config import BUILTIN_NOTE_TYPES, VaultConfig
+from notecards.model import MediaRef, Note
+from notecards.problems import NotecardsError
 from notecards.render import Renderer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,7 +33,7 @@ def renderer(vault: Path) -> Renderer:
 
 
 def html(renderer: Renderer, markdown: str, path: str = "deck.md") -> str:
-    return renderer.render_field(markdown, cloze=False, path=path, line=1)[0]
+    return renderer.render_field(markdown, cloze=False, path=path, line=1).html
 
 
 # input markdown -> exact stored HTML
@@ -145,7 +146,8 @@ EMBEDS = [
 
 @pytest.mark.parametrize(("markdown", "expected", "sources"), EMBEDS)
 def test_embeds(renderer: Renderer, markdown: str, expected: str, sources: list[str]) -> None:
-    out, media = renderer.render_field(markdown, cloze=False, path="ml/card.md", line=3)
+    field = renderer.render_field(markdown, cloze=False, path="ml/card.md", line=3)
+    out, media = field.html, field.media
     assert out == expected
     assert [ref.source for ref in media] == sources
 
@@ -153,9 +155,8 @@ def test_embeds(renderer: Renderer, markdown: str, expected: str, sources: list[
 def test_same_basename_gets_distinct_anki_names(vault: Path, renderer: Renderer) -> None:
     (vault / "a").mkdir()
     (vault / "a" / "img.png").write_bytes(b"y")
-    out, media = renderer.render_field(
-        "![[img.png]] ![[a/img.png]]", cloze=False, path="x.md", line=1
-    )
+    field = renderer.render_field("![[img.png]] ![[a/img.png]]", cloze=False, path="x.md", line=1)
+    out, media = field.html, field.media
     names = {ref.source: ref.anki_name for ref in media}
     assert set(names) == {"img.png", "a/img.png"}
     assert len(set(names.values())) == 2
@@ -260,9 +261,9 @@ def test_seed_note_formulas_arrive_byte_for_byte(tmp_path: Path) -> None:
     for card in cards:
         front, back = card.split("\nBack:", 1)
         out = "\n".join(
-            renderer.render_field(field.strip(), cloze=False, path="LLM post-training.md", line=1)[
-                0
-            ]
+            renderer.render_field(
+                field.strip(), cloze=False, path="LLM post-training.md", line=1
+            ).html
             for field in (front, back)
         )
         displays = _DISPLAY.findall(card)

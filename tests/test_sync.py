@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from notecards.recovery import PENDING_TAG
+from notecards.sync.recovery import PENDING_TAG
 from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError
 from tests._sync_helpers import (
     ANKI_ELSEWHERE,
     anki_notes,
     copy_project_notes,
     edit_in_anki,
+    nothing_to_send,
     run_cli,
     sync,
 )
@@ -51,11 +52,11 @@ def test_a_second_sync_sends_at_most_two_requests_and_renders_nothing(
     def no_rendering(*args, **kwargs):
         raise AssertionError("an unchanged note was rendered")
 
-    monkeypatch.setattr("notecards.render.Renderer.render_tracked", no_rendering)
-    monkeypatch.setattr("notecards.render.Renderer.render_field", no_rendering)
+    monkeypatch.setattr("notecards.render.renderer.Renderer.render", no_rendering)
+    monkeypatch.setattr("notecards.render.renderer.Renderer.render_field", no_rendering)
     anki_server.reset_counts()
     report = sync(vault, anki_server)
-    assert report.plan.is_empty() and report.plan.unchanged == 3
+    assert nothing_to_send(report.plan) and report.plan.unchanged == 3
     assert anki_server.requests <= 2
 
 
@@ -299,7 +300,7 @@ def test_deleting_the_state_loses_nothing(tmp_path, anki_server):
     for item in (vault / ".notecards").iterdir():
         item.unlink()
     report = sync(vault, anki_server)
-    assert report.plan.is_empty() and len(anki_notes(anki_server)) == 1
+    assert nothing_to_send(report.plan) and len(anki_notes(anki_server)) == 1
 
 
 def test_an_add_on_older_than_api_version_6_gets_a_sentence():

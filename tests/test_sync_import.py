@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from notecards.ids import now_ms
-from notecards.importer import ID_MARGIN_MS
+from notecards.sync.importer import ID_MARGIN_MS
 from notecards.targets.package import note_guid
 from tests._anki_helpers import stored_notes
 from tests._sync_helpers import (
@@ -88,7 +88,7 @@ def test_a_note_type_anki_lacks_comes_from_the_vault(tmp_path, anki_server):
 def test_ids_anki_already_holds_are_never_chosen(tmp_path, anki_server, monkeypatch):
     """Notes of Anki's on the IDs just below "now" (imported from elsewhere) keep them."""
     now = now_ms()
-    monkeypatch.setattr("notecards.importer.now_ms", lambda: now)
+    monkeypatch.setattr("notecards.sync.importer.now_ms", lambda: now)
     first = now - ID_MARGIN_MS - 5  # three new notes: six candidates, first to now - margin
     taken = [first, first + 2, first + 4]
     others = write_vault(tmp_path / "others", {"o.md": "".join(

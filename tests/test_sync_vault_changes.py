@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from notecards.recovery import PENDING_TAG
-from notecards.state import load_state
-from tests._sync_helpers import anki_notes, run_cli, sync
+from notecards.sync.recovery import PENDING_TAG
+from notecards.sync.state import load_state
+from tests._sync_helpers import anki_notes, nothing_to_send, run_cli, sync
 from tests._vault_helpers import block, ids_in, write_vault
 
 PNG = b"\x89PNG\r\n\x1a\nfirst picture"
@@ -30,7 +30,7 @@ def test_an_unchanged_note_whose_link_target_was_renamed_gets_the_new_link(tmp_p
     assert [u.note_id for u in report.plan.updates] == [note_id] and report.plan.unchanged == 0
     back = anki_notes(anki_server)[note_id]["fields"]["Back"]
     assert "sub%2Fb" not in back and "file=b" in back  # now links to the name, as Obsidian does
-    assert sync(vault, anki_server).plan.is_empty()  # and then it is unchanged again
+    assert nothing_to_send(sync(vault, anki_server).plan)  # and then it is unchanged again
 
 
 def test_an_embedded_file_moved_to_another_folder_keeps_syncing(tmp_path, anki_server):
@@ -42,7 +42,7 @@ def test_an_embedded_file_moved_to_another_folder_keeps_syncing(tmp_path, anki_s
     moved = run_cli(str(vault), "--url", anki_server.url)
     assert moved.exit_code == 0, moved.output
     again = sync(vault, anki_server)
-    assert not again.errors and again.plan.is_empty() and again.plan.unchanged == 1
+    assert not again.errors and nothing_to_send(again.plan) and again.plan.unchanged == 1
     (vault / "img" / "pic.png").write_bytes(PNG + b", edited")  # its new place is followed
     assert [m.source for m in sync(vault, anki_server).plan.media] == ["img/pic.png"]
     assert _anki_media(anki_server, "pic.png") == PNG + b", edited"
@@ -85,7 +85,7 @@ def test_an_id_that_cannot_reach_its_file_stays_pending_and_the_next_sync_recove
             pass
         else:  # running as root, which ignores permissions: the real fault cannot happen here
             probe.unlink()
-            monkeypatch.setattr("notecards.writeback._atomic_replace", _refuse_write)
+            monkeypatch.setattr("notecards.vault.writeback._atomic_replace", _refuse_write)
         report = sync(vault, anki_server)
     finally:
         os.chmod(folder, 0o755)

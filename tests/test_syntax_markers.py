@@ -19,10 +19,9 @@ from hypothesis import strategies as st
 from notecards.build import build_vault
 from notecards.cli import cli
 from notecards.config import O2A_SETTINGS, Syntax, VaultConfig, load_config, syntax_from
-from notecards.model import NotecardsError
 from notecards.parse import parse_file
-from notecards.vault import load_vault
-from notecards.writeback import write_back
+from notecards.problems import NotecardsError
+from notecards.vault import load_vault, write_back
 from tests._anki_helpers import AnkiCollection
 from tests._vault_helpers import write_vault
 

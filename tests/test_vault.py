@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from notecards.config import VaultConfig
-from notecards.model import NotecardsError
-from notecards.parse import read_markdown
-from notecards.vault import load_vault, markdown_files
+from notecards.problems import NotecardsError
+from notecards.vault import load_vault
+from notecards.vault.files import markdown_files, read_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vaults"
 USER_NOTES = Path(__file__).resolve().parents[1] / "notes"
@@ -89,7 +89,7 @@ def test_read_markdown(tmp_path, data, encoding):
     text, snapshot = read_markdown(tmp_path, "n.md")
     assert snapshot.encoding == encoding
     assert text.encode(encoding) == data  # nothing lost: the text writes back byte for byte
-    assert len(snapshot.sha256) == 64
+    assert len(snapshot.digest) == 64
 
 
 def test_a_file_that_is_not_utf8_is_a_problem_not_a_crash(tmp_path):

@@ -13,8 +13,9 @@ import pytest
 
 from notecards.config import VaultConfig
 from notecards.model import FileSnapshot, ParsedVault
-from notecards.parse import parse_file, read_markdown
-from notecards.writeback import write_back
+from notecards.parse import parse_file
+from notecards.vault import write_back
+from notecards.vault.files import read_markdown
 from tests._vault_helpers import write_vault
 
 CONFIG = VaultConfig(vault_name="vault")
@@ -142,7 +143,7 @@ def test_failed_rename_leaves_original_intact(tmp_path, monkeypatch):
     def fail(*_args):  # a crash at the rename the real filesystem won't produce on demand
         raise OSError("simulated failure")
 
-    monkeypatch.setattr("notecards.atomic.os.replace", fail)
+    monkeypatch.setattr("notecards.vault.atomic.os.replace", fail)
     result = assign(root, "a.md", 1, 2)
     assert result.files_written == [] and result.written == set()
     assert "simulated failure" in result.problems[0].message
@@ -190,8 +191,9 @@ _GROW_LIMITED = """
 import json, resource, signal, sys
 from pathlib import Path
 from notecards.config import VaultConfig
-from notecards.parse import parse_file, read_markdown
-from notecards.writeback import write_back
+from notecards.parse import parse_file
+from notecards.vault.files import read_markdown
+from notecards.vault import write_back
 
 root, limit = Path(sys.argv[1]), int(sys.argv[2])
 config, snapshots, notes = VaultConfig(vault_name="vault"), {}, []

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
+from notecards import exit_codes
 from notecards.build import BuildSummary, build_vault
-from notecards.model import NotecardsError, shown_path
-from notecards.output import EXIT_BAD_INPUT, Reporter
+from notecards.output import Reporter
+from notecards.problems import NotecardsError, shown_path
 
 
 @click.command()
@@ -30,12 +31,10 @@ def build(vault: Path, output: Path | None, dry_run: bool, quiet: bool, as_json:
         summary = build_vault(vault, output, dry_run=dry_run, reporter=reporter)
     except NotecardsError as exc:
         reporter.problems(exc.problems, prefix=str(vault))
-        if not exc.problems:
-            click.echo(f"error: {exc}", err=True)
-        raise SystemExit(EXIT_BAD_INPUT) from exc
+        raise SystemExit(exit_codes.BAD_INPUT) from exc
     except OSError as exc:  # the package (its folder is checked before the vault is touched)
         click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
-        raise SystemExit(EXIT_BAD_INPUT) from exc
+        raise SystemExit(exit_codes.BAD_INPUT) from exc
     if reporter.chatty:  # with --json they are in the document
         reporter.problems(summary.warnings, prefix=str(vault))
     reporter.emit_json(summary.to_json() | {"dry_run": dry_run})

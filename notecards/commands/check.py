@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
-from notecards.check import check_vault
-from notecards.model import shown_path
-from notecards.output import EXIT_BAD_INPUT, Reporter
+from notecards import exit_codes
+from notecards.output import Reporter
+from notecards.problems import NotecardsError, Problem, errors, shown_path
+from notecards.render import Renderer, check_notes
+from notecards.vault import load_vault
 
 
 @click.command()
@@ -18,31 +20,47 @@ from notecards.output import EXIT_BAD_INPUT, Reporter
 def check(vault: Path, quiet: bool, as_json: bool) -> None:
     """Check VAULT's cards without writing anything (exit 1 when there are errors)."""
     reporter = Reporter(quiet=quiet, as_json=as_json)
-    report = check_vault(vault, progress=lambda notes: reporter.progress(notes, "checking"))
+    problems, notes, files = _check(vault, reporter)
     prefix = str(vault)
+    failed = len(errors(problems))
     if as_json:
         reporter.emit_json(
             {
                 "problems": [
                     {
-                        "path": shown_path(prefix, p.path),
+                        "path": shown_path(prefix, p.path) if p.path is not None else None,
                         "line": p.line,
                         "severity": str(p.severity),
                         "message": p.message,
                     }
-                    for p in report.problems
+                    for p in problems
                 ],
-                "errors": report.errors,
-                "warnings": report.warnings,
-                "notes": report.notes,
-                "files": report.files,
+                "errors": failed,
+                "warnings": len(problems) - failed,
+                "notes": notes,
+                "files": files,
             }
         )
     else:
-        reporter.problems(report.problems, prefix=prefix)
+        reporter.problems(problems, prefix=prefix)
         reporter.result(
-            f"{report.files} files, {report.notes} notes: "
-            f"{report.errors} errors, {report.warnings} warnings"
+            f"{files} files, {notes} notes: {failed} errors, {len(problems) - failed} warnings"
         )
-    if report.errors:
-        raise SystemExit(EXIT_BAD_INPUT)
+    if failed:
+        raise SystemExit(exit_codes.BAD_INPUT)
+
+
+def _check(root: Path, reporter: Reporter) -> tuple[list[Problem], int, int]:
+    """Every problem in the vault, sorted by place; the number of notes and files read."""
+    try:
+        vault = load_vault(root)
+    except NotecardsError as err:
+        return err.problems, 0, 0
+    problems = list(vault.parsed.problems)
+    renderer = Renderer(vault.config, vault.root)
+    notes = vault.parsed.notes
+    problems += check_notes(
+        notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
+    )
+    problems.sort(key=lambda p: (p.path or "", p.line or 0))
+    return problems, len(notes), len(vault.parsed.files)

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from notecards.demo_catalog import DEMOS, linked_demos, unknown_demo
-from notecards.model import NotecardsError
+from notecards.problems import NotecardsError
 
 INSTALL_HINT = "the demos need PyTorch: pip install torch==2.13.0 && pip install 'notecards[demos]'"
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
+from notecards import exit_codes
 from notecards.config import VaultConfig, load_config
-from notecards.model import NotecardsError, shown_path
 from notecards.output import Reporter
-from notecards.sync import SyncReport, sync_vault
+from notecards.problems import NotecardsError, shown_path
+from notecards.sync import SyncReport, plan_lines, sync_vault
 from notecards.targets.ankiconnect import (
     DEFAULT_URL,
     AnkiConnect,
@@ -18,10 +19,6 @@ from notecards.targets.ankiconnect import (
 )
 
 KEY_ENV = "NOTECARDS_ANKICONNECT_KEY"
-EXIT_VAULT_ERRORS = 1
-EXIT_ANKI = 3
-EXIT_CONFLICTS = 4
-EXIT_REFUSED = 5
 
 
 @click.command()
@@ -64,17 +61,15 @@ def sync(
         )
     except NotecardsError as exc:
         reporter.problems(exc.problems)
-        if not exc.problems:
-            click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(EXIT_VAULT_ERRORS) from None
+        raise SystemExit(exit_codes.BAD_INPUT) from None
     except AnkiConnectError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(EXIT_ANKI) from None
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(exit_codes.ANKI) from None
     _print(report, reporter, dry_run, str(vault))
     if report.errors:
-        raise SystemExit(EXIT_REFUSED)
+        raise SystemExit(exit_codes.REFUSED)
     if report.plan.conflicts and not force:
-        raise SystemExit(EXIT_CONFLICTS)
+        raise SystemExit(exit_codes.CONFLICTS)
 
 
 def _client(root: Path, url: str | None, api_key: str | None) -> AnkiConnect:
@@ -99,10 +94,10 @@ def _print(report: SyncReport, reporter: Reporter, dry_run: bool, prefix: str) -
     for line in report.recovered:
         reporter.result(f"recovered {line}")
     if dry_run:
-        for line in report.plan.lines(prefix):
+        for line in plan_lines(report.plan, prefix):
             reporter.result(line)
     else:
-        for line in report.plan.lines(prefix, notices_only=True):
+        for line in plan_lines(report.plan, prefix, notices_only=True):
             reporter.result(line)
         for path, line, note_id in report.written_ids:
             reporter.result(f"{shown_path(prefix, path)}:{line}: ID {note_id} written")

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from notecards.config import DEFAULT_SYNTAX, Syntax
-from notecards.model import Problem, Severity
 from notecards.parse.layout import Layout
 from notecards.parse.source import Line, SourceText
 from notecards.parse.tags import split_tags
+from notecards.problems import Problem, Severity
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def scan_lines(
         elif is_end(line.text):
             if open_block is None:
                 message = f"{syntax.end_note} without {syntax.begin_note}"
-                scan.problems.append(Problem(path, line.number, message, Severity.WARNING))
+                scan.problems.append(Problem.at(path, line.number, message, Severity.WARNING))
             else:
                 scan.blocks.append(Block(open_block, line, body, deleting))
                 open_block = None
@@ -157,7 +157,7 @@ def scan_lines(
                 index += 1
             else:
                 message = f"{syntax.delete} must be followed by an ID line"
-                scan.problems.append(Problem(path, line.number, message))
+                scan.problems.append(Problem.at(path, line.number, message))
         elif open_block is not None:
             body.append(line)
         elif is_inline(line.text):
@@ -181,7 +181,7 @@ def scan_lines(
 
 def _no_end(path: str, start: Line, syntax: Syntax) -> Problem:
     message = f"{syntax.begin_note} without {syntax.end_note} (the block is skipped)"
-    return Problem(path, start.number, message)
+    return Problem.at(path, start.number, message)
 
 
 def _file_value(
@@ -191,7 +191,7 @@ def _file_value(
     value, consumed, last = match.group("value"), 0, line.number
     if value is None:
         if following is None or not following.text.strip():
-            scan.problems.append(Problem(path, line.number, f"{label} needs a value"))
+            scan.problems.append(Problem.at(path, line.number, f"{label} needs a value"))
             return 0
         value, consumed, last = following.text.strip(), 1, following.number
     if getattr(scan, name) is None:
@@ -225,13 +225,13 @@ def read_block(
         lines.pop(0)
     if not lines:
         message = f"empty block: the line after {syntax.begin_note} names the note type"
-        problem = Problem(path, block.start.number, message)
+        problem = Problem.at(path, block.start.number, message)
         return BlockContent(None, {}, [], problems=[problem])
     type_line = lines.pop(0)
     note_type = type_line.text.strip()
     names = field_names_of(note_type)
     if isinstance(names, str):
-        return BlockContent(None, {}, [], problems=[Problem(path, type_line.number, names)])
+        return BlockContent(None, {}, [], problems=[Problem.at(path, type_line.number, names)])
     content = BlockContent(note_type, {}, [])
     body = _read_trailer(lines, content, path)
     content.fields, content.field_lines = split_fields(body, names)
@@ -254,7 +254,7 @@ def _read_trailer(lines: list[Line], content: BlockContent, path: str) -> list[L
             if tags.group("id") and content.note_id is None:
                 content.note_id, content.id_line = int(tags.group("id")), last.number
                 content.problems.append(
-                    Problem(
+                    Problem.at(
                         path,
                         last.number,
                         "the ID shares a line with Tags; put it on its own line above END",
@@ -315,12 +315,12 @@ def read_inline(
     match = markers.inline_note.fullmatch(line.text)
     if not match:
         begin, end = markers.syntax.begin_inline, markers.syntax.end_inline
-        return Problem(
+        return Problem.at(
             path, line.number, f"inline note needs `{begin} [Type] ... {end}` on one line"
         )
     names = field_names_of(match.group("type").strip())
     if isinstance(names, str):
-        return Problem(path, line.number, names)
+        return Problem.at(path, line.number, names)
     body = match.group("body")
     note_id = None
     if id_match := _INLINE_ID.search(body):

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from notecards.model import Problem
 from notecards.parse.source import SourceText
+from notecards.problems import Problem
 
 _FRONTMATTER_OPEN = "---"
 _FRONTMATTER_CLOSE = ("---", "...")
@@ -184,11 +184,13 @@ def _read_frontmatter(source: SourceText, path: str, layout: Layout) -> None:
         mark = getattr(err, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 1
         problem = getattr(err, "problem", None) or "invalid YAML"
-        layout.problems.append(Problem(path, line, f"frontmatter is not valid YAML: {problem}"))
+        layout.problems.append(Problem.at(path, line, f"frontmatter is not valid YAML: {problem}"))
         return
     if data is None:
         return
     if not isinstance(data, dict):
-        layout.problems.append(Problem(path, 1, "frontmatter must be a YAML mapping (key: value)"))
+        layout.problems.append(
+            Problem.at(path, 1, "frontmatter must be a YAML mapping (key: value)")
+        )
         return
     layout.frontmatter = data

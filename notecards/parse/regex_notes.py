@@ -29,13 +29,6 @@ _IGNORED = (
 )
 
 
-def compile_js_regexp(pattern: str) -> re.Pattern[str]:
-    """A JavaScript regexp source as Python: named groups and backrefs, `gm` flags."""
-    translated = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
-    translated = re.sub(r"\\k<([A-Za-z_]\w*)>", r"(?P=\1)", translated)
-    return re.compile(translated, re.MULTILINE | re.ASCII)
-
-
 @dataclass(frozen=True)
 class RegexMatch:
     """One note found by a custom regexp, with offsets into the `\\n` text."""

@@ -6,15 +6,9 @@ write-back offsets come from one place and CRLF files need no special case.
 
 from __future__ import annotations
 
-import hashlib
 from bisect import bisect_right
 from functools import cached_property
-from pathlib import Path
 from typing import NamedTuple
-
-from notecards.model import FileSnapshot, NotecardsError, Problem
-
-BOM = b"\xef\xbb\xbf"
 
 
 class Line(NamedTuple):
@@ -91,27 +85,3 @@ class SourceText:
 def dominant_newline(text: str) -> str:
     crlf = text.count("\r\n")
     return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
-
-
-def detect_encoding(data: bytes) -> str:
-    return "utf-8-sig" if data.startswith(BOM) else "utf-8"
-
-
-def read_markdown(root: Path, rel: str) -> tuple[str, FileSnapshot]:
-    """Read a vault file as text with its newlines as on disk, and how it looked.
-
-    A file that is not UTF-8 raises NotecardsError naming the line of the first
-    bad byte, so the caller can report it and go on with the other files.
-    """
-    data = (root / rel).read_bytes()
-    encoding = detect_encoding(data)
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as err:
-        offset = err.start + (len(BOM) if encoding == "utf-8-sig" else 0)
-        line = data.count(b"\n", 0, offset) + 1
-        raise NotecardsError(
-            [Problem(rel, line, f"not UTF-8 text (byte {data[offset]:#x}); save the file as UTF-8")]
-        ) from err
-    snapshot = FileSnapshot(path=rel, sha256=hashlib.sha256(data).hexdigest(), encoding=encoding)
-    return text, snapshot

@@ -190,9 +190,6 @@ class AnkiConnect:
         """The notes Anki has among `note_ids` (missing ids are simply absent)."""
         return parse_notes_info(self.invoke("notesInfo", notes=list(note_ids)))
 
-    def find_notes(self, query: str) -> list[int]:
-        return list(self.invoke("findNotes", query=query))
-
     def card_decks(self, card_ids: Sequence[int]) -> dict[int, str]:
         """card id -> deck name (`getDecks`: compact, unlike `cardsInfo`)."""
         if not card_ids:

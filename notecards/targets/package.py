@@ -18,7 +18,6 @@ Identity rules (tested by importing into a real Anki collection):
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import shutil
 import tempfile
@@ -28,8 +27,10 @@ from pathlib import Path
 
 import genanki
 
-from notecards.atomic import replacing
-from notecards.model import MediaRef, NotecardsError, NoteType, Problem, RenderedNote
+from notecards.hashing import deck_digest
+from notecards.model import MediaRef, NoteType, RenderedNote
+from notecards.problems import NotecardsError, Problem
+from notecards.vault.atomic import replacing
 
 _STOCK_MODELS: dict[int, genanki.Model] = {
     m.model_id: m
@@ -55,8 +56,7 @@ def deck_id(name: str) -> int:
     """A stable positive 63-bit id per full deck name; 1 only for "Default"."""
     if name == _DEFAULT_DECK:
         return _DEFAULT_DECK_ID
-    digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
-    return max(digest & (2**63 - 1), _DEFAULT_DECK_ID + 1)
+    return max(deck_digest(name) & (2**63 - 1), _DEFAULT_DECK_ID + 1)
 
 
 def genanki_model(note_type: NoteType) -> genanki.Model:
@@ -122,7 +122,7 @@ def _has_card(note: genanki.Note) -> bool:
 
 
 @dataclass(frozen=True)
-class _Media:
+class _PackedMedia:
     source: Path
     anki_name: str
 
@@ -146,7 +146,7 @@ class PackageWriter:
         self._with_media = media
         self._media_root = media_root.resolve()
         self._decks: dict[str, genanki.Deck] = {}
-        self._media: dict[str, _Media] = {}
+        self._media: dict[str, _PackedMedia] = {}
 
     @property
     def deck_names(self) -> list[str]:
@@ -202,15 +202,14 @@ class PackageWriter:
     def _add_media(self, ref: MediaRef, path: str, line: int) -> None:
         source = (self._media_root / ref.source).resolve()
         if not source.is_relative_to(self._media_root):
-            raise NotecardsError([Problem(path, line, f"media outside the vault: {ref.source}")])
+            raise NotecardsError([Problem.at(path, line, f"media outside the vault: {ref.source}")])
         if not source.is_file():
-            raise NotecardsError([Problem(path, line, f"media file not found: {ref.source}")])
+            raise NotecardsError([Problem.at(path, line, f"media file not found: {ref.source}")])
         known = self._media.get(ref.anki_name)
         if known is not None and known.source != source:
-            raise NotecardsError(
-                [Problem(path, line, f"two media files stored as {ref.anki_name!r}")]
-            )
-        self._media[ref.anki_name] = _Media(source, ref.anki_name)
+            message = f"two media files stored as {ref.anki_name!r}"
+            raise NotecardsError([Problem.at(path, line, message)])
+        self._media[ref.anki_name] = _PackedMedia(source, ref.anki_name)
 
     def write(self, output: Path) -> None:
         """Write the package: temp file beside `output`, then rename (never half-written)."""
@@ -222,7 +221,7 @@ class PackageWriter:
                 package.write_to_file(str(tmp))
 
     @staticmethod
-    def _stage(media: _Media, staging: Path) -> str:
+    def _stage(media: _PackedMedia, staging: Path) -> str:
         """genanki stores a file under its basename: copy it when Anki's name differs."""
         if media.source.name == media.anki_name:
             return str(media.source)

@@ -9,74 +9,43 @@ vault, so every bad reference of a field is reported at once, with its line.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache, lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-import markdown_it
-import mdit_py_plugins
-import pygments
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
-from notecards.cache import CachedField, RenderCache, code_digest
-from notecards.callouts import callout_plugin
-from notecards.cloze import ENV_IS_CLOZE, cloze_numbers, cloze_plugin
 from notecards.config import VaultConfig
 from notecards.demo_catalog import DEMO_LINK, DEMOS, demo_command, unknown_demo
-from notecards.mathjax import mathjax_plugin
-from notecards.media import BadReference, VaultIndex, media_kind
-from notecards.model import MediaRef, Note, NotecardsError, Problem, RenderedNote
-from notecards.wikilinks import WikiTarget, image_size, wikilink_plugin
+from notecards.hashing import code_digest, key
+from notecards.model import Dependency, MediaRef, Note, RenderedNote
+from notecards.problems import NotecardsError, Problem
+from notecards.render.cache import CachedField, RenderCache
+from notecards.render.callouts import callout_plugin
+from notecards.render.cloze import ENV_IS_CLOZE, cloze_plugin
+from notecards.render.code import highlight_code
+from notecards.render.mathjax import mathjax_plugin
+from notecards.render.vault_index import BadReference, VaultIndex, media_kind
+from notecards.render.wikilinks import WikiTarget, image_size, wikilink_plugin
 
-__all__ = ["Renderer", "cloze_numbers", "render_code_digest"]
-
-_PACKAGE = Path(__file__).resolve().parent
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-_CODE_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True)
-_CODE_BACKGROUND = HtmlFormatter(noclasses=True).style.background_color
-# How one link or embed resolved: (kind, reference as written, what it named), kind "note",
-# "self" (a [[#Heading]] of the note itself) or "media".
-Dependency = tuple[str, str, str]
 
 
-@cache
-def render_code_digest() -> str:
-    """notecards' code and the rendering libraries' versions: the HTML for the same markdown
-    and settings changes only with them. Read once per process, never per note."""
-    versions = (markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__)
-    return code_digest(sorted(_PACKAGE.rglob("*.py")), versions)
+@dataclass(frozen=True)
+class RenderedField:
+    """One field's HTML, the vault files it embeds, and what its links and embeds named."""
 
-
-@lru_cache(maxsize=64)
-def _lexer(language: str):
-    try:
-        return get_lexer_by_name(language)
-    except ClassNotFound:
-        return None
-
-
-def highlight_code(code: str, language: str, attrs: object) -> str:
-    """Fenced code coloured with inline styles (they travel with the card, no CSS);
-    "" for an unknown language, so markdown-it emits plain escaped code."""
-    lexer = _lexer(language.lower()) if language else None
-    if lexer is None:
-        return ""
-    spans = pygments.highlight(code, lexer, _CODE_FORMATTER)
-    style = f"background: {_CODE_BACKGROUND}; padding: 0.5em; overflow-x: auto;"
-    code_class = f"language-{escapeHtml(language)}"
-    return f'<pre style="{style}"><code class="{code_class}">{spans}</code></pre>'
+    html: str
+    media: tuple[MediaRef, ...]
+    deps: tuple[Dependency, ...]
 
 
 class Renderer:
@@ -95,7 +64,7 @@ class Renderer:
         # as a link to a demo since removed must be reported, not served from the cache.
         settings = (config.vault_name, config.curly_cloze, config.highlights_to_cloze)
         demos = ",".join(sorted(DEMOS))
-        self._settings_key = "\0".join((render_code_digest(), *map(str, settings), demos))
+        self._settings_key = "\0".join((code_digest(), *map(str, settings), demos))
 
     @property
     def index(self) -> VaultIndex:
@@ -105,17 +74,14 @@ class Renderer:
         return self._index
 
     def render(self, note: Note) -> RenderedNote:
-        """Every field of the note's type, in the type's order, with the parser's
-        appendix HTML added raw; all bad references of the note in one error."""
-        return self.render_tracked(note)[0]
-
-    def render_tracked(self, note: Note) -> tuple[RenderedNote, tuple[Dependency, ...]]:
-        """`render`, plus what each of the note's links and embeds resolved to: a caller
-        that keeps the HTML can tell later, with `still_resolves`, whether it still holds."""
+        """Every field of the note's type, in the type's order, with the parser's appendix
+        HTML added raw, and what each link and embed resolved to (a caller that keeps the
+        HTML can tell later, with `still_resolves`, whether it still holds). Raises
+        NotecardsError with every bad reference of the note: there is no HTML to give."""
         note_type = self.config.note_types.get(note.note_type)
         if note_type is None:
             unknown = f"unknown note type {note.note_type!r}"
-            raise NotecardsError([Problem(note.path, note.start_line, unknown)])
+            raise NotecardsError([Problem.at(note.path, note.start_line, unknown)])
         fields: dict[str, str] = {}
         media: dict[str, MediaRef] = {}
         deps: dict[Dependency, None] = {}  # ordered, without repeats
@@ -123,37 +89,28 @@ class Renderer:
         for name in note_type.fields:
             line = note.field_lines.get(name, note.start_line)
             try:
-                html, refs, field_deps = self._field(
+                field = self.render_field(
                     note.fields.get(name, ""), cloze=note_type.is_cloze, path=note.path, line=line
                 )
             except NotecardsError as error:
                 problems.extend(error.problems)
                 continue
-            fields[name] = html + note.appendix.get(name, "")
-            media.update((ref.source, ref) for ref in refs)
-            deps.update(dict.fromkeys(field_deps))
+            fields[name] = field.html + note.appendix.get(name, "")
+            media.update((ref.source, ref) for ref in field.media)
+            deps.update(dict.fromkeys(field.deps))
         if problems:
             raise NotecardsError(problems)
-        return RenderedNote(note=note, fields=fields, media=tuple(media.values())), tuple(deps)
+        return RenderedNote(note, fields, tuple(media.values()), tuple(deps))
 
-    def render_field(
-        self, markdown: str, *, cloze: bool, path: str, line: int
-    ) -> tuple[str, list[MediaRef]]:
-        """One field's markdown as Anki HTML, plus the vault files it embeds.
-
-        `line` is the file line the field's text starts on; problems point there.
-        """
-        html, media, _ = self._field(markdown, cloze=cloze, path=path, line=line)
-        return html, media
-
-    def _field(
-        self, markdown: str, *, cloze: bool, path: str, line: int
-    ) -> tuple[str, list[MediaRef], tuple[Dependency, ...]]:
+    def render_field(self, markdown: str, *, cloze: bool, path: str, line: int) -> RenderedField:
+        """One field's markdown as Anki HTML; `line` is the file line the field's text starts
+        on, where its problems point. Served from the cache when every link and embed it
+        recorded still names the same file."""
         folder = posixpath.dirname(path)
-        key = self._cache_key(markdown, cloze, folder)
-        cached = self.cache.get(key) if self.cache is not None else None
+        cache_key = key(self._settings_key, str(cloze), folder, markdown)
+        cached = self.cache.get(cache_key) if self.cache is not None else None
         if cached is not None and self.still_resolves(cached.deps, path):
-            return cached.html, list(cached.media), cached.deps
+            return RenderedField(cached.html, cached.media, cached.deps)
         env = {
             ENV_IS_CLOZE: cloze,
             "path": path,
@@ -168,11 +125,10 @@ class Renderer:
         if env["problems"]:
             raise NotecardsError(env["problems"])
         html = self._render_tokens(tokens, env).rstrip("\n")
-        media = list(env["media"].values())
-        deps = tuple(env["deps"])
+        field = RenderedField(html, tuple(env["media"].values()), tuple(env["deps"]))
         if self.cache is not None:
-            self.cache.put(key, CachedField(html, tuple(media), deps))
-        return html, media, deps
+            self.cache.put(cache_key, CachedField(field.html, field.media, field.deps))
+        return field
 
     # -- markdown-it setup -------------------------------------------------------
 
@@ -199,10 +155,6 @@ class Renderer:
             return renderer.renderInline(tokens[1].children or [], self._md.options, env)
         return renderer.render(tokens, self._md.options, env)
 
-    def _cache_key(self, markdown: str, cloze: bool, folder: str) -> str:
-        parts = (self._settings_key, str(cloze), folder, markdown)
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
     # -- references: wikilinks, embeds, images, demo links ----------------------
 
     def _resolve_references(self, state: StateCore) -> None:
@@ -226,7 +178,7 @@ class Renderer:
                         _replace_demo_link(children, idx)
                 except BadReference as bad:
                     line = block_line + _line_offset(block.content, token)
-                    env["problems"].append(Problem(env["path"], line, str(bad)))
+                    env["problems"].append(Problem.at(env["path"], line, str(bad)))
                 idx += 1
 
     def _resolve_note(self, token: Token, env: dict) -> None:

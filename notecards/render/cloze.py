@@ -19,17 +19,11 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-ANKI_CLOZE = re.compile(r"\{\{c(\d+)::")
 _ID_PREFIX = re.compile(r"c?(\d+)[:|]")
 
 # env key: True while rendering a field of a cloze note type.
 ENV_IS_CLOZE = "notecards_cloze"
 _ENV_NEXT_NUMBER = "notecards_cloze_next"
-
-
-def cloze_numbers(html_or_markdown: str) -> set[int]:
-    """The distinct `{{cN::` numbers: one card per number."""
-    return {int(n) for n in ANKI_CLOZE.findall(html_or_markdown)}
 
 
 def _find_closing(state: StateInline, start: int, close: str) -> int:

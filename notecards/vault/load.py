@@ -7,19 +7,15 @@ problem is collected with its file and line, so `check` can list them all and
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from notecards.config import VaultConfig, load_config
-from notecards.model import NotecardsError, ParsedVault, Problem
-from notecards.parse import parse_file, read_markdown
-from notecards.parse.cache import ParseCache
-
-# Folders that hold app state, never notes (Obsidian's, ours, git's, the trash).
-_SKIPPED_DIRS = {".obsidian", ".notecards", ".git", ".trash"}
+from notecards.model import ParsedVault
+from notecards.parse import parse_file
+from notecards.problems import NotecardsError, Problem
+from notecards.vault.files import markdown_files, read_markdown
+from notecards.vault.parse_cache import ParseCache
 
 
 @dataclass
@@ -40,62 +36,11 @@ class Vault:
             self.parse_cache.save()
 
 
-@lru_cache(maxsize=256)
-def glob_regex(glob: str) -> re.Pattern[str]:
-    """A vault-relative glob as O2A (minimatch) reads it: `*` stays inside a folder,
-    `**` spans folders, `**/` may match no folder at all."""
-    parts, i = [], 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            parts.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("**", i):
-            parts.append(".*")
-            i += 2
-        elif glob[i] == "*":
-            parts.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            parts.append("[^/]")
-            i += 1
-        else:
-            parts.append(re.escape(glob[i]))
-            i += 1
-    return re.compile("".join(parts))
-
-
-def is_ignored(rel: str, config: VaultConfig) -> bool:
-    return any(glob_regex(glob.strip("/")).fullmatch(rel) for glob in config.ignore)
-
-
-def markdown_files(root: Path, config: VaultConfig) -> list[str]:
-    """The vault's notes files: `*.md`, vault-relative POSIX paths, sorted.
-
-    Only `scan_dir` is read when set; ignored globs, hidden app folders and
-    anything that resolves outside the vault (a symlink) are left out.
-    """
-    base = root / config.scan_dir if config.scan_dir else root
-    real_root = root.resolve()
-    found = []
-    for folder, dirs, files in os.walk(base):
-        dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
-        for name in files:
-            if not name.endswith(".md"):
-                continue
-            full = Path(folder) / name
-            if not full.resolve().is_relative_to(real_root):
-                continue
-            rel = full.relative_to(root).as_posix()
-            if not is_ignored(rel, config):
-                found.append(rel)
-    return sorted(found)
-
-
 def load_vault(root: Path) -> Vault:
     """Read settings and every markdown file; problems go in `parsed.problems`.
 
     A file whose bytes and settings are unchanged since it was last parsed comes from
-    the parse cache (`.notecards/parse-cache.json`) instead of being parsed again; the
+    the parse cache (`state_dir.PARSE_CACHE`) instead of being parsed again; the
     cache is written only by `Vault.save_cache`.
 
     Raises NotecardsError only for bad settings (nothing can be read right then).
@@ -113,12 +58,12 @@ def load_vault(root: Path) -> Vault:
             parsed.problems += err.problems
             continue
         except OSError as err:
-            parsed.problems.append(Problem(rel, 1, f"cannot read: {err.strerror}"))
+            parsed.problems.append(Problem.at(rel, 1, f"cannot read: {err.strerror}"))
             continue
-        one = cache.get(rel, snapshot.sha256)
+        one = cache.get(rel, snapshot.digest)
         if one is None:
             one = parse_file(text, rel, config)
-            cache.put(rel, snapshot.sha256, one)
+            cache.put(rel, snapshot.digest, one)
         parsed.files[rel] = snapshot
         parsed.notes += one.notes
         parsed.deletions += one.deletions
@@ -140,13 +85,9 @@ def duplicate_id_problems(parsed: ParsedVault) -> list[Problem]:
             continue
         other = first_seen[note.note_id]
         problems.append(
-            Problem(
-                where[0], where[1], f"duplicate ID {note.note_id} (also at {other[0]}:{other[1]})"
-            )
+            Problem.at(*where, f"duplicate ID {note.note_id} (also at {other[0]}:{other[1]})")
         )
         problems.append(
-            Problem(
-                other[0], other[1], f"duplicate ID {note.note_id} (also at {where[0]}:{where[1]})"
-            )
+            Problem.at(*other, f"duplicate ID {note.note_id} (also at {where[0]}:{where[1]})")
         )
     return problems

@@ -16,21 +16,20 @@ FAULT_STEPS), so the crash test can stop a real sync at each step in turn.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from notecards.model import NotecardsError
+from notecards.hashing import vault_tag
 from notecards.output import Reporter
-from notecards.plan import Target
+from notecards.problems import NotecardsError, Problem
 from notecards.render import Renderer
-from notecards.state import SyncState, save_state
+from notecards.sync.notes import SyncNote, render
+from notecards.sync.state import SyncState, save_state
 from notecards.targets.ankiconnect import AnkiConnect, AnkiNote
-from notecards.vault import Vault
-from notecards.writeback import write_back
+from notecards.vault import Vault, write_back
 
 PENDING_TAG = "notecards::pending::"
 FAULT_ENV = "NOTECARDS_FAULT_AT"
@@ -56,8 +55,7 @@ def fault_point(step: str) -> None:
 def pending_tag(root: Path) -> str:
     """The vault's one pending tag: stable across runs (so Anki's tag list gains at most one
     name), distinct per vault (so a recovery never deletes another vault's pending note)."""
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
-    return PENDING_TAG + key
+    return PENDING_TAG + vault_tag(root)
 
 
 def recover(
@@ -65,19 +63,21 @@ def recover(
     vault: Vault,
     renderer: Renderer,
     state: SyncState,
-    targets: Sequence[Target],
+    items: Sequence[SyncNote],
     pending: Sequence[int],
     in_anki: Collection[int],
     reporter: Reporter,
-) -> list[str]:
+) -> tuple[list[str], list[Problem]]:
     """Finish what an interrupted sync left: IDs into files, pending tags off, orphans out.
+    Returns a line per note it recovered, and the problems of writing their IDs (then nothing
+    else was changed: the caller stops, and the next run tries again).
 
     `in_anki`: the vault's IDs Anki has; a block whose ID is not among them may have been
     re-added by the interrupted run, so it is a candidate too."""
     reporter.info(f"recovering {len(pending)} note(s) added by an interrupted sync")
     infos = client.notes_info(pending)
     vault_ids = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
-    candidates = _candidates(renderer, [t for t in targets if t.note.note_id not in in_anki])
+    candidates = _candidates(renderer, [i for i in items if i.note.note_id not in in_anki])
     to_write: dict[tuple[str, int], int] = {}
     done, orphans, lines = [], [], []
     for note_id in sorted(infos):  # ids grow with time: the k-th copy claims the k-th block
@@ -86,9 +86,9 @@ def recover(
         if note_id in vault_ids:
             done.append(note_id)
         elif waiting:
-            target = waiting.pop(0)
-            to_write[(target.note.path, target.note.start_line)] = note_id
-            lines.append(f"{target.note.where}: note {note_id} (ID written)")
+            item = waiting.pop(0)
+            to_write[(item.note.path, item.note.start_line)] = note_id
+            lines.append(f"{item.note.location}: note {note_id} (ID written)")
         elif state.pending_tag and _tag_of(info).casefold() == state.pending_tag.casefold():
             orphans.append(note_id)
         else:
@@ -97,7 +97,7 @@ def recover(
         vault.root, vault.parsed.files, to_write, config=vault.config, notes=vault.parsed.notes
     )
     if result.problems:
-        raise NotecardsError(result.problems)
+        return [], result.problems
     done += list(to_write.values())
     by_tag: dict[str, list[int]] = defaultdict(list)
     for note_id in done:
@@ -109,20 +109,18 @@ def recover(
     save_state(vault.root, state)
     return lines + [
         f"note {n}: added twice by an interrupted sync; extra copy deleted" for n in orphans
-    ]
+    ], []
 
 
-def _candidates(renderer: Renderer, targets: Sequence[Target]) -> dict[tuple, list[Target]]:
+def _candidates(renderer: Renderer, items: Sequence[SyncNote]) -> dict[tuple, list[SyncNote]]:
     """What each block that may have been added renders to -> those blocks, in vault order."""
-    found: dict[tuple, list[Target]] = defaultdict(list)
-    for target in targets:
-        fields = target.fields
-        if fields is None:
-            try:
-                fields = renderer.render(target.note).fields
-            except NotecardsError:
-                continue  # never rendered, so never added
-        found[_content(target.note.note_type, fields)].append(target)
+    found: dict[tuple, list[SyncNote]] = defaultdict(list)
+    for item in items:
+        try:
+            fields = render(renderer, item).fields
+        except NotecardsError:
+            continue  # never rendered, so never added
+        found[_content(item.note.note_type, fields)].append(item)
     return found
 
 

@@ -1,7 +1,7 @@
 """The render cache: field markdown already rendered, kept in `VAULT/.notecards/`.
 
-Key: sha256 of everything that decides a field's HTML (notecards' code and the
-rendering libraries' versions, see `code_digest`; the vault settings that matter and
+Key: a digest of everything that decides a field's HTML (notecards' code and the
+rendering libraries' versions, `hashing.code_digest`; the vault settings that matter and
 the demos there are; the note's folder, cloze or not, the markdown). Value: the HTML,
 the media it embeds, and how each link and embed was resolved. Media *content* is not
 in the key (targets read the files when they send them); instead a hit is used only if
@@ -11,31 +11,19 @@ every recorded link and embed still resolves to the same file in today's vault s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from notecards.model import MediaRef
-from notecards.state import STATE_DIR
+from notecards.vault.state_dir import RENDER_CACHE
 
-CACHE_FILE = Path(STATE_DIR) / "render-cache.sqlite"
 _LAYOUT_VERSION = 2
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS fields"
     " (key TEXT PRIMARY KEY, html TEXT NOT NULL, media TEXT NOT NULL, deps TEXT NOT NULL)"
 )
-
-
-def code_digest(sources: Iterable[Path], versions: Iterable[str]) -> str:
-    """The code a cached result came from: its source files' bytes and the versions of the
-    libraries it calls. Hashed rather than a hand-bumped number, so no edit is forgotten."""
-    hasher = hashlib.sha256("/".join(versions).encode() + b"\n")
-    for source in sources:
-        hasher.update(source.read_bytes())
-    return hasher.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -81,7 +69,7 @@ class RenderCache:
 
     @classmethod
     def for_vault(cls, root: Path, *, read_only: bool = False) -> RenderCache:
-        return cls(root / CACHE_FILE, read_only=read_only)
+        return cls(root / RENDER_CACHE, read_only=read_only)
 
     def get(self, key: str) -> CachedField | None:
         self._used.add(key)

@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 import genanki
 
 from notecards.ids import new_ids, now_ms
-from notecards.model import Problem, RenderedNote
+from notecards.model import RenderedNote
 from notecards.output import Reporter
-from notecards.plan import Add
-from notecards.state import STATE_DIR
+from notecards.problems import Problem
+from notecards.sync.notes import Rendered
 from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, AnkiUnreachableError
 from notecards.targets.package import PackageWriter, mirror_model
 from notecards.vault import Vault
+from notecards.vault.state_dir import IMPORT_PACKAGE
 
 # IDs are chosen this far below the current time at least (ms): Anki's own new notes are "now".
 ID_MARGIN_MS = 1000
@@ -42,55 +43,59 @@ _TAG = re.compile(r"<[^>]*>")
 
 @dataclass
 class ImportResult:
-    added: list[tuple[Add, int]] = field(default_factory=list)  # new notes, under chosen IDs
-    restored: list[tuple[Add, int]] = field(default_factory=list)  # under their own IDs
-    left: list[Add] = field(default_factory=list)  # new notes for `addNotes`
+    added: list[tuple[Rendered, int]] = field(default_factory=list)  # new, under chosen IDs
+    restored: list[tuple[Rendered, int]] = field(default_factory=list)  # under their own IDs
+    left: list[Rendered] = field(default_factory=list)  # new notes for `addNotes`
+    problems: list[Problem] = field(default_factory=list)
 
 
 def import_notes(
     client: AnkiConnect,
     vault: Vault,
-    new: Sequence[Add],
-    restore: Sequence[Add],
+    new: Sequence[Rendered],
+    restore: Sequence[Rendered],
     pending_tag: str,
     avoid_ids: Collection[int],
-    problems: list[Problem],
     reporter: Reporter,
 ) -> ImportResult:
-    """Import rendered `new` notes under free IDs and `restore` notes under their own, in one
-    package; `avoid_ids`: IDs the vault already uses (never chosen, even where Anki lacks them)."""
+    """Import `new` notes under free IDs and `restore` notes under their own (the ID in their
+    block), in one package; `avoid_ids`: IDs the vault already uses (never chosen, even where
+    Anki lacks them)."""
     if not new and not restore:
         return ImportResult()
-    note_types = sorted({a.target.note.note_type for a in [*new, *restore]})
+    note_types = sorted({item.note.note_type for item in [*new, *restore]})
     now = now_ms()
     # Twice as many as needed: enough even if Anki holds some of them.
     candidates = new_ids(2 * len(new), set(avoid_ids), now=now - ID_MARGIN_MS)
-    first_fields = [_first_field(vault, a) for a in new]
-    anki = _read_anki(client, note_types, candidates, new, first_fields)
+    first_fields = [_first_field(vault, item) for item in new]
+    anki = _ask_anki(client, note_types, candidates, new, first_fields)
     free = iter(i for i in candidates if i not in anki.taken)
     writer = PackageWriter(vault.config.note_types, vault.root, anki.models, media=False)
     result = ImportResult()
     mod = now // 1000
     seen: set[tuple[str, str]] = set()
-    for add, first, addable in zip(new, first_fields, anki.addable, strict=True):
-        note_type = add.target.note.note_type
+    for item, first, addable in zip(new, first_fields, anki.addable, strict=True):
+        note_type = item.note.note_type
         key = (note_type, _text(first[1]))
         duplicate = key in seen or (note_type in anki.models and not addable)
         seen.add(key)
         note_id = None if duplicate else next(free, None)
         if note_id is not None and writer.add(
-            _rendered(add), note_id, mod, extra_tags=(pending_tag,), require_card=True
+            _rendered(item), note_id, mod, extra_tags=(pending_tag,), require_card=True
         ):
-            result.added.append((add, note_id))
+            result.added.append((item, note_id))
         else:
-            result.left.append(add)
-    for add in restore:
-        writer.add(_rendered(add), add.replaces, mod)  # type: ignore[arg-type]
-        result.restored.append((add, add.replaces))  # type: ignore[arg-type]
+            result.left.append(item)
+    for item in restore:
+        own_id = item.note.note_id
+        if own_id is None:
+            raise ValueError(f"{item.note.location}: only a note with an ID can be restored")
+        writer.add(_rendered(item), own_id, mod)
+        result.restored.append((item, own_id))
     if not result.added and not result.restored:
         return result
     reporter.info(f"importing {len(result.added) + len(result.restored)} note(s) into Anki")
-    package = vault.root / STATE_DIR / "import.apkg"  # one name: a killed run leaves no litter
+    package = vault.root / IMPORT_PACKAGE  # one name: a killed run leaves no litter
     try:
         writer.write(package)
         client.invoke("importPackage", path=str(package.resolve()))
@@ -98,12 +103,12 @@ def import_notes(
         raise  # the import may have happened: the next run recovers it by the pending tag
     except AnkiConnectError as exc:
         reporter.info(f"Anki could not import a package ({exc}); adding through AnkiConnect")
-        problems += [
-            Problem(a.target.note.path, a.target.note.start_line,
-                    f"note {nid} not restored under its own ID: Anki could not import: {exc}")
-            for a, nid in result.restored
+        problems = [
+            Problem(f"note {nid} not restored under its own ID: Anki could not import: {exc}",
+                    item.note.location)
+            for item, nid in result.restored
         ]  # fmt: skip
-        return ImportResult(left=list(new))
+        return ImportResult(left=list(new), problems=problems)
     finally:
         package.unlink(missing_ok=True)
     return result
@@ -116,11 +121,11 @@ class _AnkiSide:
     addable: list[bool]  # per new note: passes Anki's own duplicate check
 
 
-def _read_anki(
+def _ask_anki(
     client: AnkiConnect,
     note_types: Sequence[str],
     candidates: Sequence[int],
-    new: Sequence[Add],
+    new: Sequence[Rendered],
     first_fields: Sequence[tuple[str, str]],
 ) -> _AnkiSide:
     """One request: Anki's note types, which candidate IDs it holds, and `canAddNotes` of each
@@ -132,9 +137,9 @@ def _read_anki(
     if new:
         actions.append(("findNotes", {"query": "nid:" + ",".join(map(str, candidates))}))
         checks = [
-            {"deckName": a.target.note.deck, "modelName": a.target.note.note_type,
+            {"deckName": item.note.deck, "modelName": item.note.note_type,
              "fields": dict([first])}
-            for a, first in zip(new, first_fields, strict=True)
+            for item, first in zip(new, first_fields, strict=True)
         ]  # fmt: skip
         actions.append(("canAddNotes", {"notes": checks}))
     # The model actions fail for a type Anki lacks: the vault's definition is used then.
@@ -150,10 +155,10 @@ def _read_anki(
     return _AnkiSide(models, set(answers[-2][0]), list(answers[-1][0]))
 
 
-def _first_field(vault: Vault, add: Add) -> tuple[str, str]:
+def _first_field(vault: Vault, item: Rendered) -> tuple[str, str]:
     """The note's first field: (name, HTML)."""
-    name = vault.config.note_types[add.target.note.note_type].fields[0]
-    return name, add.target.fields.get(name, "")  # type: ignore[union-attr]
+    name = vault.config.note_types[item.note.note_type].fields[0]
+    return name, item.fields.get(name, "")
 
 
 def _text(html: str) -> str:
@@ -161,5 +166,5 @@ def _text(html: str) -> str:
     return html_module.unescape(_TAG.sub("", html)).strip()
 
 
-def _rendered(add: Add) -> RenderedNote:
-    return RenderedNote(add.target.note, add.target.fields, add.target.media)  # type: ignore[arg-type]
+def _rendered(item: Rendered) -> RenderedNote:
+    return RenderedNote(item.note, item.fields, item.media, item.deps)

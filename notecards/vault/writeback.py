@@ -9,18 +9,18 @@ content, so the user's edit survives and the ID still lands on the right block.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from notecards.atomic import replacing
 from notecards.config import VaultConfig
-from notecards.model import Deletion, FileSnapshot, Note, Problem
-from notecards.parse import parse_file
-from notecards.parse.cache import ParseCache
-from notecards.parse.source import Line, SourceText
+from notecards.hashing import content_digest
+from notecards.model import Deletion, FileSnapshot, Note
+from notecards.parse import Line, SourceText, parse_file
+from notecards.problems import Problem
+from notecards.vault.atomic import replacing
+from notecards.vault.parse_cache import ParseCache
 
 # How often a file that keeps changing under us is re-read before giving up on it.
 _MAX_ATTEMPTS = 3
@@ -68,7 +68,7 @@ def write_back(
     for (path, line), new_id in ids.items():
         note = by_key.get((path, line))
         if note is None:
-            result.problems.append(Problem(path, line, "no note starts here; ID not written"))
+            result.problems.append(Problem.at(path, line, "no note starts here; ID not written"))
         else:
             wanted[path].append((note, new_id))
     for deletion in deletions:
@@ -83,7 +83,7 @@ def write_back(
         result.written.update((path, line) for line in lines)
         if parse_cache is not None:
             text = data.decode(snapshot.encoding)
-            parse_cache.put(path, _sha256(data), parse_file(text, path, config))
+            parse_cache.put(path, content_digest(data), parse_file(text, path, config))
     return result
 
 
@@ -102,8 +102,8 @@ def _write_file(
             raw = target.read_bytes()
             text = raw.decode(snapshot.encoding)
         except (OSError, UnicodeDecodeError) as exc:
-            return [Problem(snapshot.path, 1, f"could not re-read the file: {exc}")], [], None
-        if _sha256(raw) == snapshot.sha256:
+            return [Problem.at(snapshot.path, 1, f"could not re-read the file: {exc}")], [], None
+        if content_digest(raw) == snapshot.digest:
             edits, problems = _edits_as_read(text, snapshot, wanted, deletions)
         else:
             edits, problems = _edits_after_change(text, snapshot, wanted, deletions, config)
@@ -113,10 +113,18 @@ def _write_file(
         try:
             replaced = _atomic_replace(target, data, raw)
         except OSError as exc:
-            return problems + [Problem(snapshot.path, 1, f"could not write IDs: {exc}")], [], None
+            return (
+                problems + [Problem.at(snapshot.path, 1, f"could not write IDs: {exc}")],
+                [],
+                None,
+            )
         if replaced:
             return problems, [e.note_line for e in edits if e.note_line is not None], data
-    return [Problem(snapshot.path, 1, "file keeps changing; IDs not written, run again")], [], None
+    return (
+        [Problem.at(snapshot.path, 1, "file keeps changing; IDs not written, run again")],
+        [],
+        None,
+    )
 
 
 def _apply_edits(text: str, edits: Iterable[_Edit]) -> str:
@@ -140,7 +148,7 @@ def _edits_as_read(
         edit = _id_edit(lines, note, new_id)
         if edit is None:
             problems.append(
-                Problem(
+                Problem.at(
                     snapshot.path,
                     note.start_line,
                     "no place for its ID in the note; ID not written",
@@ -174,7 +182,7 @@ def _edits_after_change(
         match = _relocate(note, free)
         if match is None:
             problems.append(
-                Problem(
+                Problem.at(
                     snapshot.path,
                     note.start_line,
                     "note changed on disk since it was read; ID not written, run again",
@@ -214,10 +222,6 @@ def _relocate(note: Note, candidates: list[Note]) -> Note | None:
     """The candidate with the same note type and field text, nearest the old line."""
     same = [c for c in candidates if c.note_type == note.note_type and c.fields == note.fields]
     return min(same, key=lambda c: abs(c.start_line - note.start_line), default=None)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class _ChangedMeanwhile(Exception):

@@ -14,38 +14,23 @@ type anyway.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
 
-from notecards.model import Deletion, MediaRef, Note, Problem, Severity, shown_path
-from notecards.state import PushedNote, SyncState, value_hash
+from notecards.hashing import field_digest, field_matches
+from notecards.model import Deletion, Note
+from notecards.problems import Location, Problem, Severity
+from notecards.sync.notes import Rendered, SyncNote, Unrendered
+from notecards.sync.state import PushedNote, SyncState
 from notecards.targets.ankiconnect import AnkiNote
-
-
-@dataclass
-class Target:
-    """A vault note as Anki should hold it.
-
-    `fields` is None when the note was not rendered because its source is unchanged since
-    the last push (and Anki still has it): nothing about it can have changed in the vault.
-    """
-
-    note: Note
-    source_hash: str
-    fields: dict[str, str] | None
-    media: tuple[MediaRef, ...] = ()
-    deps: tuple[Sequence[str], ...] = ()  # what its links and embeds resolved to (render.py)
 
 
 @dataclass(frozen=True)
 class Add:
-    """A note to add; a new block (no ID yet) may be rendered only while the adds are sent."""
+    """A note to add; a new block (no ID yet) is rendered only while the adds are sent."""
 
-    target: Target
+    block: SyncNote
     replaces: int | None = None  # the note id in the file that Anki no longer has
     # Re-created under its own ID (by importing a package): an ID this Anki never had from
     # notecards. A note deleted in Anki gets a new ID instead (its old one is in Anki's graves).
@@ -57,7 +42,7 @@ class Update:
     """One existing note: only what changes."""
 
     note_id: int
-    where: str
+    where: Location
     fields: dict[str, str] = field(default_factory=dict)
     add_tags: tuple[str, ...] = ()
     remove_tags: tuple[str, ...] = ()
@@ -68,14 +53,14 @@ class Update:
 @dataclass(frozen=True)
 class Delete:
     note_id: int
-    where: str
+    where: Location
     reason: str
 
 
 @dataclass(frozen=True)
 class Conflict:
     note_id: int
-    where: str
+    where: Location
     fields: tuple[str, ...]
 
 
@@ -83,7 +68,7 @@ class Conflict:
 class MediaUpload:
     anki_name: str
     source: str
-    sha256: str
+    digest: str
 
 
 @dataclass
@@ -108,9 +93,6 @@ class Plan:
     def restored(self) -> list[Add]:
         return [a for a in self.adds if a.restore]
 
-    def is_empty(self) -> bool:
-        return not (self.decks or self.adds or self.updates or self.deletes or self.media)
-
     def counts(self) -> dict[str, int]:
         return {
             "decks": len(self.decks),
@@ -126,97 +108,6 @@ class Plan:
             "kept_anki_edits": len(self.kept),
             "unchanged": self.unchanged,
         }
-
-    def lines(self, prefix: str = "", *, notices_only: bool = False) -> list[str]:
-        """Per note, `path:line: what changes` (the --dry-run listing); paths under `prefix`.
-
-        `notices_only`: just what a user must hear after a sync ran (recreated notes,
-        conflicts, Anki-side edits kept); the routine changes are in the summary counts.
-        """
-        at = partial(shown_path, prefix)
-        routine = not notices_only
-        out = [f"create deck {d}" for d in self.decks if routine]
-        for a in self.adds:
-            where = at(a.target.note.where)
-            if a.replaces is None and routine:
-                out.append(f"{where}: add ({a.target.note.deck})")
-            elif a.restore and routine:
-                out.append(f"{where}: restore note {a.replaces} (not in Anki)")
-            elif a.replaces is not None and not a.restore:
-                out.append(f"{where}: recreate (note {a.replaces} is gone from Anki)")
-        if routine:
-            for u in self.updates:
-                out.append(f"{at(u.where)}: note {u.note_id}: {', '.join(_describe(u))}")
-            out += [f"{at(d.where)}: delete note {d.note_id} ({d.reason})" for d in self.deletes]
-            out += [f"store media {m.anki_name} (from {m.source})" for m in self.media]
-        out += [
-            f"{at(c.where)}: conflict: note {c.note_id} changed in Anki and in the vault "
-            f"({', '.join(c.fields)}); left alone (--force pushes the vault's version)"
-            for c in self.conflicts
-        ]
-        out += [
-            f"{at(k.where)}: note {k.note_id}: kept the edit made in Anki ({', '.join(k.fields)})"
-            for k in self.kept
-        ]
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "counts": self.counts(),
-            "decks": self.decks,
-            "add": [
-                {
-                    "where": a.target.note.where,
-                    "deck": a.target.note.deck,
-                    "replaces": a.replaces,
-                    "keeps_id": a.restore,
-                }
-                for a in self.adds
-            ],
-            "update": [
-                {
-                    "where": u.where,
-                    "note_id": u.note_id,
-                    "fields": sorted(u.fields),
-                    "add_tags": list(u.add_tags),
-                    "remove_tags": list(u.remove_tags),
-                    "deck": u.deck if u.move_cards else None,
-                }
-                for u in self.updates
-            ],
-            "delete": [
-                {"where": d.where, "note_id": d.note_id, "reason": d.reason} for d in self.deletes
-            ],
-            "media": [m.anki_name for m in self.media],
-            "conflicts": [
-                {"where": c.where, "note_id": c.note_id, "fields": list(c.fields)}
-                for c in self.conflicts
-            ],
-            "problems": [p.format() for p in self.problems],
-        }
-
-
-def _describe(update: Update) -> list[str]:
-    parts = []
-    if update.fields:
-        parts.append("fields " + ", ".join(sorted(update.fields)))
-    if update.add_tags:
-        parts.append("tags +" + " +".join(update.add_tags))
-    if update.remove_tags:
-        parts.append("tags -" + " -".join(update.remove_tags))
-    if update.move_cards:
-        parts.append(f"move {len(update.move_cards)} card(s) to {update.deck}")
-    return parts
-
-
-def source_hash(note: Note, fingerprint: str) -> str:
-    """What a note's rendering depends on: its text, type, tags, deck, and the settings.
-
-    Neither its ID nor its line: moving a block or writing its ID does not change it.
-    """
-    # repr of strings, a tuple and a dict is exact and deterministic, and 5x quicker than JSON.
-    payload = repr((note.note_type, note.fields, tuple(note.tags), note.deck, note.appendix))
-    return hashlib.blake2b(f"{payload}\0{fingerprint}".encode(), digest_size=16).hexdigest()
 
 
 def needs_render(
@@ -236,7 +127,7 @@ def needs_render(
     return (
         force
         or pushed is None
-        or pushed.source_hash != digest
+        or pushed.source_digest != digest
         or pushed.deps is None
         or not links_hold(pushed, note.path)
     )
@@ -249,7 +140,7 @@ def needs_deck_check(note: Note, state: SyncState) -> bool:
 
 
 def make_plan(
-    targets: Sequence[Target],
+    items: Sequence[SyncNote],
     anki: dict[int, AnkiNote],
     card_decks: dict[int, str],
     anki_decks: Iterable[str],
@@ -263,50 +154,52 @@ def make_plan(
 ) -> Plan:
     """Everything that must change in Anki for it to match the vault.
 
-    `anki` holds what Anki has for every rendered note (`Target.fields` set); `present` is
+    `anki` holds what Anki has for every `Rendered` note; `present` is
     every id Anki has among those the vault and the state name (default: `anki`'s ids).
     `card_decks` covers the cards of the notes for which `needs_deck_check` is true;
-    `media_hashes` maps an Anki media name to the sha256 of the vault file it comes from;
+    `media_hashes` maps an Anki media name to the content digest of the vault file it comes from;
     `restore_ids` lets a note whose ID Anki lacks, and never had from notecards, keep its ID.
     """
     plan = Plan()
     present = set(anki) if present is None else present
     vault_ids = set()
-    for target in targets:
-        note = target.note
+    for item in items:
+        note = item.note
         pushed = state.notes.get(note.note_id) if note.note_id is not None else None
         if note.note_id is None or note.note_id not in present:
-            if target.fields is None and note.note_id is not None:
-                raise ValueError(f"{note.where}: a note Anki lost must be rendered first")
+            if isinstance(item, Unrendered) and note.note_id is not None:
+                raise ValueError(f"{note.location}: a note Anki lost must be rendered first")
             restore = restore_ids and note.note_id is not None and pushed is None
-            plan.adds.append(Add(target, note.note_id, restore))
+            plan.adds.append(Add(item, note.note_id, restore))
             continue
         vault_ids.add(note.note_id)
-        if target.fields is None:
+        if isinstance(item, Unrendered):
+            if pushed is None:
+                raise ValueError(f"{note.location}: a note without a record must be rendered")
             plan.unchanged += 1  # unchanged in the vault: Anki's copy stays as it is
-            plan.pushed[note.note_id] = pushed  # type: ignore[assignment]
+            plan.pushed[note.note_id] = pushed
             continue
-        _plan_existing(plan, target, anki[note.note_id], pushed, card_decks, force)
+        _plan_existing(plan, item, anki[note.note_id], pushed, card_decks, force)
     _plan_deletes(plan, deletions, present, state, vault_ids, prune)
     plan.decks = sorted(_new_decks(plan, anki_decks))
-    plan.media = plan_media(targets, state, media_hashes or {})
+    plan.media = plan_media(items, state, media_hashes or {})
     return plan
 
 
 def _plan_existing(
     plan: Plan,
-    target: Target,
+    item: Rendered,
     anki_note: AnkiNote,
     pushed: PushedNote | None,
     card_decks: dict[int, str],
     force: bool,
 ) -> None:
-    note = target.note
+    note = item.note
     changed, kept, conflicting = {}, [], []
-    for name, want in target.fields.items():  # type: ignore[union-attr]
+    for name, want in item.fields.items():
         if name not in anki_note.fields:
             plan.problems.append(
-                Problem(
+                Problem.at(
                     note.path,
                     note.start_line,
                     f"Anki's note {anki_note.note_id} ({anki_note.model}) has no field {name!r}; "
@@ -316,43 +209,45 @@ def _plan_existing(
             )
             continue
         have = anki_note.fields[name]
-        last = pushed.fields.get(name) if pushed else None  # value_hash of the pushed HTML
+        last = pushed.fields.get(name) if pushed else None  # digest of the pushed HTML
         if have == want:
             continue
-        if last is None or value_hash(have) == last or force:
+        if last is None or field_matches(have, last) or force:
             changed[name] = want
-        elif value_hash(want) == last:
+        elif field_matches(want, last):
             kept.append(name)
         else:
             conflicting.append(name)
     if conflicting:
-        plan.conflicts.append(Conflict(anki_note.note_id, note.where, tuple(conflicting)))
+        plan.conflicts.append(Conflict(anki_note.note_id, note.location, tuple(conflicting)))
         if pushed is not None:
             plan.pushed[anki_note.note_id] = pushed
         return
     if kept:
-        plan.kept.append(Conflict(anki_note.note_id, note.where, tuple(kept)))
+        plan.kept.append(Conflict(anki_note.note_id, note.location, tuple(kept)))
     add_tags, remove_tags = tag_changes(note.tags, anki_note.tags, pushed.tags if pushed else None)
     move = _cards_to_move(note.deck, anki_note.cards, card_decks, pushed)
-    update = Update(anki_note.note_id, note.where, changed, add_tags, remove_tags, move, note.deck)
+    update = Update(
+        anki_note.note_id, note.location, changed, add_tags, remove_tags, move, note.deck
+    )
     if changed or add_tags or remove_tags or move:
         plan.updates.append(update)
     else:
         plan.unchanged += 1
-    plan.pushed[anki_note.note_id] = pushed_record(target)
+    plan.pushed[anki_note.note_id] = pushed_record(item)
 
 
-def pushed_record(target: Target) -> PushedNote:
-    """What the state keeps of a rendered target once Anki holds it."""
-    note = target.note
+def pushed_record(item: Rendered) -> PushedNote:
+    """What the state keeps of a rendered note once Anki holds it."""
+    note = item.note
     return PushedNote(
-        source_hash=target.source_hash,
-        fields={name: value_hash(value) for name, value in (target.fields or {}).items()},
+        source_digest=item.source_digest,
+        fields={name: field_digest(value) for name, value in item.fields.items()},
         tags=list(note.tags),
         deck=note.deck,
         path=note.path,
-        media=[[m.source, m.anki_name] for m in target.media],
-        deps=json.dumps(target.deps, separators=(",", ":")) if target.deps else "",
+        media=[[m.source, m.anki_name] for m in item.media],
+        deps=json.dumps(item.deps, separators=(",", ":")) if item.deps else "",
     )
 
 
@@ -392,16 +287,17 @@ def _plan_deletes(
     for d in deletions:
         if d.note_id in present and d.note_id not in deleting:
             deleting.add(d.note_id)
-            plan.deletes.append(Delete(d.note_id, f"{d.path}:{d.line}", "DELETE line"))
+            plan.deletes.append(Delete(d.note_id, Location(d.path, d.line), "DELETE line"))
     for note_id, pushed in sorted(state.notes.items()):
         if note_id in vault_ids or note_id in deleting or note_id not in present:
             continue
         if prune:
-            plan.deletes.append(Delete(note_id, pushed.path, "its block is gone (--prune)"))
+            reason = "its block is gone (--prune)"
+            plan.deletes.append(Delete(note_id, Location(pushed.path), reason))
         else:
             plan.pushed[note_id] = pushed  # remembered, so that a later --prune finds it
             plan.problems.append(
-                Problem(
+                Problem.at(
                     pushed.path,
                     1,
                     f"note {note_id} was synced from this file but its block is gone; "
@@ -413,21 +309,19 @@ def _plan_deletes(
 
 def _new_decks(plan: Plan, anki_decks: Iterable[str]) -> set[str]:
     have = {d.casefold() for d in anki_decks}
-    wanted = {a.target.note.deck for a in plan.adds} | {
-        u.deck for u in plan.updates if u.move_cards
-    }
+    wanted = {a.block.note.deck for a in plan.adds} | {u.deck for u in plan.updates if u.move_cards}
     return {d for d in wanted if d.casefold() not in have}
 
 
 def plan_media(
-    targets: Sequence[Target], state: SyncState, media_hashes: dict[str, str]
+    items: Sequence[SyncNote], state: SyncState, media_hashes: dict[str, str]
 ) -> list[MediaUpload]:
     uploads: dict[str, MediaUpload] = {}
-    for target in targets:
-        for ref in target.media:
+    for item in items:
+        for ref in item.media:
             digest = media_hashes.get(ref.anki_name)
             stored = state.media.get(ref.anki_name)
-            if digest is None or (stored is not None and stored.sha256 == digest):
+            if digest is None or (stored is not None and stored.digest == digest):
                 continue
             uploads[ref.anki_name] = MediaUpload(ref.anki_name, ref.source, digest)
     return sorted(uploads.values(), key=lambda m: m.anki_name)

@@ -8,13 +8,14 @@ named: `..`, absolute paths and symlinks that lead outside are refused.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from notecards.hashing import path_tag
 
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp", ".tif", ".tiff"}
@@ -120,8 +121,7 @@ class VaultIndex:
         if len(self._by_lower_name.get(name.lower(), ())) <= 1:
             return name
         stem, suffix = posixpath.splitext(name)
-        digest = hashlib.sha256(source.encode()).hexdigest()[:8]
-        return f"{stem}-{digest}{suffix}"
+        return f"{stem}-{path_tag(source)}{suffix}"
 
     def find_note(self, target: str, folder: str) -> str | None:
         """The vault path (without `.md`) a `[[target]]` opens, or None if no file has

@@ -1,51 +1,27 @@
 """The parse cache: each file's notes, deletions and problems, kept in `VAULT/.notecards/`.
 
 Parsing is pure (a file's text, its path and the settings decide the result), so a
-file whose bytes (sha256) are unchanged under the same settings and the same parser
-code parses to what the cache holds. JSON, not pickle: the file lives in the user's
+file whose bytes (their digest) are unchanged under the same settings and the same
+code parses to what the cache holds (the code digest is in the key, so the stored
+layout needs no version number of its own). JSON, not pickle: the file lives in the user's
 vault, which may come from anyone. Deleting it loses nothing but time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from functools import cache
 from pathlib import Path
 
-import markdown_it
-import yaml
-
-from notecards.atomic import write_json
-from notecards.cache import code_digest
 from notecards.config import VaultConfig
-from notecards.model import Deletion, IdSlot, Note, ParsedVault, Problem, Severity
-
-CACHE_FILE = Path(".notecards") / "parse-cache.json"
-# Bump when the stored layout changes (the parser's own code is hashed into the key).
-_FORMAT = 1
-_PACKAGE = Path(__file__).resolve().parents[1]
-# The code a parse result depends on: a change to any of it invalidates the cache.
-_SOURCES = (
-    *sorted(Path(__file__).resolve().parent.glob("*.py")),
-    _PACKAGE / "cloze.py",
-    _PACKAGE / "config.py",
-    _PACKAGE / "model.py",
-)
-
-
-@cache
-def _parser_code() -> str:
-    return code_digest(_SOURCES, (str(_FORMAT), markdown_it.__version__, yaml.__version__))
-
-
-def settings_key(config: VaultConfig) -> str:
-    """A digest of everything besides a file's text and path that its parse depends on."""
-    return hashlib.sha256(f"{_parser_code()}\n{config!r}".encode()).hexdigest()
+from notecards.hashing import settings_digest
+from notecards.model import Deletion, IdSlot, Note, ParsedVault
+from notecards.problems import Problem, Severity
+from notecards.vault.atomic import write_json
+from notecards.vault.state_dir import PARSE_CACHE
 
 
 class ParseCache:
-    """Per file: the sha256 it was parsed at and what the parse found.
+    """Per file: the digest of the bytes it was parsed at and what the parse found.
 
     `get` answers only for the same bytes; `put` records a fresh parse (or, from
     write-back, the parse of the text it just wrote); `save` writes the entries of this
@@ -53,8 +29,8 @@ class ParseCache:
     """
 
     def __init__(self, root: Path, config: VaultConfig):
-        self.path = root / CACHE_FILE
-        self.key = settings_key(config)
+        self.path = root / PARSE_CACHE
+        self.key = settings_digest(config.content_settings())
         self._stored = self._load()
         self._current: dict[str, dict] = {}
         self._changed = False
@@ -69,9 +45,9 @@ class ParseCache:
         files = document.get("files")
         return files if isinstance(files, dict) else {}
 
-    def get(self, rel: str, sha256: str) -> ParsedVault | None:
+    def get(self, rel: str, digest: str) -> ParsedVault | None:
         entry = self._stored.get(rel)
-        if not isinstance(entry, dict) or entry.get("sha256") != sha256:
+        if not isinstance(entry, dict) or entry.get("digest") != digest:
             return None
         try:
             parsed = _decode(rel, entry)
@@ -80,8 +56,8 @@ class ParseCache:
         self._current[rel] = entry
         return parsed
 
-    def put(self, rel: str, sha256: str, parsed: ParsedVault) -> None:
-        self._current[rel] = {"sha256": sha256, **_encode(parsed)}
+    def put(self, rel: str, digest: str, parsed: ParsedVault) -> None:
+        self._current[rel] = {"digest": digest, **_encode(parsed)}
         self._changed = True
 
     def save(self) -> None:
@@ -153,7 +129,7 @@ def _decode(rel: str, entry: dict) -> ParsedVault:
     ]
     deletions = [Deletion(note_id, rel, *rest) for note_id, *rest in entry["deletions"]]
     problems = [
-        Problem(rel, line, message, Severity(severity))
+        Problem.at(rel, line, message, Severity(severity))
         for line, message, severity in entry["problems"]
     ]
     return ParsedVault(notes=notes, deletions=deletions, problems=problems)

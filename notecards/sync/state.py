@@ -3,44 +3,37 @@
 The state is a cache of knowledge, never the truth: deleting it loses nothing (the next sync
 compares the vault with Anki itself). With it, a sync can tell an edit made in Anki from an
 edit made in the vault, skip rendering (and asking Anki about) notes whose source did not
-change, and skip media Anki already holds. It holds hashes, not the HTML pushed: telling
+change, and skip media Anki already holds. It holds digests, not the HTML pushed: telling
 "Anki still has what notecards pushed" needs only the hash, and a small file loads fast on
 every sync. It is written atomically, so a crash leaves the old state or the new.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 
-from notecards.atomic import write_json
+from notecards.vault.atomic import write_json
+from notecards.vault.state_dir import SYNC_STATE
 
-STATE_DIR = ".notecards"
-STATE_FILE = "sync-state.json"
 # Bump when the shape or meaning of a stored field changes; see load_state for older files.
 FORMAT = 3
 _READABLE_FORMATS = (2, FORMAT)
-
-
-def value_hash(text: str) -> str:
-    """A pushed field's fingerprint: enough to tell whether Anki still holds that value."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 
 @dataclass
 class PushedNote:
     """One note as notecards last left it in Anki."""
 
-    source_hash: str  # of the vault block (see plan.source_hash): unchanged -> no render
-    fields: dict[str, str]  # field name -> value_hash of the HTML pushed
+    source_digest: str  # of the vault block (read_vault.source_digest): unchanged -> no render
+    fields: dict[str, str]  # field name -> hashing.field_digest of the HTML pushed
     tags: list[str]  # the tags notecards manages on this note
     deck: str
     path: str  # where the block was (for messages and --prune)
     media: list[list[str]] = field(default_factory=list)  # [source, anki_name] pairs
     # What its links and embeds resolved to when it was rendered: JSON of [kind, reference,
-    # result] lists (render.Dependency), "" for none. The source unchanged and these the same
+    # result] lists (model.Dependency), "" for none. The source unchanged and these the same
     # -> the same HTML. Kept as text: a state load parses it only for a note whose links must
     # be looked at. None: not known (a state from before they were kept): render it again.
     deps: str | None = ""
@@ -48,10 +41,10 @@ class PushedNote:
 
 @dataclass(frozen=True)
 class PushedMedia:
-    """A vault file as stored in Anki: its sha256, and the size and mtime its source had
-    when it was hashed (both unchanged: the same file, not read again)."""
+    """A vault file as stored in Anki: its content digest, and the size and mtime its source
+    had when it was hashed (both unchanged: the same file, not read again)."""
 
-    sha256: str
+    digest: str
     source: str
     size: int
     mtime_ns: int
@@ -65,12 +58,12 @@ class SyncState:
     # Set while adds may be in Anki without their ID in the vault: the pending tag they carry
     # (see recovery.py); "" when none.
     pending_tag: str = ""
-    # Digest of the vault's file list under which every record's deps hold (see sync.py).
+    # Digest of the vault's file list under which every record's deps hold (read_vault.py).
     vault_files: str = ""
 
 
 def state_path(root: Path) -> Path:
-    return root / STATE_DIR / STATE_FILE
+    return root / SYNC_STATE
 
 
 def load_state(root: Path, url: str) -> SyncState:

@@ -1,0 +1,146 @@
+"""The settings a vault can have, and the checks that settings which parse can also work.
+
+Two readers fill a `VaultConfig` (o2a.py for Obsidian_to_Anki's data.json, notecards_yaml.py
+for notecards.yaml); both end with `check_settings`, so a regexp that does not compile or a
+custom regexp for a type nobody defined is reported at the line that set it, whichever file
+that was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from notecards.config.js_regexp import compile_js_regexp
+from notecards.config.note_types import BUILTIN_NOTE_TYPES
+from notecards.model import NoteType
+from notecards.problems import Problem
+
+DEFAULT_IGNORE = ("**/*.excalidraw.md",)
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """The marker strings, which O2A lets a user rename; matched literally, as O2A does.
+    Frozen and hashable: the parser compiles its patterns once per distinct Syntax."""
+
+    begin_note: str = "START"
+    end_note: str = "END"
+    begin_inline: str = "STARTI"
+    end_inline: str = "ENDI"
+    target_deck: str = "TARGET DECK"
+    file_tags: str = "FILE TAGS"
+    delete: str = "DELETE"
+    frozen: str = "FROZEN"
+
+
+DEFAULT_SYNTAX = Syntax()
+
+
+@dataclass
+class VaultConfig:
+    vault_name: str  # for obsidian:// links; defaults to the vault folder's name
+    default_deck: str = "Default"
+    default_tags: tuple[str, ...] = ()
+    deck_from_folder: bool = False  # deck = the note's folder path, "a/b" -> "a::b"
+    folder_decks: dict[str, str] = field(default_factory=dict)  # folder -> deck (O2A)
+    folder_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folder -> tags
+    curly_cloze: bool = False  # {x}, {2:x}, ... in Cloze note types
+    highlights_to_cloze: bool = False  # ==x== is a cloze too
+    note_types: dict[str, NoteType] = field(default_factory=lambda: dict(BUILTIN_NOTE_TYPES))
+    ignore: tuple[str, ...] = DEFAULT_IGNORE  # globs, vault-relative
+    scan_dir: str = ""  # only this folder (recursive) is read, when set
+    custom_regexps: dict[str, str] = field(default_factory=dict)  # note type -> regex (O2A)
+    add_context: bool = False
+    add_file_link: bool = False
+    add_obsidian_tags: bool = False  # #tag in a note's text becomes an Anki tag
+    # note type -> field that gets the context breadcrumb / file link (default: first field)
+    context_fields: dict[str, str] = field(default_factory=dict)
+    file_link_fields: dict[str, str] = field(default_factory=dict)
+    # `ankiconnect: {url: ..., api_key: ...}` for sync; empty = its defaults (its flags win)
+    ankiconnect_url: str = ""
+    ankiconnect_api_key: str = ""
+    syntax: Syntax = DEFAULT_SYNTAX  # the markers (START, END, ...), renamed in O2A's settings
+
+    def content_settings(self) -> VaultConfig:
+        """These settings without the ones that only say where Anki is: what a note's parse
+        and HTML follow from (a cache keyed on them survives a new URL or API key)."""
+        return replace(self, ankiconnect_url="", ankiconnect_api_key="")
+
+
+class MarkerError(ValueError):
+    """A marker setting that cannot work; `field_name` is the Syntax field to point at."""
+
+    def __init__(self, message: str, field_name: str):
+        super().__init__(message)
+        self.field_name = field_name
+
+
+# The markers that say what a whole line is: no two may be equal. (End Inline Note only ends
+# a line that Begin Inline Note opened, so it may equal any of them.)
+_LINE_MARKERS = (
+    "begin_note",
+    "end_note",
+    "begin_inline",
+    "target_deck",
+    "file_tags",
+    "delete",
+    "frozen",
+)
+
+
+def syntax_from(base: Syntax, values: dict[str, Any], label: Callable[[str], str]) -> Syntax:
+    """`base` with `values` (Syntax field -> marker) set and checked; `label` names a field
+    as the user wrote it. Trailing spaces are dropped: the parser accepts any after a marker."""
+    markers = {}
+    for field_name, value in values.items():
+        if not isinstance(value, str):
+            shown = json.dumps(value, default=str)
+            raise MarkerError(f"{label(field_name)} must be a string, not {shown}", field_name)
+        if "\n" in value or "\r" in value:
+            raise MarkerError(f"{label(field_name)} must be one line: {value!r}", field_name)
+        markers[field_name] = value.rstrip(" \t")
+        if not markers[field_name]:
+            raise MarkerError(f"{label(field_name)} must not be empty", field_name)
+    syntax = replace(base, **markers)
+    owner: dict[str, str] = {}
+    for field_name in _LINE_MARKERS:
+        marker = getattr(syntax, field_name)
+        other = owner.setdefault(marker, field_name)
+        if other != field_name:
+            blamed = field_name if field_name in markers else other
+            raise MarkerError(
+                f"{label(other)} and {label(field_name)} are both {marker!r}:"
+                " a line could be either",
+                blamed,
+            )
+    return syntax
+
+
+def check_settings(config: VaultConfig, line_of: Callable[[str], int], where: str) -> list[Problem]:
+    """Settings that parse but cannot work: regexps, unknown types, clashing model ids;
+    `line_of(key)` is the line of a setting in the file `where`."""
+    problems = []
+    for note_type, pattern in config.custom_regexps.items():
+        if note_type not in config.note_types:
+            message = f"custom regexp for unknown note type {note_type!r}"
+            problems.append(Problem.at(where, line_of("custom_regexps"), message))
+            continue
+        try:
+            compile_js_regexp(pattern)
+        except re.error as err:
+            message = f"regexp for {note_type!r} does not compile: {err}"
+            problems.append(Problem.at(where, line_of("custom_regexps"), message))
+    owners: dict[int, str] = {}
+    for note_type in config.note_types.values():
+        other = owners.setdefault(note_type.model_id, note_type.name)
+        if other != note_type.name:
+            message = (
+                f"note types {other!r} and {note_type.name!r} have the same fields, so the"
+                f" same model id {note_type.model_id}; give one an explicit id:"
+            )
+            problems.append(Problem.at(where, line_of("note_types"), message))
+    return problems

@@ -1,0 +1,58 @@
+"""What Anki should hold for each vault note, in the two forms a sync handles it in.
+
+A note whose source is unchanged since the last push is never rendered (`Unrendered`): nothing
+about it can have changed in the vault. A note that changed, one Anki lost, and every new
+block become `Rendered`, a new object made from the unrendered one, so no step hands on a
+note another step still has to finish. (New blocks are rendered only while the adds are sent,
+by the push step, which makes their `Rendered` then.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from notecards.model import Dependency, MediaRef, Note
+from notecards.problems import NotecardsError, Problem
+from notecards.render import Renderer
+
+
+@dataclass(frozen=True)
+class Unrendered:
+    note: Note
+    source_digest: str  # of what the note's HTML follows from (read_vault.source_digest)
+    media: tuple[MediaRef, ...] = ()  # what the last push stored for it
+
+
+@dataclass(frozen=True)
+class Rendered:
+    note: Note
+    source_digest: str
+    fields: dict[str, str]  # field name -> the HTML Anki should hold
+    media: tuple[MediaRef, ...] = ()
+    deps: tuple[Dependency, ...] = ()  # what its links and embeds resolved to
+
+
+SyncNote = Unrendered | Rendered
+
+
+def render(renderer: Renderer, item: SyncNote) -> Rendered:
+    """The note rendered (as it is, when it already is); raises NotecardsError."""
+    if isinstance(item, Rendered):
+        return item
+    out = renderer.render(item.note)
+    return Rendered(item.note, item.source_digest, dict(out.fields), out.media, out.deps)
+
+
+def render_each(
+    renderer: Renderer, items: Iterable[SyncNote]
+) -> tuple[list[Rendered], list[Problem]]:
+    """The notes that render, and the problems of those that don't."""
+    ready: list[Rendered] = []
+    problems: list[Problem] = []
+    for item in items:
+        try:
+            ready.append(render(renderer, item))
+        except NotecardsError as exc:
+            problems += exc.problems
+    return ready, problems

@@ -1,0 +1,242 @@
+"""Push a planned change into Anki through AnkiConnect: decks, adds, updates, deletes.
+
+run.py decides what happens and in which order; each kind of change here is one small function
+that batches its requests and returns what Anki refused as problems. None of them writes the
+vault's markdown or the recovery journal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from notecards.output import Reporter
+from notecards.problems import Location, Problem
+from notecards.render import Renderer
+from notecards.sync.importer import ImportResult, import_notes
+from notecards.sync.notes import Rendered, SyncNote, render_each
+from notecards.sync.plan import Add, Plan
+from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, NewNote
+from notecards.vault import Vault
+
+# Adds go in batches this big: one request each; the next batch renders while one is sent.
+ADD_BATCH = 250
+FIRST_ADD_BATCH = 50
+
+
+def multi_problems(
+    client: AnkiConnect,
+    actions: list[tuple[str, dict[str, Any]]],
+    owners: Sequence[Location | None],
+) -> list[Problem]:
+    """Send `actions` in one `multi`; each refusal as a problem at its action's owner (a note's
+    place in the vault, or None for an action that belongs to no one note)."""
+    answers = client.multi(actions)
+    return [
+        Problem(f"{name}: {error}", owner)
+        for (name, _), owner, (_, error) in zip(actions, owners, answers, strict=True)
+        if error
+    ]
+
+
+def create_decks(client: AnkiConnect, decks: Sequence[str], reporter: Reporter) -> dict[str, int]:
+    """Create `decks` in one `multi`; casefolded name -> new deck id."""
+    if not decks:
+        return {}
+    reporter.info(f"creating {len(decks)} deck(s)")
+    answers = client.multi_or_raise([("createDeck", {"deck": d}) for d in decks])
+    return {deck.casefold(): deck_id for deck, (deck_id, _) in zip(decks, answers, strict=True)}
+
+
+@dataclass
+class Added:
+    """The notes Anki took: through `addNotes` (Anki chose the IDs), and by importing a package
+    (under IDs chosen here, or under their own)."""
+
+    through_add_notes: list[tuple[Rendered, int]] = field(default_factory=list)
+    imported: ImportResult = field(default_factory=ImportResult)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def add(
+    client: AnkiConnect,
+    vault: Vault,
+    renderer: Renderer,
+    journal: list[Add],
+    restore: list[Add],
+    tag: str,
+    reporter: Reporter,
+    *,
+    local: bool,
+) -> Added:
+    """Add the journaled notes, each tagged with the pending `tag`, and re-create the `restore`
+    ones under their own IDs.
+
+    With Anki on this machine (`local`), one package import does it (importer.py); what the
+    import cannot take goes through `addNotes`."""
+    result = Added()
+    left: list[SyncNote] = [a.block for a in journal]
+    if local and (journal or restore):
+        ready, problems = render_each(renderer, reporter.progress(left, "rendering"))
+        restored, restore_problems = render_each(renderer, [a.block for a in restore])
+        result.problems += problems + restore_problems
+        avoid = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
+        result.imported = import_notes(client, vault, ready, restored, tag, avoid, reporter)
+        result.problems += result.imported.problems
+        left = list(result.imported.left)
+    added, problems = _add_notes(client, renderer, left, tag, reporter)
+    result.through_add_notes, result.problems = added, result.problems + problems
+    return result
+
+
+def _add_notes(
+    client: AnkiConnect,
+    renderer: Renderer,
+    blocks: list[SyncNote],
+    tag: str,
+    reporter: Reporter,
+) -> tuple[list[tuple[Rendered, int]], list[Problem]]:
+    """Add notes through `addNotes`; (note, new id) per success, and the problems.
+
+    Blocks not rendered yet are rendered here, in a worker thread, one batch ahead of the
+    `addNotes` in flight: Anki's time hides the rendering. A block that fails to render is
+    reported and not added; the others are (the vault and Anki stay consistent either way).
+    Only the worker renders while the main thread sends or waits, so `renderer` is shared."""
+    if not blocks:
+        return [], []
+    reporter.info(f"adding {len(blocks)} note(s)")
+    # A small first batch: Anki starts adding after 50 renders, not 250.
+    starts = [0, *range(FIRST_ADD_BATCH, len(blocks), ADD_BATCH)]
+    batches = [blocks[i:j] for i, j in zip(starts, [*starts[1:], len(blocks)], strict=True)]
+    added: list[tuple[Rendered, int]] = []
+    problems: list[Problem] = []
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        next_batch = worker.submit(render_each, renderer, batches[0])
+        for index in range(len(batches)):
+            batch, render_problems = next_batch.result()
+            if index + 1 < len(batches):
+                next_batch = worker.submit(render_each, renderer, batches[index + 1])
+            problems += render_problems
+            batch_added, refused = _add_batch(client, batch, tag)
+            added += batch_added
+            problems += refused
+            reporter.info(f"added {len(added)}/{len(blocks)}")
+    return added, problems
+
+
+def _add_batch(
+    client: AnkiConnect, batch: list[Rendered], tag: str
+) -> tuple[list[tuple[Rendered, int]], list[Problem]]:
+    notes = [
+        NewNote(
+            deck=item.note.deck,
+            model=item.note.note_type,
+            fields=item.fields,
+            tags=(*item.note.tags, tag),
+        )
+        for item in batch
+    ]
+    result = client.add_notes(notes)
+    added, problems = [], []
+    for item, nid, error in zip(batch, result.ids, result.errors, strict=True):
+        if nid is None:
+            problems.append(Problem(f"Anki refused the note: {error}", item.note.location))
+        else:
+            added.append((item, nid))
+    return added, problems
+
+
+def fix_decks(
+    client: AnkiConnect, added: Added, deck_ids: dict[str, int], tag: str
+) -> tuple[set[int], list[Problem]]:
+    """Some add-on releases file every new card in Default: look, and move the ones misfiled.
+
+    One request asks, per deck, for the new cards not in it (`did:` excludes subdecks), and
+    whether the imported notes are there under the IDs chosen for them; a second one moves cards
+    only if some are misfiled. Returns the new notes' ids Anki really has: an imported note Anki
+    filed under another ID stays journaled, so the next run finds it by its pending tag."""
+    imported = added.imported
+    everything = added.through_add_notes + imported.added + imported.restored
+    notes_in: dict[str, list[int]] = defaultdict(list)
+    for item, nid in everything:
+        notes_in[item.note.deck].append(nid)
+    if not notes_in:
+        return set(), []
+    decks = sorted(notes_in)
+    actions = [
+        ("findCards", {"query": f"nid:{_ids(notes_in[d])} -did:{deck_ids[d.casefold()]}"})
+        for d in decks
+    ]
+    checks = [(group, query) for group, query in (
+        (imported.added, f"tag:{tag} nid:"),
+        (imported.restored, "nid:"),
+    ) if group]  # fmt: skip
+    actions += [("findNotes", {"query": query + _ids([n for _, n in g])}) for g, query in checks]
+    answers = client.multi_or_raise(actions)
+    present = {nid for _, nid in added.through_add_notes}
+    for found, _ in answers[len(decks) :]:
+        present.update(found)
+    problems = [
+        Problem(f"Anki did not keep note {nid}; run sync again", item.note.location)
+        for item, nid in imported.added + imported.restored
+        if nid not in present
+    ]
+    misfiled = [(d, cards) for d, (cards, _) in zip(decks, answers, strict=False) if cards]
+    moves = [("changeDeck", {"cards": c, "deck": d}) for d, c in misfiled]
+    problems += multi_problems(client, moves, [None] * len(moves))
+    return present, problems
+
+
+def _ids(note_ids: Sequence[int]) -> str:
+    return ",".join(map(str, note_ids))
+
+
+def update(client: AnkiConnect, plan: Plan, reporter: Reporter) -> list[Problem]:
+    """Fields, tags and decks of existing notes, in one `multi`."""
+    if not plan.updates:
+        return []
+    reporter.info(f"updating {len(plan.updates)} note(s)")
+    actions: list[tuple[str, dict[str, Any]]] = []
+    owners: list[Location | None] = []
+    for u in plan.updates:
+        if u.fields:
+            actions.append(("updateNoteFields", {"note": {"id": u.note_id, "fields": u.fields}}))
+            owners.append(u.where)
+    for name, per_tag in (
+        ("addTags", _by_tag(plan, add=True)),
+        ("removeTags", _by_tag(plan, add=False)),
+    ):
+        for tag, notes in per_tag.items():
+            actions.append((name, {"notes": notes, "tags": tag}))
+            owners.append(None)  # one request for every note with the tag
+    moves: dict[str, list[int]] = defaultdict(list)
+    for u in plan.updates:
+        moves[u.deck].extend(u.move_cards)
+    for deck, cards in moves.items():
+        if cards:
+            actions.append(("changeDeck", {"cards": cards, "deck": deck}))
+            owners.append(None)
+    return multi_problems(client, actions, owners)
+
+
+def _by_tag(plan: Plan, add: bool) -> dict[str, list[int]]:
+    """tag -> notes: one addTags/removeTags per tag, whatever the number of notes."""
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for u in plan.updates:
+        for tag in u.add_tags if add else u.remove_tags:
+            grouped[tag].append(u.note_id)
+    return grouped
+
+
+def delete(client: AnkiConnect, plan: Plan) -> list[Problem]:
+    """The planned deletions, in one request; empty when Anki deleted them all."""
+    if not plan.deletes:
+        return []
+    try:
+        client.invoke("deleteNotes", notes=[d.note_id for d in plan.deletes])
+    except AnkiConnectError as exc:
+        return [Problem(str(exc))]
+    return []

@@ -1,0 +1,83 @@
+"""Step 1 of a sync: what each vault note should be in Anki, rendering only what changed.
+
+A note is rendered when its source changed since the last push, when a file one of its links
+or embeds names is now another, or when there is no record of it; new blocks wait to be
+rendered until the adds are sent (see push.py).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+
+from notecards.hashing import file_list_digest, key, settings_digest
+from notecards.model import MediaRef, Note
+from notecards.output import Reporter
+from notecards.problems import NotecardsError
+from notecards.render import Renderer
+from notecards.sync.notes import SyncNote, Unrendered, render_each
+from notecards.sync.plan import needs_render
+from notecards.sync.state import PushedNote, SyncState
+from notecards.vault import Vault
+
+
+def source_digest(note: Note, settings: str) -> str:
+    """What a note's rendering depends on: its text, type, tags, deck, and the settings
+    (`settings_digest`). Neither its ID nor its line: moving a block or writing its ID does
+    not change it."""
+    # repr of strings, a tuple and a dict is exact and deterministic, and 5x quicker than JSON.
+    payload = repr((note.note_type, note.fields, tuple(note.tags), note.deck, note.appendix))
+    return key(payload, settings)
+
+
+def vault_notes(
+    vault: Vault, renderer: Renderer, state: SyncState, reporter: Reporter, force: bool
+) -> list[SyncNote]:
+    """Each note with what Anki should hold; only notes changed since the last push render
+    (their source, or a file one of their links or embeds names). Raises NotecardsError with
+    every problem of the notes that do not render: nothing may be sent then."""
+    settings = settings_digest(vault.config.content_settings())
+    links = _LinkCheck(renderer, state)
+    items: list[SyncNote] = []
+    changed: list[int] = []
+    for note in vault.parsed.notes:
+        digest = source_digest(note, settings)
+        pushed = state.notes.get(note.note_id) if note.note_id is not None else None
+        if note.note_id is not None and needs_render(note, digest, state, links.hold, force):
+            changed.append(len(items))
+        media = tuple(MediaRef(source, name) for source, name in pushed.media) if pushed else ()
+        items.append(Unrendered(note, digest, media if note.note_id is not None else ()))
+    rendered, problems = render_each(
+        renderer, reporter.progress([items[i] for i in changed], "rendering")
+    )
+    if problems:
+        raise NotecardsError(problems)
+    for index, item in zip(changed, rendered, strict=True):
+        items[index] = item
+    return items
+
+
+class _LinkCheck:
+    """Whether the links and embeds of a note pushed earlier still name the files they named.
+
+    What they resolve to depends only on the vault's file list and the note's folder, so with
+    the very files the state's records were checked under and the note where it was, they
+    hold without a look; otherwise each is resolved again against today's files."""
+
+    def __init__(self, renderer: Renderer, state: SyncState):
+        self._renderer = renderer
+        self._checked_under = state.vault_files
+
+    @cached_property
+    def _same_files(self) -> bool:
+        return self._checked_under == files_digest(self._renderer)
+
+    def hold(self, pushed: PushedNote, path: str) -> bool:
+        if not pushed.deps or (pushed.path == path and self._same_files):
+            return True
+        return self._renderer.still_resolves(json.loads(pushed.deps), path)
+
+
+def files_digest(renderer: Renderer) -> str:
+    """The vault's file list as the renderer sees it, which decides every link."""
+    return file_list_digest(renderer.index.files, renderer.index.outside)

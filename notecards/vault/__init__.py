@@ -1,0 +1,7 @@
+"""The user's files on disk: which files the vault holds, reading them, writing IDs back into
+them (atomically: `atomic.py`), and the `.notecards/` folder beside them (`state_dir.py`)."""
+
+from notecards.vault.load import Vault, load_vault
+from notecards.vault.writeback import WriteBackResult, write_back
+
+__all__ = ["Vault", "WriteBackResult", "load_vault", "write_back"]
