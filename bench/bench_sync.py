@@ -35,14 +35,14 @@ from pathlib import Path
 
 from genvault import generate  # bench/ is on sys.path when this script runs
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ankiconnect_server.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/helpers/ankiconnect_server.py
 
 import notecards.sync.run  # noqa: E402
 from notecards.render import Renderer  # noqa: E402
 from notecards.sync import SyncReport, sync_vault  # noqa: E402
 from notecards.targets.ankiconnect import AnkiConnect  # noqa: E402
 from notecards.vault import load_vault  # noqa: E402
-from tests.ankiconnect_server import AnkiConnectServer, ServerProcess  # noqa: E402
+from tests.helpers.ankiconnect_server import AnkiConnectServer, ServerProcess  # noqa: E402
 
 REAL_ANKI_ADD_NOTE_MS = 5.16  # one addNotes of 1,000 notes took 5.16 s on a real Anki 26.9.3
 
@@ -76,7 +76,7 @@ class Split:
 
 @dataclass(frozen=True)
 class Costs:
-    """What the server spends, as command-line options of tests/ankiconnect_server.py."""
+    """What the server spends, as command-line options of tests/helpers/ankiconnect_server.py."""
 
     latency_ms: float
     add_note_ms: float

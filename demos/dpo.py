@@ -19,25 +19,28 @@ import torch
 import torch.nn.functional as F
 
 try:
-    from . import preferences, tinylm
+    from . import cli, preferences, tinylm, toyworld, training
     from .sft import sequence_logprob
 except ImportError:  # run as a script: python demos/dpo.py
+    import cli
     import preferences
     import tinylm
+    import toyworld
+    import training
     from sft import sequence_logprob
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
     "steps": 50,  # DPO steps (each updates both copies once)
     "quick_steps": 30,
-    "pretrain_steps": preferences.PRETRAIN_STEPS,  # stage 1 -> base model
+    "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
     "sft_steps": 100,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
     "beta": 0.5,  # scale of the implicit reward; the loss saturates once beta * margin >> 1
     "batch_size": 16,  # preference pairs per step
-    "lr": 1e-4,
+    "lr": 1e-4,  # AdamW; small: the policy only shifts its style
     "samples": 64,  # responses sampled at the end to measure KL(pi || pi_ref)
     "max_new_tokens": 20,  # longest sampled answer
-    "print_every": 5,
+    "print_every": 5,  # steps between progress lines
 }
 
 
@@ -136,7 +139,7 @@ def held_out_report(
     input_ids, response_mask, logprobs = preferences.rollout(
         policy, asked, args.max_new_tokens, generator
     )
-    ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
+    ref_logprobs = training.token_logprobs(reference(input_ids), input_ids)
     return {
         "reward_accuracy": (chosen_rewards > rejected_rewards).float().mean().item(),
         "logp_accuracy": (chosen > rejected).float().mean().item(),
@@ -144,15 +147,15 @@ def held_out_report(
         "rejected_logp": rejected.mean().item(),
         "chosen_reward": chosen_rewards.mean().item(),
         "rejected_reward": rejected_rewards.mean().item(),
-        "kl": tinylm.sampled_kl(logprobs, ref_logprobs, response_mask).item(),
-        **preferences.judge(asked, tinylm.response_texts(input_ids, response_mask)),
+        "kl": training.sampled_kl(logprobs, ref_logprobs, response_mask).item(),
+        **preferences.judge(asked, training.response_texts(input_ids, response_mask)),
     }
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = tinylm.demo_args("dpo", __doc__.splitlines()[0], DEFAULTS, argv)
-    tinylm.set_seed(args.seed)
-    device = tinylm.pick_device(args.device)
+    args = cli.demo_args("dpo", __doc__.splitlines()[0], DEFAULTS, argv)
+    training.set_seed(args.seed)
+    device = cli.pick_device(args.device)
     rng = random.Random(args.seed)
     generator = torch.Generator(device=device).manual_seed(args.seed)
 
@@ -237,22 +240,23 @@ def main(argv: list[str] | None = None) -> dict:
         f"in this run the reference {closer} pi_SFT: KL {with_ref['kl']:.2f} with it, "
         f"{no_ref['kl']:.2f} without"
     )
-    prompt = tinylm.question(*test_questions[0])
+    prompt = toyworld.question(*test_questions[0])
     print(f"greedy answers to the unseen {prompt!r}:")
     for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
-        answer = tinylm.answer_batch(model, [prompt], args.max_new_tokens)[0]
-        print(f"  {name:6} -> {answer.removesuffix(tinylm.EOS)!r}")
+        answer = training.answer_batch(model, [prompt], args.max_new_tokens)[0]
+        print(f"  {name:6} -> {answer.removesuffix(toyworld.EOS)!r}")
 
-    tinylm.save_plot(args.plot, history, "DPO: paper loss vs card form", "step")
-    tinylm.verdict(
+    cli.save_plot(args.plot, history, "DPO: paper loss vs card form", "step")
+    final_loss = training.smooth(history["paper loss"], 5)
+    cli.verdict(
         with_ref["reward_accuracy"] >= 0.9,
         f"DPO prefers Y+ on {with_ref['reward_accuracy']:.0%} of unseen pairs; loss "
-        f"{history['paper loss'][0]:.4f} (log 2) -> {tinylm.smooth(history['paper loss'], 5):.4f};"
+        f"{history['paper loss'][0]:.4f} (log 2) -> {final_loss:.4f};"
         f" friendly samples {sft['friendly']:.0%} -> {with_ref['friendly']:.0%}",
     )
     return {
         "first_loss": history["paper loss"][0],
-        "final_loss": tinylm.smooth(history["paper loss"], 5),
+        "final_loss": final_loss,
         "first_card_loss": history["card loss"][0],
         "held_out_accuracy": with_ref["reward_accuracy"],
         "results": results,

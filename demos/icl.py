@@ -1,6 +1,7 @@
-"""In-context learning: a task read from the prompt, with no weight updated at test time.
+"""In-context learning: an induction head, and a task read from examples.
 
-Two tiny GPTs, trained only on next-token prediction, then frozen:
+A task is read from the prompt, with no weight updated at test time. Two tiny GPTs, trained
+only on next-token prediction, then frozen:
 
 1. Algorithmic ICL (an induction head). Trained on random strings of syllables that repeat
    themselves ("ko mi ta ru" + "ko mi ta ru"), the model learns the rule "find where the current
@@ -22,22 +23,30 @@ Run: notecards demo icl   (or: python demos/icl.py --quick)
 
 from __future__ import annotations
 
+import argparse
 import random
 
 import torch
 
 try:
-    from . import tinylm  # imported as demos.icl or notecards.demos.icl
+    from . import cli, tinylm, toyworld, training  # imported as demos.icl or notecards.demos.icl
 except ImportError:  # run as a script: python demos/icl.py
+    import cli
     import tinylm
+    import toyworld
+    import training
 
-# settings
-STEPS = 300  # training steps, for each of the two models
-QUICK_STEPS = 120  # --quick
-LR = 6e-3  # high for a transformer, fine for one this small: the induction head forms sooner
-BATCH_SIZE = 64
-TEST_PROMPTS = 200  # per measurement
-PRINT_EVERY = 100
+# settings (each is also a --option; --quick uses the quick_ values)
+DEFAULTS = {
+    "steps": 300,  # training steps, for each of the two models
+    "quick_steps": 120,
+    "lr": 6e-3,  # high for a transformer, fine for one this small: the induction head forms sooner
+    "batch_size": 64,  # training strings (1.) or fact lists (2.) per step
+    "test_prompts": 200,  # per measurement
+    "print_every": 100,  # steps between progress lines
+}
+
+# the two tasks: what the models learn and are tested on, so not options
 # 1. algorithmic ICL
 SYLLABLES = [c + v for c in "bdfgkmnprst" for v in "aeiou"]  # 55 tokens: "ba", "be", ... "tu"
 HELD_OUT_SHARE = 0.2  # share of ordered pairs (A then B) that no training string contains
@@ -106,19 +115,25 @@ def first_copy_mask(ids: torch.Tensor) -> torch.Tensor:
     return (positions >= 1) & (positions < lengths[:, None])
 
 
-def train_induction(steps: int, rng: random.Random, allowed, device) -> tinylm.TinyGPT:
+def train_induction(
+    args: argparse.Namespace,
+    rng: random.Random,
+    allowed: set[tuple[int, int]],
+    device: torch.device,
+) -> tinylm.TinyGPT:
+    """A fresh model trained on repeated strings of `allowed` pairs, scored on the repeats."""
     model = tinylm.TinyGPT(len(SYLLABLES) + 1, max_len=2 * SEGMENT_LENGTHS[1]).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
-    for step in range(1, steps + 1):
-        ids, repeat_mask = repeat_batch(rng, BATCH_SIZE, allowed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    for step in range(1, args.steps + 1):
+        ids, repeat_mask = repeat_batch(rng, args.batch_size, allowed)
         ids, repeat_mask = ids.to(device), repeat_mask.to(device)
         # next-token loss on the repeated tokens only: random tokens can't be predicted,
         # repeats can, by looking back
-        loss = tinylm.lm_loss(model, ids, repeat_mask)
+        loss = training.lm_loss(model, ids, repeat_mask)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if step % PRINT_EVERY == 0 or step == steps:
+        if step % args.print_every == 0 or step == args.steps:
             acc = next_token_accuracy(model, ids, repeat_mask)
             print(f"  induction step {step}: loss {loss.item():.3f}, repeat accuracy {acc:.0%}")
     return model
@@ -157,18 +172,18 @@ def words(ids: list[int]) -> str:
     return " ".join(SYLLABLES[i] for i in ids)
 
 
-def algorithmic_icl(steps: int, rng: random.Random, device) -> dict:
+def algorithmic_icl(args: argparse.Namespace, rng: random.Random, device: torch.device) -> dict:
     allowed, held_out = split_pairs(rng)
     print(
         f"1. algorithmic ICL: {len(SYLLABLES)} syllables; {len(held_out)} of their "
         f"{len(allowed) + len(held_out)} ordered pairs never stand together in training"
     )
-    test_ids, test_repeat = repeat_batch(rng, TEST_PROMPTS, held_out)  # only held-out pairs
+    test_ids, test_repeat = repeat_batch(rng, args.test_prompts, held_out)  # only held-out pairs
     test_ids, test_repeat = test_ids.to(device), test_repeat.to(device)
     untrained = tinylm.TinyGPT(len(SYLLABLES) + 1, max_len=2 * SEGMENT_LENGTHS[1]).to(device)
     before = next_token_accuracy(untrained, test_ids, test_repeat)
 
-    model = train_induction(steps, rng, allowed, device).eval()
+    model = train_induction(args, rng, allowed, device).eval()
     repeat_acc = next_token_accuracy(model, test_ids, test_repeat)
     first_acc = next_token_accuracy(model, test_ids, first_copy_mask(test_ids))
 
@@ -205,7 +220,7 @@ START, ARROW, COMMA = "<s>", "->", ","
 VOCAB = list(
     dict.fromkeys(
         ["<pad>", START, ARROW, COMMA]
-        + [getattr(w, field) for field in ("english", *tinylm.RELATIONS) for w in tinylm.WORDS]
+        + [getattr(w, field) for field in ("english", *toyworld.RELATIONS) for w in toyworld.WORDS]
     )
 )
 TOKEN_ID = {word: i for i, word in enumerate(VOCAB)}
@@ -213,7 +228,7 @@ TOKEN_ID = {word: i for i, word in enumerate(VOCAB)}
 
 def fact_list(rng: random.Random, relation: str, n: int) -> list[tuple[str, str]]:
     """n facts of one relation about n different words, as (word, answer) pairs."""
-    return [(w.english, tinylm.answer(w, relation)) for w in rng.sample(tinylm.WORDS, n)]
+    return [(w.english, toyworld.answer(w, relation)) for w in rng.sample(toyworld.WORDS, n)]
 
 
 def list_tokens(facts: list[tuple[str, str]]) -> list[str]:
@@ -227,7 +242,7 @@ def list_tokens(facts: list[tuple[str, str]]) -> list[str]:
 def fact_list_batch(rng: random.Random, n: int) -> torch.Tensor:
     """Pretraining documents: lists of 1..MAX_FACTS facts, each list about one relation."""
     docs = [
-        list_tokens(fact_list(rng, rng.choice(tinylm.RELATIONS), rng.randint(1, MAX_FACTS)))
+        list_tokens(fact_list(rng, rng.choice(toyworld.RELATIONS), rng.randint(1, MAX_FACTS)))
         for _ in range(n)
     ]
     ids = torch.zeros(n, 4 * MAX_FACTS, dtype=torch.long)  # 0 is <pad>
@@ -236,25 +251,28 @@ def fact_list_batch(rng: random.Random, n: int) -> torch.Tensor:
     return ids
 
 
-def train_semantic(steps: int, rng: random.Random, device) -> tinylm.TinyGPT:
+def train_semantic(
+    args: argparse.Namespace, rng: random.Random, device: torch.device
+) -> tinylm.TinyGPT:
+    """A fresh model pretrained on fact lists: it learns the facts, and never a relation's name."""
     model = tinylm.TinyGPT(len(VOCAB), max_len=4 * MAX_FACTS).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
-    for step in range(1, steps + 1):
-        ids = fact_list_batch(rng, BATCH_SIZE).to(device)
-        loss = tinylm.lm_loss(model, ids, ids != TOKEN_ID["<pad>"])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    for step in range(1, args.steps + 1):
+        ids = fact_list_batch(rng, args.batch_size).to(device)
+        loss = training.lm_loss(model, ids, ids != TOKEN_ID["<pad>"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if step % PRINT_EVERY == 0 or step == steps:
+        if step % args.print_every == 0 or step == args.steps:
             print(f"  fact-list step {step}: loss {loss.item():.3f}")
     return model
 
 
-def prompt_tokens(examples: list[tinylm.Word], query: tinylm.Word, relation: str) -> list[str]:
+def prompt_tokens(examples: list[toyworld.Word], query: toyworld.Word, relation: str) -> list[str]:
     """The examples as facts of `relation`, then the query: <s> cow -> kuh , cat ->"""
     tokens = [START]
     for word in examples:
-        tokens += [word.english, ARROW, tinylm.answer(word, relation), COMMA]
+        tokens += [word.english, ARROW, toyworld.answer(word, relation), COMMA]
     return tokens + [query.english, ARROW]
 
 
@@ -263,36 +281,36 @@ def few_shot_prompt(rng: random.Random, relation: str, shots: int) -> tuple[list
 
     (["<s>", "cow", "->", "kuh", ",", "cat", "->"], "katze") for shots=1, relation "german".
     """
-    *examples, query = rng.sample(tinylm.WORDS, shots + 1)
-    return prompt_tokens(examples, query, relation), tinylm.answer(query, relation)
+    *examples, query = rng.sample(toyworld.WORDS, shots + 1)
+    return prompt_tokens(examples, query, relation), toyworld.answer(query, relation)
 
 
 @torch.no_grad()
 def few_shot_answers(
-    model: tinylm.TinyGPT, rng: random.Random, shots: int, device
+    model: tinylm.TinyGPT, rng: random.Random, shots: int, n: int, device: torch.device
 ) -> list[tuple[str, str, str]]:
-    """(relation, right answer, the model's next token) for TEST_PROMPTS random prompts."""
-    relations = [rng.choice(tinylm.RELATIONS) for _ in range(TEST_PROMPTS)]
+    """(relation, right answer, the model's next token) for n random prompts."""
+    relations = [rng.choice(toyworld.RELATIONS) for _ in range(n)]
     prompts, targets = zip(*(few_shot_prompt(rng, r, shots) for r in relations), strict=True)
     ids = torch.tensor([[TOKEN_ID[t] for t in p] for p in prompts], device=device)
     said = model(ids)[:, -1].argmax(-1).tolist()  # all prompts of one k have the same length
     return [(r, t, VOCAB[s]) for r, t, s in zip(relations, targets, said, strict=True)]
 
 
-def semantic_icl(steps: int, rng: random.Random, device) -> dict:
+def semantic_icl(args: argparse.Namespace, rng: random.Random, device: torch.device) -> dict:
     print("\n2. semantic ICL: pretrain on lists of facts, one relation a list, never named:")
-    for relation in tinylm.RELATIONS:
+    for relation in toyworld.RELATIONS:
         print("    " + " ".join(list_tokens(fact_list(rng, relation, 3))[1:]))
-    model = train_semantic(steps, rng, device).eval()
+    model = train_semantic(args, rng, device).eval()
     weights = [p.detach().clone() for p in model.parameters()]
 
     accuracy = {}
     for k in SHOTS:
-        answers = few_shot_answers(model, rng, k, device)
+        answers = few_shot_answers(model, rng, k, args.test_prompts, device)
         accuracy[k] = sum(t == s for _, t, s in answers) / len(answers)
-    *examples, query = random.Random(1).sample(tinylm.WORDS, 3)
+    *examples, query = random.Random(1).sample(toyworld.WORDS, 3)
     print("  one query, alone and after examples of each relation:")
-    for shown, relation in [([], "german")] + [(examples, r) for r in tinylm.RELATIONS]:
+    for shown, relation in [([], "german")] + [(examples, r) for r in toyworld.RELATIONS]:
         prompt = prompt_tokens(shown, query, relation)
         ids = torch.tensor([[TOKEN_ID[t] for t in prompt]], device=device)
         print(f"    {' '.join(prompt[1:])} {VOCAB[model(ids)[0, -1].argmax()]}")
@@ -307,19 +325,14 @@ def semantic_icl(steps: int, rng: random.Random, device) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = tinylm.demo_args(
-        "icl",
-        "In-context learning: an induction head, and a task read from examples.",
-        {"steps": STEPS, "quick_steps": QUICK_STEPS},
-        argv,
-    )
-    tinylm.set_seed(args.seed)
-    device = tinylm.pick_device(args.device)
+    args = cli.demo_args("icl", __doc__.splitlines()[0], DEFAULTS, argv)
+    training.set_seed(args.seed)
+    device = cli.pick_device(args.device)
     rng = random.Random(args.seed)
 
-    result = algorithmic_icl(args.steps, rng, device) | semantic_icl(args.steps, rng, device)
+    result = algorithmic_icl(args, rng, device) | semantic_icl(args, rng, device)
     shots = result["shot_accuracy"]
-    tinylm.save_xy_plot(
+    cli.save_xy_plot(
         args.plot,
         {"semantic ICL": (list(SHOTS), [shots[k] for k in SHOTS])},
         "In-context learning: accuracy by number of examples in the prompt",
@@ -327,7 +340,7 @@ def main(argv: list[str] | None = None) -> dict:
         "accuracy",
     )
     ok = result["repeat_accuracy"] >= 0.9 and shots[SHOTS[-1]] > shots[0]
-    result["verdict"] = tinylm.verdict(
+    result["verdict"] = cli.verdict(
         ok,
         f"the induction head completes repeats of unseen pairs ({result['repeat_accuracy']:.0%}); "
         f"examples in the prompt pick the task ({shots[0]:.0%} right with none, "

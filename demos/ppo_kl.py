@@ -24,21 +24,24 @@ import torch
 import torch.nn.functional as F
 
 try:
-    from . import preferences, tinylm
+    from . import cli, preferences, tinylm, toyworld, training
     from .reward_model import train_reward_model
-    from .tinylm import masked_mean
+    from .training import masked_mean
 except ImportError:  # run as a script: python demos/ppo_kl.py
+    import cli
     import preferences
     import tinylm
+    import toyworld
+    import training
     from reward_model import train_reward_model
-    from tinylm import masked_mean
+    from training import masked_mean
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
     "steps": 30,  # PPO iterations per beta (sample a batch, then update on it)
     "quick_steps": 15,
     "betas": "0,0.5",  # the KL coefficients to compare, comma-separated
-    "pretrain_steps": preferences.PRETRAIN_STEPS,  # stage 1 -> base model
+    "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
     "sft_steps": 100,  # -> pi_SFT: the start of every run, and the KL's reference
     "rm_steps": 40,  # -> the reward model r(X, Y)
     "batch_size": 16,  # prompts sampled per iteration
@@ -48,8 +51,8 @@ DEFAULTS = {
     "gamma": 1.0,  # no discount: the answer is one episode
     "lam": 0.95,  # GAE's bias/variance knob
     "vf_coef": 0.5,  # weight of the value loss
-    "lr": 3e-4,
-    "print_every": 5,
+    "lr": 3e-4,  # AdamW, for policy and value model together
+    "print_every": 5,  # steps between progress lines
 }
 
 
@@ -67,7 +70,7 @@ def kl_penalized_rewards(
     """
     mask = response_mask.to(logprobs.dtype)
     rewards = -beta * (logprobs - ref_logprobs) * mask
-    last = tinylm.last_token_index(response_mask)  # where Y ends
+    last = training.last_token_index(response_mask)  # where Y ends
     rewards[torch.arange(mask.shape[0], device=mask.device), last] += scores
     return rewards
 
@@ -129,11 +132,11 @@ def evaluate(policy, reference, reward_model, questions, max_new_tokens, generat
     input_ids, response_mask, logprobs = preferences.rollout(
         policy, questions, max_new_tokens, generator
     )
-    ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids)
+    ref_logprobs = training.token_logprobs(reference(input_ids), input_ids)
     return {
-        "reward": tinylm.last_token_values(reward_model(input_ids), response_mask).mean().item(),
-        "kl": tinylm.sampled_kl(logprobs, ref_logprobs, response_mask).item(),
-        **preferences.judge(questions, tinylm.response_texts(input_ids, response_mask)),
+        "reward": training.last_token_values(reward_model(input_ids), response_mask).mean().item(),
+        "kl": training.sampled_kl(logprobs, ref_logprobs, response_mask).item(),
+        **preferences.judge(questions, training.response_texts(input_ids, response_mask)),
     }
 
 
@@ -150,23 +153,23 @@ def ppo(args, beta, reference, reward_model, questions, generator) -> tuple[tiny
             policy, batch, args.max_new_tokens, generator
         )
         with torch.no_grad():
-            ref_logprobs = tinylm.token_logprobs(reference(input_ids), input_ids) * mask
-            scores = tinylm.last_token_values(reward_model(input_ids), mask)
+            ref_logprobs = training.token_logprobs(reference(input_ids), input_ids) * mask
+            scores = training.last_token_values(reward_model(input_ids), mask)
             values = state_values(critic, input_ids) * mask
             rewards = kl_penalized_rewards(scores, old_logprobs, ref_logprobs, mask, beta)
             advantages, returns = gae(rewards, values, mask, args.gamma, args.lam)
             advantages = whiten(advantages, mask)
 
         for _ in range(args.ppo_epochs):
-            logprobs = tinylm.token_logprobs(policy(input_ids), input_ids)
+            logprobs = training.token_logprobs(policy(input_ids), input_ids)
             policy_loss = ppo_clip_loss(logprobs, old_logprobs, advantages, mask, args.clip_range)
             value_loss = 0.5 * masked_mean((state_values(critic, input_ids) - returns) ** 2, mask)
             optimizer.zero_grad(set_to_none=True)
             (policy_loss + args.vf_coef * value_loss).backward()
             optimizer.step()
 
-        kl = tinylm.sampled_kl(old_logprobs, ref_logprobs, mask).item()
-        texts = tinylm.response_texts(input_ids, mask)
+        kl = training.sampled_kl(old_logprobs, ref_logprobs, mask).item()
+        texts = training.response_texts(input_ids, mask)
         curves["reward"].append(scores.mean().item())
         curves["kl"].append(kl)
         curves["human_score"].append(preferences.judge(batch, texts)["human_score"])
@@ -180,9 +183,9 @@ def ppo(args, beta, reference, reward_model, questions, generator) -> tuple[tiny
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = tinylm.demo_args("ppo_kl", __doc__.splitlines()[0], DEFAULTS, argv)
-    tinylm.set_seed(args.seed)
-    device = tinylm.pick_device(args.device)
+    args = cli.demo_args("ppo_kl", __doc__.splitlines()[0], DEFAULTS, argv)
+    training.set_seed(args.seed)
+    device = cli.pick_device(args.device)
     betas = [float(b) for b in args.betas.split(",")]
     generator = torch.Generator(device=device).manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -190,7 +193,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, SFT {args.sft_steps} steps")
     reference = preferences.sft_policy(args.sft_steps, args.seed, device, args.pretrain_steps)
     reference.eval().requires_grad_(False)
-    base = tinylm.pretrain(steps=args.pretrain_steps, seed=args.seed, device=device)
+    base = training.pretrain(steps=args.pretrain_steps, seed=args.seed, device=device)
     train_questions, test_questions = preferences.split_questions(args.seed)
     print(f"\n== reward model: {args.rm_steps} steps on the labellers' pairs")
     reward_model, _ = train_reward_model(
@@ -221,9 +224,9 @@ def main(argv: list[str] | None = None) -> dict:
         runs[beta] = evaluate(
             policy, reference, reward_model, test_questions * 4, args.max_new_tokens, generator
         )
-        question = test_questions[0]
-        answer = tinylm.answer_batch(policy, [tinylm.question(*question)], args.max_new_tokens)[0]
-        runs[beta]["example"] = answer.removesuffix(tinylm.EOS)
+        prompt = toyworld.question(*test_questions[0])
+        answer = training.answer_batch(policy, [prompt], args.max_new_tokens)[0]
+        runs[beta]["example"] = answer.removesuffix(toyworld.EOS)
 
     print("\n== on unseen questions (the labellers' rule is the truth the reward model imitates)")
     print(f"{'beta':>5} {'reward':>7} {'KL':>6} {'labellers':>9} {'friendly':>8}  greedy answer")
@@ -237,7 +240,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"{r['friendly']:8.0%}  {r['example']!r}"
         )
 
-    tinylm.save_xy_plot(
+    cli.save_xy_plot(
         args.plot,
         {f"beta {b}": (c["kl"], c["reward"]) for b, c in curves.items()},
         "PPO: reward-model score against KL(pi || pi_SFT), one point per iteration",
@@ -255,8 +258,8 @@ def main(argv: list[str] | None = None) -> dict:
         )
     else:
         print("in this run the labellers rank the betas as the reward model does")
-    reward_rose = all(tinylm.smooth(c["reward"], 5) > c["reward"][0] for c in curves.values())
-    tinylm.verdict(
+    reward_rose = all(training.smooth(c["reward"], 5) > c["reward"][0] for c in curves.values())
+    cli.verdict(
         reward_rose and zero["kl"] > penalized["kl"],
         f"PPO raised r(X,Y) from {start['reward']:.2f} to {zero['reward']:.2f} at beta "
         f"{min(betas)} (KL {zero['kl']:.2f}) and {penalized['reward']:.2f} at beta {max(betas)} "

@@ -14,18 +14,19 @@ from dataclasses import dataclass
 import torch
 
 try:
-    from . import sft, tinylm
+    from . import sft, tinylm, toyworld, training
 except ImportError:  # run as a script: python demos/NAME.py
     import sft
     import tinylm
+    import toyworld
+    import training
 
-Question = tuple[tinylm.Word, str]  # (word, relation): "what is the german word for cat?"
+Question = tuple[toyworld.Word, str]  # (word, relation): "what is the german word for cat?"
 
 # closings are short: the longest prompt + answer + closing must fit TinyGPT's 64 positions
 FRIENDLY = ("cheers!", "enjoy!", "have fun!")  # what labellers prefer
 CURT = ("next.", "duh.", "whatever.")  # what they dislike
 SFT_STYLE_WEIGHTS = {"plain": 0.4, "friendly": 0.3, "curt": 0.3}  # the styles SFT data mixes
-PRETRAIN_STEPS = 300  # the base model every demo starts from (sft.py's; reused within a process)
 SFT_PRINT_EVERY = 100  # pi_SFT is a means to an end here: few lines about its training
 
 
@@ -45,24 +46,24 @@ def wrong_answer(question: Question, rng: random.Random) -> str:
     """A fluent but false answer: the same relation, taken from another word."""
     word, relation = question
     others = [
-        w for w in tinylm.WORDS if tinylm.answer(w, relation) != tinylm.answer(word, relation)
+        w for w in toyworld.WORDS if toyworld.answer(w, relation) != toyworld.answer(word, relation)
     ]
-    return tinylm.answer(rng.choice(others), relation)
+    return toyworld.answer(rng.choice(others), relation)
 
 
 def is_right(question: Question, response: str) -> bool:
     """The right answer first: 'katze. cheers!' to 'what is the german word for cat?'."""
-    return response.removesuffix(tinylm.EOS).split(".")[0] == tinylm.answer(*question)
+    return response.removesuffix(toyworld.EOS).split(".")[0] == toyworld.answer(*question)
 
 
 def is_friendly(response: str) -> bool:
     """Ends with one of the closings the labellers like."""
-    return response.removesuffix(tinylm.EOS).endswith(FRIENDLY)
+    return response.removesuffix(toyworld.EOS).endswith(FRIENDLY)
 
 
 def is_rambling(response: str) -> bool:
     """Anything past answer and closing: a third sentence, or a repeated '!'."""
-    text = response.removesuffix(tinylm.EOS)
+    text = response.removesuffix(toyworld.EOS)
     return sum(text.count(mark) for mark in ".!?") > 2
 
 
@@ -94,8 +95,8 @@ def rollout(
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One sampled answer per question: (input_ids, response_mask, log-probs when sampled)."""
-    prompts_ids = [tinylm.TOKENIZER.encode(tinylm.question(*q)) for q in questions]
-    return tinylm.sample(model, prompts_ids, max_new_tokens, generator=generator)
+    prompts_ids = [toyworld.TOKENIZER.encode(toyworld.question(*q)) for q in questions]
+    return training.sample(model, prompts_ids, max_new_tokens, generator=generator)
 
 
 def pair_batch(
@@ -104,7 +105,7 @@ def pair_batch(
     """Every Y+ row, then every Y- row, as one padded batch: one forward pass scores both."""
     prompts = [p.prompt for p in pairs]
     responses = [p.chosen for p in pairs] + [p.rejected for p in pairs]
-    return tinylm.pad_batch(prompts * 2, responses, device=device)
+    return training.pad_batch(prompts * 2, responses, device=device)
 
 
 def batches(
@@ -116,7 +117,7 @@ def batches(
 
 def split_questions(seed: int, held_out: float = 0.25) -> tuple[list[Question], list[Question]]:
     """All questions of the toy world, shuffled and cut into (train, held-out)."""
-    questions = tinylm.instruction_pairs()
+    questions = toyworld.instruction_pairs()
     random.Random(seed).shuffle(questions)
     n_test = round(len(questions) * held_out)
     return questions[n_test:], questions[:n_test]
@@ -126,12 +127,12 @@ def style_pairs(questions: list[Question], rng: random.Random, per_question: int
     """What the labellers were shown: a correct answer with a friendly vs a plain/curt closing."""
     pairs = []
     for question in questions:
-        right = tinylm.answer(*question)
+        right = toyworld.answer(*question)
         for _ in range(per_question):
             worse = rng.choice(("", *CURT))
             pairs.append(
                 PreferencePair(
-                    tinylm.question(*question),
+                    toyworld.question(*question),
                     styled(right, rng.choice(FRIENDLY)),
                     styled(right, worse),
                 )
@@ -144,10 +145,10 @@ def correctness_pairs(questions: list[Question], rng: random.Random) -> list[Pre
     pairs = []
     for question in questions:
         closing = rng.choice(FRIENDLY)
-        right, wrong = tinylm.answer(*question), wrong_answer(question, rng)
+        right, wrong = toyworld.answer(*question), wrong_answer(question, rng)
         pairs.append(
             PreferencePair(
-                tinylm.question(*question), styled(right, closing), styled(wrong, closing)
+                toyworld.question(*question), styled(right, closing), styled(wrong, closing)
             )
         )
     return pairs
@@ -157,11 +158,14 @@ def sft_example(question: Question, rng: random.Random) -> str:
     """A demonstration as SFT data has them: always correct, in a mix of styles."""
     style = rng.choices(list(SFT_STYLE_WEIGHTS), weights=list(SFT_STYLE_WEIGHTS.values()))[0]
     closing = {"plain": "", "friendly": rng.choice(FRIENDLY), "curt": rng.choice(CURT)}[style]
-    return styled(tinylm.answer(*question), closing)
+    return styled(toyworld.answer(*question), closing)
 
 
 def sft_policy(
-    steps: int, seed: int, device: torch.device | str = "cpu", pretrain_steps: int = PRETRAIN_STEPS
+    steps: int,
+    seed: int,
+    device: torch.device | str = "cpu",
+    pretrain_steps: int = training.PRETRAIN_STEPS,
 ) -> tinylm.TinyGPT:
     """pi_SFT: the shared base model fine-tuned on demonstrations of every question (see sft.py).
 
@@ -169,20 +173,20 @@ def sft_policy(
     pick from. DPO and PPO both start here; within one process it is trained once.
     """
     key = ("sft", steps, seed, str(device), pretrain_steps)
-    model = tinylm.load_trained(key, device)
+    model = training.load_trained(key, device)
     if model is not None:
         print(f"sft: reusing pi_SFT trained earlier ({steps} steps, seed {seed})")
         return model
-    model = tinylm.pretrain(pretrain_steps, seed, device)
+    model = training.pretrain(pretrain_steps, seed, device)
     rng = random.Random(seed)
-    questions = tinylm.instruction_pairs()
+    questions = toyworld.instruction_pairs()
     batches = [
         [
-            (tinylm.question(*q), sft_example(q, rng))
-            for q in rng.choices(questions, k=sft.BATCH_SIZE)
+            (toyworld.question(*q), sft_example(q, rng))
+            for q in rng.choices(questions, k=sft.DEFAULTS["batch_size"])
         ]
         for _ in range(steps)
     ]
-    sft.train_sft(model, batches, SFT_PRINT_EVERY)
-    tinylm.keep_trained(key, model)
+    sft.train_sft(model, batches, print_every=SFT_PRINT_EVERY)
+    training.keep_trained(key, model)
     return model

@@ -19,19 +19,22 @@ import torch
 import torch.nn.functional as F
 
 try:
-    from . import preferences, tinylm
+    from . import cli, preferences, tinylm, toyworld, training
 except ImportError:  # run as a script: python demos/reward_model.py
+    import cli
     import preferences
     import tinylm
+    import toyworld
+    import training
 
 # settings (each is also a --option; --quick uses the quick_ values)
 DEFAULTS = {
     "steps": 60,  # reward-model training steps
     "quick_steps": 40,
-    "pretrain_steps": preferences.PRETRAIN_STEPS,  # stage 1: the base the reward model starts from
+    "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1: the base the reward model starts from
     "batch_size": 32,  # preference pairs per step
-    "lr": 1e-3,
-    "print_every": 25,
+    "lr": 1e-3,  # AdamW, for the body and the new scalar head
+    "print_every": 25,  # steps between progress lines
 }
 
 
@@ -45,8 +48,8 @@ def rewards(
 ) -> torch.Tensor:
     """r(X, Y) for each row: the scalar at the last response token (EOS), after reading it all."""
     device = next(reward_model.parameters()).device
-    input_ids, response_mask = tinylm.pad_batch(prompts, responses, device=device)
-    return tinylm.last_token_values(reward_model(input_ids), response_mask)
+    input_ids, response_mask = training.pad_batch(prompts, responses, device=device)
+    return training.last_token_values(reward_model(input_ids), response_mask)
 
 
 def pair_rewards(
@@ -54,7 +57,7 @@ def pair_rewards(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(r(X, Y+), r(X, Y-)) for a batch of pairs, scored in one forward pass."""
     input_ids, response_mask = preferences.pair_batch(pairs, next(reward_model.parameters()).device)
-    chosen, rejected = tinylm.last_token_values(reward_model(input_ids), response_mask).chunk(2)
+    chosen, rejected = training.last_token_values(reward_model(input_ids), response_mask).chunk(2)
     return chosen, rejected
 
 
@@ -102,7 +105,7 @@ def train_reward_model(
 
 def probe_responses(question: preferences.Question, rng: random.Random) -> dict[str, str]:
     """Answers to one question, each varying one thing the labellers did or did not compare."""
-    right, wrong = tinylm.answer(*question), preferences.wrong_answer(question, rng)
+    right, wrong = toyworld.answer(*question), preferences.wrong_answer(question, rng)
     friendly, curt = preferences.FRIENDLY[0], preferences.CURT[1]
     return {
         "friendly (preferred)": preferences.styled(right, friendly),
@@ -115,13 +118,13 @@ def probe_responses(question: preferences.Question, rng: random.Random) -> dict[
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = tinylm.demo_args("reward_model", __doc__.splitlines()[0], DEFAULTS, argv)
-    tinylm.set_seed(args.seed)
-    device = tinylm.pick_device(args.device)
+    args = cli.demo_args("reward_model", __doc__.splitlines()[0], DEFAULTS, argv)
+    training.set_seed(args.seed)
+    device = cli.pick_device(args.device)
     rng = random.Random(args.seed)
 
     print(f"== pretraining a base model ({args.pretrain_steps} steps)")
-    base = tinylm.pretrain(steps=args.pretrain_steps, seed=args.seed, device=device)
+    base = training.pretrain(steps=args.pretrain_steps, seed=args.seed, device=device)
 
     train_questions, test_questions = preferences.split_questions(args.seed)
     train_pairs = preferences.style_pairs(train_questions, rng)
@@ -147,13 +150,13 @@ def main(argv: list[str] | None = None) -> dict:
         f"margin {correctness_margin:.2f}"
     )
 
-    question = min(test_questions, key=lambda q: len(tinylm.question(*q) + tinylm.answer(*q)))
+    question = min(test_questions, key=lambda q: len(toyworld.question(*q) + toyworld.answer(*q)))
     probes = probe_responses(question, rng)
     with torch.no_grad():
         scores = rewards(
-            reward_model, [tinylm.question(*question)] * len(probes), list(probes.values())
+            reward_model, [toyworld.question(*question)] * len(probes), list(probes.values())
         )
-    print(f"\n== what it rewards: {tinylm.question(*question)!r}")
+    print(f"\n== what it rewards: {toyworld.question(*question)!r}")
     print(f"{'response':40} {'r(X,Y)':>7} {'labellers':>9}")
     for (label, response), score in zip(probes.items(), scores.tolist(), strict=True):
         truth = preferences.human_score(question, response)
@@ -180,9 +183,9 @@ def main(argv: list[str] | None = None) -> dict:
         if seen:
             print(f"misses: {flaw}")
 
-    tinylm.save_plot(args.plot, {"l_RM": losses}, "reward model training", "step")
+    cli.save_plot(args.plot, {"l_RM": losses}, "reward model training", "step")
     ok = held_out_accuracy >= 0.9
-    tinylm.verdict(
+    cli.verdict(
         ok,
         f"the reward model ranks {held_out_accuracy:.0%} of unseen pairs like the labellers; "
         f"on right-vs-wrong answers, which it was never shown, {correctness_accuracy:.0%}",
@@ -192,7 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
         "held_out_margin": held_out_margin,
         "correctness_accuracy": correctness_accuracy,
         "first_loss": losses[0],
-        "final_loss": tinylm.smooth(losses, 10),
+        "final_loss": training.smooth(losses, 10),
         "probe_scores": probe,
     }
 

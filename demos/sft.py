@@ -1,8 +1,9 @@
-"""Supervised fine-tuning: the same next-token loss, counted on the response tokens only.
+"""Supervised fine-tuning turns a text continuer into an answerer.
 
-A tiny GPT pretrained on plain sentences ("the german word for cat is katze.") only continues
-text. Fine-tuning it on instruction-response pairs ("q: what is the german word for cat?\\na: "
--> "katze|") turns it into something that answers: one word, then stop, also for questions it
+The same next-token loss as pretraining, counted on the response tokens only. A tiny GPT
+pretrained on plain sentences ("the german word for cat is katze.") only continues text.
+Fine-tuning it on instruction-response pairs ("q: what is the german word for cat?\\na: " ->
+"katze|") turns it into something that answers: one word, then stop, also for questions it
 never saw in SFT. Whether those unseen answers are right is another matter: SFT teaches the
 format, it gives no feedback on wrong answers, and a model this small often makes one up
 (the card's limitation: hallucinations are not prevented).
@@ -22,51 +23,57 @@ import random
 import torch
 
 try:
-    from . import tinylm  # imported as demos.sft or notecards.demos.sft
+    from . import cli, tinylm, toyworld, training  # imported as demos.sft or notecards.demos.sft
 except ImportError:  # run as a script: python demos/sft.py
+    import cli
     import tinylm
+    import toyworld
+    import training
 
-# settings
-PRETRAIN_STEPS = 300  # stage 1: next-token prediction on raw sentences
-SFT_STEPS = 100  # stage 2: next-token prediction on question -> answer pairs
-QUICK_SFT_STEPS = 60
-LR = 3e-3  # smaller than pretraining: adjust the model, don't overwrite it
-BATCH_SIZE = 32
-HELD_OUT = 0.25  # share of the questions kept out of SFT, to see whether answering generalizes
-PRINT_EVERY = 25
-SHOW = 4  # held-out questions printed before and after
+# settings (each is also a --option; --quick uses the quick_ values)
+DEFAULTS = {
+    "steps": 100,  # stage 2: next-token prediction on question -> answer pairs
+    "quick_steps": 60,
+    "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1: the base model the demos share
+    "lr": 3e-3,  # smaller than pretraining: adjust the model, don't overwrite it
+    "batch_size": 32,  # question -> answer pairs per step
+    "held_out": 0.25,  # share of the questions kept out of SFT: does answering generalize?
+    "print_every": 25,  # steps between progress lines
+    "show": 4,  # held-out questions printed before and after
+}
 
 
 def sequence_logprob(
     logits: torch.Tensor, input_ids: torch.Tensor, response_mask: torch.Tensor
 ) -> torch.Tensor:
     """log pi(Y|X) = sum_t log P(y_t | X, y_<t), summed over the response tokens: (B,)."""
-    return (tinylm.token_logprobs(logits, input_ids) * response_mask).sum(-1)
+    return (training.token_logprobs(logits, input_ids) * response_mask).sum(-1)
 
 
 def sft_loss(
     logits: torch.Tensor, input_ids: torch.Tensor, response_mask: torch.Tensor
 ) -> torch.Tensor:
     """-mean log P(y_t | X, y_<t) over all response tokens of the batch; prompts don't count."""
-    token_logps = tinylm.token_logprobs(logits, input_ids)
-    return -tinylm.masked_mean(token_logps, response_mask)
+    token_logps = training.token_logprobs(logits, input_ids)
+    return -training.masked_mean(token_logps, response_mask)
 
 
 def train_sft(
     model: tinylm.TinyGPT,
     batches: list[list[tuple[str, str]]],
-    print_every: int = PRINT_EVERY,
+    lr: float = DEFAULTS["lr"],
+    print_every: int = DEFAULTS["print_every"],
 ) -> list[float]:
     """Fine-tune `model` with L_SFT, one optimizer step per batch of (prompt, response) pairs.
 
     Returns the loss of each step. preferences.sft_policy trains pi_SFT with it too.
     """
     device = next(model.parameters()).device
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     losses = []
     for step, batch in enumerate(batches, start=1):
         prompts, responses = zip(*batch, strict=True)
-        input_ids, response_mask = tinylm.pad_batch(prompts, responses, device=device)
+        input_ids, response_mask = training.pad_batch(prompts, responses, device=device)
         logits = model(input_ids)
         loss = sft_loss(logits, input_ids, response_mask)
         optimizer.zero_grad(set_to_none=True)
@@ -81,13 +88,13 @@ def train_sft(
 
 def is_answer(text: str) -> bool:
     """An answer in the trained format: one word, then EOS (right or wrong)."""
-    return text.endswith(tinylm.EOS) and text[:-1].isalpha()
+    return text.endswith(toyworld.EOS) and text[:-1].isalpha()
 
 
-def evaluate(model: tinylm.TinyGPT, pairs: list[tuple[tinylm.Word, str]]) -> dict:
+def evaluate(model: tinylm.TinyGPT, pairs: list[tuple[toyworld.Word, str]]) -> dict:
     """Share of questions answered in the format, and share answered correctly."""
-    answers = tinylm.answer_batch(model, [tinylm.question(w, r) for w, r in pairs])
-    right = [tinylm.answer(w, r) + tinylm.EOS for w, r in pairs]
+    answers = training.answer_batch(model, [toyworld.question(w, r) for w, r in pairs])
+    right = [toyworld.answer(w, r) + toyworld.EOS for w, r in pairs]
     correct = [a == r for a, r in zip(answers, right, strict=True)]
     return {
         "answers": answers,
@@ -99,49 +106,47 @@ def evaluate(model: tinylm.TinyGPT, pairs: list[tuple[tinylm.Word, str]]) -> dic
 @torch.no_grad()
 def mean_logprob(model: tinylm.TinyGPT, pairs, device) -> float:
     """Average log pi(Y|X) of the right answers: how likely the model finds them."""
-    prompts = [tinylm.question(w, r) for w, r in pairs]
-    input_ids, response_mask = tinylm.pad_batch(
-        prompts, [tinylm.answer(w, r) for w, r in pairs], device=device
+    prompts = [toyworld.question(w, r) for w, r in pairs]
+    input_ids, response_mask = training.pad_batch(
+        prompts, [toyworld.answer(w, r) for w, r in pairs], device=device
     )
     return sequence_logprob(model(input_ids), input_ids, response_mask).mean().item()
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = tinylm.demo_args(
-        "sft",
-        "Supervised fine-tuning turns a text continuer into an answerer.",
-        {"steps": SFT_STEPS, "quick_steps": QUICK_SFT_STEPS, "pretrain_steps": PRETRAIN_STEPS},
-        argv,
-    )
-    tinylm.set_seed(args.seed)
-    device = tinylm.pick_device(args.device)
+    args = cli.demo_args("sft", __doc__.splitlines()[0], DEFAULTS, argv)
+    training.set_seed(args.seed)
+    device = cli.pick_device(args.device)
     rng = random.Random(args.seed)
 
     print("stage 1: pretraining on sentences like 'the german word for cat is katze.'")
-    model = tinylm.pretrain(args.pretrain_steps, args.seed, device)
+    model = training.pretrain(args.pretrain_steps, args.seed, device)
 
-    pairs = tinylm.instruction_pairs()
+    pairs = toyworld.instruction_pairs()
     rng.shuffle(pairs)
-    n_held = int(len(pairs) * HELD_OUT)
+    n_held = int(len(pairs) * args.held_out)
     held_out, train = pairs[:n_held], pairs[n_held:]
     before = evaluate(model, held_out)
     logprob_before = mean_logprob(model, held_out, device)
 
     print(f"\nstage 2: SFT on {len(train)} question -> answer pairs ({n_held} held out)")
     batches = [
-        [(tinylm.question(w, r), tinylm.answer(w, r)) for w, r in rng.choices(train, k=BATCH_SIZE)]
+        [
+            (toyworld.question(w, r), toyworld.answer(w, r))
+            for w, r in rng.choices(train, k=args.batch_size)
+        ]
         for _ in range(args.steps)
     ]
-    losses = train_sft(model, batches)
+    losses = train_sft(model, batches, args.lr, args.print_every)
 
     after = evaluate(model, held_out)
     seen = evaluate(model, train)
     logprob_after = mean_logprob(model, held_out, device)
 
     print("\nheld-out questions (never in SFT), answered greedily; '|' is EOS:")
-    for i in range(min(SHOW, n_held)):
+    for i in range(min(args.show, n_held)):
         word, relation = held_out[i]
-        print(f"  {tinylm.question(word, relation)!r}")
+        print(f"  {toyworld.question(word, relation)!r}")
         print(f"    base model: {before['answers'][i]!r}")
         print(f"    after SFT:  {after['answers'][i]!r}")
     print(f"\n{'':24}{'before':>8}{'after':>8}")
@@ -149,10 +154,10 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{'right answer':24}{before['accuracy']:8.0%}{after['accuracy']:8.0%}")
     print(f"{'log pi(Y|X), right Y':24}{logprob_before:8.2f}{logprob_after:8.2f}")
     print(f"(questions seen in SFT: {seen['accuracy']:.0%} right; unseen ones: often made up)")
-    tinylm.save_plot(args.plot, {"sft loss": losses}, "SFT on response tokens", "step")
+    cli.save_plot(args.plot, {"sft loss": losses}, "SFT on response tokens", "step")
 
     ok = after["format"] >= 0.9 and before["format"] <= 0.1
-    line = tinylm.verdict(
+    line = cli.verdict(
         ok,
         f"SFT turned a text continuer into an answerer "
         f"({before['format']:.0%} -> {after['format']:.0%} of unseen questions answered in format)",

@@ -5,7 +5,7 @@ Use `anki_server` for one server; pass options through indirect parametrisation:
     @pytest.mark.parametrize("anki_server", [{"default_deck_bug": True}], indirect=True)
 
 Options: `api_key`, `default_deck_bug`, `addnotes_all_or_nothing`, `packages_unreadable`,
-`media_dir_elsewhere` (see tests/ankiconnect_server.py).
+`media_dir_elsewhere` (see tests/helpers/ankiconnect_server.py).
 `any_anki_release` runs a test once per AnkiConnect behaviour a client must survive.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests._sync_helpers import ANKI_ELSEWHERE
-from tests.ankiconnect_server import AnkiConnectServer, ServerProcess
+from tests.helpers.ankiconnect_server import AnkiConnectServer, ServerProcess
+from tests.helpers.sync import ANKI_ELSEWHERE
 
 # The releases a sync client meets in the field (README of ../shared/ankiconnect).
 # The addNotes behaviours, then an Anki that imports sync's packages (the usual case).

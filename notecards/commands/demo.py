@@ -64,7 +64,7 @@ def linking_cards(vault: Path) -> dict[str, list[str]]:
     for note in notes:
         named = {demo for text in note.fields.values() for demo, _ in linked_demos(text)}
         for name in sorted(named):
-            links.setdefault(name, []).append(f"{note.where} {card_title(note.fields)}")
+            links.setdefault(name, []).append(f"{note.location} {card_title(note.fields)}")
     return links
 
 

@@ -2,7 +2,7 @@
 
 Parsing only: each becomes one token whose meta holds what was written and the
 line it sits on (relative to the inline block). Resolving the target against the
-vault happens afterwards (see render.py); being inline rules, neither form is
+vault happens afterwards (see renderer.py); being inline rules, neither form is
 ever seen inside code or math.
 """
 

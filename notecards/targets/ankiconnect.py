@@ -1,6 +1,6 @@
 """A small AnkiConnect (API version 6) client: it takes notes, and knows nothing about markdown.
 
-Written against a recording of a real Anki with the add-on (`shared/ankiconnect/`): every error
+Written against a recording of a real Anki with the add-on: every error
 comes back as HTTP 200 with `{"result": null, "error": "..."}`, `multi` returns inner errors in
 its list, and `addNotes` either answers one id or null per note (older add-on) or fails the whole
 batch with one error (newer add-on). Only the configured URL is ever contacted: no proxies from

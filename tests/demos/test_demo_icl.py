@@ -1,0 +1,99 @@
+"""ICL: an induction head copies pairs it never saw; examples in the prompt pick the task."""
+
+import random
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from demos import icl, tinylm, toyworld  # noqa: E402
+
+
+def test_training_strings_never_contain_a_held_out_pair():
+    rng = random.Random(0)
+    allowed, held_out = icl.split_pairs(rng)
+    assert allowed.isdisjoint(held_out)
+    ids, _ = icl.repeat_batch(rng, 200, allowed)
+    for row in ids.tolist():
+        tokens = [t for t in row if t != icl.PAD]
+        pairs = set(zip(tokens, tokens[1:], strict=False))
+        assert pairs <= allowed
+
+
+def test_test_strings_repeat_a_segment_of_held_out_pairs_and_mark_the_repeat():
+    rng = random.Random(1)
+    _, held_out = icl.split_pairs(rng)
+    ids, repeat_mask = icl.repeat_batch(rng, 50, held_out)
+    for row, mask in zip(ids.tolist(), repeat_mask.tolist(), strict=True):
+        tokens = [t for t in row if t != icl.PAD]
+        L = len(tokens) // 2
+        assert icl.SEGMENT_LENGTHS[0] <= L <= icl.SEGMENT_LENGTHS[1]
+        assert tokens[:L] == tokens[L:] and len(set(tokens[:L])) == L
+        assert set(zip(tokens, tokens[1:], strict=False)) <= held_out
+        # scored: the second copy from its second token on, each predictable by looking back
+        assert [t for t, m in enumerate(mask) if m] == list(range(L + 1, 2 * L))
+
+
+def test_attention_maps_are_the_weights_the_model_attends_with():
+    torch.manual_seed(0)
+    model = tinylm.TinyGPT(20, d_model=16, n_layers=2, n_heads=2, max_len=8).eval()
+    ids = torch.randint(20, (3, 8))
+    maps = tinylm.attention_maps(model, ids)
+    assert [m.shape for m in maps] == [(3, 2, 8, 8)] * 2
+    assert torch.allclose(maps[1].sum(-1), torch.ones(3, 2, 8))
+    assert (maps[0].triu(1) == 0).all()  # causal: no position reads a later one
+    # weighting the values with the maps gives what the model's attention kernel computes
+    block = model.blocks[0]
+    x = model.tok_emb(ids) + model.pos_emb(torch.arange(8))
+    q, k, v = (t.view(3, 8, 2, 8).transpose(1, 2) for t in block.qkv(block.ln1(x)).split(16, -1))
+    kernel = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert torch.allclose(maps[0] @ v, kernel, atol=1e-5)
+
+
+def test_pretraining_lists_keep_to_one_relation():
+    ids = icl.fact_list_batch(random.Random(2), 100)
+    english = {w.english: w for w in toyworld.WORDS}
+    for row in ids.tolist():
+        tokens = [icl.VOCAB[t] for t in row if t != icl.TOKEN_ID["<pad>"]]
+        assert tokens[0] == icl.START
+        facts = " ".join(tokens[1:]).split(" , ")
+        pairs = [fact.split(" -> ") for fact in facts]
+        relations = [
+            {r for r in toyworld.RELATIONS if toyworld.answer(english[x], r) == y} for x, y in pairs
+        ]
+        assert set.intersection(*relations)
+
+
+def test_few_shot_prompt_has_k_examples_of_one_relation_and_a_new_query():
+    prompt, target = icl.few_shot_prompt(random.Random(3), "plural", 2)
+    assert prompt[0] == icl.START and prompt[-1] == icl.ARROW
+    *examples, query = " ".join(prompt[1:-1]).split(" , ")
+    assert len(examples) == 2
+    words = {w.english: w for w in toyworld.WORDS}
+    assert target == words[query].plural
+    for example in examples:
+        x, y = example.split(" -> ")
+        assert x != query and y == words[x].plural
+
+
+@pytest.fixture(scope="module")
+def quick_run():
+    return icl.main(["--quick", "--seed", "0"])
+
+
+def test_induction_completes_repeats_of_pairs_it_never_saw(quick_run):
+    assert quick_run["repeat_accuracy"] >= 0.9
+    assert quick_run["untrained_repeat_accuracy"] < 0.2
+    # in the first copy there is nothing to look back at: it is not memorizing pairs
+    assert quick_run["first_copy_accuracy"] < 0.1
+    # one head reads the token after the earlier occurrence of the current one
+    assert quick_run["induction_head_score"] > 0.5
+
+
+def test_examples_in_the_prompt_make_semantic_icl_more_accurate(quick_run):
+    shots = quick_run["shot_accuracy"]
+    assert shots[0] < 0.6  # without examples the relation is a guess (chance 1/3)
+    assert shots[4] > shots[0]
+    assert shots[4] >= 0.8
+    assert quick_run["weights_unchanged"]
+    assert quick_run["verdict"].startswith("PASS")

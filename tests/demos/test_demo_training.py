@@ -1,0 +1,65 @@
+"""The shared training plumbing: batch layout, log-prob alignment, sampling, last-token reads."""
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from demos import tinylm, toyworld, training  # noqa: E402
+
+
+def test_pad_batch_marks_the_response_and_eos_only():
+    input_ids, response_mask = training.pad_batch(["ab", "abcd"], ["x", "yz"])
+    tok = toyworld.TOKENIZER
+    assert tok.decode(input_ids[0]) == "abx|___"
+    assert tok.decode(input_ids[1]) == "abcdyz|"
+    assert response_mask[0].tolist() == [0, 0, 1, 1, 0, 0, 0]
+    assert response_mask[1].tolist() == [0, 0, 0, 0, 1, 1, 1]
+
+
+def test_token_logprobs_line_up_with_the_token_they_score():
+    # logits that put all mass on token 5 at every position: log P = 0 where the next token is 5
+    logits = torch.full((1, 3, 8), -1e9)
+    logits[..., 5] = 0.0
+    input_ids = torch.tensor([[1, 5, 2]])
+    logps = training.token_logprobs(logits, input_ids)
+    assert logps[0, 0] == 0.0  # no prediction for the first token
+    assert logps[0, 1] == 0.0  # token 5, predicted by logits[:, 0]
+    assert logps[0, 2] < -1e8  # token 2 had no mass
+
+
+def test_uniform_model_gives_log_vocab_per_token():
+    logits = torch.zeros(2, 4, 10)
+    logps = training.token_logprobs(logits, torch.randint(10, (2, 4)))
+    assert torch.allclose(logps[:, 1:], torch.full((2, 3), -math.log(10)))
+
+
+def test_sample_runs_without_dropout_and_gives_the_model_back_in_its_mode():
+    training.set_seed(0)
+    model = tinylm.TinyGPT(toyworld.TOKENIZER.vocab_size, dropout=0.5)
+    prompts = [toyworld.TOKENIZER.encode("q: "), toyworld.TOKENIZER.encode("the cat ")]
+    input_ids, response_mask, logprobs = training.sample(model.train(), prompts, 6)
+    assert model.training
+    recomputed = training.token_logprobs(model.eval()(input_ids), input_ids) * response_mask
+    assert torch.allclose(recomputed, logprobs, atol=1e-5)  # sampled in eval mode
+    training.sample(model, prompts, 2)
+    assert not model.training  # a frozen reference stays frozen
+
+
+def test_sample_returns_logprobs_of_what_it_sampled():
+    training.set_seed(0)
+    model = tinylm.TinyGPT(toyworld.TOKENIZER.vocab_size).eval()
+    prompts = [toyworld.TOKENIZER.encode("q: "), toyworld.TOKENIZER.encode("the cat ")]
+    input_ids, response_mask, logprobs = training.sample(model, prompts, 6)
+    generated = response_mask.sum(1)
+    assert ((generated >= 1) & (generated <= 6)).all()
+    recomputed = training.token_logprobs(model(input_ids), input_ids) * response_mask
+    assert torch.allclose(recomputed, logprobs, atol=1e-5)
+    assert toyworld.TOKENIZER.decode(input_ids[1, :8]) == "the cat "
+
+
+def test_last_token_values_reads_the_end_of_each_response():
+    values = torch.arange(12.0).view(2, 6)
+    mask = torch.tensor([[0, 1, 1, 0, 0, 0], [0, 0, 1, 1, 1, 1]], dtype=torch.float)
+    assert training.last_token_values(values, mask).tolist() == [2.0, 11.0]

@@ -1,0 +1,191 @@
+"""The parse cache (`.notecards/parse-cache.json`) and the fast fence/heading scan.
+
+Both only make a no-op build fast: a cached parse must equal a fresh one, a changed
+file or setting must be parsed again, and the line scan must find exactly what
+markdown-it finds whenever it answers at all.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import shutil
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notecards.model import ParsedVault
+from notecards.parse.layout import markdown_blocks, scan_blocks
+from notecards.vault import load as vault_module
+from notecards.vault import load_vault, write_back
+from notecards.vault.state_dir import PARSE_CACHE
+from tests.helpers.paths import FIXTURES
+
+# Lines that open, close or fake every construct the scan must tell apart.
+LINES = [
+    "```", "````", "~~~", "``` py", "```a`b", "~~~ x`y", "```   ", "~~~~~", "   ````  ", "  ~~~",
+    "    ```", "\t```", "``` `", "# h", "## h ##", "#tag", "###### x", "####### x", "# #", "#",
+    "# a #b", "  # h", "    # h", "# h \\#", "# h#", "#  x  ###  ", "#\tt", "\t# t", "\x0b# x",
+    "- item", "- # h", "> # q", "> ```", "1) x", "  - y", "* * *", "---", "===", "text", "", "  ",
+    "<!--ID: 1-->", "<div>", "<!--", "-->", "START", "Basic", "Back: x", "END", "$$", "a\r# b",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(LINES), max_size=25))
+def test_line_scan_agrees_with_markdown_it(lines):
+    found = scan_blocks(lines)
+    if found is not None:
+        assert found == markdown_blocks(lines)
+
+
+def test_line_scan_answers_for_ordinary_cards():
+    lines = [
+        "# Topic", "TARGET DECK: ML", "START", "Basic", "what is **x**?", "Back: ", "## Detail ##",
+        "- a $x$", "1) b", "", "$$", "x^2", "$$", "```python", "# not a heading", "~~~~", "```",
+        "<!--ID: 17-->", "END", "~~~", "unclosed", "",
+    ]  # fmt: skip
+    found = scan_blocks(lines)
+    assert found is not None and found == markdown_blocks(lines)
+    code, headings = found
+    assert [(h.line, h.level, h.title) for h in headings] == [(1, 1, "Topic"), (7, 2, "Detail")]
+    assert code == {14, 15, 16, 17, 20, 21}
+
+
+def vault_copy(tmp_path: Path, name: str) -> Path:
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / name, root)
+    return root
+
+
+def parsed_of(root: Path) -> ParsedVault:
+    """Load the vault and save its parse cache, as build and sync do."""
+    vault = load_vault(root)
+    vault.save_cache()
+    return vault.parsed
+
+
+def without_cache(root: Path) -> ParsedVault:
+    (root / PARSE_CACHE).unlink(missing_ok=True)
+    return parsed_of(root)
+
+
+def rewrite_cache(root: Path, change) -> None:
+    path = root / PARSE_CACHE
+    document = json.loads(path.read_text(encoding="utf-8"))
+    change(document["files"])
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def test_a_cached_parse_equals_a_fresh_one(tmp_path):
+    for name in ("migrated", "syntax", "broken", "scanned"):
+        root = vault_copy(tmp_path, name)
+        fresh = parsed_of(root)
+        assert (root / PARSE_CACHE).is_file()
+        assert parsed_of(root) == fresh, name
+
+
+def test_the_cache_is_what_an_unchanged_file_is_read_from(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    first = parsed_of(root)
+    note = first.notes[0]
+
+    def plant(files):
+        files[note.path]["notes"][0][3] = "Planted::Deck"  # the stored deck
+
+    rewrite_cache(root, plant)
+    assert parsed_of(root).notes[0].deck == "Planted::Deck"
+    assert without_cache(root) == first  # a deleted cache rebuilds the same notes
+    assert (root / PARSE_CACHE).is_file()
+
+
+def test_a_changed_file_is_parsed_again(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    before = parsed_of(root)
+    path = root / before.notes[0].path
+    path.write_text(path.read_text(encoding="utf-8") + "\nSTART\nBasic\nnew one\nBack: b\nEND\n")
+    after = parsed_of(root)
+    assert len(after.notes) == len(before.notes) + 1
+    assert {"Front": "new one", "Back": "b"} in [n.fields for n in after.notes]
+    assert after == without_cache(root)
+
+
+def test_changed_settings_parse_again(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    parsed_of(root)
+    (root / "notecards.yaml").write_text("default_deck: Elsewhere\n", encoding="utf-8")
+    assert parsed_of(root) == without_cache(root)
+    assert "Elsewhere" in {n.deck for n in parsed_of(root).notes}
+
+
+def test_a_damaged_cache_is_ignored(tmp_path):
+    root = vault_copy(tmp_path, "migrated")
+    fresh = parsed_of(root)
+    rewrite_cache(root, lambda files: files[next(iter(files))]["notes"].append(["half"]))
+    assert parsed_of(root) == fresh
+    (root / PARSE_CACHE).write_text("{not json", encoding="utf-8")
+    assert parsed_of(root) == fresh
+
+
+def test_loading_alone_writes_no_cache(tmp_path):
+    """Only save_cache writes: `check` and dry runs leave a fresh vault without a state
+    folder, and a built vault's cache as it was, however the Vault object goes away."""
+    root = vault_copy(tmp_path, "syntax")
+    load_vault(root)
+    gc.collect()
+    assert not (root / ".notecards").exists()
+    parsed_of(root)
+    before = (root / PARSE_CACHE).read_bytes()
+    (root / "extra.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
+    load_vault(root)  # a miss, never saved
+    gc.collect()
+    assert (root / PARSE_CACHE).read_bytes() == before
+
+
+def test_written_back_text_is_learned_by_the_cache(tmp_path, monkeypatch):
+    """After write-back puts an ID into a file, the next load reads it from the cache."""
+    root = vault_copy(tmp_path, "syntax")
+    (root / "new.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
+    vault = load_vault(root)
+    note = next(n for n in vault.parsed.notes if n.path == "new.md")
+    result = write_back(
+        root,
+        vault.parsed.files,
+        {(note.path, note.start_line): 1234},
+        config=vault.config,
+        notes=[note],
+        parse_cache=vault.parse_cache,
+    )
+    assert result.files_written == ["new.md"]
+    vault.save_cache()
+    parsed: list[str] = []
+    real_parse = vault_module.parse_file
+    monkeypatch.setattr(
+        vault_module,
+        "parse_file",
+        lambda text, rel, config: parsed.append(rel) or real_parse(text, rel, config),
+    )
+    again = load_vault(root).parsed
+    assert parsed == []  # every file, the rewritten one too, came from the cache
+    assert [n.note_id for n in again.notes if n.path == "new.md"] == [1234]
+    monkeypatch.undo()
+    assert again == without_cache(root)
+
+
+def test_notes_changed_by_a_caller_do_not_reach_the_cache(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    (root / "extra.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
+    vault = load_vault(root)  # a miss for every file: each parse goes into the cache
+    for note in vault.parsed.notes:
+        note.fields.clear()
+    vault.save_cache()
+    fresh = parsed_of(root)  # hits: what was parsed, not what the caller did to it
+    (root / "extra.md").write_text("START\nBasic\nq2\nBack: a\nEND\n", encoding="utf-8")
+    vault = load_vault(root)  # hits but one: the cache will be written again
+    for note in vault.parsed.notes:
+        note.fields.clear()
+    vault.save_cache()
+    unchanged = [n for n in fresh.notes if n.path != "extra.md"]
+    assert unchanged and all(n.fields for n in unchanged)
+    assert [n for n in parsed_of(root).notes if n.path != "extra.md"] == unchanged
