@@ -33,6 +33,10 @@ the VaultConfig field names):
         css: ".card { font-size: 20px }"
         id: 1607392319               # optional: tells apart two types with the same fields;
                                      # mixed with the field list into the model id
+
+Both files are read as hostile input: only a regular file, within a size limit, as UTF-8,
+YAML through `bounded_yaml` (the reader frontmatter uses too); a value of the wrong type or
+shape is a mistake at its own line, and `load_config` raises with every mistake in both.
 """
 
 from notecards.config.js_regexp import compile_js_regexp

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from markdown_it import MarkdownIt
 
+from notecards.config.bounded_yaml import YamlProblem, load_yaml
 from notecards.parse.source import SourceText
 from notecards.problems import Problem
 
@@ -178,13 +178,10 @@ def _read_frontmatter(source: SourceText, path: str, layout: Layout) -> None:
         return  # an opening `---` alone is a horizontal rule, not frontmatter
     layout.frontmatter_lines = range(1, close.number + 1)
     body = "\n".join(ln.text for ln in lines[1 : close.number - 1])
-    try:
-        data = yaml.safe_load(body)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = 2 + mark.line if mark is not None else 1
-        problem = getattr(err, "problem", None) or "invalid YAML"
-        layout.problems.append(Problem.at(path, line, f"frontmatter is not valid YAML: {problem}"))
+    try:  # the settings' bounded reader: a note is as hostile as a settings file
+        data = load_yaml(body, first_line=2).data
+    except YamlProblem as err:
+        layout.problems.append(Problem.at(path, err.line, f"frontmatter: {err.message}"))
         return
     if data is None:
         return
