@@ -34,6 +34,12 @@ class Markers:
     frozen: re.Pattern
 
 
+# `(?:\s*\S)*?` stands where a lazy `.*?` would be followed by `\s*`: it stops at the same
+# place (the shortest match never ends inside a run of spaces), but the `\s*` after it is
+# tried once per run of spaces, not from each space (n^2 steps on a line of n spaces).
+_VALUE = r"(?:\s*:\s*(?P<value>(?:\s*\S)*?))?"  # after `TARGET DECK` / `FILE TAGS`
+
+
 @lru_cache(maxsize=16)
 def markers_for(syntax: Syntax = DEFAULT_SYNTAX) -> Markers:
     """Compiled once per distinct Syntax, not per file."""
@@ -54,21 +60,21 @@ def markers_for(syntax: Syntax = DEFAULT_SYNTAX) -> Markers:
         inline=re.compile(inline_try, re.DOTALL),
         inline_note=re.compile(
             begin_inline
-            + r"\s*\[(?P<type>[^\]]*)\]\s*(?P<body>.*?)\s*(?P<end>"
+            + r"\s*\[(?P<type>[^\]]*)\]\s*(?P<body>(?:\s*\S)*?)\s*(?P<end>"
             + end_inline
             + r")\s*",
             re.DOTALL,
         ),
         delete=line(syntax.delete),
-        target_deck=line(syntax.target_deck, r"(?:\s*:\s*(?P<value>.*?))?"),
-        file_tags=line(syntax.file_tags, r"(?:\s*:\s*(?P<value>.*?))?"),
-        frozen=line(syntax.frozen, r"\s*-\s*(?P<type>.+?)\s*:"),
+        target_deck=line(syntax.target_deck, _VALUE),
+        file_tags=line(syntax.file_tags, _VALUE),
+        frozen=line(syntax.frozen, r"\s*-\s*(?P<type>.(?:\s*\S)*?)\s*:"),
     )
 
 
 # The only lines that hold an ID: nothing but the ID, in or out of the comment.
 ID_LINE = re.compile(r"\s*(?:<!--\s*ID:\s*(?P<c>\d+)\s*-->|ID:\s*(?P<p>\d+))\s*")
-TAGS_LINE = re.compile(r"Tags:(?P<tags>.*?)(?:\s*<!--\s*ID:\s*(?P<id>\d+)\s*-->)?\s*")
+TAGS_LINE = re.compile(r"Tags:(?P<tags>(?:\s*\S)*?)(?:\s*<!--\s*ID:\s*(?P<id>\d+)\s*-->)?\s*")
 
 
 def id_of(line: str) -> int | None:
@@ -220,14 +226,12 @@ def read_block(
     `field_names_of(type_line)` returns the type's field names, or a Problem
     message when the type is unknown.
     """
-    lines = list(block.body)
-    while lines and not lines[0].text.strip():
-        lines.pop(0)
-    if not lines:
+    first = next((i for i, line in enumerate(block.body) if line.text.strip()), None)
+    if first is None:
         message = f"empty block: the line after {syntax.begin_note} names the note type"
         problem = Problem.at(path, block.start.number, message)
         return BlockContent(None, {}, [], problems=[problem])
-    type_line = lines.pop(0)
+    type_line, lines = block.body[first], block.body[first + 1 :]
     note_type = type_line.text.strip()
     names = field_names_of(note_type)
     if isinstance(names, str):

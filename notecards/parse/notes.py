@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import difflib
 import html
+from bisect import bisect_right
 from urllib.parse import quote
 
-from notecards.config import Syntax, VaultConfig, compile_js_regexp
+from notecards.config import Syntax, VaultConfig
 from notecards.model import Deletion, IdSlot, Note, ParsedVault
 from notecards.parse.blocks import (
     Block,
@@ -91,8 +92,16 @@ class _FileContext:
             *tags_for_folder(config, path),
             *config.default_tags,
         ]
-        self.headings = layout.headings
-        self.frozen = {f.note_type: f for f in scan.frozen}
+        # per file, not per note: a note looking through every heading or splitting the
+        # frozen lines afresh would make n notes under n headings n^2 steps
+        self._heading_lines = [heading.line for heading in layout.headings]
+        self._trails = _heading_trails(layout.headings)
+        frozen = {f.note_type: f for f in scan.frozen}
+        self._frozen_fields = {
+            note_type: split_fields(f.body, config.note_types[note_type].fields)[0]
+            for note_type, f in frozen.items()
+            if note_type in config.note_types
+        }
 
     def note(self, note_type: str, fields: dict[str, str], tags, note_id, start, end, **kw) -> Note:
         own_tags = list(tags)
@@ -128,11 +137,9 @@ class _FileContext:
             url = f"obsidian://open?vault={vault}&file={file}"
             link = f'<br><a href="{html.escape(url)}" class="obsidian-link">Obsidian</a>'
             add(self.config.file_link_fields.get(note_type), link)
-        if frozen := self.frozen.get(note_type):
-            frozen_fields, _ = split_fields(frozen.body, names)
-            for name, text in frozen_fields.items():
-                if text:
-                    add(name, text)
+        for name, text in self._frozen_fields.get(note_type, {}).items():
+            if text:
+                add(name, text)
         if self.config.add_context:
             add(
                 self.config.context_fields.get(note_type),
@@ -142,12 +149,19 @@ class _FileContext:
 
     def _context(self, line: int) -> str:
         """`path > Heading > Subheading` for the headings above a line (O2A's context)."""
-        trail: list[Heading] = []
-        for heading in self.headings:
-            if heading.line > line:
-                break
-            trail = [h for h in trail if h.level < heading.level] + [heading]
+        above = bisect_right(self._heading_lines, line)
+        trail = self._trails[above - 1] if above else ()
         return " > ".join([self.path, *(h.title for h in trail)])
+
+
+def _heading_trails(headings: tuple[Heading, ...]) -> list[tuple[Heading, ...]]:
+    """For each heading, the headings it sits under, then itself."""
+    trails = []
+    trail: tuple[Heading, ...] = ()
+    for heading in headings:
+        trail = (*(h for h in trail if h.level < heading.level), heading)
+        trails.append(trail)
+    return trails
 
 
 def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
@@ -186,7 +200,9 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
                 field_lines={name: line.number for name in content.fields},
             )
         )
-    notes += _regex_notes(source, layout, scan, context, config)
+    regex_notes, regex_problems = _regex_notes(source, layout, scan, context, config)
+    notes += regex_notes
+    result.problems += regex_problems
     for note_id, delete_line, id_line in scan.deletions:
         result.deletions.append(
             Deletion(note_id, path, delete_line.number, delete_line.start, id_line.end)
@@ -237,12 +253,12 @@ def _taken_spans(source: SourceText, layout: Layout, scan) -> list[tuple[int, in
     return spans
 
 
-def _regex_notes(source, layout, scan, context: _FileContext, config: VaultConfig) -> list[Note]:
-    regexps = {
-        t: compile_js_regexp(p) for t, p in config.custom_regexps.items() if t in config.note_types
-    }
+def _regex_notes(
+    source, layout, scan, context: _FileContext, config: VaultConfig
+) -> tuple[list[Note], list[Problem]]:
+    regexps = {t: p for t, p in config.custom_regexps.items() if t in config.note_types}
     if not regexps:
-        return []
+        return [], []
 
     def keeps(note_type: str, groups: tuple[str, ...]) -> bool:
         if not config.note_types[note_type].is_cloze:
@@ -250,7 +266,9 @@ def _regex_notes(source, layout, scan, context: _FileContext, config: VaultConfi
         return any(has_cloze(g, config) for g in groups)
 
     notes = []
-    for found in find_regex_notes(source, regexps, _taken_spans(source, layout, scan), keeps):
+    taken = _taken_spans(source, layout, scan)
+    matches, problems = find_regex_notes(source, regexps, taken, keeps, context.path)
+    for found in matches:
         names = config.note_types[found.note_type].fields
         fields = {name: "" for name in names}
         field_lines = {}
@@ -278,4 +296,4 @@ def _regex_notes(source, layout, scan, context: _FileContext, config: VaultConfi
                 field_lines=field_lines,
             )
         )
-    return notes
+    return notes, problems

@@ -54,14 +54,15 @@ def _title_tokens(title: str, kind: str, map_: list[int] | None, level: int) -> 
     return [opener, inline, closer]
 
 
-def _convert(tokens: list[Token], idx: int) -> None:
-    """Turn the blockquote at idx into a callout if its first line is `[!type]`."""
+def _convert(tokens: list[Token], idx: int) -> tuple[list[Token], int] | None:
+    """Turn the blockquote at idx into a callout if its first line is `[!type]`: the title
+    tokens to follow it, and how many of the tokens after it they replace."""
     if idx + 2 >= len(tokens) or tokens[idx + 1].type != "paragraph_open":
-        return
+        return None
     inline = tokens[idx + 2]
     head = _CALLOUT_HEAD.match(inline.content)
     if not head:
-        return
+        return None
     kind = head["kind"].lower()
     quote = tokens[idx]
     quote.type, quote.tag = "callout_open", "div"
@@ -73,18 +74,25 @@ def _convert(tokens: list[Token], idx: int) -> None:
     if head[0].endswith("\n") and inline.map:  # the body starts a line below the head
         inline.map = [inline.map[0] + 1, inline.map[1]]  # a new list: the title keeps the old
     if inline.content.strip():
-        tokens[idx + 1 : idx + 1] = title
-    else:  # the paragraph held only the head line
-        tokens[idx + 1 : idx + 4] = title
+        return title, 0
+    return title, 3  # the paragraph held only the head line
 
 
 def _callouts(state: StateCore) -> None:
+    """The tokens again, with callouts: a new list, as inserting title tokens into the old
+    one would move every token after them, once per callout."""
     tokens = state.tokens
-    idx = 0
-    while idx < len(tokens):  # _convert may insert title tokens after idx
-        if tokens[idx].type == "blockquote_open":
-            _convert(tokens, idx)
-        idx += 1
+    converted: list[Token] = []
+    skip_to = 0
+    for idx, token in enumerate(tokens):
+        if idx < skip_to:
+            continue
+        converted.append(token)
+        if token.type == "blockquote_open" and (callout := _convert(tokens, idx)):
+            title, replaced = callout
+            converted += title
+            skip_to = idx + 1 + replaced
+    state.tokens = converted
 
 
 def callout_plugin(md: MarkdownIt) -> None:

@@ -19,23 +19,40 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from notecards.render.wikilinks import find_in_src
+
 _ID_PREFIX = re.compile(r"c?(\d+)[:|]")
 
 # env key: True while rendering a field of a cloze note type.
 ENV_IS_CLOZE = "notecards_cloze"
 _ENV_NEXT_NUMBER = "notecards_cloze_next"
+# env key: {(state, close, posMax): {position: what a walk from there found}}.
+_ENV_WALKS = "notecards_cloze_walks"
 
 
 def _find_closing(state: StateInline, start: int, close: str) -> int:
-    """Index of `close` at this nesting level (math, code, links skipped whole), or -1."""
+    """Index of `close` at this nesting level (math, code, links skipped whole), or -1.
+
+    A walk steps token by token (skipToken, memoised by markdown-it per position), so from
+    the same position it always goes the same way: each position passed is remembered with
+    what the walk found, and a later walk that reaches it stops there. Without that, n
+    openers with no closer would walk the rest of the text n times.
+    """
+    walks = state.env.setdefault(_ENV_WALKS, {}).setdefault((state, close, state.posMax), {})
     old_pos = state.pos
     state.pos = start
+    passed = []
     found = -1
     while state.pos < state.posMax:
+        if state.pos in walks:
+            found = walks[state.pos]
+            break
         if state.src.startswith(close, state.pos):
             found = state.pos
             break
+        passed.append(state.pos)
         state.md.inline.skipToken(state)
+    walks.update(dict.fromkeys(passed, found))
     state.pos = old_pos
     return found
 
@@ -70,9 +87,11 @@ def _curly_cloze(state: StateInline, silent: bool) -> bool:
         return False
     if src.startswith("{{", start):
         # Anki's own cloze: its braces stay text; only a scan skips it whole.
-        end = src.find("}}", start + 2, state.posMax) if silent else -1
+        end = find_in_src(state, "}}", start + 2, state.posMax) if silent else -1
         if end < 0:
-            state.pending += "{{"
+            # A text token, not `state.pending += "{{"`, which copies all pending text each
+            # time; markdown-it joins adjacent text tokens into one afterwards.
+            state.push("text", "", 0).content = "{{"
             state.pos = start + 2
         else:
             state.pos = end + 2

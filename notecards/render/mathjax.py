@@ -8,15 +8,19 @@ field stays valid HTML).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.dollarmath.index import math_inline_dollar
+from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
 
 _HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# env key: {src: the lines of src that end in `$$`}, built on first need.
+_ENV_CLOSING_LINES = "notecards_math_closing_lines"
 
 
 def escape_math(tex: str) -> str:
@@ -59,11 +63,41 @@ def _inline_math_not_currency(state: StateInline, silent: bool) -> bool:
     return _find_inline_math(state, False)
 
 
+_find_block_math = math_block_dollar(allow_labels=False, allow_blank_lines=True)
+
+
+def _closing_lines(state: StateBlock) -> list[int]:
+    """The lines that end in `$$` (trailing space aside), ascending; a container's marker
+    (`>`, a list indent) is never part of that end, so one pass over the raw lines serves
+    every nesting level."""
+    memo = state.env.setdefault(_ENV_CLOSING_LINES, {})
+    if state.src not in memo:
+        ends = state.eMarks
+        memo[state.src] = [
+            line
+            for line, end in enumerate(ends)
+            if state.src[ends[line - 1] + 1 if line else 0 : end].rstrip().endswith("$$")
+        ]
+    return memo[state.src]
+
+
+def _block_math_that_can_close(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """dollarmath's `$$` block, not tried where no line from `start` to `end` ends in `$$`:
+    it would read every line to `end` looking for one, so n openers without a closer would
+    read n^2 lines."""
+    closers = _closing_lines(state)
+    index = bisect_left(closers, start)
+    if index == len(closers) or closers[index] >= end:
+        return False
+    return _find_block_math(state, start, end, silent)
+
+
 def mathjax_plugin(md: MarkdownIt) -> None:
     """Obsidian's math rules: no `$ x $` (space inside) and no `$5 and $6` (currency);
     `$$...$$` inside a paragraph is display math."""
     dollarmath_plugin(md, allow_labels=False, allow_space=False, double_inline=True)
     md.inline.ruler.at("math_inline", _inline_math_not_currency)
+    md.block.ruler.at("math_block", _block_math_that_can_close)
     md.add_render_rule("math_inline", _inline)
     md.add_render_rule("math_inline_double", _display)
     md.add_render_rule("math_block", _display_block)

@@ -9,6 +9,7 @@ vault, so every bad reference of a field is reported at once, with its line.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
@@ -163,10 +164,11 @@ class Renderer:
             if block.type != "inline" or not block.children:
                 continue
             block_line = env["line"] + (block.map[0] if block.map else 0)
-            children = block.children
-            idx = 0
-            while idx < len(children):
-                token = children[idx]
+            lines = _LineFinder(block.content)
+            kept: list[Token] = []  # the children, demo links replaced (one pass: linear)
+            children = iter(block.children)
+            for token in children:
+                kept.append(token)
                 try:
                     if token.type == "wikilink":
                         self._resolve_note(token, env)
@@ -174,12 +176,13 @@ class Renderer:
                         self._resolve_embed(token, env)
                     elif token.type == "image":
                         self._resolve_image(token, env)
-                    elif token.type == "link_open":
-                        _replace_demo_link(children, idx)
+                    elif token.type == "link_open" and (command := _demo_command(token)):
+                        kept[-1] = Token("code_inline", "code", 0, content=command)
+                        next((t for t in children if t.type == "link_close"), None)
                 except BadReference as bad:
-                    line = block_line + _line_offset(block.content, token)
+                    line = block_line + lines.offset(token)
                     env["problems"].append(Problem.at(env["path"], line, str(bad)))
-                idx += 1
+            block.children = kept
 
     def _resolve_note(self, token: Token, env: dict) -> None:
         target: WikiTarget = token.meta["target"]
@@ -256,14 +259,30 @@ class Renderer:
         return f"{source}\0{self.index.anki_name(source)}"
 
 
-def _line_offset(content: str, token: Token) -> int:
-    """Which line of its inline block a token sits on: wiki tokens record it; for a
-    markdown image or link, the first line that holds its src or href."""
-    if token.meta and "line_offset" in token.meta:
-        return token.meta["line_offset"]
-    target = str(token.attrs.get("src") or token.attrs.get("href") or "")
-    at = max(content.find(target), content.find(unquote(target)), 0)
-    return content.count("\n", 0, at)
+class _LineFinder:
+    """Which line of its inline block a token sits on: wiki tokens record it; for a markdown
+    image or link, the first line from the last one found that holds its src or href (tokens
+    come in order, so a field with many bad references is searched once, not once each)."""
+
+    def __init__(self, content: str):
+        self._content = content
+        self._from = 0
+        self._newlines: list[int] | None = None
+
+    def offset(self, token: Token) -> int:
+        if token.meta and "line_offset" in token.meta:
+            return token.meta["line_offset"]
+        target = str(token.attrs.get("src") or token.attrs.get("href") or "")
+        found = [
+            at
+            for text in (target, unquote(target))
+            if text and (at := self._content.find(text, self._from)) >= 0
+        ]
+        at = min(found, default=self._from)
+        self._from = at + 1 if found else self._from  # the next token comes after this one
+        if self._newlines is None:
+            self._newlines = [i for i, ch in enumerate(self._content) if ch == "\n"]
+        return bisect.bisect_left(self._newlines, at)
 
 
 def _render_wikilink(self, tokens: Sequence[Token], idx: int, options, env) -> str:
@@ -279,18 +298,14 @@ def _render_embed(self, tokens: Sequence[Token], idx: int, options, env) -> str:
     return f"<img{attrs} />"
 
 
-def _replace_demo_link(children: list[Token], idx: int) -> None:
-    """`[..](notecards://demo/NAME)` -> `<code>notecards demo NAME</code>`: the
-    command a learner runs (Anki cannot open the link). Checked here, where links are
-    known as links (not text in a code span), so check, build and sync all refuse a
+def _demo_command(link_open: Token) -> str | None:
+    """For `[..](notecards://demo/NAME)`, `notecards demo NAME`: the command a learner runs
+    (Anki cannot open the link), shown as code in place of the link. Checked here, where links
+    are known as links (not text in a code span), so check, build and sync all refuse a
     command that would fail."""
-    demo = DEMO_LINK.fullmatch(str(children[idx].attrs.get("href", "")))
+    demo = DEMO_LINK.fullmatch(str(link_open.attrs.get("href", "")))
     if not demo:
-        return
+        return None
     if message := unknown_demo(demo["name"]):
         raise BadReference(message)
-    end = next(
-        (j for j in range(idx + 1, len(children)) if children[j].type == "link_close"),
-        len(children) - 1,
-    )
-    children[idx : end + 1] = [Token("code_inline", "code", 0, content=demo_command(demo["name"]))]
+    return demo_command(demo["name"])

@@ -9,12 +9,16 @@ ever seen inside code or math.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
 _SIZE = re.compile(r"(?P<width>\d+)(?:x(?P<height>\d+))?")
+
+# env key: {(needle, src): every offset of needle in src}, built on first need.
+_ENV_OCCURRENCES = "notecards_occurrences"
 
 
 @dataclass(frozen=True)
@@ -47,24 +51,48 @@ def image_size(label: str) -> tuple[str, str] | None:
     return (size["width"], size["height"] or "") if size else None
 
 
+def occurrences(state: StateInline, needle: str) -> list[int]:
+    """Every offset of `needle` in the inline text, ascending (overlaps included), found
+    in one pass per field and kept in env: a rule that searched the text afresh from each
+    of n openers would take n^2 steps."""
+    memo = state.env.setdefault(_ENV_OCCURRENCES, {})
+    key = (needle, state.src)
+    if key not in memo:
+        found, at = [], state.src.find(needle)
+        while at >= 0:
+            found.append(at)
+            at = state.src.find(needle, at + 1)
+        memo[key] = found
+    return memo[key]
+
+
+def find_in_src(state: StateInline, needle: str, start: int, end: int) -> int:
+    """`state.src.find(needle, start, end)`, answered from `occurrences`."""
+    found = occurrences(state, needle)
+    index = bisect_left(found, start)
+    if index < len(found) and found[index] + len(needle) <= end:
+        return found[index]
+    return -1
+
+
 def _wiki(state: StateInline, silent: bool, *, embed: bool) -> bool:
     opener = "![[" if embed else "[["
     start = state.pos
     if not state.src.startswith(opener, start):
         return False
     inner_start = start + len(opener)
-    end = state.src.find("]]", inner_start, state.posMax)
-    if end < 0:
+    end = find_in_src(state, "]]", inner_start, state.posMax)
+    if end < 0 or any(find_in_src(state, bad, inner_start, end) >= 0 for bad in "\n["):
         return False
     inner = state.src[inner_start:end]
-    if "\n" in inner or not inner.strip() or "[" in inner:
+    if not inner.strip():
         return False
     if not silent:
         token = state.push("wiki_embed" if embed else "wikilink", "", 0)
         token.content = inner
         token.meta = {
             "target": split_target(inner),
-            "line_offset": state.src.count("\n", 0, start),
+            "line_offset": bisect_left(occurrences(state, "\n"), start),
         }
     state.pos = end + 2
     return True
