@@ -87,8 +87,9 @@ def time_demo(name: str) -> float:
         [sys.executable, "-m", demo_module(name)], capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        raise click.ClickException(f"demo {name} failed:\n{result.stderr.strip()}")
+    if result.returncode != 0:  # its last line says why; the traceback above it is the demo's
+        why = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise click.ClickException(f"demo {name} failed (exit {result.returncode}): {why}")
     return seconds
 
 
@@ -117,11 +118,21 @@ def demo(
 ) -> None:
     """Run demo NAME (options after NAME go to the demo: --seed, --steps, --device, --quick,
     --plot FILE.png), or --list the demos, or --time them."""
+    if name is not None and name.startswith("-"):  # click leaves an unknown option here
+        raise click.UsageError(
+            f"no option {name}; a demo's own options go after its name: "
+            f"notecards demo NAME {name} ..."
+        )
     if list_demos:
         print_list(vault, as_json)
         return
     if name is not None:
         check_name(name)
+    if time_demos and demo_args:
+        raise click.UsageError(
+            "--time times each demo at its default settings; it takes no options "
+            f"({' '.join(demo_args)})"
+        )
     if time_demos:
         require_torch()
         timings = {}
