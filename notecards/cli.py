@@ -3,9 +3,11 @@ codes every command returns are in `exit_codes.py`."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from notecards import __version__
+from notecards import __version__, exit_codes
 from notecards.commands.build import build
 from notecards.commands.check import check
 from notecards.commands.demo import demo
@@ -25,4 +27,14 @@ cli.add_command(demo)
 
 
 def main() -> None:
-    cli()
+    """The installed `notecards` command: click's own handling, but Ctrl-C exits 130 (as
+    shells report SIGINT) with a sentence; every file notecards writes is whole by then."""
+    try:
+        code = cli.main(prog_name="notecards", standalone_mode=False)
+    except click.exceptions.Abort:  # click's name for a KeyboardInterrupt
+        click.echo("interrupted: no file was left half-written", err=True)
+        sys.exit(exit_codes.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else exit_codes.OK)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from notecards.problems import Problem
+from notecards.problems import Problem, shown_path
 
 T = TypeVar("T")
 
@@ -50,6 +50,15 @@ class Reporter:
         if self.as_json:
             click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
+    def fail(self, code: int, problems: Sequence[Problem], prefix: str = "") -> NoReturn:
+        """Stop the command with `code`: the problems on stderr, and with --json also as a
+        JSON document on stdout (`ok: false`), so a program reading it always gets one."""
+        self.problems(problems, prefix)
+        self.emit_json(
+            {"ok": False, "exit_code": code, "problems": problems_json(problems, prefix)}
+        )
+        raise SystemExit(code)
+
     def progress(self, items: Sequence[T], label: str) -> Iterator[T]:
         """Iterate `items` with a bar on stderr when it helps (a tty, many items, not silenced)."""
         if not self.chatty or len(items) < PROGRESS_THRESHOLD or not sys.stderr.isatty():
@@ -58,3 +67,21 @@ class Reporter:
         bar: Iterable[T]
         with click.progressbar(items, label=label, file=sys.stderr) as bar:
             yield from bar
+
+
+def problems_json(problems: Sequence[Problem], prefix: str = "") -> list[dict[str, Any]]:
+    """Each problem as `path`, `line` (null for a problem in no file), `severity`, `message`."""
+    return [
+        {
+            "path": shown_path(prefix, p.path) if p.path is not None else None,
+            "line": p.line,
+            "severity": str(p.severity),
+            "message": p.message,
+        }
+        for p in problems
+    ]
+
+
+def count(n: int, what: str) -> str:
+    """`1 note`, `2 notes`: what a person reads (`what` takes an s)."""
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"

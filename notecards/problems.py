@@ -20,8 +20,10 @@ class Severity(StrEnum):
 
 
 def shown_path(prefix: str, path: str) -> str:
-    """A vault-relative path as the user typed the vault (`notes/a.md`), for messages."""
-    return f"{prefix.rstrip('/')}/{path}" if prefix else path
+    """A vault-relative path as the user typed the vault (`notes/a.md`), for messages; bytes of
+    a file name that are not UTF-8 (os.walk hands them over as surrogates) shown as `\\xNN`."""
+    shown = f"{prefix.rstrip('/')}/{path}" if prefix else path
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,11 @@ class NotecardsError(Exception):
             problems = [Problem(problems)]
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class FileError(Exception):
+    """An operating-system error, said as what was being done and to which path."""
+
+    def __init__(self, doing: str, path: object, err: OSError):
+        self.err = err
+        super().__init__(f"cannot {doing} {path}: {err.strerror or err}")

@@ -22,14 +22,19 @@ from notecards.build.manifest import (
     package_stamp,
     save_manifest,
 )
+from notecards.build.output import check_output
 from notecards.hashing import code_digest, file_list_digest, key
 from notecards.ids import new_ids
 from notecards.model import Note, RenderedNote
 from notecards.output import Reporter
-from notecards.problems import NotecardsError, Problem, Severity
-from notecards.render import RenderCache, Renderer, VaultIndex
+from notecards.problems import FileError, NotecardsError, Problem, Severity, errors
+from notecards.render import RenderCache, Renderer, VaultIndex, note_problems
 from notecards.targets.package import PackageWriter
 from notecards.vault import Vault, load_vault, write_back
+from notecards.vault.atomic import remove_stale_temp_files
+from notecards.vault.files import is_read_only
+from notecards.vault.lock import vault_lock
+from notecards.vault.state_dir import STATE_DIR
 
 
 @dataclass(frozen=True)
@@ -49,46 +54,116 @@ class BuildSummary:
     written: bool  # False for --dry-run and when the package was already up to date
     files_written: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Left out of the package, each at its place (a new card in a read-only file): exit 5.
+    left_out: list[Problem] = field(default_factory=list)
+    # What the package holds, per note (--dry-run lists them): where, type, deck, ID.
+    contents: list[dict[str, object]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         document = asdict(self)
         document["warnings"] = [p.format() for p in self.warnings]
+        document["left_out"] = [p.format() for p in self.left_out]
         return document
 
 
 def build_vault(
-    root: Path, output: Path, *, dry_run: bool = False, reporter: Reporter | None = None
+    root: Path,
+    output: Path,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    reporter: Reporter | None = None,
 ) -> BuildSummary:
-    """Build `root` into `output`; raises NotecardsError (nothing written) on bad input,
-    OSError (the vault untouched) when the package's folder cannot be written."""
+    """Build `root` into `output`, holding the vault's lock; raises NotecardsError (nothing
+    written) on bad input or an output it must not replace (`force`: one that exists and is
+    not an Anki package), VaultBusy while another run writes the vault, FileError when the
+    package cannot be written."""
     reporter = reporter or Reporter(quiet=True)
+    if dry_run:
+        return _build(root, output, dry_run=True, reporter=reporter)
+    last_output = str(load_manifest(root).package.get("output", ""))
+    check_output(root, output, force=force, last_output=last_output)
+    with vault_lock(root, waiting=reporter.info):
+        return _build(root, output, dry_run=False, reporter=reporter)
+
+
+def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> BuildSummary:
     vault = load_vault(root)
     if vault.parsed.errors:
         raise NotecardsError(vault.parsed.problems)
+    if not dry_run:
+        remove_stale_temp_files(_vault_folders(vault))
     manifest = load_manifest(root)
     inputs = inputs_digest(vault)
     if not dry_run and _unchanged(manifest, inputs, vault, output):
         vault.save_cache()  # every file parsed as before, but the cache may have been deleted
         return _summary(vault, manifest.decks, sorted(manifest.media), [], output)
     if not dry_run:
-        _check_output_folder(output)
-    rendered = _render_all(vault, reporter, keep_cache=not dry_run)
-    assignments = _assign_ids(vault.parsed.notes)
+        try:
+            _check_output_folder(output)
+        except OSError as err:
+            raise FileError("write", output, err) from err
+    cache = RenderCache.for_vault(vault.root, read_only=dry_run)
+    try:
+        rendered = _render_all(vault, reporter, cache)
+        summary = _package(vault, rendered, manifest, inputs, output, reporter, dry_run=dry_run)
+        cache.save(prune=not summary.left_out)  # only now: a failed build leaves none behind
+    finally:
+        cache.close()
+    return summary
+
+
+def _package(
+    vault: Vault,
+    rendered: list[RenderedNote],
+    manifest: Manifest,
+    inputs: str,
+    output: Path,
+    reporter: Reporter,
+    *,
+    dry_run: bool,
+) -> BuildSummary:
+    """Give new blocks IDs, write them back, then the package (of every note with its ID)."""
+    read_only = _read_only_files(vault, rendered)
+    left_out = [
+        Problem(
+            "a new card here needs an ID, but the file is read-only: it is left out of the"
+            " package (make the file writable and build again)",
+            item.note.location,
+        )
+        for item in rendered
+        if item.note.note_id is None and item.note.path in read_only
+    ]
+    kept = [r for r in rendered if r.note.note_id is not None or r.note.path not in read_only]
+    assignments = _assign_ids([r.note for r in kept])
     ids_assigned = [AssignedId(n.path, n.start_line, new_id) for n, new_id in assignments]
     new_id_at = {(n.path, n.start_line): new_id for n, new_id in assignments}
-    note_ids = [n.note_id or new_id_at[(n.path, n.start_line)] for n in vault.parsed.notes]
+    note_ids = [r.note.note_id or new_id_at[(r.note.path, r.note.start_line)] for r in kept]
     fresh_manifest = Manifest(
-        notes=note_stamps(rendered, note_ids, manifest, int(time.time())), inputs=inputs
+        notes=note_stamps(kept, note_ids, manifest, int(time.time())), inputs=inputs
     )
-    writer = PackageWriter(vault.config.note_types, root)
-    for item, note_id in zip(rendered, note_ids, strict=True):
+    writer = PackageWriter(vault.config.note_types, vault.root)
+    for item, note_id in zip(kept, note_ids, strict=True):
         writer.add(item, note_id, fresh_manifest.notes[note_id][1])
     summary = _summary(vault, writer.deck_names, writer.media_names, ids_assigned, output)
+    summary.left_out = left_out
+    summary.notes = len(kept)
+    summary.contents = [
+        {
+            "where": str(item.note.location),
+            "note_type": item.note.note_type,
+            "deck": item.note.deck,
+            "id": note_id,
+            "new": item.note.note_id is None,
+        }
+        for item, note_id in zip(kept, note_ids, strict=True)
+    ]
     if dry_run:
         return summary
     if assignments:
+        reporter.info(f"writing {len(assignments)} new ID(s) into the vault")
         result = write_back(
-            root,
+            vault.root,
             vault.parsed.files,
             new_id_at,
             config=vault.config,
@@ -103,12 +178,32 @@ def build_vault(
     fresh_manifest.package = package_stamp(fresh_manifest, output)
     if not package_current(manifest.package, fresh_manifest.package, output):
         reporter.info(f"writing {output}")
-        writer.write(output)
+        try:
+            writer.write(output)
+        except OSError as err:
+            raise FileError("write", output, err) from err
         summary.written = True
     fresh_manifest.package.update(output_stat(output))
     if fresh_manifest != manifest:
-        save_manifest(root, fresh_manifest)
+        try:
+            save_manifest(vault.root, fresh_manifest)
+        except OSError as err:  # the package is written; only the next build's mods suffer
+            message = f"cannot save the build manifest ({err.strerror}): the next build gives"
+            summary.warnings.append(
+                Problem(message + " every note a new modification time", severity=Severity.WARNING)
+            )
     return summary
+
+
+def _read_only_files(vault: Vault, rendered: list[RenderedNote]) -> set[str]:
+    """The files that would get an ID but cannot be written (their mode, whoever runs)."""
+    needing = {r.note.path for r in rendered if r.note.note_id is None}
+    return {path for path in needing if is_read_only(vault.root / path)}
+
+
+def _vault_folders(vault: Vault) -> set[Path]:
+    """Where a killed run may have left a temp file: beside each note file, and `.notecards/`."""
+    return {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
 
 
 def _summary(
@@ -165,27 +260,22 @@ def _check_output_folder(output: Path) -> None:
         pass  # the package is written the same way: a temp file in this folder, renamed
 
 
-def _render_all(vault: Vault, reporter: Reporter, *, keep_cache: bool) -> list[RenderedNote]:
-    """Render every note, through the vault's render cache; every bad note reported at once.
-
-    A dry run reads an existing cache but never creates, repairs or updates one (it writes
-    nothing, not even over a cache file it cannot read).
-    """
-    cache = RenderCache.for_vault(vault.root, read_only=not keep_cache)
+def _render_all(vault: Vault, reporter: Reporter, cache: RenderCache) -> list[RenderedNote]:
+    """Render every note, through the vault's render cache, and hold each to the rules check
+    applies; every bad note reported at once (raises NotecardsError), its warnings kept."""
     renderer = Renderer(vault.config, vault.root, cache)
     rendered: list[RenderedNote] = []
     problems = []
-    try:
-        for note in reporter.progress(vault.parsed.notes, "rendering"):
-            try:
-                rendered.append(renderer.render(note))
-            except NotecardsError as exc:
-                problems.extend(exc.problems)
-        cache.save(prune=not problems)  # a read-only cache keeps its file as it is
-    finally:
-        cache.close()
-    if problems:
+    for note in reporter.progress(vault.parsed.notes, "rendering"):
+        try:
+            rendered.append(renderer.render(note))
+        except NotecardsError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems += note_problems(rendered[-1], vault.config)
+    if errors(problems):
         raise NotecardsError(problems)
+    vault.parsed.problems += problems  # warnings only: the summary reports them
     return rendered
 
 

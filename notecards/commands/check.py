@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from notecards import exit_codes
-from notecards.output import Reporter
-from notecards.problems import NotecardsError, Problem, errors, shown_path
+from notecards.output import Reporter, count, problems_json
+from notecards.problems import NotecardsError, Problem, errors
 from notecards.render import Renderer, check_notes
 from notecards.vault import load_vault
 
@@ -26,15 +26,7 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
     if as_json:
         reporter.emit_json(
             {
-                "problems": [
-                    {
-                        "path": shown_path(prefix, p.path) if p.path is not None else None,
-                        "line": p.line,
-                        "severity": str(p.severity),
-                        "message": p.message,
-                    }
-                    for p in problems
-                ],
+                "problems": problems_json(problems, prefix),
                 "errors": failed,
                 "warnings": len(problems) - failed,
                 "notes": notes,
@@ -43,8 +35,10 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
         )
     else:
         reporter.problems(problems, prefix=prefix)
+        warned = len(problems) - failed
         reporter.result(
-            f"{files} files, {notes} notes: {failed} errors, {len(problems) - failed} warnings"
+            f"{count(files, 'file')}, {count(notes, 'note')}: "
+            f"{count(failed, 'error')}, {count(warned, 'warning')}"
         )
     if failed:
         raise SystemExit(exit_codes.BAD_INPUT)

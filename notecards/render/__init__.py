@@ -3,7 +3,7 @@ plugins (math, wikilinks and embeds, callouts, clozes, code), what files links r
 render cache, and the rules a rendered note must pass."""
 
 from notecards.render.cache import RenderCache
-from notecards.render.checks import check_note, check_notes
+from notecards.render.checks import check_note, check_notes, note_problems
 from notecards.render.renderer import RenderedField, Renderer
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
 
@@ -16,4 +16,5 @@ __all__ = [
     "check_note",
     "check_notes",
     "media_kind",
+    "note_problems",
 ]

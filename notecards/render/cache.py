@@ -59,12 +59,14 @@ class RenderCache:
     several times more); new entries are written in one transaction by `save`."""
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False):
-        """`read_only` (a dry run): use the file if it is there, never create or
-        change it; `save` then keeps new entries in memory only."""
+        """The file is only read here; it is created or changed by `save` alone, so a run
+        that fails before it saves leaves no cache behind. `read_only` (a dry run): `save`
+        keeps new entries in memory only."""
         self.read_only = read_only
+        self._path = path
         self._new: dict[str, CachedField] = {}
         self._used: set[str] = set()
-        self._db = _connect_read_only(path) if read_only else _connect(path)
+        self._db = _connect_read_only(path)
         self._stored: dict[str, tuple[str, str, str]] | None = None
 
     @classmethod
@@ -88,23 +90,28 @@ class RenderCache:
     def save(self, *, prune: bool = False) -> None:
         """Write new entries; with prune (after rendering the whole vault), drop
         every entry this run did not use, so the file tracks the vault's size."""
-        if self.read_only:
+        if self.read_only or not (self._new or prune):
             return
+        db = _connect(self._path)
         try:
-            with self._db:
-                self._db.executemany(
+            with db:
+                db.executemany(
                     "INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?)",
                     (value.to_row(key) for key, value in self._new.items()),
                 )
                 if prune:
-                    self._db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-                    self._db.execute("DELETE FROM used")
-                    self._db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self._used))
-                    self._db.execute("DELETE FROM fields WHERE key NOT IN (SELECT key FROM used)")
+                    db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+                    db.execute("DELETE FROM used")
+                    db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self._used))
+                    db.execute("DELETE FROM fields WHERE key NOT IN (SELECT key FROM used)")
         except sqlite3.OperationalError:
             return  # read-only or locked: the cache is only an optimisation
+        finally:
+            db.close()
         self._new.clear()
-        self._stored = None  # the file now holds the new entries: reloaded if used again
+        self._db.close()
+        self._db = _connect_read_only(self._path)  # the file now holds the new entries
+        self._stored = None
 
     def close(self) -> None:
         self._db.close()

@@ -1,7 +1,8 @@
-"""The rules a note must pass on its way to Anki, beyond what the parser reports: each note is
-rendered, so a missing or outside-the-vault image, or a link to no demo, is found before
-anything is written, not halfway through a sync; then what Anki would refuse or show wrongly
-(an empty first field, a cloze note without a cloze, a `|` that ends a table cell in math)."""
+"""The rules a note must pass on its way to Anki, beyond what the parser reports: it must
+render (a missing or outside-the-vault image, or a link to no demo, is found before anything
+is written, not halfway through a sync), and Anki must take it as meant (an empty first field
+and a cloze note without a cloze are errors, a `|` that ends a table cell in math a warning).
+check, build and sync hold every note they render to the same rules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from notecards.config import VaultConfig
-from notecards.model import Note
+from notecards.model import Note, RenderedNote
 from notecards.parse import cloze_numbers
 from notecards.problems import NotecardsError, Problem, Severity
 from notecards.render.renderer import Renderer
@@ -34,21 +35,33 @@ def check_notes(
 
 
 def check_note(note: Note, config: VaultConfig, renderer: Renderer) -> list[Problem]:
-    note_type = config.note_types[note.note_type]
-    first = note_type.fields[0]
-    problems = []
-    if not note.fields.get(first, "").strip():
-        line = note.field_lines.get(first, note.start_line)
-        problems.append(Problem.at(note.path, line, f"the first field ({first}) is empty"))
+    """The note rendered and held to every rule; `check` calls this, build and sync render
+    as they must anyway and call `note_problems` on what they rendered."""
     try:
         rendered = renderer.render(note)
     except NotecardsError as err:
-        return problems + err.problems
-    if note_type.is_cloze and not any(cloze_numbers(html) for html in rendered.fields.values()):
+        return _empty_first_field(note, config) + err.problems
+    return note_problems(rendered, config)
+
+
+def note_problems(rendered: RenderedNote, config: VaultConfig) -> list[Problem]:
+    """What Anki would refuse (errors) or show wrongly (warnings) in a rendered note."""
+    note = rendered.note
+    problems = _empty_first_field(note, config)
+    if config.note_types[note.note_type].is_cloze and not any(
+        cloze_numbers(html) for html in rendered.fields.values()
+    ):
         message = f"{note.note_type} note without any cloze"
         problems.append(Problem.at(note.path, note.start_line, message))
-    problems += _pipes_in_table_math(note)
-    return problems
+    return problems + _pipes_in_table_math(note)
+
+
+def _empty_first_field(note: Note, config: VaultConfig) -> list[Problem]:
+    first = config.note_types[note.note_type].fields[0]
+    if note.fields.get(first, "").strip():
+        return []
+    line = note.field_lines.get(first, note.start_line)
+    return [Problem.at(note.path, line, f"the first field ({first}) is empty")]
 
 
 def _pipes_in_table_math(note: Note) -> list[Problem]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from notecards.hashing import path_tag
+from notecards.vault.files import is_utf8_name
 
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp", ".tif", ".tiff"}
@@ -54,22 +55,34 @@ class VaultIndex:
 
     @classmethod
     def scan(cls, root: Path) -> VaultIndex:
+        """Directory entries only. What cannot be named from a card is left out: a folder
+        that cannot be read, a symlink that loops, a name that is not UTF-8 (a reference to
+        it is then "not found", at the card's line)."""
         index = cls()
         real_root = root.resolve()
         pending = [(root, "")]
         while pending:
             folder, rel = pending.pop()
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.name.startswith("."):
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue  # the notes' own listing reports a folder it cannot read
+            for entry in entries:
+                if entry.name.startswith(".") or not is_utf8_name(entry.name):
+                    continue
+                path = f"{rel}{entry.name}"
+                if entry.is_symlink():
+                    try:
+                        target = Path(entry.path).resolve(strict=True)
+                    except (OSError, RuntimeError):  # a loop, or a link to nothing
                         continue
-                    path = f"{rel}{entry.name}"
-                    if entry.is_symlink() and not _inside(Path(entry.path).resolve(), real_root):
+                    if not _inside(target, real_root):
                         index.outside.add(path)
-                    elif entry.is_dir(follow_symlinks=False):
-                        pending.append((entry.path, f"{path}/"))
-                    elif entry.is_file():
-                        index.add(path)
+                        continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{path}/"))
+                elif entry.is_file():
+                    index.add(path)
         return index
 
     def add(self, path: str) -> None:

@@ -101,7 +101,7 @@ def import_notes(
         client.invoke("importPackage", path=str(package.resolve()))
     except AnkiUnreachableError:
         raise  # the import may have happened: the next run recovers it by the pending tag
-    except AnkiConnectError as exc:
+    except (AnkiConnectError, OSError) as exc:  # OSError: the package could not be written
         reporter.info(f"Anki could not import a package ({exc}); adding through AnkiConnect")
         problems = [
             Problem(f"note {nid} not restored under its own ID: Anki could not import: {exc}",
@@ -152,7 +152,10 @@ def _ask_anki(
             models[name] = mirror_model(ids[name], name, fields, templates)
     if not new:
         return _AnkiSide(models, set(), [])
-    return _AnkiSide(models, set(answers[-2][0]), list(answers[-1][0]))
+    addable = answers[-1][0]
+    if len(addable) != len(new):
+        raise AnkiConnectError(f"canAddNotes answered {len(addable)} values for {len(new)} notes")
+    return _AnkiSide(models, set(answers[-2][0]), addable)
 
 
 def _first_field(vault: Vault, item: Rendered) -> tuple[str, str]:

@@ -28,9 +28,9 @@ from notecards.targets.ankiconnect import AnkiNote
 
 @dataclass(frozen=True)
 class Add:
-    """A note to add; a new block (no ID yet) is rendered only while the adds are sent."""
+    """A note to add: a new block (no ID yet), or one Anki lost."""
 
-    block: SyncNote
+    block: Rendered
     replaces: int | None = None  # the note id in the file that Anki no longer has
     # Re-created under its own ID (by importing a package): an ID this Anki never had from
     # notecards. A note deleted in Anki gets a new ID instead (its old one is in Anki's graves).
@@ -167,8 +167,8 @@ def make_plan(
         note = item.note
         pushed = state.notes.get(note.note_id) if note.note_id is not None else None
         if note.note_id is None or note.note_id not in present:
-            if isinstance(item, Unrendered) and note.note_id is not None:
-                raise ValueError(f"{note.location}: a note Anki lost must be rendered first")
+            if isinstance(item, Unrendered):
+                raise ValueError(f"{note.location}: a note to add must be rendered first")
             restore = restore_ids and note.note_id is not None and pushed is None
             plan.adds.append(Add(item, note.note_id, restore))
             continue

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from notecards.output import Reporter
 from notecards.problems import Location, Problem
-from notecards.render import Renderer
 from notecards.sync.importer import ImportResult, import_notes
-from notecards.sync.notes import Rendered, SyncNote, render_each
+from notecards.sync.notes import Rendered
 from notecards.sync.plan import Add, Plan
 from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, NewNote
 from notecards.vault import Vault
 
-# Adds go in batches this big: one request each; the next batch renders while one is sent.
+# Adds go in batches this big, one request each: Anki answers AnkiConnect on its main thread
+# and freezes while it works (a batch costs a real Anki about 1.3 s).
 ADD_BATCH = 250
-FIRST_ADD_BATCH = 50
 
 
 def multi_problems(
@@ -64,7 +62,6 @@ class Added:
 def add(
     client: AnkiConnect,
     vault: Vault,
-    renderer: Renderer,
     journal: list[Add],
     restore: list[Add],
     tag: str,
@@ -78,52 +75,32 @@ def add(
     With Anki on this machine (`local`), one package import does it (importer.py); what the
     import cannot take goes through `addNotes`."""
     result = Added()
-    left: list[SyncNote] = [a.block for a in journal]
+    left = [a.block for a in journal]
     if local and (journal or restore):
-        ready, problems = render_each(renderer, reporter.progress(left, "rendering"))
-        restored, restore_problems = render_each(renderer, [a.block for a in restore])
-        result.problems += problems + restore_problems
         avoid = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
-        result.imported = import_notes(client, vault, ready, restored, tag, avoid, reporter)
+        restored = [a.block for a in restore]
+        result.imported = import_notes(client, vault, left, restored, tag, avoid, reporter)
         result.problems += result.imported.problems
         left = list(result.imported.left)
-    added, problems = _add_notes(client, renderer, left, tag, reporter)
-    result.through_add_notes, result.problems = added, result.problems + problems
+    result.through_add_notes, problems = _add_notes(client, left, tag, reporter)
+    result.problems += problems
     return result
 
 
 def _add_notes(
-    client: AnkiConnect,
-    renderer: Renderer,
-    blocks: list[SyncNote],
-    tag: str,
-    reporter: Reporter,
+    client: AnkiConnect, notes: list[Rendered], tag: str, reporter: Reporter
 ) -> tuple[list[tuple[Rendered, int]], list[Problem]]:
-    """Add notes through `addNotes`; (note, new id) per success, and the problems.
-
-    Blocks not rendered yet are rendered here, in a worker thread, one batch ahead of the
-    `addNotes` in flight: Anki's time hides the rendering. A block that fails to render is
-    reported and not added; the others are (the vault and Anki stay consistent either way).
-    Only the worker renders while the main thread sends or waits, so `renderer` is shared."""
-    if not blocks:
+    """Add notes through `addNotes`, in batches; (note, new id) per success, and the problems."""
+    if not notes:
         return [], []
-    reporter.info(f"adding {len(blocks)} note(s)")
-    # A small first batch: Anki starts adding after 50 renders, not 250.
-    starts = [0, *range(FIRST_ADD_BATCH, len(blocks), ADD_BATCH)]
-    batches = [blocks[i:j] for i, j in zip(starts, [*starts[1:], len(blocks)], strict=True)]
+    reporter.info(f"adding {len(notes)} note(s)")
     added: list[tuple[Rendered, int]] = []
     problems: list[Problem] = []
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        next_batch = worker.submit(render_each, renderer, batches[0])
-        for index in range(len(batches)):
-            batch, render_problems = next_batch.result()
-            if index + 1 < len(batches):
-                next_batch = worker.submit(render_each, renderer, batches[index + 1])
-            problems += render_problems
-            batch_added, refused = _add_batch(client, batch, tag)
-            added += batch_added
-            problems += refused
-            reporter.info(f"added {len(added)}/{len(blocks)}")
+    for start in range(0, len(notes), ADD_BATCH):
+        batch_added, refused = _add_batch(client, notes[start : start + ADD_BATCH], tag)
+        added += batch_added
+        problems += refused
+        reporter.info(f"added {len(added)}/{len(notes)}")
     return added, problems
 
 

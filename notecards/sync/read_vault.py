@@ -1,21 +1,23 @@
 """Step 1 of a sync: what each vault note should be in Anki, rendering only what changed.
 
-A note is rendered when its source changed since the last push, when a file one of its links
-or embeds names is now another, or when there is no record of it; new blocks wait to be
-rendered until the adds are sent (see push.py).
+A note is rendered when it is new (a block without an ID), when its source changed since the
+last push, when a file one of its links or embeds names is now another, or when there is no
+record of it; every rendered note is held to the rules `check` applies before anything is
+sent (render/checks.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cached_property
 
 from notecards.hashing import file_list_digest, key, settings_digest
-from notecards.model import MediaRef, Note
+from notecards.model import MediaRef, Note, RenderedNote
 from notecards.output import Reporter
-from notecards.problems import NotecardsError
-from notecards.render import Renderer
-from notecards.sync.notes import SyncNote, Unrendered, render_each
+from notecards.problems import NotecardsError, Problem, errors
+from notecards.render import Renderer, note_problems
+from notecards.sync.notes import Rendered, SyncNote, Unrendered, render_each
 from notecards.sync.plan import needs_render
 from notecards.sync.state import PushedNote, SyncState
 from notecards.vault import Vault
@@ -32,10 +34,11 @@ def source_digest(note: Note, settings: str) -> str:
 
 def vault_notes(
     vault: Vault, renderer: Renderer, state: SyncState, reporter: Reporter, force: bool
-) -> list[SyncNote]:
-    """Each note with what Anki should hold; only notes changed since the last push render
-    (their source, or a file one of their links or embeds names). Raises NotecardsError with
-    every problem of the notes that do not render: nothing may be sent then."""
+) -> tuple[list[SyncNote], list[Problem]]:
+    """Each note with what Anki should hold, and the rules' warnings; only new notes and notes
+    changed since the last push render (their source, or a file one of their links or embeds
+    names). Raises NotecardsError with every error of the notes that do not render or break a
+    rule: nothing may be sent then."""
     settings = settings_digest(vault.config.content_settings())
     links = _LinkCheck(renderer, state)
     items: list[SyncNote] = []
@@ -43,18 +46,29 @@ def vault_notes(
     for note in vault.parsed.notes:
         digest = source_digest(note, settings)
         pushed = state.notes.get(note.note_id) if note.note_id is not None else None
-        if note.note_id is not None and needs_render(note, digest, state, links.hold, force):
+        if note.note_id is None or needs_render(note, digest, state, links.hold, force):
             changed.append(len(items))
         media = tuple(MediaRef(source, name) for source, name in pushed.media) if pushed else ()
         items.append(Unrendered(note, digest, media if note.note_id is not None else ()))
-    rendered, problems = render_each(
-        renderer, reporter.progress([items[i] for i in changed], "rendering")
-    )
-    if problems:
-        raise NotecardsError(problems)
+    to_render = [items[i] for i in changed]
+    rendered, problems = render_checked(renderer, reporter.progress(to_render, "rendering"))
     for index, item in zip(changed, rendered, strict=True):
         items[index] = item
-    return items
+    return items, problems
+
+
+def render_checked(
+    renderer: Renderer, items: Iterable[SyncNote]
+) -> tuple[list[Rendered], list[Problem]]:
+    """The notes rendered and held to check's rules; their warnings. Raises NotecardsError
+    with every error (one note that does not render or breaks a rule stops the sync)."""
+    rendered, problems = render_each(renderer, items)
+    for item in rendered:
+        as_note = RenderedNote(item.note, item.fields, item.media, item.deps)
+        problems += note_problems(as_note, renderer.config)
+    if errors(problems):
+        raise NotecardsError(problems)
+    return rendered, problems
 
 
 class _LinkCheck:

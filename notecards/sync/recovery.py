@@ -10,14 +10,11 @@ exactly those an ID-less block renders to gets its ID written; one journaled by 
 that matches no block (its block is gone or changed) is deleted (nobody else knows its ID). A
 pending note of another vault, or one this vault no longer journals, is left alone.
 
-Test-only fault hook: `NOTECARDS_FAULT_AT=<step>` SIGKILLs the process at that step (one of
-FAULT_STEPS), so the crash test can stop a real sync at each step in turn.
+The crash tests stop a real sync at each of FAULT_STEPS (`notecards.faults`).
 """
 
 from __future__ import annotations
 
-import os
-import signal
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -32,7 +29,6 @@ from notecards.targets.ankiconnect import AnkiConnect, AnkiNote
 from notecards.vault import Vault, write_back
 
 PENDING_TAG = "notecards::pending::"
-FAULT_ENV = "NOTECARDS_FAULT_AT"
 FAULT_STEPS = (
     "journaled",
     "decks_created",
@@ -44,12 +40,6 @@ FAULT_STEPS = (
     "ids_written",
     "pending_cleared",
 )
-
-
-def fault_point(step: str) -> None:
-    """Test-only: die here, as a power cut would, when NOTECARDS_FAULT_AT names this step."""
-    if os.environ.get(FAULT_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def pending_tag(root: Path) -> str:

@@ -19,20 +19,25 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
+from notecards.faults import fault_point
 from notecards.output import Reporter
 from notecards.problems import NotecardsError, Problem, Severity
 from notecards.render import Renderer
 from notecards.sync import push
 from notecards.sync.media import MediaFiles, media_files, store_media
-from notecards.sync.notes import Rendered, SyncNote, Unrendered, render_each
+from notecards.sync.notes import Rendered, SyncNote, Unrendered
 from notecards.sync.plan import Plan, make_plan, needs_deck_check, plan_media, pushed_record
 from notecards.sync.read_anki import AnkiSnapshot, read_anki
-from notecards.sync.read_vault import files_digest, vault_notes
-from notecards.sync.recovery import fault_point, pending_tag, recover
+from notecards.sync.read_vault import files_digest, render_checked, vault_notes
+from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport
 from notecards.sync.state import SyncState, load_state, save_state
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault import Vault, load_vault, write_back
+from notecards.vault.atomic import remove_stale_temp_files
+from notecards.vault.files import is_read_only
+from notecards.vault.lock import vault_lock
+from notecards.vault.state_dir import STATE_DIR
 
 
 def sync_vault(
@@ -44,18 +49,32 @@ def sync_vault(
     prune: bool = False,
     reporter: Reporter | None = None,
 ) -> SyncReport:
-    """Plan, and unless `dry_run` apply, the changes that make Anki match the vault at `root`.
+    """Plan, and unless `dry_run` apply (holding the vault's lock), the changes that make Anki
+    match the vault at `root`.
 
     Raises NotecardsError for a vault with errors (nothing sent), AnkiConnectError when Anki
-    cannot be reached or refuses a request.
+    cannot be reached or refuses a request, VaultBusy while another run writes the vault.
     """
     reporter = reporter or Reporter(quiet=True)
+    if dry_run:
+        return _sync(root, client, dry_run=True, force=force, prune=prune, reporter=reporter)
+    with vault_lock(root, waiting=reporter.info):
+        return _sync(root, client, dry_run=False, force=force, prune=prune, reporter=reporter)
+
+
+def _sync(
+    root: Path, client: AnkiConnect, *, dry_run: bool, force: bool, prune: bool, reporter: Reporter
+) -> SyncReport:
     start = client.requests_sent
     recovered: list[str] = []
     vault = _load(root)
+    if not dry_run:
+        remove_stale_temp_files(
+            {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
+        )
     # One for the whole run: the vault is scanned once, on the first link or embed.
     renderer = Renderer(vault.config, vault.root)
-    state, items, snapshot = _read(vault, renderer, client, reporter, force)
+    state, items, warnings, snapshot = _read(vault, renderer, client, reporter, force)
     if snapshot.pending and not dry_run:
         recovered, problems = recover(
             client, vault, renderer, state, items, snapshot.pending, snapshot.present, reporter
@@ -63,12 +82,12 @@ def sync_vault(
         if problems:
             raise NotecardsError(problems)
         vault = _load(root)  # IDs written into files (no file added or removed: same scan)
-        state, items, snapshot = _read(vault, renderer, client, reporter, force)
+        state, items, warnings, snapshot = _read(vault, renderer, client, reporter, force)
     saved = (dict(state.notes), dict(state.media), state.pending_tag, state.vault_files)
-    report = SyncReport(plan=Plan(), recovered=recovered)
-    # Unchanged in the vault but gone from Anki: recreated, so rendered after all (a dry run
-    # shows new blocks' errors too).
-    items = _render_lost(renderer, items, snapshot.present, new_blocks_too=dry_run)
+    report = SyncReport(plan=Plan(), recovered=recovered, problems=warnings)
+    # Unchanged in the vault but gone from Anki: recreated, so rendered after all.
+    items, lost_warnings = _render_lost(renderer, items, snapshot.present)
+    report.problems += lost_warnings
     card_decks = client.card_decks(
         [
             card
@@ -77,6 +96,8 @@ def sync_vault(
             for card in snapshot.notes[item.note.note_id].cards
         ]
     )
+    items, left_out = _leave_out_read_only(items, vault)
+    report.problems += left_out
     media = media_files(vault, items, state, client)
     report.problems += media.problems
     report.plan = make_plan(
@@ -110,10 +131,10 @@ def sync_vault(
 
 def _read(
     vault: Vault, renderer: Renderer, client: AnkiConnect, reporter: Reporter, force: bool
-) -> tuple[SyncState, list[SyncNote], AnkiSnapshot]:
+) -> tuple[SyncState, list[SyncNote], list[Problem], AnkiSnapshot]:
     state = load_state(vault.root, client.url)
-    items = vault_notes(vault, renderer, state, reporter, force)
-    return state, items, read_anki(client, vault, state, items)
+    items, warnings = vault_notes(vault, renderer, state, reporter, force)
+    return state, items, warnings, read_anki(client, vault, state, items)
 
 
 def _load(root: Path) -> Vault:
@@ -124,24 +145,42 @@ def _load(root: Path) -> Vault:
 
 
 def _render_lost(
-    renderer: Renderer, items: list[SyncNote], present: set[int], *, new_blocks_too: bool
-) -> list[SyncNote]:
-    """`items`, with the unrendered notes Anki no longer has rendered; raises NotecardsError
-    with the problems of those that do not render."""
+    renderer: Renderer, items: list[SyncNote], present: set[int]
+) -> tuple[list[SyncNote], list[Problem]]:
+    """`items`, with the unrendered notes Anki no longer has rendered, and their warnings;
+    raises NotecardsError with the errors of those that do not render or break a rule."""
     lost = [
         index
         for index, item in enumerate(items)
-        if isinstance(item, Unrendered)
-        and item.note.note_id not in present
-        and (new_blocks_too or item.note.note_id is not None)
+        if isinstance(item, Unrendered) and item.note.note_id not in present
     ]
-    rendered, problems = render_each(renderer, [items[i] for i in lost])
-    if problems:
-        raise NotecardsError(problems)
+    rendered, problems = render_checked(renderer, [items[i] for i in lost])
     items = list(items)
     for index, item in zip(lost, rendered, strict=True):
         items[index] = item
-    return items
+    return items, problems
+
+
+def _leave_out_read_only(
+    items: list[SyncNote], vault: Vault
+) -> tuple[list[SyncNote], list[Problem]]:
+    """New blocks whose ID could not be written (their file is read-only) are left out: Anki
+    would get a note the vault can never name, and the next sync would add it again."""
+    read_only = {
+        path
+        for path in {i.note.path for i in items if i.note.note_id is None}
+        if is_read_only(vault.root / path)
+    }
+    left_out = [i for i in items if i.note.note_id is None and i.note.path in read_only]
+    problems = [
+        Problem(
+            "a new card here needs an ID, but the file is read-only: it is not added to Anki"
+            " (make the file writable and sync again)",
+            i.note.location,
+        )
+        for i in left_out
+    ]
+    return [i for i in items if i not in left_out], problems
 
 
 def _remember_files(state: SyncState, vault: Vault, renderer: Renderer, plan: Plan) -> None:
@@ -188,7 +227,7 @@ def _apply(
     fault_point("media_stored")
 
     added = push.add(
-        client, vault, renderer, journal, plan.restored, tag, reporter, local=snapshot.shares_files
+        client, vault, journal, plan.restored, tag, reporter, local=snapshot.shares_files
     )
     report.problems += added.problems
     new_notes = [item for item, _ in added.through_add_notes + added.imported.added]

@@ -14,6 +14,7 @@ import json
 from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 
+from notecards.problems import FileError, NotecardsError, Problem
 from notecards.vault.atomic import write_json
 from notecards.vault.state_dir import SYNC_STATE
 
@@ -67,27 +68,82 @@ def state_path(root: Path) -> Path:
 
 
 def load_state(root: Path, url: str) -> SyncState:
-    """The saved state for this Anki, or an empty one (missing, unreadable, other URL).
+    """The saved state for this Anki, or an empty one (none yet, another URL, a format this
+    release does not read). Raises NotecardsError for a damaged file: it holds the journal of
+    adds an interrupted sync needs, so it is reported, never silently replaced.
 
     A format-2 file still loads: its notes have no `deps` (so each renders once more and is
     compared with Anki's copy, merge records intact), its media no size or mtime (hashed once
     more), and its journal's values give the pending tag."""
+    path = state_path(root)
     try:
-        raw = json.loads(state_path(root).read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return SyncState(url=url)
+    except (OSError, ValueError, RecursionError) as err:
+        raise _damaged(err) from err
+    try:
+        if not isinstance(raw, dict):
+            raise TypeError("not a JSON object")
         if raw.get("format") not in _READABLE_FORMATS or raw.get("url") != url:
             return SyncState(url=url)
         if raw["format"] == FORMAT:
-            notes = {int(k): PushedNote(*v) for k, v in raw["notes"].items()}
-            media = {name: PushedMedia(*v) for name, v in raw["media"].items()}
-            return SyncState(url, notes, media, raw["pending_tag"], raw["vault_files"])
+            notes = {int(k): _note(v) for k, v in raw["notes"].items()}
+            media = {_text(name): _media(v) for name, v in raw["media"].items()}
+            return SyncState(
+                url, notes, media, _text(raw["pending_tag"]), _text(raw["vault_files"])
+            )
         return SyncState(
             url,
-            {int(k): PushedNote(*v, None) for k, v in raw["notes"].items()},
-            {name: PushedMedia(sha, "", -1, -1) for name, sha in raw["media"].items()},
-            next(iter(raw["pending"].values()), ""),
+            {int(k): _note([*v, None]) for k, v in raw["notes"].items()},
+            {_text(name): _media([sha, "", -1, -1]) for name, sha in raw["media"].items()},
+            _text(next(iter(raw["pending"].values()), "")),
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return SyncState(url=url)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise _damaged(err) from err
+
+
+def _damaged(err: Exception) -> NotecardsError:
+    message = (
+        f"the sync state is damaged ({err}); it only remembers what was pushed: move it away"
+        " (or delete it) to sync again, which then makes Anki match the vault"
+    )
+    return NotecardsError([Problem.at(SYNC_STATE.as_posix(), 1, message)])
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{value!r} where a string belongs")
+    return value
+
+
+def _note(row: object) -> PushedNote:
+    """One stored note, every value of the type it must have (a wrong one would fail later,
+    halfway through a sync)."""
+    if not isinstance(row, list) or len(row) != len(_COLUMNS):
+        raise TypeError(f"a note record of the wrong shape: {row!r:.80}")
+    digest, fields_, tags, deck, path, media, deps = row
+    if not isinstance(fields_, dict) or not isinstance(tags, list) or not isinstance(media, list):
+        raise TypeError(f"a note record of the wrong shape: {row!r:.80}")
+    pairs = [[_text(source), _text(name)] for source, name in media]
+    return PushedNote(
+        _text(digest),
+        {_text(k): _text(v) for k, v in fields_.items()},
+        [_text(t) for t in tags],
+        _text(deck),
+        _text(path),
+        pairs,
+        None if deps is None else _text(deps),
+    )
+
+
+def _media(row: object) -> PushedMedia:
+    if not isinstance(row, list) or len(row) != 4:
+        raise TypeError(f"a media record of the wrong shape: {row!r:.80}")
+    digest, source, size, mtime_ns = row
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (size, mtime_ns)):
+        raise TypeError(f"a media record of the wrong shape: {row!r:.80}")
+    return PushedMedia(_text(digest), _text(source), size, mtime_ns)
 
 
 _COLUMNS = tuple(f.name for f in fields(PushedNote))
@@ -98,7 +154,8 @@ def _row(note: PushedNote) -> list:
 
 
 def save_state(root: Path, state: SyncState) -> None:
-    """Atomic: temp file, fsync, rename."""
+    """Atomic: temp file, fsync, rename; raises FileError when it cannot be written (the old
+    state is then intact)."""
     target = state_path(root)
     payload = {
         "format": FORMAT,
@@ -110,4 +167,7 @@ def save_state(root: Path, state: SyncState) -> None:
         "pending_tag": state.pending_tag,
         "vault_files": state.vault_files,
     }
-    write_json(target, payload)
+    try:
+        write_json(target, payload)
+    except OSError as err:
+        raise FileError("write", target, err) from err

@@ -10,23 +10,40 @@ the environment, no redirects, and media always travels as data (never a `url` f
 from __future__ import annotations
 
 import ipaddress
+import types
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import requests
 
+from notecards.targets.errors import AnkiConnectError, AnkiUnreachableError
+
 API_VERSION = 6
 DEFAULT_URL = "http://127.0.0.1:8765"
 
-
-class AnkiConnectError(Exception):
-    """Anki could not be reached, or refused a request: a sentence for the user."""
-
-
-class AnkiUnreachableError(AnkiConnectError):
-    """No answer at all (Anki closed, add-on missing, timeout)."""
+# What each action notecards reads answers, as the recording shows it; an answer of another
+# shape is not from AnkiConnect (or is damaged), and stops the run with a sentence, not a
+# traceback halfway through. (`notesInfo`'s entries are checked in parse_notes_info.)
+RESULT_SHAPES: dict[str, Any] = {
+    "version": int,
+    "deckNamesAndIds": dict[str, int],
+    "findNotes": list[int],
+    "findCards": list[int],
+    "notesInfo": list[dict],
+    "getDecks": dict[str, list[int]],
+    "getMediaDirPath": str,
+    "createDeck": int,
+    "addNote": int,
+    "addNotes": list[int | None],
+    "canAddNotes": list[bool],
+    "modelNamesAndIds": dict[str, int],
+    "modelFieldNames": list[str],
+    "modelTemplates": dict[str, dict[str, str]],
+    "retrieveMediaFile": str | bool,
+    "storeMediaFile": str,
+}
 
 
 @dataclass(frozen=True)
@@ -91,14 +108,38 @@ class AnkiConnect:
             )
         if answer["error"] is not None:
             raise AnkiConnectError(_explain(action, str(answer["error"])))
-        return answer["result"]
+        return self._checked(action, answer["result"])
 
     def multi(self, actions: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[Any, str | None]]:
         """Many actions in one request: (result, error) per action, in order."""
         if not actions:
             return []
         answers = self.invoke("multi", actions=[self._body(name, p) for name, p in actions])
-        return [(a.get("result"), a.get("error")) for a in answers]
+        if not isinstance(answers, list) or len(answers) != len(actions):
+            raise self._unlike("multi", answers)
+        results = []
+        for (action, _), answer in zip(actions, answers, strict=True):
+            if not isinstance(answer, dict) or set(answer) != {"result", "error"}:
+                raise self._unlike(action, answer)
+            error = answer["error"]
+            if error is not None:
+                results.append((None, str(error)))
+            else:
+                results.append((self._checked(action, answer["result"]), None))
+        return results
+
+    def _checked(self, action: str, result: Any) -> Any:
+        if action in RESULT_SHAPES and not _conforms(result, RESULT_SHAPES[action]):
+            raise self._unlike(action, result)
+        return result
+
+    def _unlike(self, action: str, answer: Any) -> AnkiConnectError:
+        shown = repr(answer)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return AnkiConnectError(
+            f"The server at {self.url} does not answer like AnkiConnect (API version 6):"
+            f" {action} answered {shown}"
+        )
 
     def multi_or_raise(
         self, actions: Sequence[tuple[str, dict[str, Any]]], *, may_fail: Collection[str] = ()
@@ -128,7 +169,10 @@ class AnkiConnect:
         self.requests_sent += 1
         try:
             response = self._session.post(
-                self.url, json=body, timeout=(5.0, self.timeout), allow_redirects=False
+                self.url,
+                json=body,
+                timeout=(min(5.0, self.timeout), self.timeout),
+                allow_redirects=False,
             )
         except requests.Timeout as exc:
             raise AnkiUnreachableError(
@@ -178,6 +222,8 @@ class AnkiConnect:
             raise
         except AnkiConnectError:
             ids = [None] * len(notes)
+        if len(ids) != len(notes):
+            raise self._unlike("addNotes", ids)
         errors: list[str | None] = [None] * len(notes)
         refused = [i for i, nid in enumerate(ids) if nid is None]
         retried = self.multi([("addNote", {"note": _note_params(notes[i])}) for i in refused])
@@ -197,21 +243,60 @@ class AnkiConnect:
         return invert_decks(self.invoke("getDecks", cards=list(card_ids)))
 
 
+_NOTE_INFO = {
+    "noteId": int,
+    "modelName": str,
+    "fields": dict[str, dict],
+    "tags": list[str],
+    "cards": list[int],
+}
+
+
 def parse_notes_info(answer: Iterable[dict[str, Any]]) -> dict[int, AnkiNote]:
-    """`notesInfo`'s list -> id -> AnkiNote; `{}` entries (no such note) are skipped."""
+    """`notesInfo`'s list -> id -> AnkiNote; `{}` entries (no such note) are skipped.
+    Raises AnkiConnectError for an entry of another shape."""
     notes = {}
     for info in answer:
         if not info:
             continue
-        ordered = sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])
+        fields_ = info.get("fields") if isinstance(info, dict) else None
+        if not (
+            all(_conforms(info.get(k), shape) for k, shape in _NOTE_INFO.items())
+            and all(
+                _conforms(f.get("value"), str) and _conforms(f.get("order"), int)
+                for f in fields_.values()
+            )
+        ):
+            shown = repr(info)[:60]
+            raise AnkiConnectError(f"notesInfo answered a note of another shape: {shown}")
+        ordered = sorted(fields_.items(), key=lambda kv: kv[1]["order"])
         notes[info["noteId"]] = AnkiNote(
             note_id=info["noteId"],
-            model=info.get("modelName", ""),
+            model=info["modelName"],
             fields={name: f["value"] for name, f in ordered},
-            tags=tuple(info.get("tags", ())),
-            cards=tuple(info.get("cards", ())),
+            tags=tuple(info["tags"]),
+            cards=tuple(info["cards"]),
         )
     return notes
+
+
+def _conforms(value: Any, shape: Any) -> bool:
+    """Whether a JSON value has the shape a type hint names (int, str, list[int], dict[str,
+    int], X | None, ...); bool is not an int here, as in JSON."""
+    origin, args = get_origin(shape), get_args(shape)
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, option) for option in args)
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
+        )
+    if shape is type(None):
+        return value is None
+    if shape is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, shape)
 
 
 def invert_decks(decks: dict[str, list[int]]) -> dict[int, str]:

@@ -205,6 +205,11 @@ class PackageWriter:
             raise NotecardsError([Problem.at(path, line, f"media outside the vault: {ref.source}")])
         if not source.is_file():
             raise NotecardsError([Problem.at(path, line, f"media file not found: {ref.source}")])
+        try:
+            source.open("rb").close()  # unreadable: said here, before anything is written
+        except OSError as err:
+            message = f"cannot read media file {ref.source}: {err.strerror}"
+            raise NotecardsError([Problem.at(path, line, message)]) from err
         known = self._media.get(ref.anki_name)
         if known is not None and known.source != source:
             message = f"two media files stored as {ref.anki_name!r}"

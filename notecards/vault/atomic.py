@@ -1,33 +1,44 @@
 """Every file notecards writes is replaced whole: a crash leaves the old file or the new one.
 
 Temp file beside the target (so the rename stays on one file system), fsync, rename,
-fsync the folder (so the rename itself survives a power cut).
+fsync the folder (so the rename itself survives a power cut). The new file keeps the old
+one's mode and owner, and a symlink stays a link: the file it points to is replaced. A temp
+file a killed run left behind carries notecards' own suffix, so the next run can remove it
+(`remove_stale_temp_files`) without touching anything of the user's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from notecards.faults import fault_point
+
 _NAME_CHARS = 40  # at most 160 bytes of UTF-8
+TEMP_SUFFIX = ".notecards.tmp"
+# `.<part of the name>.<mkstemp's 8 characters>.notecards.tmp`
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
 
 
 @contextmanager
 def replacing(target: Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temp path to write; on a clean exit it replaces `target`, else it is removed.
 
-    The new file gets the target's mode (or a new file's, when there is no target).
+    The new file gets the target's mode and owner (or a new file's, when there is none).
     `durable=False` skips the fsyncs, for caches whose loss is only a miss.
     """
+    target = target.resolve() if target.is_symlink() else target
     # Part of the name only: the temp name must stay within the system's limit (255 bytes)
     # even when the target's own name is near it.
     prefix = f".{target.name[:_NAME_CHARS]}."
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -35,13 +46,27 @@ def replacing(target: Path, *, durable: bool = True) -> Iterator[Path]:
         if durable:
             with open(tmp, "rb") as written:
                 os.fsync(written.fileno())
-        os.chmod(tmp, _mode_for(target))
+        _keep_mode_and_owner(tmp, target)
+        fault_point(f"replacing:{target.name}")
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     if durable:
         _fsync_dir(target.parent)
+
+
+def remove_stale_temp_files(folders: Iterable[Path]) -> None:
+    """Remove the temp files of a run that was killed mid-write (only notecards' own names;
+    the caller holds the vault's lock, so no live run is writing them)."""
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if _TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def write_json(target: Path, payload: Any, *, durable: bool = True) -> None:
@@ -53,14 +78,21 @@ def write_json(target: Path, payload: Any, *, durable: bool = True) -> None:
         )
 
 
-def _mode_for(target: Path) -> int:
-    """The target's own mode, or what a plain open() would give a new file (mkstemp's is 0600)."""
+def _keep_mode_and_owner(tmp: Path, target: Path) -> None:
+    """The target's own mode and owner (root writing a user's note must not take it over), or
+    what a plain open() would give a new file (mkstemp's mode is 0600)."""
     try:
-        return target.stat().st_mode & 0o7777
+        info = target.stat()
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
-        return 0o666 & ~umask
+        os.chmod(tmp, 0o666 & ~umask)
+        return
+    os.chmod(tmp, info.st_mode & 0o7777)
+    if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+        # Only root may give a file away; an ordinary user's copy stays theirs.
+        with contextlib.suppress(PermissionError):
+            os.chown(tmp, info.st_uid, info.st_gid)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -49,9 +49,10 @@ def load_vault(root: Path) -> Vault:
     if not root.is_dir():
         raise NotecardsError(f"{root}: not a folder")
     config = load_config(root)
-    parsed = ParsedVault()
+    listing = markdown_files(root, config)
+    parsed = ParsedVault(problems=list(listing.problems))
     cache = ParseCache(root, config)
-    for rel in markdown_files(root, config):
+    for rel in listing.paths:
         try:
             text, snapshot = read_markdown(root, rel)
         except NotecardsError as err:
@@ -68,8 +69,29 @@ def load_vault(root: Path) -> Vault:
         parsed.notes += one.notes
         parsed.deletions += one.deletions
         parsed.problems += one.problems
-    parsed.problems += duplicate_id_problems(parsed)
+    parsed.problems += id_range_problems(parsed) + duplicate_id_problems(parsed)
     return Vault(root=root, config=config, parsed=parsed, parse_cache=cache)
+
+
+# Anki's note ids are positive 64-bit integers.
+LARGEST_ID = 2**63 - 1
+
+
+def id_range_problems(parsed: ParsedVault) -> list[Problem]:
+    """An ID Anki cannot store (0, or 2^63 and more) would fail the build halfway; say so
+    at its line, before anything is written."""
+    message = "ID {} is not an Anki note id (a whole number from 1 to " + f"{LARGEST_ID})"
+    problems = [
+        Problem.at(note.path, note.id_line or note.start_line, message.format(note.note_id))
+        for note in parsed.notes
+        if note.note_id is not None and not 1 <= note.note_id <= LARGEST_ID
+    ]
+    problems += [
+        Problem.at(d.path, d.line, message.format(d.note_id))
+        for d in parsed.deletions
+        if not 1 <= d.note_id <= LARGEST_ID
+    ]
+    return problems
 
 
 def duplicate_id_problems(parsed: ParsedVault) -> list[Problem]:

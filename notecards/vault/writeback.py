@@ -20,6 +20,7 @@ from notecards.model import Deletion, FileSnapshot, Note
 from notecards.parse import Line, SourceText, parse_file
 from notecards.problems import Problem
 from notecards.vault.atomic import replacing
+from notecards.vault.files import is_read_only
 from notecards.vault.parse_cache import ParseCache
 
 # How often a file that keeps changing under us is re-read before giving up on it.
@@ -97,6 +98,9 @@ def _write_file(
     """Problems, the start lines of the notes whose ID went in, and the file's new bytes
     (None: not written, and then no ID went in)."""
     target = root / snapshot.path
+    if is_read_only(target):
+        message = "the file is read-only: its new IDs and DELETE lines were not written"
+        return [Problem.at(snapshot.path, 1, message)], [], None
     for _ in range(_MAX_ATTEMPTS):
         try:
             raw = target.read_bytes()

@@ -16,6 +16,9 @@ Switches, so that a client is tested against both kinds of release:
 - `media_dir_elsewhere`: `getMediaDirPath` names a folder this machine does not have, as an Anki
   in WSL or a container does (one in a Flatpak names a real folder, yet may be unable to read
   another one: `packages_unreadable` alone).
+- `refuse`: action name -> the error it answers instead of running (each inner action of a
+  `multi` too), as a real Anki refuses an action it cannot carry out ("Note was not found",
+  a deck name it rejects); the one switch that fakes an answer, for the client's error paths.
 
 Costs, for benchmarks (a real Anki's, from the recording): `request_latency_s` per request (25 ms)
 and `add_note_s`, the least time one added note takes (the recorded add-on took 5.16 s for one
@@ -126,9 +129,11 @@ class AnkiConnect:
         packages_unreadable: bool = False,
         media_dir_elsewhere: bool = False,
         add_note_s: float = 0.0,
+        refuse: dict[str, str] | None = None,
         on_action: Callable[[str], None] | None = None,
     ) -> None:
         self.col = col
+        self.refuse = dict(refuse or {})
         self.api_key = api_key
         self.default_deck_bug = default_deck_bug
         self.addnotes_all_or_nothing = addnotes_all_or_nothing
@@ -152,6 +157,8 @@ class AnkiConnect:
             method = getattr(self, name, None)
             if not getattr(method, "is_api_action", False):
                 raise Exception(UNKNOWN_ACTION_ERROR)
+            if name in self.refuse:
+                raise Exception(self.refuse[name])
             return success_reply(version, method(**params))
         except Exception as error:  # the add-on turns every failure into an error reply
             return error_reply(str(error))
@@ -621,6 +628,7 @@ class AnkiConnectServer:
         request_latency_s: float = 0.0,
         add_note_s: float = 0.0,
         durable: bool = False,
+        refuse: dict[str, str] | None = None,
     ) -> None:
         self._lock = threading.RLock()
         # Bind first: a taken port then fails before the collection is open (and left open).
@@ -643,6 +651,7 @@ class AnkiConnectServer:
             packages_unreadable=packages_unreadable,
             media_dir_elsewhere=media_dir_elsewhere,
             add_note_s=add_note_s,
+            refuse=refuse,
             on_action=self._count_action,
         )
         self._thread: threading.Thread | None = None

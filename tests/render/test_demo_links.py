@@ -35,10 +35,11 @@ def test_build_refuses_an_unknown_demo_at_its_file_and_line(tmp_path):
     assert (vault / "deck.md").read_text() == BAD_CARD  # no ID for a card that cannot ship
 
 
-def test_sync_reports_an_unknown_demo_and_sends_no_such_card(tmp_path, anki_server):
+def test_sync_reports_an_unknown_demo_and_sends_nothing(tmp_path, anki_server):
     vault = write_vault(tmp_path / "v", {"deck.md": BAD_CARD})
-    report = sync(vault, anki_server)
-    assert [p.format() for p in report.errors] == [f"deck.md:6: {NOPE}"]
+    with pytest.raises(NotecardsError) as caught:  # as check and build: an error stops it
+        sync(vault, anki_server)
+    assert [p.format() for p in caught.value.problems] == [f"deck.md:6: {NOPE}"]
     assert anki_notes(anki_server) == {}
     assert (vault / "deck.md").read_text() == BAD_CARD
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from notecards.faults import FAULT_ENV
 from notecards.problems import Severity
-from notecards.sync.recovery import FAULT_ENV, FAULT_STEPS, PENDING_TAG
+from notecards.sync.recovery import FAULT_STEPS, PENDING_TAG
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault import load_vault
 from notecards.vault.state_dir import STATE_DIR

@@ -218,21 +218,40 @@ def test_cards_land_in_their_deck_despite_the_default_deck_bug(tmp_path, anki_se
 
 
 def test_every_release_adds_the_good_notes_and_names_the_refused_one(tmp_path, any_anki_release):
+    """Anki refuses what only it can know about (a note of the same type with the same first
+    field already in the collection); what check sees itself stops the sync before (below)."""
     server = any_anki_release
-    files = {
-        "a.md": "TARGET DECK: D\n"
-        + block("Q1", "A1")
-        + block("", "empty front")
-        + block("Q3", "A3")
-    }
+    twin = {"deckName": "D", "modelName": "Basic", "fields": {"Front": "Q2", "Back": "mine"}}
+    AnkiConnect(server.url).invoke("createDeck", deck="D")
+    AnkiConnect(server.url).invoke("addNote", note=twin)
+    files = {"a.md": "TARGET DECK: D\n" + block("Q1", "A1") + block("Q2", "A2") + block("Q3", "A3")}
     vault = write_vault(tmp_path / "v", files)
     result = run_cli(str(vault), "--url", server.url)
     assert result.exit_code == 5
-    assert "a.md:8: Anki refused the note: cannot create note because it is empty" in result.output
+    assert "a.md:8: Anki refused the note: cannot create note because it is a duplicate" in (
+        result.output
+    )
     notes = anki_notes(server)
-    assert sorted(n["fields"]["Front"] for n in notes.values()) == ["Q1", "Q3"]
-    assert all(n["decks"] == ["D"] for n in notes.values())
-    assert sorted(ids_in(vault / "a.md")) == sorted(notes)
+    assert sorted(n["fields"]["Front"] for n in notes.values()) == ["Q1", "Q2", "Q3"]
+    ours = [nid for nid, n in notes.items() if n["fields"]["Back"] != "mine"]
+    assert all(notes[nid]["decks"] == ["D"] for nid in ours)
+    assert sorted(ids_in(vault / "a.md")) == sorted(ours)
+
+
+def test_what_check_calls_an_error_stops_the_sync_before_anything_is_sent(tmp_path, anki_server):
+    files = {
+        "a.md": block("Q1", "A1") + block("", "empty front"),
+        "c.md": "START\nCloze\nno cloze here\nEND\n",
+    }
+    vault = write_vault(tmp_path / "v", files)
+    before = {p: (vault / p).read_bytes() for p in files}
+    anki_server.reset_counts()
+    result = run_cli(str(vault), "--url", anki_server.url)
+    assert result.exit_code == 1
+    assert "a.md:7: the first field (Front) is empty" in result.output
+    assert "c.md:1: Cloze note without any cloze" in result.output
+    assert anki_notes(anki_server) == {} and anki_server.requests == 0
+    assert {p: (vault / p).read_bytes() for p in files} == before
 
 
 def test_anki_not_running_is_exit_3_with_a_sentence(tmp_path):

@@ -27,7 +27,7 @@ def test_the_users_vault():
 def test_scan_dir_and_ignore_globs():
     root = FIXTURES / "scanned"
     vault = load_vault(root)
-    assert markdown_files(root, vault.config) == ["cards/a.md", "cards/deep/er/b.md"]
+    assert markdown_files(root, vault.config).paths == ["cards/a.md", "cards/deep/er/b.md"]
     assert [(n.deck, n.tags) for n in vault.parsed.notes] == [("Scanned", ("scanned",))] * 2
 
 
@@ -37,7 +37,7 @@ def test_hidden_app_folders_and_symlinks_outside_are_skipped(tmp_path):
     (tmp_path / "outside.md").write_text("START\nBasic\nx\nEND\n")
     (tmp_path / "vault" / "link.md").symlink_to(tmp_path / "outside.md")
     (tmp_path / "vault" / "n.md").write_text("")
-    assert markdown_files(tmp_path / "vault", VaultConfig(vault_name="v")) == ["n.md"]
+    assert markdown_files(tmp_path / "vault", VaultConfig(vault_name="v")).paths == ["n.md"]
 
 
 def test_o2a_features_in_a_migrated_vault():
