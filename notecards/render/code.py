@@ -1,5 +1,6 @@
 """Fenced code, highlighted with inline styles: they travel with the card (no CSS needed) and
-look the same on every device, offline."""
+look the same on every device, offline. Written as Anki's editor keeps it (quotes as they are,
+see `anki_form.py`), so that opening the note does not rewrite it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from notecards.render.anki_form import escape_text
+
 _CODE_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True)
 _CODE_BACKGROUND = HtmlFormatter(noclasses=True).style.background_color
+# Pygments escapes quotes in text, a browser writes them as they are.
+_AS_BROWSER_WRITES = str.maketrans({"\xa0": "&nbsp;"})
 
 
 @lru_cache(maxsize=64)
@@ -25,12 +30,13 @@ def _lexer(language: str) -> Lexer | None:
 
 
 def highlight_code(code: str, language: str, attrs: object) -> str:
-    """markdown-it's `highlight` option: the code coloured, or "" for an unknown language, so
-    markdown-it emits plain escaped code."""
+    """markdown-it's `highlight` option: the code coloured, or for an unknown language (or
+    none) only escaped, for markdown-it to wrap in `<pre><code>`."""
     lexer = _lexer(language.lower()) if language else None
     if lexer is None:
-        return ""
+        return escape_text(code)
     spans = pygments.highlight(code, lexer, _CODE_FORMATTER)
+    spans = spans.replace("&quot;", '"').replace("&#39;", "'").translate(_AS_BROWSER_WRITES)
     style = f"background: {_CODE_BACKGROUND}; padding: 0.5em; overflow-x: auto;"
     code_class = f"language-{escapeHtml(language)}"
     return f'<pre style="{style}"><code class="{code_class}">{spans}</code></pre>'

@@ -2,8 +2,9 @@
 
 mdit-py-plugins' dollarmath finds the math (so code spans and `\\$` are not math);
 only its render rules are replaced: Anki wants MathJax delimiters, and the TeX
-must arrive byte for byte (no stripping, only `<`, `>`, `&` escaped so the
-field stays valid HTML).
+must arrive byte for byte, in the form Anki's editor keeps: only `<`, `>`, `&` (and a
+no-break space) escaped so the field stays valid HTML, and no newline right inside the
+delimiters (the editor drops those when it opens the note, see `anki_form.py`).
 """
 
 from __future__ import annotations
@@ -18,26 +19,35 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
 
-_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+from notecards.render.anki_form import escape_text
+
 # env key: {src: the lines of src that end in `$$`}, built on first need.
 _ENV_CLOSING_LINES = "notecards_math_closing_lines"
+# env key: how many formulas the field's HTML holds (each one `\\(` or `\\[` and its closer).
+ENV_FORMULAS = "notecards_formulas"
 
 
 def escape_math(tex: str) -> str:
-    """Escape only what would break the HTML; MathJax unescapes these itself."""
-    return tex.translate(_HTML_ESCAPES)
+    """Escape only what would break the HTML (MathJax unescapes these itself), and drop the
+    newlines next to the delimiters, as Anki's editor does."""
+    return escape_text(tex).strip("\n")
+
+
+def _formula(env: dict, opener: str, tex: str, closer: str) -> str:
+    env[ENV_FORMULAS] = env.get(ENV_FORMULAS, 0) + 1
+    return f"{opener}{escape_math(tex)}{closer}"
 
 
 def _inline(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return f"\\({escape_math(tokens[idx].content)}\\)"
+    return _formula(env, "\\(", tokens[idx].content, "\\)")
 
 
 def _display(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return f"\\[{escape_math(tokens[idx].content)}\\]"
+    return _formula(env, "\\[", tokens[idx].content, "\\]")
 
 
 def _display_block(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return f"\\[{escape_math(tokens[idx].content)}\\]\n"
+    return _formula(env, "\\[", tokens[idx].content, "\\]\n")
 
 
 _find_inline_math = math_inline_dollar(allow_space=False, allow_digits=True, allow_double=True)

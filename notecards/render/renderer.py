@@ -5,6 +5,12 @@ strikethrough, highlights, task lists, footnotes, callouts, math, wikilinks,
 embeds, O2A clozes), `breaks=True` because Obsidian keeps a single line break.
 After parsing, one pass over the tokens resolves links and embeds against the
 vault, so every bad reference of a field is reported at once, with its line.
+
+The HTML is written in the form Anki's editor keeps (`anki_form.py`): `<br>`, not `<br />`,
+quotes in text as they are, no newline inside math delimiters. Opening a note in Anki then
+changes nothing, and an edit made there can be told from what was pushed. What the rules
+write is in that form by construction; a field holding what they cannot vouch for (raw
+HTML, a stray `\\(`) goes through `anki_form` whole.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -29,15 +36,24 @@ from notecards.demo_catalog import DEMO_LINK, DEMOS, demo_command, unknown_demo
 from notecards.hashing import code_digest, key
 from notecards.model import Dependency, MediaRef, Note, RenderedNote
 from notecards.problems import NotecardsError, Problem
+from notecards.render.anki_form import anki_form, escape_text
 from notecards.render.cache import CachedField, RenderCache
 from notecards.render.callouts import callout_plugin
 from notecards.render.cloze import ENV_IS_CLOZE, cloze_plugin
 from notecards.render.code import highlight_code
-from notecards.render.mathjax import mathjax_plugin
+from notecards.render.mathjax import ENV_FORMULAS, mathjax_plugin
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
 from notecards.render.wikilinks import WikiTarget, image_size, wikilink_plugin
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+# env key: True once the field holds something the render rules cannot vouch is in the form
+# Anki's editor keeps (raw HTML, a link inside a link, a file name Anki percent-decodes).
+_ENV_UNVOUCHED = "notecards_unvouched"
+# The raw HTML mdit-py-plugins' task lists write, already in that form.
+_CHECKBOXES = frozenset(
+    f'<input class="task-list-item-checkbox" {checked}disabled="disabled" type="checkbox">'
+    for checked in ("", 'checked="checked" ')
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,8 @@ class Renderer:
             except NotecardsError as error:
                 problems.extend(error.problems)
                 continue
-            fields[name] = field.html + note.appendix.get(name, "")
+            appendix = note.appendix.get(name, "")  # the parser's HTML, raw
+            fields[name] = anki_form(field.html + appendix) if appendix else field.html
             media.update((ref.source, ref) for ref in field.media)
             deps.update(dict.fromkeys(field.deps))
         if problems:
@@ -125,7 +142,7 @@ class Renderer:
         tokens = self._md.parse(markdown, env)
         if env["problems"]:
             raise NotecardsError(env["problems"])
-        html = self._render_tokens(tokens, env).rstrip("\n")
+        html = _in_anki_form(self._render_tokens(tokens, env).rstrip("\n"), env)
         field = RenderedField(html, tuple(env["media"].values()), tuple(env["deps"]))
         if self.cache is not None:
             self.cache.put(cache_key, CachedField(field.html, field.media, field.deps))
@@ -134,7 +151,8 @@ class Renderer:
     # -- markdown-it setup -------------------------------------------------------
 
     def _markdown(self) -> MarkdownIt:
-        md = MarkdownIt("commonmark", {"breaks": True, "html": True, "highlight": highlight_code})
+        options = {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code}
+        md = MarkdownIt("commonmark", options)
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin).use(tasklists_plugin).use(mathjax_plugin)
         md.use(callout_plugin).use(wikilink_plugin)
@@ -146,6 +164,9 @@ class Renderer:
         md.core.ruler.push("notecards_references", self._resolve_references)
         md.add_render_rule("wikilink", _render_wikilink)
         md.add_render_rule("wiki_embed", _render_embed)
+        md.add_render_rule("text", _render_text)
+        md.add_render_rule("code_inline", _render_code_inline)
+        md.add_render_rule("code_block", _render_code_block)
         return md
 
     def _render_tokens(self, tokens: list[Token], env: dict) -> str:
@@ -161,12 +182,15 @@ class Renderer:
     def _resolve_references(self, state: StateCore) -> None:
         env = state.env
         for block in state.tokens:
+            if block.type == "html_block":
+                env[_ENV_UNVOUCHED] = True
             if block.type != "inline" or not block.children:
                 continue
             block_line = env["line"] + (block.map[0] if block.map else 0)
             lines = _LineFinder(block.content)
             kept: list[Token] = []  # the children, demo links replaced (one pass: linear)
             children = iter(block.children)
+            in_link = False
             for token in children:
                 kept.append(token)
                 try:
@@ -179,6 +203,9 @@ class Renderer:
                     elif token.type == "link_open" and (command := _demo_command(token)):
                         kept[-1] = Token("code_inline", "code", 0, content=command)
                         next((t for t in children if t.type == "link_close"), None)
+                    if _unvouched(token, in_link):
+                        env[_ENV_UNVOUCHED] = True
+                    in_link = (in_link or token.type == "link_open") and token.type != "link_close"
                 except BadReference as bad:
                     line = block_line + lines.offset(token)
                     env["problems"].append(Problem.at(env["path"], line, str(bad)))
@@ -285,17 +312,58 @@ class _LineFinder:
         return bisect.bisect_left(self._newlines, at)
 
 
-def _render_wikilink(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+def _unvouched(token: Token, in_link: bool) -> bool:
+    """Whether this inline token may write HTML that Anki's editor would rewrite: raw HTML,
+    a link or footnote inside a link (a browser splits nested `<a>`), or a media file name
+    with `%` in it (Anki percent-decodes those)."""
+    if token.type == "html_inline":
+        return token.content not in _CHECKBOXES
+    if in_link and token.type in ("wikilink", "link_open", "footnote_ref"):
+        return True
+    source = token.meta.get("anki_name") if token.type == "wiki_embed" else None
+    if token.type == "image":
+        source = token.attrs.get("src")
+    return "%" in str(source or "")
+
+
+def _in_anki_form(html: str, env: dict) -> str:
+    """The field's HTML as Anki's editor keeps it: as the rules wrote it where they can vouch
+    for every part, else through `anki_form`. Any `\\(`, `\\[` or closer other than the
+    formulas' own (code about TeX, say) is read by the editor as math: so it goes through
+    `anki_form` too, as does a no-break space in an attribute."""
+    formulas = env.get(ENV_FORMULAS, 0)
+    delimiters = (html.count("\\("), html.count("\\["), html.count("\\)"), html.count("\\]"))
+    vouched = not env.get(_ENV_UNVOUCHED) and "\xa0" not in html
+    if vouched and delimiters[0] + delimiters[1] == formulas == delimiters[2] + delimiters[3]:
+        return html
+    return anki_form(html)
+
+
+def _render_text(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    return escape_text(tokens[idx].content)
+
+
+def _render_code_inline(self: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
     token = tokens[idx]
-    return f'<a href="{escapeHtml(token.meta["href"])}">{escapeHtml(token.meta["target"].text)}</a>'
+    return f"<code{self.renderAttrs(token)}>{escape_text(token.content)}</code>"
+
+
+def _render_code_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
+    token = tokens[idx]
+    return f"<pre{self.renderAttrs(token)}><code>{escape_text(token.content)}</code></pre>\n"
+
+
+def _render_wikilink(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    href, text = escapeHtml(tokens[idx].meta["href"]), escape_text(tokens[idx].meta["target"].text)
+    return f'<a href="{href}">{text}</a>'
 
 
 def _render_embed(self, tokens: Sequence[Token], idx: int, options, env) -> str:
     token = tokens[idx]
     if token.meta["kind"] == "sound":
-        return f"[sound:{token.meta['anki_name']}]"
+        return f"[sound:{escape_text(token.meta['anki_name'])}]"
     attrs = "".join(f' {name}="{escapeHtml(str(value))}"' for name, value in token.attrs.items())
-    return f"<img{attrs} />"
+    return f"<img{attrs}>"
 
 
 def _demo_command(link_open: Token) -> str | None:

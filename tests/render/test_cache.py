@@ -128,7 +128,7 @@ def test_errors_are_not_cached(vault: Path) -> None:
             build(vault, bad)
     (vault / "nope.png").write_bytes(b"now here")
     _, out = build(vault, bad)
-    assert out.fields["Front"] == '<img src="nope.png" />'
+    assert out.fields["Front"] == '<img src="nope.png">'
 
 
 def test_same_note_link_is_not_shared_between_files_of_a_folder(vault: Path) -> None:

@@ -55,7 +55,7 @@ def test_numbering_restarts_for_each_field(tmp_path: Path) -> None:
 HIGHLIGHTS = [
     ("This must be ==test2== !!", "This must be {{c1::test2}} !!"),
     # O2A's quirk, asserted by its cloze_highlight suite: three colons
-    ("a ==c1::test==.\nb ==c2::meow== !", "a {{c1:::test}}.<br />\nb {{c2:::meow}} !"),
+    ("a ==c1::test==.\nb ==c2::meow== !", "a {{c1:::test}}.<br>\nb {{c2:::meow}} !"),
     ("==x== and {y}", "{{c1::x}} and {{c2::y}}"),  # one counter for both forms
     ("`==code==` $a==b$", "<code>==code==</code> \\(a==b\\)"),
     ("== spaced ==", "== spaced =="),
