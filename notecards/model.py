@@ -42,6 +42,28 @@ class IdSlot:
     text: str
 
 
+@dataclass(frozen=True)
+class TextSpan:
+    """Where a value (a field's text, a note's own tags) is in the note's file: `start:end`
+    of the decoded text, the same offsets as `IdSlot`'s, so a write-back can replace it and
+    keep every other byte.
+
+    The span holds exactly the text the value was read from (a field's line endings as on
+    disk); an empty value has an empty span where its text would go, and `before`/`after`
+    are what a new value needs around it there (`Back: ` and the file's newline for a field
+    without a line, a space after a bare `Back:`), so a writer needs to know no syntax.
+    """
+
+    start: int
+    end: int
+    before: str = ""
+    after: str = ""
+
+    def filled(self, value: str) -> str:
+        """What replaces `start:end` so that the value reads `value` (nothing for none)."""
+        return f"{self.before}{value}{self.after}" if value else ""
+
+
 @dataclass
 class Note:
     """One flashcard as written in the vault, before rendering.
@@ -67,6 +89,13 @@ class Note:
     # 1-based line where each field's (trimmed) text starts, so the renderer can
     # pin a bad embed to its line; a field missing here falls back to start_line.
     field_lines: dict[str, int] = field(default_factory=dict)
+    # Where each field's text is in the file (the text it was read from, before `#tags` are
+    # taken out), so an edit made in Anki can be written back over it alone. Every field
+    # has one but a field with no one place: written twice in a block, or a group its
+    # custom regexp did not capture.
+    field_spans: dict[str, TextSpan] = field(default_factory=dict)
+    # The note's own tags (a block's `Tags:` value), or where they would go.
+    tags_span: TextSpan | None = None
 
     @property
     def location(self) -> Location:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from notecards.config import DEFAULT_SYNTAX, Syntax
+from notecards.model import TextSpan
 from notecards.parse.layout import Layout
 from notecards.parse.source import Line, SourceText
 from notecards.parse.tags import split_tags
@@ -215,16 +216,23 @@ class BlockContent:
     note_id: int | None = None
     id_line: int | None = None
     field_lines: dict[str, int] = field(default_factory=dict)
+    field_spans: dict[str, TextSpan] = field(default_factory=dict)
+    tags_span: TextSpan | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
 def read_block(
-    block: Block, field_names_of, path: str, syntax: Syntax = DEFAULT_SYNTAX
+    block: Block,
+    field_names_of,
+    path: str,
+    syntax: Syntax = DEFAULT_SYNTAX,
+    newline: str = "\n",
 ) -> BlockContent:
     """Read a block: note type line, fields by prefix, then the Tags/ID trailer.
 
     `field_names_of(type_line)` returns the type's field names, or a Problem
-    message when the type is unknown.
+    message when the type is unknown. `newline` is the file's, for the spans of a field
+    or Tags line the block does not have yet.
     """
     first = next((i for i, line in enumerate(block.body) if line.text.strip()), None)
     if first is None:
@@ -238,7 +246,13 @@ def read_block(
         return BlockContent(None, {}, [], problems=[Problem.at(path, type_line.number, names)])
     content = BlockContent(note_type, {}, [])
     body = _read_trailer(lines, content, path)
-    content.fields, content.field_lines = split_fields(body, names)
+    pieces = _field_pieces(body, names)
+    content.fields, content.field_lines = _fields_of(pieces)
+    end = body[-1].end if body else type_line.end
+    content.field_spans = _block_spans(pieces, type_line.end, end, newline)
+    if content.tags_span is None:  # a Tags line goes above the ID line, or above END
+        id_line = lines[content.id_line - lines[0].number] if content.id_line else block.end
+        content.tags_span = TextSpan(id_line.start, id_line.start, "Tags: ", newline)
     return content
 
 
@@ -255,6 +269,7 @@ def _read_trailer(lines: list[Line], content: BlockContent, path: str) -> list[L
             content.note_id, content.id_line = note_id, last.number
         elif not content.tags and (tags := TAGS_LINE.fullmatch(last.text)):
             content.tags = split_tags(tags.group("tags"))
+            content.tags_span = _value_span(last, *tags.span("tags"))
             if tags.group("id") and content.note_id is None:
                 content.note_id, content.id_line = int(tags.group("id")), last.number
                 content.problems.append(
@@ -273,6 +288,10 @@ def _read_trailer(lines: list[Line], content: BlockContent, path: str) -> list[L
     return body
 
 
+# A piece of a field's text: `line.text[start:end]`. A field is its pieces, joined.
+_Piece = tuple[Line, int, int]
+
+
 def split_fields(
     lines: list[Line], names: tuple[str, ...]
 ) -> tuple[dict[str, str], dict[str, int]]:
@@ -280,21 +299,97 @@ def split_fields(
 
     Returns each field's trimmed text and the line its text starts on.
     """
+    return _fields_of(_field_pieces(lines, names))
+
+
+def _fields_of(pieces: dict[str, list[_Piece]]) -> tuple[dict[str, str], dict[str, int]]:
+    fields = {name: _joined(parts, "\n") for name, parts in pieces.items()}
+    first_line = {}
+    for name, parts in pieces.items():
+        filled = (line.number for line, start, end in parts if line.text[start:end].strip())
+        if (number := next(filled, None)) is not None:
+            first_line[name] = number
+    return fields, first_line
+
+
+def _field_pieces(lines: list[Line], names: tuple[str, ...]) -> dict[str, list[_Piece]]:
+    """Each field's lines, each from where its text starts (past a `Name:` prefix)."""
     by_length = sorted(names, key=len, reverse=True)
-    collected: dict[str, list[str]] = {name: [] for name in names}
-    first_line: dict[str, int] = {}
+    pieces: dict[str, list[_Piece]] = {name: [] for name in names}
     current = names[0]
     for line in lines:
-        text = line.text
+        column = 0
         for name in by_length:
-            if text.startswith(name + ":"):
-                current, text = name, text[len(name) + 1 :]
+            if line.text.startswith(name + ":"):
+                current, column = name, len(name) + 1
                 break
-        collected[current].append(text)
-        if text.strip() and current not in first_line:
-            first_line[current] = line.number
-    fields = {name: "\n".join(parts).strip() for name, parts in collected.items()}
-    return fields, first_line
+        pieces[current].append((line, column, len(line.text)))
+    return pieces
+
+
+def _joined(parts: list[_Piece], separator: str) -> str:
+    """A field's value from its pieces, as O2A joins them (an empty piece adds nothing
+    before the first one that holds text)."""
+    collected = ""
+    for line, start, end in parts:
+        text = line.text[start:end]
+        collected = collected + separator + text if collected else text
+    return collected.strip()
+
+
+def _block_spans(
+    pieces: dict[str, list[_Piece]], start: int, end: int, newline: str
+) -> dict[str, TextSpan]:
+    """Each field's span; a field without a line goes in as one: the first field where the
+    body starts (`start`), any other as a `Name:` line where it ends (`end`)."""
+    spans = {}
+    for index, (name, parts) in enumerate(pieces.items()):
+        if not parts:
+            at, prefix = (start, "") if index == 0 else (end, f"{name}: ")
+            spans[name] = TextSpan(at, at, prefix, newline)
+        elif span := _pieces_span(parts, lines_run=True):
+            spans[name] = span
+    return spans
+
+
+def _pieces_span(parts: list[_Piece], lines_run: bool) -> TextSpan | None:
+    """The span from a field's first non-blank character to its last, when one run of text
+    holds them both (with `lines_run`, pieces on consecutive lines without a prefix run
+    on; else only one piece is a run); a blank field's gap is at its first piece. None:
+    the field's text is in more than one place."""
+    filled = [i for i, (line, start, end) in enumerate(parts) if line.text[start:end].strip()]
+    if not filled:
+        return _value_span(*parts[0])
+    first, last = filled[0], filled[-1]
+    if first != last and not (
+        lines_run
+        and all(
+            parts[i][0].number == parts[i - 1][0].number + 1 and parts[i][1] == 0
+            for i in range(first + 1, last + 1)
+        )
+    ):
+        return None
+    return TextSpan(_value_span(*parts[first]).start, _value_span(*parts[last]).end)
+
+
+def _value_span(line: Line, start: int, end: int) -> TextSpan:
+    """The span of the value in `line.text[start:end]`, trimmed; a blank one's gap."""
+    value = line.text[start:end]
+    if not value.strip():
+        return gap_span(line.text, start, line.start)
+    lead = len(value) - len(value.lstrip())
+    return TextSpan(line.start + start + lead, line.start + start + len(value.rstrip()))
+
+
+def gap_span(text: str, at: int, offset: int = 0, lead: str = "") -> TextSpan:
+    """Where an empty value at `text[at]` (in a line's text) goes: past the spaces that end
+    the line after a prefix, with a space each side where it would touch other text;
+    `lead` (a prefix the value needs) goes first. `offset` is where `text` starts."""
+    if at and not text[at:].strip():
+        at = len(text)
+    before = "" if at == 0 or text[at - 1].isspace() else " "
+    after = "" if at == len(text) or text[at].isspace() else " "
+    return TextSpan(offset + at, offset + at, before + lead, after)
 
 
 @dataclass
@@ -304,6 +399,8 @@ class InlineContent:
     tags: list[str]
     note_id: int | None
     end_offset: int  # offset of ENDI in the decoded text (where a new ID goes)
+    field_spans: dict[str, TextSpan] = field(default_factory=dict)
+    tags_span: TextSpan | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -325,20 +422,35 @@ def read_inline(
     names = field_names_of(match.group("type").strip())
     if isinstance(names, str):
         return Problem.at(path, line.number, names)
-    body = match.group("body")
+    body, at = match.group("body"), match.start("body")  # `at`: the body's column
     note_id = None
     if id_match := _INLINE_ID.search(body):
         note_id, body = int(id_match.group("id")), body[: id_match.start()]
     tags: list[str] = []
+    tags_span = None
     if tags_match := _INLINE_TAGS.search(body):
         tags, body = split_tags(tags_match.group("tags")), body[: tags_match.start()]
+        tags_span = _value_span(line, *(at + column for column in tags_match.span("tags")))
     prefixes = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
-    parts = re.split(rf"(?:^|(?<=\s))({prefixes}):(?=\s|$)", body)
-    collected = {name: "" for name in names}
-    collected[names[0]] = parts[0]
-    for name, text in zip(parts[1::2], parts[2::2], strict=True):
-        collected[name] = (collected[name] + " " + text) if collected[name] else text
-    fields = {name: text.strip() for name, text in collected.items()}
+    pieces: dict[str, list[_Piece]] = {name: [] for name in names}
+    name, start = names[0], at
+    for found in re.finditer(rf"(?:^|(?<=\s))({prefixes}):(?=\s|$)", body):
+        pieces[name].append((line, start, at + found.start()))
+        name, start = found.group(1), at + found.end()
+    pieces[name].append((line, start, at + len(body)))
+    spans = {}
+    end = at + len(body.rstrip())  # a field or Tags the note does not have goes here
+    for name, parts in pieces.items():
+        if not parts:
+            spans[name] = gap_span(line.text, end, line.start, f"{name}: ")
+        elif span := _pieces_span(parts, lines_run=False):
+            spans[name] = span
     return InlineContent(
-        match.group("type").strip(), fields, tags, note_id, line.start + match.start("end")
+        match.group("type").strip(),
+        {name: _joined(parts, " ") for name, parts in pieces.items()},
+        tags,
+        note_id,
+        line.start + match.start("end"),
+        spans,
+        tags_span or gap_span(line.text, end, line.start, "Tags: "),
     )

@@ -18,7 +18,7 @@ from bisect import bisect_right
 from urllib.parse import quote
 
 from notecards.config import Syntax, VaultConfig
-from notecards.model import Deletion, IdSlot, Note, ParsedVault
+from notecards.model import Deletion, IdSlot, Note, ParsedVault, TextSpan
 from notecards.parse.blocks import (
     Block,
     markers_for,
@@ -30,7 +30,7 @@ from notecards.parse.blocks import (
 from notecards.parse.clozes import has_cloze
 from notecards.parse.layout import Heading, Layout, find_layout
 from notecards.parse.placement import deck_for_folder, tags_for_folder
-from notecards.parse.regex_notes import find_regex_notes
+from notecards.parse.regex_notes import TAG_PREFIX, RegexMatch, find_regex_notes
 from notecards.parse.source import SourceText
 from notecards.parse.tags import dedupe, frontmatter_tags, split_tags, strip_obsidian_tags
 from notecards.problems import Problem, Severity
@@ -198,6 +198,8 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
                 id_slot=slot,
                 id_line=id_line,
                 field_lines={name: line.number for name in content.fields},
+                field_spans=content.field_spans,
+                tags_span=content.tags_span,
             )
         )
     regex_notes, regex_problems = _regex_notes(source, layout, scan, context, config)
@@ -214,7 +216,7 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
 def _block_note(
     block: Block, source: SourceText, context: _FileContext, lookup, result
 ) -> list[Note]:
-    content = read_block(block, lookup, context.path, context.config.syntax)
+    content = read_block(block, lookup, context.path, context.config.syntax, source.newline)
     result.problems += content.problems
     if content.note_type is None:
         return []
@@ -232,6 +234,8 @@ def _block_note(
             id_slot=slot,
             id_line=content.id_line,
             field_lines=content.field_lines,
+            field_spans=content.field_spans,
+            tags_span=content.tags_span,
         )
     ]
 
@@ -271,11 +275,13 @@ def _regex_notes(
     for found in matches:
         names = config.note_types[found.note_type].fields
         fields = {name: "" for name in names}
-        field_lines = {}
-        for name, text, offset in zip(names, found.groups, found.group_starts, strict=False):
+        field_lines, field_spans = {}, {}
+        for name, text, span in zip(names, found.groups, found.group_spans, strict=False):
             fields[name] = text.strip()
-            stripped = offset + len(text) - len(text.lstrip())
-            field_lines[name] = source.line_at_lf(stripped).number
+            at = found.start if span is None else span[0] + len(text) - len(text.lstrip())
+            field_lines[name] = source.line_at_lf(at).number
+            if span is not None:
+                field_spans[name] = _lf_value_span(source, *span)
         start = source.line_at_lf(found.start).number
         end = source.line_at_lf(max(found.end - 1, found.start)).number
         slot = id_line = None
@@ -294,6 +300,31 @@ def _regex_notes(
                 id_slot=slot,
                 id_line=id_line,
                 field_lines=field_lines,
+                field_spans=field_spans,
+                tags_span=_regex_tags_span(source, found),
             )
         )
     return notes, problems
+
+
+def _lf_value_span(source: SourceText, start: int, end: int, edges: str | None = None) -> TextSpan:
+    """The span of `lf_text[start:end]` without the `edges` characters (whitespace) at its
+    ends (a blank one: where it starts), as offsets into the decoded text. No spaces are
+    added around a new value: the note's regexp alone says what may touch it."""
+    text = source.lf_text[start:end]
+    start += len(text) - len(text.lstrip(edges))
+    end = start + len(text.strip(edges))
+    return TextSpan(source.offset_from_lf(start), source.offset_from_lf(end))
+
+
+def _regex_tags_span(source: SourceText, found: RegexMatch) -> TextSpan:
+    """The tags after the match's `Tags: `, or where O2A's `(Tags: .*)` group would match:
+    right where the user's regexp stops (on a line of its own when that is a line start)."""
+    if found.tags_span is not None:
+        return _lf_value_span(source, *found.tags_span, " ")  # the tags are split on spaces
+    at = found.suffix_start
+    before = source.lf_text[at - 1] if at else ""
+    gap = " " if before and not before.isspace() else ""
+    after = source.newline if before == "\n" else ""
+    offset = source.offset_from_lf(at)
+    return TextSpan(offset, offset, gap + TAG_PREFIX, after)

@@ -51,12 +51,14 @@ class RegexMatch:
 
     note_type: str
     groups: tuple[str, ...]  # field texts, in field order
-    group_starts: tuple[int, ...]  # where each group's text starts
+    group_spans: tuple[tuple[int, int] | None, ...]  # each group's text; None: not matched
     tags: tuple[str, ...]
     note_id: int | None
     start: int
     end: int
     id_start: int | None  # where the ID text begins, when the match has one
+    tags_span: tuple[int, int] | None  # the tags' text after `Tags: `, when the match has it
+    suffix_start: int  # where the user's regexp stopped matching (a Tags group would start)
 
 
 def ignored_spans(lf_text: str) -> list[tuple[int, int]]:
@@ -139,7 +141,8 @@ def _notes_of(
     new_spans: list[tuple[int, int]] = []
     for with_id in (True, False):
         for with_tags in (True, False):
-            suffix = (TAGS_SUFFIX if with_tags else "") + (ID_SUFFIX if with_id else "")
+            # `()`: where the user's part ends, as the place a note without tags takes them
+            suffix = "()" + (TAGS_SUFFIX if with_tags else "") + (ID_SUFFIX if with_id else "")
             taken = _Taken(spans + new_spans)
             last: tuple[int, int] | None = None
             for match in _all_matches(compile_js_regexp(pattern + suffix), text, deadline):
@@ -168,25 +171,29 @@ def _all_matches(pattern: regex.Pattern[str], text: str, deadline: float) -> lis
 def _to_regex_match(
     note_type: str, match: regex.Match, with_tags: bool, with_id: bool
 ) -> RegexMatch:
-    groups = [group or "" for group in match.groups()]
-    starts = [max(match.start(n), match.start()) for n in range(1, len(groups) + 1)]
-    note_id = id_start = None
+    count = len(match.groups()) - with_id - with_tags - 1  # the user's own groups
+    groups = [group or "" for group in match.groups()[:count]]
+    spans = [match.span(n) if match.start(n) >= 0 else None for n in range(1, count + 1)]
+    note_id = id_start = tags_span = None
     if with_id:
-        note_id = int(groups.pop())
-        id_start = match.start(len(groups) + 1)
+        note_id, id_start = int(match.group(len(match.groups()))), match.start(len(match.groups()))
     tags: tuple[str, ...] = ()
     if with_tags:
-        tags = tuple(t for t in groups.pop()[len(TAG_PREFIX) :].split(" ") if t)
+        text = match.group(count + 2)[len(TAG_PREFIX) :]
+        tags = tuple(t for t in text.split(" ") if t)
+        tags_span = (match.end(count + 2) - len(text), match.end(count + 2))
     start = match.start()
     while start < match.end() and match.string[start] == "\n":
         start += 1
     return RegexMatch(
         note_type,
         tuple(groups),
-        tuple(starts[: len(groups)]),
+        tuple(spans),
         tags,
         note_id,
         start,
         match.end(),
         id_start,
+        tags_span,
+        match.start(count + 1),
     )

@@ -1,7 +1,17 @@
-"""The user's files on disk: which files the vault holds, reading them, writing IDs back into
-them (atomically: `atomic.py`), and the `.notecards/` folder beside them (`state_dir.py`)."""
+"""The user's files on disk: which files the vault holds, reading them, writing IDs and edits
+made in Anki back into them (atomically: `atomic.py`), and the `.notecards/` folder beside them
+(`state_dir.py`)."""
 
+from notecards.vault.field_writeback import FieldUpdate, FieldWriteResult, write_fields
 from notecards.vault.load import Vault, load_vault
 from notecards.vault.writeback import WriteBackResult, write_back
 
-__all__ = ["Vault", "WriteBackResult", "load_vault", "write_back"]
+__all__ = [
+    "FieldUpdate",
+    "FieldWriteResult",
+    "Vault",
+    "WriteBackResult",
+    "load_vault",
+    "write_back",
+    "write_fields",
+]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from notecards.config import VaultConfig
 from notecards.hashing import settings_digest
-from notecards.model import Deletion, IdSlot, Note, ParsedVault
+from notecards.model import Deletion, IdSlot, Note, ParsedVault, TextSpan
 from notecards.problems import Problem, Severity
 from notecards.vault.atomic import write_json
 from notecards.vault.state_dir import PARSE_CACHE
@@ -89,12 +89,18 @@ def _encode(parsed: ParsedVault) -> dict:
                 n.id_line,
                 dict(n.appendix),
                 dict(n.field_lines),
+                {name: _span_row(span) for name, span in n.field_spans.items()},
+                _span_row(n.tags_span) if n.tags_span else None,
             ]
             for n in parsed.notes
         ],
         "deletions": [[d.note_id, d.line, d.start_offset, d.end_offset] for d in parsed.deletions],
         "problems": [[p.line, p.message, p.severity.value] for p in parsed.problems],
     }
+
+
+def _span_row(span: TextSpan) -> list:
+    return [span.start, span.end, span.before, span.after]
 
 
 def _decode(rel: str, entry: dict) -> ParsedVault:
@@ -112,6 +118,8 @@ def _decode(rel: str, entry: dict) -> ParsedVault:
             id_line=id_line,
             appendix=dict(appendix),
             field_lines=dict(field_lines),
+            field_spans={name: TextSpan(*row) for name, row in field_spans.items()},
+            tags_span=TextSpan(*tags_span) if tags_span else None,
         )
         for (
             note_type,
@@ -125,6 +133,8 @@ def _decode(rel: str, entry: dict) -> ParsedVault:
             id_line,
             appendix,
             field_lines,
+            field_spans,
+            tags_span,
         ) in entry["notes"]
     ]
     deletions = [Deletion(note_id, rel, *rest) for note_id, *rest in entry["deletions"]]

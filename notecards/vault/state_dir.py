@@ -15,3 +15,4 @@ RENDER_CACHE = Path(STATE_DIR, "render-cache.sqlite")  # each field's HTML, by i
 BUILD_MANIFEST = Path(STATE_DIR, "build-manifest.json")  # what the last build wrote
 SYNC_STATE = Path(STATE_DIR, "sync-state.json")  # what sync last pushed, per note
 IMPORT_PACKAGE = Path(STATE_DIR, "import.apkg")  # sync's package for Anki, while it imports
+PUSHED_FIELDS = Path(STATE_DIR, "pushed-fields.sqlite")  # each field as last pushed: md and HTML
