@@ -6,8 +6,10 @@ note contents at all; `notesInfo` is asked only for the notes the vault changed.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards.sync.notes import Rendered, SyncNote
@@ -24,36 +26,88 @@ class AnkiSnapshot:
     decks: dict[str, int]  # name -> id
     pending: list[int]  # notes an interrupted sync added (they carry a pending tag)
     shares_files: bool  # Anki can open a package file of ours
+    # Two-way sync: each known note's modification time, where Anki answers notesModTime;
+    # else the notes Anki's own search finds edited since the day of the last sync.
+    mods: dict[int, int] | None = None
+    edited: set[int] = field(default_factory=set)
 
 
 def read_anki(
-    client: AnkiConnect, vault: Vault, state: SyncState, items: Sequence[SyncNote]
+    client: AnkiConnect,
+    vault: Vault,
+    state: SyncState,
+    items: Sequence[SyncNote],
+    *,
+    two_way: bool,
 ) -> AnkiSnapshot:
     """One request: version, decks, which known notes Anki still has, what it holds for the
-    rendered ones (only those can differ from the last push), pending adds, its media folder."""
+    rendered ones (only those can differ from the last push), pending adds, its media folder;
+    for a two-way sync also which notes were edited in Anki, by their modification times (a
+    release that has them answers them instead of the ids, at the same cost) or by `edited:N`.
+    Whether this Anki has them is remembered in the state."""
     known = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
     known |= {d.note_id for d in vault.parsed.deletions} | set(state.notes)
     rendered = sorted(
         {i.note.note_id for i in items if isinstance(i, Rendered) and i.note.note_id is not None}
     )
-    actions = [
-        ("version", {}),
-        ("deckNamesAndIds", {}),
-        ("findNotes", {"query": f"tag:{PENDING_TAG}*"}),
-        ("findNotes", {"query": "nid:" + ",".join(map(str, sorted(known)))}),
-        ("notesInfo", {"notes": rendered}),
-    ]
-    if not known:
-        actions = actions[:3]  # an empty `nid:` is a search error; nothing to look up
+    ids = sorted(known)
+    asked: dict[str, tuple[str, dict]] = {
+        "version": ("version", {}),
+        "decks": ("deckNamesAndIds", {}),
+        "pending": ("findNotes", {"query": f"tag:{PENDING_TAG}*"}),
+    }
+    if known:  # (an empty `nid:` is a search error; with no known note there is nothing to ask)
+        if two_way and state.mod_times is not False:
+            asked["mods"] = ("notesModTime", {"notes": ids})
+        if not (two_way and state.mod_times):
+            asked["present"] = ("findNotes", {"query": "nid:" + ",".join(map(str, ids))})
+        asked["notes"] = ("notesInfo", {"notes": rendered})
+        if two_way and not state.mod_times:
+            asked["edited"] = ("findNotes", {"query": f"edited:{_days_since(state.synced_at)}"})
     # An add-on without getMediaDirPath answers an error for it: then Anki cannot share files.
-    actions.append(("getMediaDirPath", {}))
-    *answers, (media_dir, _) = client.multi_or_raise(actions, may_fail=("getMediaDirPath",))
-    client.check_version(answers[0][0])
-    present = set(answers[3][0]) if known else set()
-    notes = parse_notes_info(answers[4][0]) if known else {}
+    asked["media_dir"] = ("getMediaDirPath", {})
+    answers = dict(
+        zip(
+            asked,
+            client.multi_or_raise(
+                list(asked.values()), may_fail=("getMediaDirPath", "notesModTime")
+            ),
+            strict=True,
+        )
+    )
+    client.check_version(answers["version"][0])
+    mods = None
+    if "mods" in answers:
+        times, error = answers["mods"]
+        state.mod_times = error is None
+        if error is None:
+            mods = {t["noteId"]: t["mod"] for t in times if _is_mod_time(t)}
+    present = set(mods) if mods is not None else set(answers.get("present", ([], None))[0])
+    notes = parse_notes_info(answers["notes"][0]) if known else {}
+    media_dir = answers["media_dir"][0]
     # Anki can open our files when it runs here and sees this file system (not in WSL, or in
     # a container).
     shares_files = (
         is_loopback(client.url) and isinstance(media_dir, str) and Path(media_dir).is_dir()
     )
-    return AnkiSnapshot(notes, present, answers[1][0], answers[2][0], shares_files)
+    edited = set(answers["edited"][0]) if "edited" in answers else set()
+    return AnkiSnapshot(
+        notes, present, answers["decks"][0], answers["pending"][0], shares_files, mods, edited
+    )
+
+
+def _days_since(when: int) -> int:
+    """`edited:N` counts whole days back from today; one more than have passed since `when`
+    (a first two-way sync, with no `when`, asks for every edit of the last ten years)."""
+    if not when:
+        return 3650
+    return max(1, math.ceil((time.time() - when) / 86400) + 1)
+
+
+def _is_mod_time(answer: object) -> bool:
+    """`{noteId, mod}`; `{}` is a note Anki does not have."""
+    return (
+        isinstance(answer, dict)
+        and isinstance(answer.get("noteId"), int)
+        and isinstance(answer.get("mod"), int)
+    )

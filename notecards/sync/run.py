@@ -134,7 +134,7 @@ def _read(
 ) -> tuple[SyncState, list[SyncNote], list[Problem], AnkiSnapshot]:
     state = load_state(vault.root, client.url)
     items, warnings = vault_notes(vault, renderer, state, reporter, force)
-    return state, items, warnings, read_anki(client, vault, state, items)
+    return state, items, warnings, read_anki(client, vault, state, items, two_way=False)
 
 
 def _load(root: Path) -> Vault:

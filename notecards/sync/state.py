@@ -19,8 +19,8 @@ from notecards.vault.atomic import write_json
 from notecards.vault.state_dir import SYNC_STATE
 
 # Bump when the shape or meaning of a stored field changes; see load_state for older files.
-FORMAT = 3
-_READABLE_FORMATS = (2, FORMAT)
+FORMAT = 4
+_READABLE_FORMATS = (2, 3, FORMAT)
 
 
 @dataclass
@@ -38,6 +38,9 @@ class PushedNote:
     # -> the same HTML. Kept as text: a state load parses it only for a note whose links must
     # be looked at. None: not known (a state from before they were kept): render it again.
     deps: str | None = ""
+    # The note's modification time in Anki (seconds) when notecards last saw it: a later one
+    # means it may have been edited there (two-way sync reads only those notes). 0: unknown.
+    anki_mod: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class SyncState:
     pending_tag: str = ""
     # Digest of the vault's file list under which every record's deps hold (read_vault.py).
     vault_files: str = ""
+    # When the last sync ended (seconds since the epoch; 0: never): an Anki without
+    # modification times is asked for the notes edited since that day (`edited:N`).
+    synced_at: int = 0
+    # Whether this Anki answers notesModTime (the releases since 2024 do); None: not known yet.
+    mod_times: bool | None = None
 
 
 def state_path(root: Path) -> Path:
@@ -72,9 +80,9 @@ def load_state(root: Path, url: str) -> SyncState:
     release does not read). Raises NotecardsError for a damaged file: it holds the journal of
     adds an interrupted sync needs, so it is reported, never silently replaced.
 
-    A format-2 file still loads: its notes have no `deps` (so each renders once more and is
-    compared with Anki's copy, merge records intact), its media no size or mtime (hashed once
-    more), and its journal's values give the pending tag."""
+    Older formats still load, merge records intact: a format-3 note has no `anki_mod` (its
+    note is read from Anki once), a format-2 one no `deps` either (it renders once more), its
+    media no size or mtime (hashed once more), and its journal's values give the pending tag."""
     path = state_path(root)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -87,15 +95,23 @@ def load_state(root: Path, url: str) -> SyncState:
             raise TypeError("not a JSON object")
         if raw.get("format") not in _READABLE_FORMATS or raw.get("url") != url:
             return SyncState(url=url)
-        if raw["format"] == FORMAT:
-            notes = {int(k): _note(v) for k, v in raw["notes"].items()}
+        if raw["format"] >= 3:
+            missing = [0] if raw["format"] == 3 else []  # a format-3 row has no anki_mod
+            notes = {int(k): _note([*v, *missing]) for k, v in raw["notes"].items()}
             media = {_text(name): _media(v) for name, v in raw["media"].items()}
+            synced_at, mod_times = raw.get("synced_at", 0), raw.get("mod_times")
             return SyncState(
-                url, notes, media, _text(raw["pending_tag"]), _text(raw["vault_files"])
+                url,
+                notes,
+                media,
+                _text(raw["pending_tag"]),
+                _text(raw["vault_files"]),
+                synced_at if _is_int(synced_at) else 0,
+                mod_times if isinstance(mod_times, bool) else None,
             )
         return SyncState(
             url,
-            {int(k): _note([*v, None]) for k, v in raw["notes"].items()},
+            {int(k): _note([*v, None, 0]) for k, v in raw["notes"].items()},
             {_text(name): _media([sha, "", -1, -1]) for name, sha in raw["media"].items()},
             _text(next(iter(raw["pending"].values()), "")),
         )
@@ -117,13 +133,22 @@ def _text(value: object) -> str:
     return value
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _note(row: object) -> PushedNote:
     """One stored note, every value of the type it must have (a wrong one would fail later,
     halfway through a sync)."""
     if not isinstance(row, list) or len(row) != len(_COLUMNS):
         raise TypeError(f"a note record of the wrong shape: {row!r:.80}")
-    digest, fields_, tags, deck, path, media, deps = row
-    if not isinstance(fields_, dict) or not isinstance(tags, list) or not isinstance(media, list):
+    digest, fields_, tags, deck, path, media, deps, anki_mod = row
+    if (
+        not isinstance(fields_, dict)
+        or not isinstance(tags, list)
+        or not isinstance(media, list)
+        or not _is_int(anki_mod)
+    ):
         raise TypeError(f"a note record of the wrong shape: {row!r:.80}")
     pairs = [[_text(source), _text(name)] for source, name in media]
     return PushedNote(
@@ -134,6 +159,7 @@ def _note(row: object) -> PushedNote:
         _text(path),
         pairs,
         None if deps is None else _text(deps),
+        anki_mod,
     )
 
 
@@ -141,7 +167,7 @@ def _media(row: object) -> PushedMedia:
     if not isinstance(row, list) or len(row) != 4:
         raise TypeError(f"a media record of the wrong shape: {row!r:.80}")
     digest, source, size, mtime_ns = row
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (size, mtime_ns)):
+    if not (_is_int(size) and _is_int(mtime_ns)):
         raise TypeError(f"a media record of the wrong shape: {row!r:.80}")
     return PushedMedia(_text(digest), _text(source), size, mtime_ns)
 
@@ -166,6 +192,8 @@ def save_state(root: Path, state: SyncState) -> None:
         "media": {name: astuple(m) for name, m in sorted(state.media.items())},
         "pending_tag": state.pending_tag,
         "vault_files": state.vault_files,
+        "synced_at": state.synced_at,
+        "mod_times": state.mod_times,
     }
     try:
         write_json(target, payload)

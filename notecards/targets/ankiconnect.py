@@ -32,6 +32,7 @@ RESULT_SHAPES: dict[str, Any] = {
     "findNotes": list[int],
     "findCards": list[int],
     "notesInfo": list[dict],
+    "notesModTime": list[dict],
     "getDecks": dict[str, list[int]],
     "getMediaDirPath": str,
     "createDeck": int,

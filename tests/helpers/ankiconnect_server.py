@@ -16,6 +16,9 @@ Switches, so that a client is tested against both kinds of release:
 - `media_dir_elsewhere`: `getMediaDirPath` names a folder this machine does not have, as an Anki
   in WSL or a container does (one in a Flatpak names a real folder, yet may be unable to read
   another one: `packages_unreadable` alone).
+- `mod_times`: the release AnkiWeb serves today (25.11.9): `notesInfo` carries each note's `mod`
+  and takes a `query`, and `notesModTime` answers; without it, as the recorded 2023 release,
+  neither exists (`notesModTime` is an unsupported action).
 - `refuse`: action name -> the error it answers instead of running (each inner action of a
   `multi` too), as a real Anki refuses an action it cannot carry out ("Note was not found",
   a deck name it rejects); the one switch that fakes an answer, for the client's error paths.
@@ -130,10 +133,12 @@ class AnkiConnect:
         media_dir_elsewhere: bool = False,
         add_note_s: float = 0.0,
         refuse: dict[str, str] | None = None,
+        mod_times: bool = False,
         on_action: Callable[[str], None] | None = None,
     ) -> None:
         self.col = col
         self.refuse = dict(refuse or {})
+        self.mod_times = mod_times
         self.api_key = api_key
         self.default_deck_bug = default_deck_bug
         self.addnotes_all_or_nothing = addnotes_all_or_nothing
@@ -155,7 +160,9 @@ class AnkiConnect:
             if request.get("key") != self.api_key:
                 raise Exception(API_KEY_ERROR)
             method = getattr(self, name, None)
-            if not getattr(method, "is_api_action", False):
+            if not getattr(method, "is_api_action", False) or (
+                name == "notesModTime" and not self.mod_times
+            ):
                 raise Exception(UNKNOWN_ACTION_ERROR)
             if name in self.refuse:
                 raise Exception(self.refuse[name])
@@ -450,7 +457,13 @@ class AnkiConnect:
         return [] if query is None else [int(nid) for nid in self.col.find_notes(query)]
 
     @api_action
-    def notesInfo(self, notes: list[int]) -> list[dict[str, Any]]:
+    def notesInfo(
+        self, notes: list[int] | None = None, query: str | None = None
+    ) -> list[dict[str, Any]]:
+        if query is not None and self.mod_times:
+            notes = self.findNotes(query)
+        if notes is None:
+            raise Exception('Must provide either "notes" or a "query"')
         infos: list[dict[str, Any]] = []
         for note_id in notes:
             try:
@@ -467,9 +480,28 @@ class AnkiConnect:
                     "cards": self.col.db.list(
                         "select id from cards where nid = ? order by ord", note.id
                     ),
+                    **({"mod": note.mod} if self.mod_times else {}),
                 }
             )
         return infos
+
+    @api_action
+    def notesModTime(self, notes: list[int]) -> list[dict[str, Any]]:
+        """Each note's modification time (seconds), `{}` for one that does not exist."""
+        times: list[dict[str, Any]] = []
+        for note_id in notes:
+            try:
+                note = self._get_note(note_id)
+            except NotFoundError:
+                times.append({})
+                continue
+            times.append({"noteId": note.id, "mod": note.mod})
+        return times
+
+    @api_action
+    def sync(self) -> None:
+        """A collection with no AnkiWeb account, as the add-on answers for one."""
+        raise Exception("sync: auth not configured")
 
     @api_action
     def deleteNotes(self, notes: list[int]) -> None:
@@ -629,6 +661,7 @@ class AnkiConnectServer:
         add_note_s: float = 0.0,
         durable: bool = False,
         refuse: dict[str, str] | None = None,
+        mod_times: bool = False,
     ) -> None:
         self._lock = threading.RLock()
         # Bind first: a taken port then fails before the collection is open (and left open).
@@ -652,6 +685,7 @@ class AnkiConnectServer:
             media_dir_elsewhere=media_dir_elsewhere,
             add_note_s=add_note_s,
             refuse=refuse,
+            mod_times=mod_times,
             on_action=self._count_action,
         )
         self._thread: threading.Thread | None = None
@@ -780,6 +814,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
     parser.add_argument("--add-note-ms", type=float, default=0.0, help="least time per added note")
     parser.add_argument("--durable", action="store_true", help="fsync every commit, like Anki")
+    parser.add_argument("--mod-times", action="store_true", help="as the 25.11.9 release")
     args = parser.parse_args(argv)
     server = AnkiConnectServer(
         args.collection,
@@ -792,6 +827,7 @@ def main(argv: list[str] | None = None) -> None:
         request_latency_s=args.latency_ms / 1000,
         add_note_s=args.add_note_ms / 1000,
         durable=args.durable,
+        mod_times=args.mod_times,
     )
     stop_requested = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):

@@ -212,7 +212,7 @@ def only_ids_changed(before: bytes, after: bytes) -> bool:
         return True
 
     def bare(data: bytes) -> str:
-        text = data.decode("utf-8", "surrogateescape")
+        text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")  # a BOM stays
         return _DELETE_LINE.sub("", _ID_TEXT.sub("", text))
 
     return bare(before) == bare(after)
