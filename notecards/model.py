@@ -8,6 +8,7 @@ targets (package writer, AnkiConnect) agree on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from notecards.problems import Location, Problem, Severity
 
@@ -96,6 +97,9 @@ class Note:
     field_spans: dict[str, TextSpan] = field(default_factory=dict)
     # The note's own tags (a block's `Tags:` value), or where they would go.
     tags_span: TextSpan | None = None
+    # How it is written: a START/END block, an inline note or a custom regexp's match
+    # (`check --json` counts each per file, so a user sees that nothing was dropped).
+    kind: Literal["block", "inline", "regex"] = "block"
 
     @property
     def location(self) -> Location:

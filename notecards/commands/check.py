@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
 from notecards import exit_codes
+from notecards.model import Note
 from notecards.output import Reporter, count, problems_json
-from notecards.problems import NotecardsError, Problem, errors
+from notecards.problems import NotecardsError, Problem, errors, shown_path
 from notecards.render import Renderer, check_notes
 from notecards.vault import load_vault
+
+# How each kind of note is counted in `--json`'s `found`.
+_KIND_KEYS = {"block": "blocks", "inline": "inline_notes", "regex": "regex_notes"}
 
 
 @click.command()
@@ -20,7 +27,8 @@ from notecards.vault import load_vault
 def check(vault: Path, quiet: bool, as_json: bool) -> None:
     """Check VAULT's cards without writing anything (exit 1 when there are errors)."""
     reporter = Reporter(quiet=quiet, as_json=as_json)
-    problems, notes, files = _check(vault, reporter)
+    checked = _check(vault, reporter)
+    problems = checked.problems
     prefix = str(vault)
     failed = len(errors(problems))
     if as_json:
@@ -29,27 +37,35 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
                 "problems": problems_json(problems, prefix),
                 "errors": failed,
                 "warnings": len(problems) - failed,
-                "notes": notes,
-                "files": files,
+                "notes": len(checked.notes),
+                "files": len(checked.files),
+                "found": _found(checked, prefix),
             }
         )
     else:
         reporter.problems(problems, prefix=prefix)
         warned = len(problems) - failed
         reporter.result(
-            f"{count(files, 'file')}, {count(notes, 'note')}: "
+            f"{count(len(checked.files), 'file')}, {count(len(checked.notes), 'note')}: "
             f"{count(failed, 'error')}, {count(warned, 'warning')}"
         )
     if failed:
         raise SystemExit(exit_codes.BAD_INPUT)
 
 
-def _check(root: Path, reporter: Reporter) -> tuple[list[Problem], int, int]:
-    """Every problem in the vault, sorted by place; the number of notes and files read."""
+@dataclass
+class _Checked:
+    problems: list[Problem]
+    notes: list[Note] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # vault-relative, every markdown file read
+
+
+def _check(root: Path, reporter: Reporter) -> _Checked:
+    """Every problem in the vault, sorted by place; the notes and files read."""
     try:
         vault = load_vault(root)
     except NotecardsError as err:
-        return err.problems, 0, 0
+        return _Checked(err.problems)
     problems = list(vault.parsed.problems)
     renderer = Renderer(vault.config, vault.root)
     notes = vault.parsed.notes
@@ -57,4 +73,17 @@ def _check(root: Path, reporter: Reporter) -> tuple[list[Problem], int, int]:
         notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
     )
     problems.sort(key=lambda p: (p.path or "", p.line or 0))
-    return problems, len(notes), len(vault.parsed.files)
+    return _Checked(problems, notes, list(vault.parsed.files))
+
+
+def _found(checked: _Checked, prefix: str) -> list[dict[str, Any]]:
+    """Per file, how many notes of each kind it gave: a user who wrote five inline notes
+    sees whether five were read (the problems say why one was not)."""
+    counts = Counter((note.path, note.kind) for note in checked.notes)
+    return [
+        {
+            "path": shown_path(prefix, path),
+            **{key: counts[path, kind] for kind, key in _KIND_KEYS.items()},
+        }
+        for path in sorted(checked.files)
+    ]

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from notecards.config import DEFAULT_SYNTAX, Syntax
 from notecards.model import TextSpan
+from notecards.parse.inline import InlineMarkers, InlinePlace, find_inline, inline_markers
 from notecards.parse.layout import Layout
 from notecards.parse.source import Line, SourceText
 from notecards.parse.tags import split_tags
@@ -21,14 +22,14 @@ from notecards.problems import Problem, Severity
 
 @dataclass(frozen=True)
 class Markers:
-    """The line patterns of one Syntax (the vault's marker strings, matched literally as
-    O2A's escaped regexps do, but only as a whole line at column 0)."""
+    """The patterns of one Syntax (the vault's marker strings, matched literally as O2A's
+    escaped regexps do): the line markers only as a whole line at column 0, the inline ones
+    anywhere in a line, as words."""
 
     syntax: Syntax
     start: re.Pattern
     end: re.Pattern
-    inline: re.Pattern
-    inline_note: re.Pattern
+    inline: InlineMarkers
     delete: re.Pattern
     target_deck: re.Pattern  # the value after `: `, or on the next line
     file_tags: re.Pattern
@@ -44,12 +45,6 @@ _VALUE = r"(?:\s*:\s*(?P<value>(?:\s*\S)*?))?"  # after `TARGET DECK` / `FILE TA
 @lru_cache(maxsize=16)
 def markers_for(syntax: Syntax = DEFAULT_SYNTAX) -> Markers:
     """Compiled once per distinct Syntax, not per file."""
-    begin_inline, end_inline = re.escape(syntax.begin_inline), re.escape(syntax.end_inline)
-    # An inline note is tried (and an error when malformed) where the line starts with the
-    # marker, as a word (`STARTING` is text), and a `[` or the end marker follows: so a
-    # marker that is a common word leaves ordinary lines that start with it alone.
-    boundary = r"\b" if re.match(r"\w", syntax.begin_inline[-1]) else ""
-    inline_try = begin_inline + boundary + r"(?=\s*\[|.*?" + end_inline + ")"
 
     def line(marker: str, rest: str = "") -> re.Pattern:
         return re.compile(re.escape(marker) + rest + r"\s*")
@@ -58,14 +53,7 @@ def markers_for(syntax: Syntax = DEFAULT_SYNTAX) -> Markers:
         syntax=syntax,
         start=line(syntax.begin_note),
         end=line(syntax.end_note),
-        inline=re.compile(inline_try, re.DOTALL),
-        inline_note=re.compile(
-            begin_inline
-            + r"\s*\[(?P<type>[^\]]*)\]\s*(?P<body>(?:\s*\S)*?)\s*(?P<end>"
-            + end_inline
-            + r")\s*",
-            re.DOTALL,
-        ),
+        inline=inline_markers(syntax.begin_inline, syntax.end_inline),
         delete=line(syntax.delete),
         target_deck=line(syntax.target_deck, _VALUE),
         file_tags=line(syntax.file_tags, _VALUE),
@@ -111,10 +99,18 @@ class FileValue:
     last_line: int
 
 
+@dataclass(frozen=True)
+class Inline:
+    """An inline note: where it is in its line."""
+
+    line: Line
+    place: InlinePlace
+
+
 @dataclass
 class Scan:
     blocks: list[Block] = field(default_factory=list)
-    inline: list[Line] = field(default_factory=list)
+    inline: list[Inline] = field(default_factory=list)
     frozen: list[Frozen] = field(default_factory=list)
     deletions: list[tuple[int, Line, Line]] = field(default_factory=list)  # id, DELETE, ID
     target_deck: FileValue | None = None
@@ -129,7 +125,7 @@ def scan_lines(
     markers = markers or markers_for()
     syntax = markers.syntax
     is_start, is_end = markers.start.fullmatch, markers.end.fullmatch
-    is_delete, is_inline = markers.delete.fullmatch, markers.inline.match
+    is_delete = markers.delete.fullmatch
     scan = Scan()
     lines = source.lines
     open_block: Line | None = None
@@ -167,8 +163,6 @@ def scan_lines(
                 scan.problems.append(Problem.at(path, line.number, message))
         elif open_block is not None:
             body.append(line)
-        elif is_inline(line.text):
-            scan.inline.append(line)
         elif match := markers.target_deck.fullmatch(line.text):
             label = syntax.target_deck
             index += _file_value(scan, "target_deck", label, match, line, following, path)
@@ -181,9 +175,25 @@ def scan_lines(
                 frozen_body.append(lines[index])
                 index += 1
             scan.frozen.append(Frozen(match.group("type"), line, frozen_body))
+        else:
+            _scan_inline(scan, line, markers, path)
     if open_block is not None:
         scan.problems.append(_no_end(path, open_block, syntax))
     return scan
+
+
+def _scan_inline(scan: Scan, line: Line, markers: Markers, path: str) -> None:
+    """A text line's inline notes; a begin marker that starts one and never ends it warns."""
+    syntax = markers.syntax
+    found = find_inline(line.text, markers.inline)
+    scan.inline += [Inline(line, place) for place in found.places]
+    if found.unclosed:
+        begin, end = syntax.begin_inline, syntax.end_inline
+        message = (
+            f"{begin} without its {end} on this line: no card from it"
+            f" (an inline note is `{begin} [Type] ... {end}` on one line)"
+        )
+        scan.problems.append(Problem.at(path, line.number, message, Severity.WARNING))
 
 
 def _no_end(path: str, start: Line, syntax: Syntax) -> Problem:
@@ -381,11 +391,14 @@ def _value_span(line: Line, start: int, end: int) -> TextSpan:
     return TextSpan(line.start + start + lead, line.start + start + len(value.rstrip()))
 
 
+_BLANK_REST = re.compile(r"\s*\Z")
+
+
 def gap_span(text: str, at: int, offset: int = 0, lead: str = "") -> TextSpan:
     """Where an empty value at `text[at]` (in a line's text) goes: past the spaces that end
     the line after a prefix, with a space each side where it would touch other text;
     `lead` (a prefix the value needs) goes first. `offset` is where `text` starts."""
-    if at and not text[at:].strip():
+    if at and _BLANK_REST.match(text, at):  # a match, not a slice: a line has many notes
         at = len(text)
     before = "" if at == 0 or text[at - 1].isspace() else " "
     after = "" if at == len(text) or text[at].isspace() else " "
@@ -394,35 +407,41 @@ def gap_span(text: str, at: int, offset: int = 0, lead: str = "") -> TextSpan:
 
 @dataclass
 class InlineContent:
-    note_type: str | None
+    note_type: str
     fields: dict[str, str]
     tags: list[str]
     note_id: int | None
-    end_offset: int  # offset of ENDI in the decoded text (where a new ID goes)
+    end_offset: int  # offset of the end marker in the decoded text (where a new ID goes)
     field_spans: dict[str, TextSpan] = field(default_factory=dict)
     tags_span: TextSpan | None = None
-    problems: list[Problem] = field(default_factory=list)
 
 
-_INLINE_ID = re.compile(r"(?:^|\s)(?:<!--\s*)?ID:\s*(?P<id>\d+)\s*(?:-->)?\s*$")
+# An ID at the end of the note: after a space, or (the comment, as O2A writes it) touching the
+# word before it (`That.<!--ID: 1-->`, where a new ID went just before a touching `ENDI`).
+_INLINE_ID = re.compile(r"(?:^|\s|(?=<!--))(?:<!--\s*)?ID:\s*(?P<id>\d+)\s*(?:-->)?\s*$")
 _INLINE_TAGS = re.compile(r"(?:^|\s)Tags:(?P<tags>.*)$")
+_INLINE_TYPE = re.compile(r"\s*\[(?P<type>[^\]]*)\]")
 
 
 def read_inline(
-    line: Line, field_names_of, path: str, markers: Markers | None = None
+    inline: Inline, field_names_of, path: str, markers: Markers | None = None
 ) -> InlineContent | Problem:
-    """`STARTI [Type] front Back: back Tags: a b <!--ID: 1--> ENDI`, all on one line."""
+    """`STARTI [Type] front Back: back Tags: a b <!--ID: 1--> ENDI`, on one line. A note
+    without a type is a warning (no card); an unknown type is an error."""
     markers = markers or markers_for()
-    match = markers.inline_note.fullmatch(line.text)
-    if not match:
+    line, place = inline.line, inline.place
+    typed = _INLINE_TYPE.match(line.text, place.inner, place.end_marker)
+    note_type = typed.group("type").strip() if typed else ""
+    if not note_type:
         begin, end = markers.syntax.begin_inline, markers.syntax.end_inline
-        return Problem.at(
-            path, line.number, f"inline note needs `{begin} [Type] ... {end}` on one line"
-        )
-    names = field_names_of(match.group("type").strip())
+        message = f"inline note without a note type: no card (write `{begin} [Basic] ... {end}`)"
+        return Problem.at(path, line.number, message, Severity.WARNING)
+    names = field_names_of(note_type)
     if isinstance(names, str):
         return Problem.at(path, line.number, names)
-    body, at = match.group("body"), match.start("body")  # `at`: the body's column
+    raw = line.text[typed.end() : place.end_marker]
+    body = raw.strip()
+    at = typed.end() + len(raw) - len(raw.lstrip())  # the body's column
     note_id = None
     if id_match := _INLINE_ID.search(body):
         note_id, body = int(id_match.group("id")), body[: id_match.start()]
@@ -446,11 +465,11 @@ def read_inline(
         elif span := _pieces_span(parts, lines_run=False):
             spans[name] = span
     return InlineContent(
-        match.group("type").strip(),
+        note_type,
         {name: _joined(parts, " ") for name, parts in pieces.items()},
         tags,
         note_id,
-        line.start + match.start("end"),
+        line.start + place.end_marker,
         spans,
         tags_span or gap_span(line.text, end, line.start, "Tags: "),
     )

@@ -21,6 +21,8 @@ from notecards.config import Syntax, VaultConfig
 from notecards.model import Deletion, IdSlot, Note, ParsedVault, TextSpan
 from notecards.parse.blocks import (
     Block,
+    Markers,
+    Scan,
     markers_for,
     read_block,
     read_inline,
@@ -180,13 +182,44 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
         else:
             warning = _delete_in_block_warning(path, block.start.number, config.syntax)
             result.problems.append(warning)
-    for line in scan.inline:
-        content = read_inline(line, lookup, path, markers)
+    notes += _inline_notes(scan, context, lookup, markers, result)
+    regex_notes, regex_problems = _regex_notes(source, layout, scan, context, config)
+    notes += regex_notes
+    result.problems += regex_problems
+    for note_id, delete_line, id_line in scan.deletions:
+        result.deletions.append(
+            Deletion(note_id, path, delete_line.number, delete_line.start, id_line.end)
+        )
+    result.notes = sorted(notes, key=lambda n: n.start_line)
+    return result
+
+
+def _inline_notes(
+    scan: Scan, context: _FileContext, lookup, markers: Markers, result: ParsedVault
+) -> list[Note]:
+    """The notes of the inline notes found. One line gives at most one new note (one without
+    an ID) per run: a run knows a note by its file and line, and two new ones on a line would
+    get the same ID; each further one is read on a later run, once the one before has its ID."""
+    notes = []
+    new_on: set[int] = set()  # lines that already gave a new note
+    waiting: set[int] = set()  # lines where one more waits
+    for inline in scan.inline:
+        line = inline.line
+        content = read_inline(inline, lookup, context.path, markers)
         if isinstance(content, Problem):
             result.problems.append(content)
             continue
-        slot = IdSlot(content.end_offset, ID_TEXT + " ") if content.note_id is None else None
-        id_line = line.number if content.note_id is not None else None
+        slot = id_line = None
+        if content.note_id is None:
+            if line.number in new_on:
+                if line.number not in waiting:
+                    waiting.add(line.number)
+                    result.problems.append(_waiting(context.path, line.number, markers))
+                continue
+            new_on.add(line.number)
+            slot = IdSlot(content.end_offset, ID_TEXT + " ")
+        else:
+            id_line = line.number
         notes.append(
             context.note(
                 content.note_type,
@@ -200,17 +233,19 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
                 field_lines={name: line.number for name in content.fields},
                 field_spans=content.field_spans,
                 tags_span=content.tags_span,
+                kind="inline",
             )
         )
-    regex_notes, regex_problems = _regex_notes(source, layout, scan, context, config)
-    notes += regex_notes
-    result.problems += regex_problems
-    for note_id, delete_line, id_line in scan.deletions:
-        result.deletions.append(
-            Deletion(note_id, path, delete_line.number, delete_line.start, id_line.end)
-        )
-    result.notes = sorted(notes, key=lambda n: n.start_line)
-    return result
+    return notes
+
+
+def _waiting(path: str, line: int, markers: Markers) -> Problem:
+    message = (
+        f"more than one new {markers.syntax.begin_inline} note on this line: the first goes"
+        " to Anki (and gets its ID) now, each other on a later build or sync (a run adds one"
+        " new inline note per line)"
+    )
+    return Problem.at(path, line, message, Severity.WARNING)
 
 
 def _block_note(
@@ -244,7 +279,10 @@ def _taken_spans(source: SourceText, layout: Layout, scan) -> list[tuple[int, in
     """Lines a custom regexp may not match inside (in `lf_text` offsets)."""
     span = source.lf_span
     spans = [span(b.start.number, b.end.number) for b in scan.blocks]
-    spans += [span(line.number, line.number) for line in scan.inline]
+    # the whole line of an inline note (O2A takes the note alone: a custom regexp that
+    # matches the whole line makes a second card of the same text)
+    lines = sorted({inline.line.number for inline in scan.inline})
+    spans += [span(number, number) for number in lines]
     spans += [
         span(f.line.number, f.body[-1].number if f.body else f.line.number) for f in scan.frozen
     ]
@@ -302,6 +340,7 @@ def _regex_notes(
                 field_lines=field_lines,
                 field_spans=field_spans,
                 tags_span=_regex_tags_span(source, found),
+                kind="regex",
             )
         )
     return notes, problems

@@ -91,6 +91,7 @@ def _encode(parsed: ParsedVault) -> dict:
                 dict(n.field_lines),
                 {name: _span_row(span) for name, span in n.field_spans.items()},
                 _span_row(n.tags_span) if n.tags_span else None,
+                n.kind,
             ]
             for n in parsed.notes
         ],
@@ -120,6 +121,7 @@ def _decode(rel: str, entry: dict) -> ParsedVault:
             field_lines=dict(field_lines),
             field_spans={name: TextSpan(*row) for name, row in field_spans.items()},
             tags_span=TextSpan(*tags_span) if tags_span else None,
+            kind=kind,
         )
         for (
             note_type,
@@ -135,6 +137,7 @@ def _decode(rel: str, entry: dict) -> ParsedVault:
             field_lines,
             field_spans,
             tags_span,
+            kind,
         ) in entry["notes"]
     ]
     deletions = [Deletion(note_id, rel, *rest) for note_id, *rest in entry["deletions"]]

@@ -176,7 +176,7 @@ def test_problems_name_the_renamed_markers(tmp_path):
     *_, problems = everything(root)
     assert problems == [
         "a.md:6: warning: %% without %%card+",
-        "a.md:7: inline note needs `:: [Type] ... ::` on one line",
+        "a.md:7: warning: inline note without a note type: no card (write `:: [Basic] ... ::`)",
     ]
     root = vault_with_syntax(tmp_path / "b", {"a.md": "%%card+\nBasic\nq\n"}, o2a_syntax(CUSTOM))
     assert everything(root)[2] == ["a.md:1: %%card+ without %% (the block is skipped)"]
@@ -270,7 +270,10 @@ def test_a_line_that_only_starts_with_the_inline_marker_is_text(tmp_path):
     assert problems == []
     assert [(n[1], n[5]) for n in notes] == [({"Front": "front", "Back": "back"}, 3)]
     (root / "a.md").write_text("Q [Basic] no end marker\n", encoding="utf-8")
-    assert everything(root)[2] == ["a.md:1: inline note needs `Q [Type] ... A!` on one line"]
+    assert everything(root)[2] == [
+        "a.md:1: warning: Q without its A! on this line: no card from it"
+        " (an inline note is `Q [Type] ... A!` on one line)"
+    ]
 
 
 def test_sync_write_back_removes_a_renamed_delete_and_its_id(tmp_path):

@@ -72,6 +72,20 @@ SPANS = [
         ("q", "a b"),
         "t u",
     ),
+    (
+        "an inline note in a list item",
+        "- STARTI [Basic] q Back: a b Tags: t ENDI\n",
+        {},
+        ("q", "a b"),
+        "t",
+    ),
+    (
+        "an inline note in the middle of a sentence",
+        "> so STARTI [Basic] q Back: a <!--ID: 3--> ENDI, and on\n",
+        {},
+        ("q", "a"),
+        "",
+    ),
     ("a regex note", "Q: q \nA: a\n", {"custom_regexps": QA}, ("q", "a"), ""),
     (
         "a regex note with tags and an ID",
@@ -165,6 +179,22 @@ WHERE_A_VALUE_GOES = [
         "STARTI [Basic] q Back: a ENDI\n",
     ),
     (
+        "a mid-line inline note's missing field goes before its end marker",
+        "- a STARTI [Basic] q ENDI, b\n",
+        {},
+        "Back",
+        "a",
+        "- a STARTI [Basic] q Back: a ENDI, b\n",
+    ),
+    (
+        "an inline note's tags go before its end marker when it touches the text",
+        "- STARTI [Basic] q Back: aENDI\n",
+        {},
+        "Tags",
+        "t",
+        "- STARTI [Basic] q Back: a Tags: t ENDI\n",
+    ),
+    (
         "an inline note's tags go before its ID",
         "STARTI [Basic] q Back: a <!--ID: 3--> ENDI\n",
         {},
@@ -249,13 +279,24 @@ def blocks(draw) -> str:
 
 
 @st.composite
-def inline_notes(draw) -> str:
+def inline_note(draw) -> str:
     parts = ["STARTI [Basic]", draw(ONE_LINE)]
     if draw(st.booleans()):
         parts += ["Back:", draw(ONE_LINE)]
     if draw(st.booleans()):
         parts += ["Tags:", draw(TAGS)]
+    if draw(st.booleans()):
+        parts.append(f"<!--ID: {draw(st.integers(1, 99))}-->")
     return " ".join([*parts, "ENDI"])
+
+
+@st.composite
+def inline_notes(draw) -> str:
+    """One or two inline notes on a line, anywhere in it (a list item, a callout, a sentence)."""
+    notes = draw(st.lists(inline_note(), min_size=1, max_size=2))
+    lead = draw(st.sampled_from(["", "- ", "> ", "1. ", "as seen "]))
+    between = draw(st.sampled_from([" ", ", then ", "|"]))
+    return lead + between.join(notes) + draw(st.sampled_from(["", ".", " and more"]))
 
 
 @st.composite

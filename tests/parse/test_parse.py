@@ -187,7 +187,6 @@ def test_crlf_file_is_read_and_its_slot_carries_crlf():
         ("START\n\nEND\n", 1, "empty block"),
         ("START\nBasic\nWhat?\n", 1, "START without END"),
         ("DELETE\nnot an id\n", 1, "DELETE must be followed by an ID line"),
-        ("STARTI [Basic] no end\n", 1, "STARTI [Type] ... ENDI"),
         ("TARGET DECK\n\n", 1, "TARGET DECK needs a value"),
     ],
 )

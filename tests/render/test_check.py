@@ -118,3 +118,61 @@ def test_a_pipe_inside_math_in_a_table_is_a_warning_at_its_line(tmp_path):
     assert result.exit_code == 0
     warning = "warning: a `|` inside math ends this table cell: write `\\|` or `\\mid`"
     assert result.stderr.splitlines() == [f"{tmp_path}/n.md:8: {warning}"]
+
+
+def test_json_counts_what_each_file_gave_by_kind(tmp_path):
+    (tmp_path / "notecards.yaml").write_text('custom_regexps: {Basic: "^Q: (.+)\\\\nA: (.+)"}\n')
+    (tmp_path / "a.md").write_text(
+        "START\nBasic\nq\nBack: a\nEND\n"
+        "- STARTI [Basic] x Back: y ENDI and STARTI [Basic] z <!--ID: 4--> ENDI\n"
+        "Q: regex?\nA: yes\n"
+    )
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text(
+        "> STARTI [Basic] one ENDI\n`STARTI [Basic] code ENDI`\n"
+    )
+    (tmp_path / "empty.md").write_text("no cards\n")
+    document = json.loads(run(str(tmp_path), "--json").stdout)
+    assert (document["notes"], document["files"], document["errors"]) == (5, 3, 0)
+    assert document["found"] == [
+        {"path": f"{tmp_path}/a.md", "blocks": 1, "inline_notes": 2, "regex_notes": 1},
+        {"path": f"{tmp_path}/empty.md", "blocks": 0, "inline_notes": 0, "regex_notes": 0},
+        {"path": f"{tmp_path}/sub/b.md", "blocks": 0, "inline_notes": 1, "regex_notes": 0},
+    ]
+
+
+def test_json_counts_only_the_cards_a_file_gave(tmp_path):
+    """A card that is dropped is one less in its count, and a problem says why."""
+    (tmp_path / "a.md").write_text(
+        "START\nBasci\nq\nEND\nSTARTI [Basic] lost\nSTARTI What? ENDI\n- STARTI [Basic] kept ENDI\n"
+    )
+    document = json.loads(run(str(tmp_path), "--json").stdout)
+    assert document["found"] == [
+        {"path": f"{tmp_path}/a.md", "blocks": 0, "inline_notes": 1, "regex_notes": 0}
+    ]
+    assert [(p["line"], p["severity"]) for p in document["problems"]] == [
+        (2, "error"),
+        (5, "warning"),
+        (6, "warning"),
+    ]
+
+
+def test_text_that_looks_like_a_card_and_gives_none_is_named_at_its_line(tmp_path):
+    (tmp_path / "n.md").write_text(
+        "intro\n"
+        "- STARTI [Basic] What? Back: That.\n"
+        "> STARTI What? Back: That. ENDI\n"
+        "START\nBasic\nTags: t\nEND\n"
+        "- STARTI [Basic] Tags: t ENDI\n"
+    )
+    result = run(str(tmp_path))
+    assert result.exit_code == 1
+    where = f"{tmp_path}/n.md"
+    assert result.stderr.splitlines() == [
+        f"{where}:2: warning: STARTI without its ENDI on this line: no card from it"
+        " (an inline note is `STARTI [Type] ... ENDI` on one line)",
+        f"{where}:3: warning: inline note without a note type: no card"
+        " (write `STARTI [Basic] ... ENDI`)",
+        f"{where}:4: the first field (Front) is empty",  # a block whose fields are all empty
+        f"{where}:8: the first field (Front) is empty",
+    ]
