@@ -11,7 +11,7 @@ from notecards import __version__, exit_codes
 from notecards.commands.build import build
 from notecards.commands.check import check
 from notecards.commands.demo import demo
-from notecards.commands.sync import sync
+from notecards.commands.sync import pull, sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,6 +23,7 @@ def cli() -> None:
 cli.add_command(build)
 cli.add_command(check)
 cli.add_command(sync)
+cli.add_command(pull)
 cli.add_command(demo)
 
 

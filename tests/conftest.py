@@ -5,7 +5,7 @@ Use `anki_server` for one server; pass options through indirect parametrisation:
     @pytest.mark.parametrize("anki_server", [{"default_deck_bug": True}], indirect=True)
 
 Options: `api_key`, `default_deck_bug`, `addnotes_all_or_nothing`, `packages_unreadable`,
-`media_dir_elsewhere` (see tests/helpers/ankiconnect_server.py).
+`media_dir_elsewhere`, `mod_times` (see tests/helpers/ankiconnect_server.py).
 `any_anki_release` runs a test once per AnkiConnect behaviour a client must survive.
 """
 
@@ -26,6 +26,8 @@ ANKICONNECT_RELEASES = {
     "2023-deck-bug": {"default_deck_bug": True, **ANKI_ELSEWHERE},
     "all-or-nothing-addNotes": {"addnotes_all_or_nothing": True, **ANKI_ELSEWHERE},
     "imports-packages": {"default_deck_bug": True},
+    # AnkiWeb's release today (25.11.9): modification times, all-or-nothing addNotes.
+    "25.11": {"mod_times": True, "addnotes_all_or_nothing": True, **ANKI_ELSEWHERE},
 }
 
 

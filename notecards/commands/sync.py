@@ -1,7 +1,9 @@
-"""`notecards sync VAULT`: make a running Anki match the vault, through AnkiConnect."""
+"""`notecards sync VAULT` and `notecards pull VAULT`: make a running Anki and the vault agree,
+through AnkiConnect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,75 +13,161 @@ from notecards import exit_codes
 from notecards.commands.failures import stopping_cleanly
 from notecards.config import VaultConfig, load_config
 from notecards.output import Reporter
-from notecards.problems import shown_path
-from notecards.sync import SyncReport, plan_lines, sync_vault
-from notecards.targets.ankiconnect import (
-    DEFAULT_URL,
-    AnkiConnect,
-    AnkiConnectError,
-    is_loopback,
-)
+from notecards.problems import Problem, Severity, shown_path
+from notecards.sync import SyncOptions, SyncReport, plan_lines, sync_vault
+from notecards.sync.report import pulled_lines
+from notecards.targets.ankiconnect import DEFAULT_URL, AnkiConnect, is_loopback
+from notecards.targets.errors import AnkiConnectError, AnkiRefused
 
 KEY_ENV = "NOTECARDS_ANKICONNECT_KEY"
 
 
+def _connection_options(command: Callable) -> Callable:
+    """The options both commands take to reach Anki, and to report."""
+    for option in reversed(
+        [
+            click.argument("vault", type=click.Path(exists=True, file_okay=False, path_type=Path)),
+            click.option(
+                "--url",
+                default=None,
+                callback=lambda ctx, param, value: _http_url(value),
+                help=f"AnkiConnect's address [default: {DEFAULT_URL}].",
+            ),
+            click.option(
+                "--api-key",
+                envvar=KEY_ENV,
+                show_envvar=True,
+                default=None,
+                help="AnkiConnect's API key [default: ankiconnect.api_key in notecards.yaml].",
+            ),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                default=120.0,
+                show_default=True,
+                help="Seconds to wait for each of Anki's answers (a large collection may be slow).",
+            ),
+            click.option(
+                "--ankiweb",
+                is_flag=True,
+                help="Ask Anki to sync with AnkiWeb first (edits made on a phone come home) and"
+                " again at the end (the phone gets the vault's changes).",
+            ),
+            click.option("--dry-run", is_flag=True, help="Print the plan; change nothing."),
+            click.option(
+                "--prefer",
+                type=click.Choice(["vault", "anki"]),
+                default=None,
+                help="Where the vault and Anki edited the same text: whose edit wins"
+                " [default: neither; the field is reported and left alone].",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout."),
+            click.option("--quiet", "-q", is_flag=True, help="No progress; only problems."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @click.command()
-@click.argument("vault", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_connection_options
 @click.option(
-    "--url",
-    default=None,
-    callback=lambda ctx, param, value: _http_url(value),
-    help=f"AnkiConnect's address [default: {DEFAULT_URL}].",
+    "--one-way", is_flag=True, help="Only push the vault to Anki; edits made in Anki stay there."
 )
 @click.option(
-    "--api-key",
-    envvar=KEY_ENV,
-    show_envvar=True,
-    default=None,
-    help="AnkiConnect's API key [default: ankiconnect.api_key in notecards.yaml].",
+    "--force", is_flag=True, help="The vault's version wins, also over edits made in Anki."
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=120.0,
-    show_default=True,
-    help="Seconds to wait for each of Anki's answers (a large collection may be slow).",
-)
-@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
-@click.option("--force", is_flag=True, help="On a conflict, the vault's version wins.")
 @click.option("--prune", is_flag=True, help="Delete notes synced earlier whose block is gone.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress; only problems.")
 def sync(
     vault: Path,
     url: str | None,
     api_key: str | None,
     timeout: float,
+    ankiweb: bool,
     dry_run: bool,
+    prefer: str | None,
+    as_json: bool,
+    quiet: bool,
+    one_way: bool,
     force: bool,
     prune: bool,
+) -> None:
+    """Make Anki and VAULT agree: first bring home the edits made in Anki since the last sync
+    (merged with the vault's), then add, update, move and delete notes, never duplicating one.
+
+    Exit codes: 1 errors in the vault (nothing sent), 3 Anki unreachable or refused,
+    4 conflicts left alone (the same text edited in Anki and in the vault; --prefer),
+    5 some notes left out (refused by Anki, an edit that could not be written home, new in a
+    read-only file; the rest synced), 6 another run is writing the vault.
+    """
+    options = SyncOptions(
+        dry_run=dry_run, force=force, prune=prune, two_way=not one_way, prefer=prefer
+    )
+    _run(vault, url, api_key, timeout, ankiweb, options, as_json, quiet)
+
+
+@click.command()
+@_connection_options
+def pull(
+    vault: Path,
+    url: str | None,
+    api_key: str | None,
+    timeout: float,
+    ankiweb: bool,
+    dry_run: bool,
+    prefer: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
-    """Make Anki match VAULT: add, update, move and delete notes, never duplicating one.
+    """Bring the edits made in Anki since the last sync home to VAULT; send nothing to Anki.
 
-    Exit codes: 1 errors in the vault (nothing sent), 3 Anki unreachable or refused,
-    4 conflicts left alone (edited in Anki and in the vault; --force), 5 some notes left out
-    (refused by Anki, or new in a read-only file; the rest synced), 6 another run is writing
-    the vault.
+    Exit codes: as `notecards sync`'s.
     """
+    options = SyncOptions(dry_run=dry_run, push=False, prefer=prefer)
+    _run(vault, url, api_key, timeout, ankiweb, options, as_json, quiet)
+
+
+def _run(
+    vault: Path,
+    url: str | None,
+    api_key: str | None,
+    timeout: float,
+    ankiweb: bool,
+    options: SyncOptions,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     reporter = Reporter(quiet=quiet, as_json=as_json)
     root = vault.resolve()
+    refused: list[Problem] = []
     with stopping_cleanly(reporter, str(vault)):
         client = _client(root, url, api_key, timeout)
-        report = sync_vault(
-            root, client, dry_run=dry_run, force=force, prune=prune, reporter=reporter
-        )
-    _print(report, reporter, dry_run, str(vault))
+        if ankiweb:
+            refused += _ankiweb(client, reporter, "before")
+        report = sync_vault(root, client, options, reporter=reporter)
+        if ankiweb and not options.dry_run:
+            refused += _ankiweb(client, reporter, "after")
+    report.problems[:0] = refused
+    _print(report, reporter, options, str(vault))
     if report.errors:
         raise SystemExit(exit_codes.PARTIAL)
-    if report.plan.conflicts and not force:
+    if report.plan.conflicts and options.prefer is None:
         raise SystemExit(exit_codes.CONFLICTS)
+
+
+def _ankiweb(client: AnkiConnect, reporter: Reporter, when: str) -> list[Problem]:
+    """Anki's own sync with AnkiWeb; a refusal (not logged in, a full sync needed) is a
+    warning, and the local sync goes on. Anki unreachable stops the run, as in any sync."""
+    reporter.info(f"syncing Anki with AnkiWeb ({when} the local sync)")
+    try:
+        client.invoke("sync")
+    except AnkiRefused as error:
+        message = (
+            f"Anki did not sync with AnkiWeb {when} the local sync ({error}); in Anki, log in"
+            " to AnkiWeb (Tools > Preferences > Syncing) or run the full sync it asks for"
+        )
+        return [Problem(message, severity=Severity.WARNING)]
+    return []
 
 
 def _http_url(value: str | None) -> str | None:
@@ -110,13 +198,16 @@ def _client(root: Path, url: str | None, api_key: str | None, timeout: float) ->
     return AnkiConnect(url, api_key or config.ankiconnect_api_key or None, timeout=timeout)
 
 
-def _print(report: SyncReport, reporter: Reporter, dry_run: bool, prefix: str) -> None:
+def _print(report: SyncReport, reporter: Reporter, options: SyncOptions, prefix: str) -> None:
+    dry_run = options.dry_run
     reporter.problems(report.plan.problems + report.problems, prefix)
     if reporter.as_json:
         reporter.emit_json(report.to_json())
         return
     for line in report.recovered:
         reporter.result(f"recovered {line}")
+    for line in pulled_lines(report.pulled, prefix, diffs=dry_run):
+        reporter.result(line)
     if dry_run:
         for line in plan_lines(report.plan, prefix):
             reporter.result(line)
@@ -125,6 +216,16 @@ def _print(report: SyncReport, reporter: Reporter, dry_run: bool, prefix: str) -
             reporter.result(line)
         for path, line, note_id in report.written_ids:
             reporter.result(f"{shown_path(prefix, path)}:{line}: ID {note_id} written")
-    counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.plan.counts().items() if v)
+    counts = {"pulled": len({p.note_id for p in report.pulled}), **report.plan.counts()}
+    shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items() if v)
     verb = "would change" if dry_run else "synced"
-    reporter.result(f"{verb}: {counts or 'nothing'} ({report.requests} request(s) to Anki)")
+    reporter.result(f"{verb}: {shown or 'nothing'} ({report.requests} request(s) to Anki)")
+    if dry_run and options.two_way:
+        reporter.result(NOT_PULLED)
+
+
+# What a pull does not bring home (README, "Two-way sync"), said in every --dry-run.
+NOT_PULLED = (
+    "not brought home from Anki: notes added there, deck moves (the vault's deck is kept),"
+    " note-type changes; a note deleted in Anki is added again"
+)

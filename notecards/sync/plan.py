@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from notecards.hashing import field_digest, field_matches
 from notecards.model import Deletion, Note
 from notecards.problems import Location, Problem, Severity
+from notecards.render.compare import shows_the_same
 from notecards.sync.notes import Rendered, SyncNote, Unrendered
 from notecards.sync.state import PushedNote, SyncState
 from notecards.targets.ankiconnect import AnkiNote
@@ -210,7 +211,7 @@ def _plan_existing(
             continue
         have = anki_note.fields[name]
         last = pushed.fields.get(name) if pushed else None  # digest of the pushed HTML
-        if have == want:
+        if shows_the_same(have, want):  # (what Anki's editor rewrites is no difference)
             continue
         if last is None or field_matches(have, last) or force:
             changed[name] = want
@@ -234,11 +235,13 @@ def _plan_existing(
         plan.updates.append(update)
     else:
         plan.unchanged += 1
-    plan.pushed[anki_note.note_id] = pushed_record(item)
+    replaced = {name: field_digest(anki_note.fields[name]) for name in changed}
+    plan.pushed[anki_note.note_id] = pushed_record(item, replaced)
 
 
-def pushed_record(item: Rendered) -> PushedNote:
-    """What the state keeps of a rendered note once Anki holds it."""
+def pushed_record(item: Rendered, replaced: dict[str, str] | None = None) -> PushedNote:
+    """What the state keeps of a rendered note once Anki holds it (`replaced`: what Anki
+    held before, per field it updates)."""
     note = item.note
     return PushedNote(
         source_digest=item.source_digest,
@@ -248,6 +251,7 @@ def pushed_record(item: Rendered) -> PushedNote:
         path=note.path,
         media=[[m.source, m.anki_name] for m in item.media],
         deps=json.dumps(item.deps, separators=(",", ":")) if item.deps else "",
+        replaced=replaced or {},
     )
 
 

@@ -31,6 +31,16 @@ class AnkiSnapshot:
     mods: dict[int, int] | None = None
     edited: set[int] = field(default_factory=set)
 
+    def edited_since(self, state: SyncState) -> set[int]:
+        """The recorded notes Anki may have changed since notecards last saw them."""
+        if self.mods is None:
+            return self.edited & state.notes.keys()
+        return {
+            nid
+            for nid, mod in self.mods.items()
+            if nid in state.notes and mod > state.notes[nid].anki_mod
+        }
+
 
 def read_anki(
     client: AnkiConnect,
@@ -61,7 +71,8 @@ def read_anki(
             asked["mods"] = ("notesModTime", {"notes": ids})
         if not (two_way and state.mod_times):
             asked["present"] = ("findNotes", {"query": "nid:" + ",".join(map(str, ids))})
-        asked["notes"] = ("notesInfo", {"notes": rendered})
+        if rendered:
+            asked["notes"] = ("notesInfo", {"notes": rendered})
         if two_way and not state.mod_times:
             asked["edited"] = ("findNotes", {"query": f"edited:{_days_since(state.synced_at)}"})
     # An add-on without getMediaDirPath answers an error for it: then Anki cannot share files.
@@ -81,9 +92,9 @@ def read_anki(
         times, error = answers["mods"]
         state.mod_times = error is None
         if error is None:
-            mods = {t["noteId"]: t["mod"] for t in times if _is_mod_time(t)}
+            mods = {t["noteId"]: t["mod"] for t in times if is_mod_time(t)}
     present = set(mods) if mods is not None else set(answers.get("present", ([], None))[0])
-    notes = parse_notes_info(answers["notes"][0]) if known else {}
+    notes = parse_notes_info(answers["notes"][0]) if "notes" in answers else {}
     media_dir = answers["media_dir"][0]
     # Anki can open our files when it runs here and sees this file system (not in WSL, or in
     # a container).
@@ -104,7 +115,7 @@ def _days_since(when: int) -> int:
     return max(1, math.ceil((time.time() - when) / 86400) + 1)
 
 
-def _is_mod_time(answer: object) -> bool:
+def is_mod_time(answer: object) -> bool:
     """`{noteId, mod}`; `{}` is a note Anki does not have."""
     return (
         isinstance(answer, dict)

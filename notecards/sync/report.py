@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from notecards.problems import Problem, errors
+from notecards.problems import Problem, errors, shown_path
 from notecards.sync.plan import Plan, Update
+from notecards.sync.pull_edits import PulledField
 
 
 @dataclass
@@ -18,6 +19,7 @@ class SyncReport:
     files_written: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # refusals, write-back trouble
     requests: int = 0
+    pulled: list[PulledField] = field(default_factory=list)  # edits made in Anki, brought home
 
     @property
     def errors(self) -> list[Problem]:
@@ -32,8 +34,29 @@ class SyncReport:
             ids_written=[{"where": f"{p}:{ln}", "id": i} for p, ln, i in self.written_ids],
             files_written=self.files_written,
             requests=self.requests,
+            pulled=[
+                {
+                    "where": p.where,
+                    "note_id": p.note_id,
+                    "field": p.name,
+                    "how": p.how,
+                    "markdown": p.after,
+                }
+                for p in self.pulled
+            ],
         )
         return document
+
+
+def pulled_lines(pulled: list[PulledField], prefix: str = "", *, diffs: bool) -> list[str]:
+    """Per field brought home from Anki, `path:line: note N: Field from Anki (how)`; with
+    `diffs`, the markdown lines it removes and adds, indented."""
+    out = []
+    for p in pulled:
+        out.append(f"{shown_path(prefix, p.where)}: note {p.note_id}: {p.name} from Anki ({p.how})")
+        if diffs:
+            out += [f"    {line}" for line in p.diff()]
+    return out
 
 
 def plan_lines(plan: Plan, prefix: str = "", *, notices_only: bool = False) -> list[str]:
@@ -60,8 +83,9 @@ def plan_lines(plan: Plan, prefix: str = "", *, notices_only: bool = False) -> l
         ]
         out += [f"store media {m.anki_name} (from {m.source})" for m in plan.media]
     out += [
-        f"{c.where.format(prefix)}: conflict: note {c.note_id} changed in Anki and in the vault "
-        f"({', '.join(c.fields)}); left alone (--force pushes the vault's version)"
+        f"{c.where.format(prefix)}: conflict: note {c.note_id}: the same text changed in Anki and"
+        f" in the vault ({', '.join(c.fields)}); left alone (--prefer vault or --prefer anki"
+        " settles it)"
         for c in plan.conflicts
     ]
     out += [

@@ -16,55 +16,72 @@ Order of work, chosen so that a sync killed at any moment and run again duplicat
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from notecards.faults import fault_point
+from notecards.hashing import field_digest, field_matches, settings_digest
 from notecards.output import Reporter
 from notecards.problems import NotecardsError, Problem, Severity
 from notecards.render import Renderer
+from notecards.render.compare import shows_the_same
 from notecards.sync import push
 from notecards.sync.media import MediaFiles, media_files, store_media
 from notecards.sync.notes import Rendered, SyncNote, Unrendered
 from notecards.sync.plan import Plan, make_plan, needs_deck_check, plan_media, pushed_record
-from notecards.sync.read_anki import AnkiSnapshot, read_anki
-from notecards.sync.read_vault import files_digest, render_checked, vault_notes
+from notecards.sync.pull_edits import apply_agreement, differs, editor_rewrites, plan_pull
+from notecards.sync.pushed_fields import PushedFields
+from notecards.sync.read_anki import AnkiSnapshot, is_mod_time, read_anki
+from notecards.sync.read_vault import files_digest, render_checked, source_digest, vault_notes
 from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport
 from notecards.sync.state import SyncState, load_state, save_state
-from notecards.targets.ankiconnect import AnkiConnect
+from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info
 from notecards.vault import Vault, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
+from notecards.vault.field_writeback import write_fields
 from notecards.vault.files import is_read_only
 from notecards.vault.lock import vault_lock
 from notecards.vault.state_dir import STATE_DIR
 
 
+@dataclass(frozen=True)
+class SyncOptions:
+    """How a sync runs (the command line's flags)."""
+
+    dry_run: bool = False
+    force: bool = False  # the vault's version wins, also over edits made in Anki
+    prune: bool = False
+    two_way: bool = True  # bring Anki's edits home first
+    push: bool = True  # False: `notecards pull`, Anki's edits home and nothing sent
+    prefer: str | None = None  # "vault" or "anki": who wins where both edited the same text
+
+
 def sync_vault(
     root: Path,
     client: AnkiConnect,
-    *,
-    dry_run: bool = False,
-    force: bool = False,
-    prune: bool = False,
+    options: SyncOptions = SyncOptions(),
     reporter: Reporter | None = None,
 ) -> SyncReport:
-    """Plan, and unless `dry_run` apply (holding the vault's lock), the changes that make Anki
-    match the vault at `root`.
+    """Plan, and unless `options.dry_run` apply (holding the vault's lock), the changes that
+    make Anki and the vault at `root` agree.
 
     Raises NotecardsError for a vault with errors (nothing sent), AnkiConnectError when Anki
     cannot be reached or refuses a request, VaultBusy while another run writes the vault.
     """
     reporter = reporter or Reporter(quiet=True)
-    if dry_run:
-        return _sync(root, client, dry_run=True, force=force, prune=prune, reporter=reporter)
+    if options.force and options.prefer is None:
+        options = dataclasses.replace(options, prefer="vault")
+    if options.dry_run:
+        return _sync(root, client, options, reporter)
     with vault_lock(root, waiting=reporter.info):
-        return _sync(root, client, dry_run=False, force=force, prune=prune, reporter=reporter)
+        return _sync(root, client, options, reporter)
 
 
-def _sync(
-    root: Path, client: AnkiConnect, *, dry_run: bool, force: bool, prune: bool, reporter: Reporter
-) -> SyncReport:
+def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Reporter) -> SyncReport:
+    dry_run, force, prune = options.dry_run, options.force, options.prune
     start = client.requests_sent
     recovered: list[str] = []
     vault = _load(root)
@@ -74,20 +91,35 @@ def _sync(
         )
     # One for the whole run: the vault is scanned once, on the first link or embed.
     renderer = Renderer(vault.config, vault.root)
-    state, items, warnings, snapshot = _read(vault, renderer, client, reporter, force)
-    if snapshot.pending and not dry_run:
+    state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
+    if snapshot.pending and not dry_run and options.push:
         recovered, problems = recover(
             client, vault, renderer, state, items, snapshot.pending, snapshot.present, reporter
         )
         if problems:
             raise NotecardsError(problems)
         vault = _load(root)  # IDs written into files (no file added or removed: same scan)
-        state, items, warnings, snapshot = _read(vault, renderer, client, reporter, force)
-    saved = (dict(state.notes), dict(state.media), state.pending_tag, state.vault_files)
+        state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
+    saved = _saved(state)
     report = SyncReport(plan=Plan(), recovered=recovered, problems=warnings)
     # Unchanged in the vault but gone from Anki: recreated, so rendered after all.
     items, lost_warnings = _render_lost(renderer, items, snapshot.present)
     report.problems += lost_warnings
+    base = PushedFields(vault.root)
+    unsettled: set[int] = set()
+    if options.two_way:
+        items, unsettled = _pull(
+            client, vault, renderer, state, items, snapshot, base, options, report
+        )
+    if not options.push:
+        if not dry_run:
+            _settle_pulled(state, items, snapshot, report)
+            _remember_anki(state, snapshot.mods, unsettled)
+            if _saved(state) != saved:
+                save_state(vault.root, state)
+            base.save()
+        report.requests = client.requests_sent - start
+        return report
     card_decks = client.card_decks(
         [
             card
@@ -120,21 +152,216 @@ def _sync(
         )
         report.problems.append(Problem(message, severity=Severity.WARNING))
     if not dry_run:
-        _apply(client, vault, renderer, state, snapshot, media, report, reporter)
+        taken = _apply(client, vault, renderer, state, snapshot, media, report, reporter)
+        if options.two_way:
+            mods = _after_push(client, state, report, [nid for _, nid in taken])
+            _remember_anki(state, {**(snapshot.mods or {}), **mods}, unsettled)
+            _remember_base(base, state, items, taken, report.plan)
+            base.save()
         _remember_files(state, vault, renderer, report.plan)
         vault.save_cache()
-        if (state.notes, state.media, state.pending_tag, state.vault_files) != saved:
+        if _saved(state) != saved:
             save_state(vault.root, state)
     report.requests = client.requests_sent - start
     return report
 
 
+def _saved(state: SyncState) -> tuple:
+    """What decides whether the state must be written again."""
+    records = {nid: dataclasses.astuple(r) for nid, r in state.notes.items()}
+    return (records, dict(state.media), state.pending_tag, state.vault_files, state.mod_times)
+
+
 def _read(
-    vault: Vault, renderer: Renderer, client: AnkiConnect, reporter: Reporter, force: bool
+    vault: Vault, renderer: Renderer, client: AnkiConnect, reporter: Reporter, options: SyncOptions
 ) -> tuple[SyncState, list[SyncNote], list[Problem], AnkiSnapshot]:
     state = load_state(vault.root, client.url)
-    items, warnings = vault_notes(vault, renderer, state, reporter, force)
-    return state, items, warnings, read_anki(client, vault, state, items, two_way=False)
+    items, warnings = vault_notes(vault, renderer, state, reporter, options.force)
+    snapshot = read_anki(client, vault, state, items, two_way=options.two_way)
+    return state, items, warnings, snapshot
+
+
+def _pull(
+    client: AnkiConnect,
+    vault: Vault,
+    renderer: Renderer,
+    state: SyncState,
+    items: list[SyncNote],
+    snapshot: AnkiSnapshot,
+    base: PushedFields,
+    options: SyncOptions,
+    report: SyncReport,
+) -> tuple[list[SyncNote], set[int]]:
+    """Bring home the edits made in Anki since the last sync (pull_edits.py): read the notes
+    Anki says changed, write their edits into the vault (unless a dry run). Gives the vault's
+    notes as they now read, the pulled ones rendered, for the push to plan with, and the
+    notes whose edit made in Anki is not home yet."""
+    edited = snapshot.edited_since(state)
+    candidates = [
+        index
+        for index, item in enumerate(items)
+        if item.note.note_id in edited and item.note.note_id in state.notes
+    ]
+    unread = [
+        items[i].note.note_id for i in candidates if items[i].note.note_id not in snapshot.notes
+    ]
+    if unread:
+        snapshot.notes.update(client.notes_info(unread))
+    candidates = [
+        i
+        for i in candidates
+        if items[i].note.note_id in snapshot.notes
+        and differs(snapshot.notes[items[i].note.note_id], state.notes[items[i].note.note_id])
+    ]
+    rendered, problems = render_checked(renderer, [items[i] for i in candidates])
+    report.problems += problems
+    items = list(items)
+    for index, item in zip(candidates, rendered, strict=True):
+        items[index] = item
+    every_rendered = [i for i in items if isinstance(i, Rendered)]
+    apply_agreement(state, editor_rewrites(every_rendered, snapshot.notes, state, base))
+    pull = plan_pull(vault, renderer, rendered, snapshot.notes, state, base, options.prefer)
+    report.problems += pull.problems
+    written = {(u.note.path, u.note.start_line) for u in pull.updates}
+    fault_point("pull_planned")
+    if not options.dry_run and pull.updates:
+        result = write_fields(
+            vault.root,
+            vault.parsed.files,
+            pull.updates,
+            config=vault.config,
+            parse_cache=vault.parse_cache,
+        )
+        report.problems += result.problems
+        report.files_written += result.files_written
+        written = result.written
+        fault_point("pulled")
+    done = {u.note.note_id for u in pull.updates if (u.note.path, u.note.start_line) in written}
+    report.pulled = [p for p in pull.pulled if p.note_id in done]
+    apply_agreement(
+        state,
+        {
+            nid: fields
+            for nid, fields in pull.agreed.items()
+            if nid in done or nid not in pull.notes
+        },
+    )
+    settings = settings_digest(vault.config.content_settings())
+    for index, item in enumerate(items):
+        note = pull.notes.get(item.note.note_id) if item.note.note_id in done else None
+        if note is not None:
+            as_read = Unrendered(note, source_digest(note, settings), item.media)
+            items[index] = render_checked(renderer, [as_read])[0][0]
+    not_written = {u.note.note_id for u in pull.updates} - done
+    return items, pull.unsettled | {nid for nid in not_written if nid is not None}
+
+
+# The steps of a two-way sync's pull where the crash tests stop it (before FAULT_STEPS).
+PULL_FAULT_STEPS = ("pull_planned", "pulled")
+
+
+def _after_push(
+    client: AnkiConnect, state: SyncState, report: SyncReport, added: Sequence[int]
+) -> dict[int, int]:
+    """One request after the push: what the notes it changed or added now hold, and their new
+    modification times (where Anki has them).
+
+    A field Anki holds otherwise than sent is one of two things. The text it held before the
+    update: Anki's editor, open on the note, kept its own copy (AnkiConnect issue #82); that
+    note is reported, and its record made to send the vault's version again next time.
+    Anything else is how Anki stores what was sent (it drops some control characters, and
+    composes Unicode): recorded as what was pushed, so that it never looks like an edit."""
+    updated = [u for u in report.plan.updates if u.fields]
+    ids = sorted({u.note_id for u in updated} | set(added))
+    if not ids:
+        return {}
+    actions: list[tuple[str, dict]] = [("notesInfo", {"notes": ids})]
+    if state.mod_times:
+        actions.append(("notesModTime", {"notes": ids}))
+    answers = client.multi_or_raise(actions, may_fail=("notesModTime",))
+    held = parse_notes_info(answers[0][0])
+    kept_own = {u.note_id: u for u in updated}
+    for nid in ids:
+        record = state.notes.get(nid)
+        if record is None or nid not in held:
+            continue
+        stored = {
+            name: html
+            for name, html in held[nid].fields.items()
+            if name in record.fields and not field_matches(html, record.fields[name])
+        }
+        lost = [n for n, html in stored.items() if field_matches(html, record.replaced.get(n, ""))]
+        if lost and nid in kept_own:
+            state.notes[nid] = dataclasses.replace(record, source_digest="")
+            report.problems.append(
+                Problem(
+                    f"note {nid}: Anki kept its own copy of {', '.join(lost)} (the note is"
+                    " open in Anki's editor?); close it there, and the next sync sends it again",
+                    kept_own[nid].where,
+                    Severity.WARNING,
+                )
+            )
+        elif stored:
+            digests = {**record.fields, **{n: field_digest(h) for n, h in stored.items()}}
+            state.notes[nid] = dataclasses.replace(record, fields=digests)
+    if len(answers) < 2 or answers[1][1] is not None:
+        return {}
+    return {t["noteId"]: t["mod"] for t in answers[1][0] if is_mod_time(t)}
+
+
+def _remember_anki(state: SyncState, mods: dict[int, int] | None, unsettled: set[int]) -> None:
+    """Each record's note as Anki last showed it: its modification time (a later one is
+    looked at again, as is every `unsettled` note); without those, the day of this sync, for
+    Anki's `edited:N` search (kept to the day: a finer time would rewrite the state on every
+    sync; and not moved on while an edit made in Anki waits)."""
+    now = int(time.time())
+    for nid, mod in (mods or {}).items():
+        # Anki counts whole seconds: a note modified in the second it was read could be
+        # edited again within it, under the same time; it is looked at once more.
+        seen = mod if mod < now - 1 else mod - 1
+        record = state.notes.get(nid)
+        if record is not None and record.anki_mod != seen and nid not in unsettled:
+            state.notes[nid] = dataclasses.replace(record, anki_mod=seen)
+    if not state.mod_times and not unsettled and now // 86400 != state.synced_at // 86400:
+        state.synced_at = now
+
+
+def _settle_pulled(
+    state: SyncState, items: Sequence[SyncNote], snapshot: AnkiSnapshot, report: SyncReport
+) -> None:
+    """After a pull alone: a note whose markdown now renders to all Anki holds is recorded
+    as pushed, so that the sync after it has nothing to look at."""
+    pulled = {p.note_id for p in report.pulled}
+    for item in items:
+        nid = item.note.note_id
+        if not isinstance(item, Rendered) or nid not in pulled or nid not in snapshot.notes:
+            continue
+        held = snapshot.notes[nid].fields
+        if all(shows_the_same(held.get(n, ""), html) for n, html in item.fields.items()):
+            record = pushed_record(item)
+            digests = {n: field_digest(held[n]) for n in item.fields}
+            state.notes[nid] = dataclasses.replace(record, fields=digests)
+
+
+def _remember_base(
+    base: PushedFields,
+    state: SyncState,
+    items: Sequence[SyncNote],
+    added: Sequence[tuple[Rendered, int]],
+    plan: Plan,
+) -> None:
+    """Each rendered note that Anki and the vault now agree on, as the base of a later
+    merge: its markdown and HTML per field."""
+    conflicting = {c.note_id for c in plan.conflicts}
+    agreed = [
+        (item, item.note.note_id)
+        for item in items
+        if isinstance(item, Rendered)
+        and item.note.note_id in state.notes
+        and item.note.note_id not in conflicting
+    ]
+    for item, nid in [*agreed, *added]:
+        base.put(nid, item.note.fields, item.fields)
 
 
 def _load(root: Path) -> Vault:
@@ -207,8 +434,9 @@ def _apply(
     media: MediaFiles,
     report: SyncReport,
     reporter: Reporter,
-) -> None:
-    """Apply the plan; the caller saves the state if it changed."""
+) -> list[tuple[Rendered, int]]:
+    """Apply the plan; the caller saves the state if it changed. Gives the notes added
+    (with their new ids)."""
     plan = report.plan
     tag = pending_tag(vault.root)
     journal = [a for a in plan.adds if not a.restore]
@@ -268,6 +496,7 @@ def _apply(
     if journal and len(cleared) == len(journal):
         state.pending_tag = ""  # every journaled add is in Anki with its ID in the vault
     report.applied = True
+    return taken + restored
 
 
 def _key(item: Rendered) -> tuple[str, int]:

@@ -41,6 +41,9 @@ class PushedNote:
     # The note's modification time in Anki (seconds) when notecards last saw it: a later one
     # means it may have been edited there (two-way sync reads only those notes). 0: unknown.
     anki_mod: int = 0
+    # field name -> digest of what Anki held before notecards last updated the field: Anki's
+    # editor, open on the note, can put that back (AnkiConnect #82), which is no one's edit.
+    replaced: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def load_state(root: Path, url: str) -> SyncState:
         if raw.get("format") not in _READABLE_FORMATS or raw.get("url") != url:
             return SyncState(url=url)
         if raw["format"] >= 3:
-            missing = [0] if raw["format"] == 3 else []  # a format-3 row has no anki_mod
+            missing = [0, {}] if raw["format"] == 3 else []  # format 3: no anki_mod, replaced
             notes = {int(k): _note([*v, *missing]) for k, v in raw["notes"].items()}
             media = {_text(name): _media(v) for name, v in raw["media"].items()}
             synced_at, mod_times = raw.get("synced_at", 0), raw.get("mod_times")
@@ -111,7 +114,7 @@ def load_state(root: Path, url: str) -> SyncState:
             )
         return SyncState(
             url,
-            {int(k): _note([*v, None, 0]) for k, v in raw["notes"].items()},
+            {int(k): _note([*v, None, 0, {}]) for k, v in raw["notes"].items()},
             {_text(name): _media([sha, "", -1, -1]) for name, sha in raw["media"].items()},
             _text(next(iter(raw["pending"].values()), "")),
         )
@@ -142,12 +145,13 @@ def _note(row: object) -> PushedNote:
     halfway through a sync)."""
     if not isinstance(row, list) or len(row) != len(_COLUMNS):
         raise TypeError(f"a note record of the wrong shape: {row!r:.80}")
-    digest, fields_, tags, deck, path, media, deps, anki_mod = row
+    digest, fields_, tags, deck, path, media, deps, anki_mod, replaced = row
     if (
         not isinstance(fields_, dict)
         or not isinstance(tags, list)
         or not isinstance(media, list)
         or not _is_int(anki_mod)
+        or not isinstance(replaced, dict)
     ):
         raise TypeError(f"a note record of the wrong shape: {row!r:.80}")
     pairs = [[_text(source), _text(name)] for source, name in media]
@@ -160,6 +164,7 @@ def _note(row: object) -> PushedNote:
         pairs,
         None if deps is None else _text(deps),
         anki_mod,
+        {_text(k): _text(v) for k, v in replaced.items()},
     )
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from notecards.targets.errors import AnkiConnectError, AnkiUnreachableError
+from notecards.targets.errors import AnkiConnectError, AnkiRefused, AnkiUnreachableError
 
 API_VERSION = 6
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -108,7 +108,7 @@ class AnkiConnect:
                 f"The server at {self.url} does not answer like AnkiConnect (API version 6)."
             )
         if answer["error"] is not None:
-            raise AnkiConnectError(_explain(action, str(answer["error"])))
+            raise AnkiRefused(_explain(action, str(answer["error"])))
         return self._checked(action, answer["result"])
 
     def multi(self, actions: Sequence[tuple[str, dict[str, Any]]]) -> list[tuple[Any, str | None]]:
@@ -185,6 +185,10 @@ class AnkiConnect:
                 f"Could not reach Anki at {self.url}. Start Anki and make sure the AnkiConnect "
                 "add-on (code 2055492159) is installed and enabled."
             ) from exc
+        finally:
+            # AnkiConnect answers HTTP/1.1 without `Connection: close` and then closes the
+            # socket: a connection kept for the next request would be reset. One per request.
+            self._session.close()
         if response.status_code != 200:
             raise AnkiUnreachableError(
                 f"The server at {self.url} answered HTTP {response.status_code}; is it AnkiConnect?"

@@ -8,3 +8,7 @@ class AnkiConnectError(Exception):
 
 class AnkiUnreachableError(AnkiConnectError):
     """No answer at all (Anki closed, add-on missing, timeout)."""
+
+
+class AnkiRefused(AnkiConnectError):
+    """Anki answered, with an error for the action (its reason is the message)."""

@@ -309,3 +309,17 @@ def _applied(
 
 def _text(text: str, span: TextSpan | None) -> str | None:
     return None if span is None else text[span.start : span.end]
+
+
+def own_tags(root: Path, snapshot: FileSnapshot, note: Note) -> list[str] | None:
+    """The tags the note's block itself writes (its `Tags:` value), as read from its file
+    now; None when the file cannot be read or changed since `snapshot`."""
+    try:
+        raw = (root / snapshot.path).read_bytes()
+        text = raw.decode(snapshot.encoding)
+    except (OSError, UnicodeDecodeError):
+        return None
+    if content_digest(raw) != snapshot.digest:
+        return None
+    value = _text(text, note.tags_span)
+    return split_tags(value) if value is not None else []

@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 
 from notecards.build import build_vault
 from notecards.cli import cli
-from notecards.sync import SyncReport, sync_vault
+from notecards.sync import SyncOptions, SyncReport, sync_vault
 from notecards.sync.plan import Plan
 from notecards.targets.ankiconnect import AnkiConnect
 from tests.helpers.collection import stored_notes
@@ -31,11 +31,16 @@ def copy_project_notes(root: Path) -> Path:
 
 
 def sync(root: Path, server, **options) -> SyncReport:
-    return sync_vault(root, AnkiConnect(server.url), **options)
+    """One sync of `root` with the server; `options` are SyncOptions' (two-way by default)."""
+    return sync_vault(root, AnkiConnect(server.url), SyncOptions(**options))
 
 
 def run_cli(*args: str) -> Result:
     return CliRunner().invoke(cli, ["sync", *args], catch_exceptions=False)
+
+
+def run_pull(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["pull", *args], catch_exceptions=False)
 
 
 def build_and_import(vault: Path, server) -> None:

@@ -27,6 +27,7 @@ def test_sync_after_importing_the_users_package_changes_nothing(tmp_path, anki_s
         "deckNames",
         "deckNamesAndIds",
         "notesInfo",
+        "notesModTime",
         "findNotes",
         "getDecks",
         "getMediaDirPath",

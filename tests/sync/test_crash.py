@@ -15,6 +15,7 @@ import pytest
 from notecards.faults import FAULT_ENV
 from notecards.problems import Severity
 from notecards.sync.recovery import FAULT_STEPS, PENDING_TAG
+from notecards.sync.run import PULL_FAULT_STEPS
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault import load_vault
 from notecards.vault.state_dir import STATE_DIR
@@ -36,10 +37,13 @@ def _vault(root: Path, step: str) -> Path:
     )
 
 
-def _change(root: Path, step: str) -> None:
-    """Everything a sync does at once: edits, new blocks (one with media), a DELETE."""
+def _change(root: Path, step: str, client: AnkiConnect) -> None:
+    """Everything a sync does at once: edits on both sides (the kept note's front fixed in
+    Anki, its back in the vault), new blocks (one with media), a DELETE."""
     text = (root / "a.md").read_text(encoding="utf-8")
     kept_id, doomed_id = ids_in(root / "a.md")
+    fixed = {"id": kept_id, "fields": {"Front": f"kept {step} (fixed in Anki)"}}
+    client.invoke("updateNoteFields", note=fixed)
     doomed = text[text.index(f"START\nBasic\ndoomed {step}") :]
     text = text.replace(doomed, f"DELETE\n<!--ID: {doomed_id}-->\n").replace("old back", "new back")
     text += block(f"fresh one {step}", "![[img.png]]") + "\n"
@@ -67,14 +71,14 @@ ADD_ROUTES = pytest.mark.parametrize(
 @ADD_ROUTES
 def test_a_sync_killed_at_any_step_and_run_again_leaves_no_duplicate(tmp_path, anki_server_process):
     client = AnkiConnect(anki_server_process.url)
-    for step in FAULT_STEPS:
+    for step in PULL_FAULT_STEPS + FAULT_STEPS:
         root = _vault(tmp_path / step, step)
         assert not sync(root, anki_server_process).errors
-        _change(root, step)
+        _change(root, step, client)
         _killed_at(root, client.url, step)
         report = sync(root, anki_server_process)
         assert not report.errors, (step, report.problems)
-        if (
+        if step in FAULT_STEPS and (
             FAULT_STEPS.index("notes_added")
             <= FAULT_STEPS.index(step)
             < FAULT_STEPS.index("ids_written")
@@ -85,11 +89,12 @@ def test_a_sync_killed_at_any_step_and_run_again_leaves_no_duplicate(tmp_path, a
         assert not [p for p in vault.parsed.problems if p.severity is Severity.ERROR], step
         file_ids = [n.note_id for n in vault.parsed.notes]
         assert None not in file_ids and len(file_ids) == 3, (step, file_ids)
-        assert "DELETE" not in (root / "a.md").read_text(encoding="utf-8"), step
+        markdown = (root / "a.md").read_text(encoding="utf-8")
+        assert "DELETE" not in markdown and f"\nkept {step} (fixed in Anki)\n" in markdown, step
 
         in_anki = client.notes_info(client.invoke("findNotes", query=f'"deck:Crash::{step}"'))
         fronts = sorted(n.fields["Front"] for n in in_anki.values())
-        assert fronts == [f"fresh one {step}", f"fresh two {step}", f"kept {step}"], step
+        assert fronts == [f"fresh one {step}", f"fresh two {step}", f"kept {step} (fixed in Anki)"]
         assert sorted(in_anki) == sorted(file_ids), step
         assert not any(PENDING_TAG in t for n in in_anki.values() for t in n.tags), step
         kept = next(n for n in in_anki.values() if n.fields["Front"].startswith("kept"))

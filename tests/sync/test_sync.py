@@ -174,17 +174,19 @@ def test_an_edit_made_in_anki_and_in_the_vault_is_a_conflict_left_alone(tmp_path
     assert anki_notes(anki_server)[note_id]["fields"]["Back"] == "B"
 
 
-def test_an_edit_made_only_in_anki_is_kept(tmp_path, anki_server):
+def test_one_way_keeps_an_edit_made_only_in_anki_in_anki(tmp_path, anki_server):
     vault = write_vault(tmp_path / "v", {"a.md": block("Q", "A")})
     sync(vault, anki_server)
     (note_id,) = ids_in(vault / "a.md")
     edit_in_anki(anki_server, note_id, Back="better wording")
-    report = sync(vault, anki_server)  # the vault did not change: Anki's copy is not even read
+    before = (vault / "a.md").read_bytes()
+    report = sync(vault, anki_server, two_way=False)  # unchanged in the vault: not even read
+    assert (vault / "a.md").read_bytes() == before
     assert not report.plan.updates and report.requests == 1
     assert anki_notes(anki_server)[note_id]["fields"]["Back"] == "better wording"
     text = (vault / "a.md").read_text(encoding="utf-8")
     (vault / "a.md").write_text(text.replace("\nQ\n", "\nQ2\n"), encoding="utf-8")
-    report = sync(vault, anki_server)  # the vault changed the front: the Anki edit is reported
+    report = sync(vault, anki_server, two_way=False)  # the vault changed the front
     assert [k.fields for k in report.plan.kept] == [("Back",)]
     assert [u.fields for u in report.plan.updates] == [{"Front": "Q2"}]
     assert anki_notes(anki_server)[note_id]["fields"] == {"Front": "Q2", "Back": "better wording"}

@@ -1,0 +1,106 @@
+"""Benchmark two-way `notecards sync` against the AnkiConnect test server (a real collection).
+
+Figures printed, for both kinds of AnkiConnect (25.11 with `notesModTime`, and the 2023
+release, which has none and is asked `edited:N`), on a 10,000-card vault after its first sync:
+- a two-way no-op sync beside a one-way one, alternated in one run (goal: at most 2 requests,
+  no slower than the one-way no-op): median seconds, requests, and the ratio;
+- pulling N notes edited in Anki (a word fixed in each back): the sync that brings them home,
+  beside the no-op (goal: under 1 s on top of it), and that a sync right after sends nothing.
+
+The server costs 25 ms per request, as a real Anki does (../shared/ankiconnect/README.md).
+
+    python bench/bench_two_way.py [--cards 10000] [--edited 100] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from genvault import generate  # bench/ is on sys.path when this script runs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/helpers/ankiconnect_server.py
+
+from notecards.sync import SyncOptions, sync_vault  # noqa: E402
+from notecards.targets.ankiconnect import AnkiConnect  # noqa: E402
+from tests.helpers.ankiconnect_server import AnkiConnectServer  # noqa: E402
+
+LATENCY_S = 0.025
+
+
+def timed(vault: Path, client: AnkiConnect, server: AnkiConnectServer, two_way: bool):
+    """(seconds, requests, report) of one sync."""
+    server.reset_counts()
+    start = time.perf_counter()
+    report = sync_vault(vault, client, SyncOptions(two_way=two_way))
+    return time.perf_counter() - start, server.requests, report
+
+
+def edit_in_anki(server: AnkiConnectServer, note_ids: list[int]) -> None:
+    """A person's fix in each note's back: one word changed, as the editor saves it."""
+    with server.collection() as col:
+        for note_id in note_ids:
+            note = col.get_note(note_id)
+            note["Back"] = note["Back"].replace("<strong>", "<strong>fixed ", 1)
+            col.update_note(note)
+
+
+def release(root: Path, cards: int, edited: int, runs: int, mod_times: bool) -> None:
+    name = "25.11 (notesModTime)" if mod_times else "2023 (edited:N)"
+    vault = root / ("vault-new" if mod_times else "vault-old")
+    generate(vault, cards, with_ids=False)
+    server = AnkiConnectServer(
+        root / f"anki-{mod_times}" / "collection.anki2",
+        durable=True,
+        request_latency_s=LATENCY_S,
+        mod_times=mod_times,
+    )
+    with server:
+        client = AnkiConnect(server.url)
+        sync_vault(vault, client, SyncOptions())
+        timed(vault, client, server, two_way=True)  # learns the modification times
+        one_way, two_way = [], []
+        for _ in range(runs):
+            one_way.append(timed(vault, client, server, two_way=False)[:2])
+            two_way.append(timed(vault, client, server, two_way=True)[:2])
+        one = statistics.median(s for s, _ in one_way)
+        two = statistics.median(s for s, _ in two_way)
+        requests = max(r for _, r in two_way)
+        print(f"{name}: no-op sync of {cards} cards, median of {runs}:")
+        print(f"  one-way {one:.3f} s, two-way {two:.3f} s ({two / one:.2f}x; {requests} "
+              f"request(s); goal <= 2 requests, <= 1.0x)")  # fmt: skip
+        pulls = []
+        for run in range(runs):
+            with server.collection() as col:
+                ids = sorted(col.find_notes("deck:*"))[run * edited : (run + 1) * edited]
+            edit_in_anki(server, ids)
+            seconds, requests, report = timed(vault, client, server, two_way=True)
+            pulled = len({p.note_id for p in report.pulled})
+            again = timed(vault, client, server, two_way=True)[2]
+            quiet = not (again.pulled or again.plan.updates)
+            pulls.append((seconds, requests, pulled, quiet))
+        pull = statistics.median(s for s, *_ in pulls)
+        print(f"  pulling {edited} notes edited in Anki, median of {runs}: {pull:.3f} s, "
+              f"{pull - two:.3f} s on top of the no-op (goal < 1 s); pulled "
+              f"{min(p for *_, p, _ in pulls)}-{max(p for *_, p, _ in pulls)} notes, "
+              f"{max(r for _, r, *_ in pulls)} request(s); the sync after sends nothing: "
+              f"{all(q for *_, q in pulls)}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=10_000)
+    parser.add_argument("--edited", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="notecards-bench-") as tmp:
+        for mod_times in (True, False):
+            release(Path(tmp), args.cards, args.edited, args.runs, mod_times)
+
+
+if __name__ == "__main__":
+    main()
