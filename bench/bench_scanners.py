@@ -53,7 +53,11 @@ FIELDS = {
     "{": "{",
     "a{": "a{",
     "<!--": "<!--",
-    "%%": "%%",  # Obsidian comments: not handled yet, measured for when they are
+    "%%": "%%",  # Obsidian comments, each closing the one before it
+    "%%\\n": "%%\n",  # block comments, a line each
+    "a %%b\\n\\n": "a %%b\n\n",  # comment openers that nothing closes
+    "![[n#h]] ": "![[n#h]] ",  # embeds of a note the vault lacks: a warning and a link each
+    "x ^id\\n\\n": "x ^id\n\n",  # block ids, hidden
     "`": "`",
     "> [!note]": "> [!note]\n\n",
 }

@@ -126,7 +126,9 @@ class MediaRef:
 
 
 # How one link or embed resolved: (kind, reference as written, what it named), kind "note",
-# "self" (a [[#Heading]] of the note itself) or "media".
+# "self" (a [[#Heading]] of the note itself), "media", or "embed" (a note or section shown in
+# place: its file and the digest of the text shown). One of text embedded from another file
+# names that file first, `file\0reference`: it resolves from there.
 Dependency = tuple[str, str, str]
 
 
@@ -138,6 +140,7 @@ class RenderedNote:
     fields: dict[str, str]  # field name -> Anki HTML
     media: tuple[MediaRef, ...] = ()
     deps: tuple[Dependency, ...] = ()  # what its links and embeds resolved to
+    warnings: tuple[Problem, ...] = ()  # the renderer's: embeds it could not show
 
 
 @dataclass(frozen=True)

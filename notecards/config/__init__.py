@@ -6,7 +6,8 @@ the same decks, tags and custom regexps without writing anything; then an option
 `notecards.yaml` at the vault root overrides any of the keys below (the keys are
 the VaultConfig field names):
 
-    vault_name: My Vault            # for obsidian:// links (default: the folder's name)
+    vault_name: My Vault            # for obsidian:// links (default: the name of the Obsidian
+                                    # vault, the nearest folder at or above with .obsidian/)
     default_deck: ML                # deck for notes without TARGET DECK / folder deck
     default_tags: [ml]              # added to every note
     deck_from_folder: true          # deck = the note's folder path, a/b -> a::b

@@ -18,6 +18,7 @@ from notecards.config.o2a import O2A_MAX_BYTES, O2A_SETTINGS, apply_o2a
 from notecards.config.schema import VaultConfig
 from notecards.problems import NotecardsError, Problem
 
+OBSIDIAN_FOLDER = ".obsidian"
 _SOURCES = ((O2A_SETTINGS, O2A_MAX_BYTES, apply_o2a), (CONFIG_FILE, MAX_CHARS, apply_yaml))
 _KINDS = {
     stat.S_IFDIR: "a folder",
@@ -30,7 +31,8 @@ _KINDS = {
 
 def load_config(root: Path) -> VaultConfig:
     """The vault's settings; raises NotecardsError with every mistake, each at its line."""
-    config = VaultConfig(vault_name=root.resolve().name)
+    vault, folder = obsidian_vault(root)
+    config = VaultConfig(vault_name=vault.name, vault_folder=folder)
     problems: list[Problem] = []
     for rel, limit, apply in _SOURCES:
         text, problem = _read_settings(root, rel, limit)
@@ -41,6 +43,18 @@ def load_config(root: Path) -> VaultConfig:
     if problems:
         raise NotecardsError(problems)
     return config
+
+
+def obsidian_vault(root: Path) -> tuple[Path, str]:
+    """The Obsidian vault the folder lies in, and the folder's path inside it: the nearest
+    folder at or above it that holds `.obsidian/` (where Obsidian keeps a vault's settings),
+    so `notecards build notes/` in a vault links to `notes/...` of that vault. Without one
+    anywhere above, the folder itself."""
+    real = root.resolve()
+    for folder in (real, *real.parents):
+        if os.path.isdir(folder / OBSIDIAN_FOLDER):  # an unreadable folder is no vault
+            return folder, "" if folder == real else real.relative_to(folder).as_posix()
+    return real, ""
 
 
 def _read_settings(root: Path, rel: str, limit: int) -> tuple[str | None, Problem | None]:

@@ -38,7 +38,12 @@ _BOOL_KEYS = {
     "add_file_link",
     "add_obsidian_tags",
 }
-_KEYS = {f.name for f in fields(VaultConfig)} - {"ankiconnect_url", "ankiconnect_api_key"}
+# vault_folder is where the vault lies in Obsidian's (load.py), found, not set.
+_KEYS = {f.name for f in fields(VaultConfig)} - {
+    "ankiconnect_url",
+    "ankiconnect_api_key",
+    "vault_folder",
+}
 _KEYS.add("ankiconnect")
 _SYNTAX_FIELDS = tuple(f.name for f in fields(Syntax))
 _ANKICONNECT_KEYS = ("url", "api_key")

@@ -45,7 +45,10 @@ DEFAULT_SYNTAX = Syntax()
 
 @dataclass
 class VaultConfig:
-    vault_name: str  # for obsidian:// links; defaults to the vault folder's name
+    vault_name: str  # for obsidian:// links; defaults to the Obsidian vault's name (load.py)
+    # The folder's path inside the Obsidian vault it lies in ("" when it is the vault): links
+    # name a file by its path from there.
+    vault_folder: str = ""
     default_deck: str = "Default"
     default_tags: tuple[str, ...] = ()
     deck_from_folder: bool = False  # deck = the note's folder path, "a/b" -> "a::b"

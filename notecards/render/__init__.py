@@ -1,6 +1,7 @@
 """Field markdown -> the HTML Anki stores, as Obsidian shows it: the renderer, its markdown-it
-plugins (math, wikilinks and embeds, callouts, clozes, code), what files links resolve to, the
-render cache, and the rules a rendered note must pass."""
+plugins (math, wikilinks and embeds, comments, callouts, clozes, code), what files links resolve
+to and what an embed of a note shows, the render cache, and the rules a rendered note must
+pass."""
 
 from notecards.render.cache import RenderCache
 from notecards.render.checks import check_note, check_notes, note_problems

@@ -5,8 +5,10 @@ rendering libraries' versions, `hashing.code_digest`; the vault settings that ma
 the demos there are; the note's folder, cloze or not, the markdown). Value: the HTML,
 the media it embeds, and how each link and embed was resolved. Media *content* is not
 in the key (targets read the files when they send them); instead a hit is used only if
-every recorded link and embed still resolves to the same file in today's vault scan
-(the renderer checks; dict lookups only). Deleting the file loses nothing but time.
+every recorded link and embed still resolves to the same file in today's vault scan, and
+every note or section it embeds still reads the same (the renderer checks: dict lookups,
+and each file an embed names read once). A field with warnings is not kept. Deleting the
+file loses nothing but time.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ _SCHEMA = (
 class CachedField:
     html: str
     media: tuple[MediaRef, ...]
-    # (kind, reference as written, what it resolved to), kind "note" or "media"
+    # (kind, reference as written, what it resolved to): model.Dependency
     deps: tuple[tuple[str, str, str], ...]
 
     def to_row(self, key: str) -> tuple[str, str, str, str]:

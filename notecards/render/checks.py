@@ -45,9 +45,10 @@ def check_note(note: Note, config: VaultConfig, renderer: Renderer) -> list[Prob
 
 
 def note_problems(rendered: RenderedNote, config: VaultConfig) -> list[Problem]:
-    """What Anki would refuse (errors) or show wrongly (warnings) in a rendered note."""
+    """What Anki would refuse (errors) or show wrongly (warnings) in a rendered note, with
+    the renderer's own warnings (an embed it could not show)."""
     note = rendered.note
-    problems = _empty_first_field(note, config)
+    problems = _empty_first_field(note, config) + list(rendered.warnings)
     if config.note_types[note.note_type].is_cloze and not any(
         cloze_numbers(html) for html in rendered.fields.values()
     ):

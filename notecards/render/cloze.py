@@ -25,7 +25,8 @@ _ID_PREFIX = re.compile(r"c?(\d+)[:|]")
 
 # env key: True while rendering a field of a cloze note type.
 ENV_IS_CLOZE = "notecards_cloze"
-_ENV_NEXT_NUMBER = "notecards_cloze_next"
+# env key: the number an unnumbered cloze gets next (text embedded in the field goes on with it).
+ENV_NEXT_NUMBER = "notecards_cloze_next"
 # env key: {(state, close, posMax): {position: what a walk from there found}}.
 _ENV_WALKS = "notecards_cloze_walks"
 
@@ -62,8 +63,8 @@ def _next_number(state: StateInline, body_start: int) -> tuple[int, int]:
     explicit = _ID_PREFIX.match(state.src, body_start, state.posMax)
     if explicit:
         return int(explicit[1]), explicit.end()
-    number = state.env.get(_ENV_NEXT_NUMBER, 1)
-    state.env[_ENV_NEXT_NUMBER] = number + 1
+    number = state.env.get(ENV_NEXT_NUMBER, 1)
+    state.env[ENV_NEXT_NUMBER] = number + 1
     return number, body_start
 
 

@@ -2,9 +2,18 @@
 
 One MarkdownIt instance per vault: CommonMark with Obsidian's extras (tables,
 strikethrough, highlights, task lists, footnotes, callouts, math, wikilinks,
-embeds, O2A clozes), `breaks=True` because Obsidian keeps a single line break.
-After parsing, one pass over the tokens resolves links and embeds against the
-vault, so every bad reference of a field is reported at once, with its line.
+embeds, `%%comments%%`, `^block-id` markers, O2A clozes), `breaks=True` because Obsidian
+keeps a single line break. After parsing, one pass over the tokens resolves links and embeds
+against the vault, so every bad reference of a field is reported at once, with its line.
+
+An embed of a note, a heading's section or a block (`embeds.py` says what each shows) is
+rendered in place by the same rules, as if its text were pasted there, but in its own file's
+place: its links resolve from that file's folder, its problems point at that file's lines.
+Embeds nest `MAX_EMBED_DEPTH` deep, a cycle is cut where it closes, and one field embeds at
+most `MAX_EMBEDDED_CHARS` of text (a note embedding another twice, which embeds another
+twice, ... doubles the text at each level); an embed that cannot be shown is a warning at its
+line and stays a link. The digest of the embedded text is one of the field's dependencies, so
+a card whose embedded section changed renders again: the cache, the build and the sync see it.
 
 The HTML is written in the form Anki's editor keeps (`anki_form.py`): `<br>`, not `<br />`,
 quotes in text as they are, no newline inside math delimiters. Opening a note in Anki then
@@ -18,7 +27,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -35,15 +44,18 @@ from notecards.config import VaultConfig
 from notecards.demo_catalog import DEMO_LINK, DEMOS, demo_command, unknown_demo
 from notecards.hashing import code_digest, key
 from notecards.model import Dependency, MediaRef, Note, RenderedNote
-from notecards.problems import NotecardsError, Problem
+from notecards.problems import NotecardsError, Problem, Severity
 from notecards.render.anki_form import anki_form, escape_text
 from notecards.render.cache import CachedField, RenderCache
 from notecards.render.callouts import callout_plugin
-from notecards.render.cloze import ENV_IS_CLOZE, cloze_plugin
+from notecards.render.cloze import ENV_IS_CLOZE, ENV_NEXT_NUMBER, cloze_plugin
 from notecards.render.code import highlight_code
+from notecards.render.comments import comment_plugin
+from notecards.render.embeds import EmbeddedFile, Section, block_id_plugin
 from notecards.render.mathjax import ENV_FORMULAS, mathjax_plugin
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
-from notecards.render.wikilinks import WikiTarget, image_size, wikilink_plugin
+from notecards.render.wikilinks import WikiTarget, image_size, split_target, wikilink_plugin
+from notecards.vault.files import read_markdown
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 # env key: True once the field holds something the render rules cannot vouch is in the form
@@ -54,15 +66,19 @@ _CHECKBOXES = frozenset(
     f'<input class="task-list-item-checkbox" {checked}disabled="disabled" type="checkbox">'
     for checked in ("", 'checked="checked" ')
 )
+MAX_EMBED_DEPTH = 5  # embedded text inside embedded text ..., this many levels at most
+MAX_EMBEDDED_CHARS = 1_000_000  # of embedded text in one field, all its embeds together
 
 
 @dataclass(frozen=True)
 class RenderedField:
-    """One field's HTML, the vault files it embeds, and what its links and embeds named."""
+    """One field's HTML, the vault files it embeds, what its links and embeds named, and the
+    embeds it could not show (warnings)."""
 
     html: str
     media: tuple[MediaRef, ...]
     deps: tuple[Dependency, ...]
+    warnings: tuple[Problem, ...] = ()
 
 
 class Renderer:
@@ -75,11 +91,18 @@ class Renderer:
         self.fields_rendered = 0  # cache misses: fields that went through markdown-it
         self._index: VaultIndex | None = None
         self._resolved: dict[tuple[str, str, str], str | None] = {}
+        self._files: dict[str, EmbeddedFile | str] = {}  # read for embeds; a str says why not
+        self._sections: dict[tuple[str, str], Section | str] = {}
         self._open_url = f"obsidian://open?vault={quote(config.vault_name, safe='')}&file="
         self._md = self._markdown()
         # What besides the field itself decides its HTML (see _cache_key); the demo names,
         # as a link to a demo since removed must be reported, not served from the cache.
-        settings = (config.vault_name, config.curly_cloze, config.highlights_to_cloze)
+        settings = (
+            config.vault_name,
+            config.vault_folder,
+            config.curly_cloze,
+            config.highlights_to_cloze,
+        )
         demos = ",".join(sorted(DEMOS))
         self._settings_key = "\0".join((code_digest(), *map(str, settings), demos))
 
@@ -92,9 +115,10 @@ class Renderer:
 
     def render(self, note: Note) -> RenderedNote:
         """Every field of the note's type, in the type's order, with the parser's appendix
-        HTML added raw, and what each link and embed resolved to (a caller that keeps the
-        HTML can tell later, with `still_resolves`, whether it still holds). Raises
-        NotecardsError with every bad reference of the note: there is no HTML to give."""
+        HTML added raw, what each link and embed resolved to (a caller that keeps the HTML can
+        tell later, with `still_resolves`, whether it still holds), and the warnings of the
+        embeds it could not show. Raises NotecardsError with every bad reference of the note
+        (and those warnings): there is no HTML to give."""
         note_type = self.config.note_types.get(note.note_type)
         if note_type is None:
             unknown = f"unknown note type {note.note_type!r}"
@@ -103,6 +127,7 @@ class Renderer:
         media: dict[str, MediaRef] = {}
         deps: dict[Dependency, None] = {}  # ordered, without repeats
         problems: list[Problem] = []
+        warnings: list[Problem] = []
         for name in note_type.fields:
             line = note.field_lines.get(name, note.start_line)
             try:
@@ -116,14 +141,16 @@ class Renderer:
             fields[name] = anki_form(field.html + appendix) if appendix else field.html
             media.update((ref.source, ref) for ref in field.media)
             deps.update(dict.fromkeys(field.deps))
+            warnings += field.warnings
         if problems:
-            raise NotecardsError(problems)
-        return RenderedNote(note, fields, tuple(media.values()), tuple(deps))
+            raise NotecardsError(problems + warnings)
+        return RenderedNote(note, fields, tuple(media.values()), tuple(deps), tuple(warnings))
 
     def render_field(self, markdown: str, *, cloze: bool, path: str, line: int) -> RenderedField:
         """One field's markdown as Anki HTML; `line` is the file line the field's text starts
         on, where its problems point. Served from the cache when every link and embed it
-        recorded still names the same file."""
+        recorded still names the same file and every section it embeds reads the same. A
+        field with warnings is not cached: they are said each time it renders."""
         folder = posixpath.dirname(path)
         cache_key = key(self._settings_key, str(cloze), folder, markdown)
         cached = self.cache.get(cache_key) if self.cache is not None else None
@@ -135,16 +162,21 @@ class Renderer:
             "folder": folder,
             "line": line,
             "problems": [],
+            "warnings": [],
             "media": {},
             "deps": [],
+            "origin": "",  # the file an embedded text comes from ("": the field's own)
+            "embedding": (),  # the (file, section) embeds this text sits in, outermost first
+            "budget": {"left": MAX_EMBEDDED_CHARS, "spent": False},  # of the whole field
         }
         self.fields_rendered += 1
         tokens = self._md.parse(markdown, env)
         if env["problems"]:
-            raise NotecardsError(env["problems"])
+            raise NotecardsError(env["problems"] + env["warnings"])
         html = _in_anki_form(self._render_tokens(tokens, env).rstrip("\n"), env)
-        field = RenderedField(html, tuple(env["media"].values()), tuple(env["deps"]))
-        if self.cache is not None:
+        media, deps = tuple(env["media"].values()), tuple(env["deps"])
+        field = RenderedField(html, media, deps, tuple(env["warnings"]))
+        if self.cache is not None and not field.warnings:
             self.cache.put(cache_key, CachedField(field.html, field.media, field.deps))
         return field
 
@@ -155,7 +187,7 @@ class Renderer:
         md = MarkdownIt("commonmark", options)
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin).use(tasklists_plugin).use(mathjax_plugin)
-        md.use(callout_plugin).use(wikilink_plugin)
+        md.use(callout_plugin).use(wikilink_plugin).use(comment_plugin).use(block_id_plugin)
         md.use(
             cloze_plugin,
             curly=self.config.curly_cloze,
@@ -164,6 +196,7 @@ class Renderer:
         md.core.ruler.push("notecards_references", self._resolve_references)
         md.add_render_rule("wikilink", _render_wikilink)
         md.add_render_rule("wiki_embed", _render_embed)
+        md.add_render_rule("note_embed", _render_note_embed)
         md.add_render_rule("text", _render_text)
         md.add_render_rule("code_inline", _render_code_inline)
         md.add_render_rule("code_block", _render_code_block)
@@ -172,8 +205,7 @@ class Renderer:
     def _render_tokens(self, tokens: list[Token], env: dict) -> str:
         """A lone paragraph is stored without `<p>` (as O2A and Anki's editor do)."""
         renderer = self._md.renderer
-        lone_paragraph = [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
-        if lone_paragraph:
+        if _lone_paragraph(tokens):
             return renderer.renderInline(tokens[1].children or [], self._md.options, env)
         return renderer.render(tokens, self._md.options, env)
 
@@ -181,7 +213,7 @@ class Renderer:
 
     def _resolve_references(self, state: StateCore) -> None:
         env = state.env
-        for block in state.tokens:
+        for index, block in enumerate(state.tokens):
             if block.type == "html_block":
                 env[_ENV_UNVOUCHED] = True
             if block.type != "inline" or not block.children:
@@ -197,7 +229,7 @@ class Renderer:
                     if token.type == "wikilink":
                         self._resolve_note(token, env)
                     elif token.type == "wiki_embed":
-                        self._resolve_embed(token, env)
+                        self._resolve_embed(token, env, block_line + lines.offset(token))
                     elif token.type == "image":
                         self._resolve_image(token, env)
                     elif token.type == "link_open" and (command := _demo_command(token)):
@@ -208,28 +240,40 @@ class Renderer:
                     in_link = (in_link or token.type == "link_open") and token.type != "link_close"
                 except BadReference as bad:
                     line = block_line + lines.offset(token)
-                    env["problems"].append(Problem.at(env["path"], line, str(bad)))
+                    message = f"{bad}{_embedded_at(env)}"
+                    env["problems"].append(Problem.at(env["path"], line, message))
             block.children = kept
+            if any(t.type == "note_embed" and t.meta["block"] for t in kept):
+                _place_block_embed(state.tokens, index, env)
 
     def _resolve_note(self, token: Token, env: dict) -> None:
         target: WikiTarget = token.meta["target"]
         if target.path:
             found = self.index.find_note(target.path, env["folder"])
-            env["deps"].append(("note", target.path, found or ""))
+            _depend(env, "note", target.path, found or "")
             file = found or target.path
         else:  # [[#Heading]]: this very note (the cache key has only its folder)
             file = env["path"].removesuffix(".md")
-            env["deps"].append(("self", "", env["path"]))
+            if not env["origin"]:  # in embedded text, the embed's own dependency names it
+                env["deps"].append(("self", "", env["path"]))
         if target.heading:
             file = f"{file}#{target.heading}"
-        token.meta["href"] = f"{self._open_url}{quote(file, safe='')}"
+        token.meta["href"] = self._open_href(file)
 
-    def _resolve_embed(self, token: Token, env: dict) -> None:
+    def _open_href(self, file: str) -> str:
+        """The obsidian:// link that opens a vault file (path without `.md`, `#` subpath),
+        named from the Obsidian vault the folder lies in."""
+        if self.config.vault_folder:
+            file = f"{self.config.vault_folder}/{file}"
+        return f"{self._open_url}{quote(file, safe='')}"
+
+    def _resolve_embed(self, token: Token, env: dict, line: int) -> None:
         target: WikiTarget = token.meta["target"]
         kind = media_kind(target.path)
-        if kind is None:  # a note or other file: Anki cannot show it, so link to it
-            token.type = "wikilink"
-            self._resolve_note(token, env)
+        if kind is None:  # a note is shown in place; another file Anki cannot show is a link
+            if not self._embed_note(token, env, line):
+                token.type = "wikilink"
+                self._resolve_note(token, env)
             return
         anki_name = self._carry(target.path, env)
         token.meta.update(kind=kind, anki_name=anki_name)
@@ -239,6 +283,103 @@ class Renderer:
             token.attrs.update((k, v) for k, v in zip(("width", "height"), size, strict=True) if v)
         elif target.label:
             token.attrs["alt"] = target.label
+
+    def _embed_note(self, token: Token, env: dict, line: int) -> bool:
+        """Render the note, section or block an embed names in its place (a `note_embed`
+        token); False, with a warning, where it cannot be shown and stays a link (and quietly
+        for a file that is no note: Anki cannot show a PDF either)."""
+        target: WikiTarget = token.meta["target"]
+        origin = env["origin"] or env["path"]
+        file, shown = self._embedded(target, origin)
+        _depend(env, "embed", _embed_reference(target), _embed_result(file, shown))
+        if file is not None and not file.lower().endswith(".md"):
+            return False
+        written = f"![[{token.content}]]"
+        place = (file, _section_key(target.heading))
+        if file is None:
+            why = f"no note {target.path!r} in the vault"
+        elif isinstance(shown, str):
+            why = f"{file} {shown}"
+        elif place in env["embedding"]:
+            why = "embeds itself"
+            if len(env["embedding"]) > 1:
+                why += " (through " + ", ".join(_shown_place(*p) for p in env["embedding"]) + ")"
+        elif len(env["embedding"]) >= MAX_EMBED_DEPTH:
+            why = f"embeds nested more than {MAX_EMBED_DEPTH} deep"
+        elif len(shown.text) > env["budget"]["left"]:
+            if env["budget"]["spent"]:
+                return False  # said once, at the first embed past the limit
+            env["budget"]["spent"] = True
+            why = f"the field would embed more than {MAX_EMBEDDED_CHARS:,} characters of text"
+        else:
+            env["budget"]["left"] -= len(shown.text)
+            html, block = self._render_embedded(shown, place, env, line)
+            token.type = "note_embed"
+            token.meta.update(html=html, block=block)
+            if not html:
+                why = "its text is only card syntax, comments or blank lines"
+                _warn(env, line, f"{written} shows nothing: {why}")
+            return True
+        _warn(env, line, f"{written}: {why}; shown as a link")
+        return False
+
+    def _embedded(self, target: WikiTarget, origin: str) -> tuple[str | None, Section | str]:
+        """The file an embed written in `origin` names, and its section or why there is
+        none (a file is only read for the embeds that name it, once)."""
+        if target.path:
+            file = self.index.find_note_file(target.path, posixpath.dirname(origin))
+        else:  # ![[#Heading]]: a section of the very file it is written in
+            file = origin
+        if file is None or not file.lower().endswith(".md"):
+            return file, ""
+        memo_key = (file, _section_key(target.heading))
+        if memo_key not in self._sections:
+            embedded = self._embedded_file(file)
+            shown = embedded if isinstance(embedded, str) else embedded.section(target.heading)
+            self._sections[memo_key] = shown
+        return file, self._sections[memo_key]
+
+    def _embedded_file(self, file: str) -> EmbeddedFile | str:
+        if file not in self._files:
+            try:
+                text, _ = read_markdown(self.root, file)
+            except NotecardsError:
+                self._files[file] = "cannot be read (it is not UTF-8 text)"
+            except OSError as err:
+                self._files[file] = f"cannot be read ({err.strerror or err})"
+            else:
+                self._files[file] = EmbeddedFile(text, file, self.config.syntax)
+        return self._files[file]
+
+    def _render_embedded(
+        self, section: Section, place: tuple[str, str], env: dict, line: int
+    ) -> tuple[str, bool]:
+        """The section's HTML, rendered as the field's own text is, in its file's place: its
+        problems, media and dependencies are the field's. Also whether it is block content
+        (more than one paragraph's inline text)."""
+        file = place[0]
+        inner = {
+            ENV_IS_CLOZE: env[ENV_IS_CLOZE],
+            ENV_NEXT_NUMBER: env.get(ENV_NEXT_NUMBER, 1),
+            "path": file,
+            "folder": posixpath.dirname(file),
+            "line": section.first_line,
+            "problems": env["problems"],
+            "warnings": env["warnings"],
+            "media": env["media"],
+            "deps": env["deps"],
+            "origin": file,
+            "embedding": (*env["embedding"], place),
+            "budget": env["budget"],
+            "embedded_at": env.get("embedded_at") or f"{env['path']}:{line}",
+        }
+        tokens = self._md.parse(section.text, inner)
+        html = self._render_tokens(tokens, inner).rstrip("\n")
+        env[ENV_NEXT_NUMBER] = inner[ENV_NEXT_NUMBER]
+        env[ENV_FORMULAS] = env.get(ENV_FORMULAS, 0) + inner.get(ENV_FORMULAS, 0)
+        if inner.get(_ENV_UNVOUCHED):
+            env[_ENV_UNVOUCHED] = True
+        return html, bool(html) and not _lone_paragraph(tokens)
 
     def _resolve_image(self, token: Token, env: dict) -> None:
         src = str(token.attrs.get("src", ""))
@@ -255,35 +396,103 @@ class Renderer:
         source = self.index.resolve_file(reference, env["folder"])
         anki_name = self.index.anki_name(source)
         env["media"][source] = MediaRef(source=source, anki_name=anki_name)
-        env["deps"].append(("media", reference, f"{source}\0{anki_name}"))
+        _depend(env, "media", reference, f"{source}\0{anki_name}")
         return anki_name
 
     def still_resolves(self, deps: Iterable[Sequence[str]], path: str) -> bool:
         """Whether HTML rendered with these `deps`, for a note at `path`, would come out the
-        same today as far as links and embeds go (dict lookups on the vault scan; no file
-        is opened)."""
-        folder = posixpath.dirname(path)
-        return all(
-            (path if kind == "self" else self._resolves_now(kind, ref, folder)) == result
-            for kind, ref, result in deps
-        )
+        same today as far as links and embeds go: dict lookups on the vault scan, and each
+        file an embed names read once."""
+        return next(self.changed_deps(deps, path), None) is None
 
-    def _resolves_now(self, kind: str, reference: str, folder: str) -> str | None:
-        """What a recorded dependency resolves to in today's vault (None: nothing);
-        memoised, since the same links recur across a vault's cards."""
-        memo_key = (kind, reference, folder)
+    def changed_deps(self, deps: Iterable[Sequence[str]], path: str) -> Iterator[Dependency]:
+        """The dependencies, of a note now at `path`, that no longer hold: a link or embed
+        that names another file, an embedded section that reads otherwise (what made the
+        note change)."""
+        for kind, reference, result in deps:
+            origin, _, written = reference.rpartition("\0")
+            if kind == "self":
+                now: str | None = path
+            else:
+                now = self._resolves_now(kind, written, origin or path)
+            if now != result:
+                yield kind, reference, result
+
+    def _resolves_now(self, kind: str, reference: str, origin: str) -> str | None:
+        """What a recorded dependency, written in the file `origin`, resolves to in today's
+        vault (None: nothing); memoised, since the same links recur across a vault's cards."""
+        where = origin if kind == "embed" else posixpath.dirname(origin)
+        memo_key = (kind, reference, where)
         if memo_key not in self._resolved:
-            self._resolved[memo_key] = self._resolve_dependency(kind, reference, folder)
+            self._resolved[memo_key] = self._resolve_dependency(kind, reference, origin)
         return self._resolved[memo_key]
 
-    def _resolve_dependency(self, kind: str, reference: str, folder: str) -> str | None:
+    def _resolve_dependency(self, kind: str, reference: str, origin: str) -> str | None:
+        folder = posixpath.dirname(origin)
         if kind == "note":
             return self.index.find_note(reference, folder) or ""
+        if kind == "embed":
+            return _embed_result(*self._embedded(split_target(reference), origin))
         try:
             source = self.index.resolve_file(reference, folder)
         except BadReference:
             return None
         return f"{source}\0{self.index.anki_name(source)}"
+
+
+def _depend(env: dict, kind: str, reference: str, result: str) -> None:
+    """Record a dependency; one of embedded text names the file it is written in before its
+    reference (`file\\0reference`): it resolves from there."""
+    origin = env["origin"]
+    env["deps"].append((kind, f"{origin}\0{reference}" if origin else reference, result))
+
+
+def _warn(env: dict, line: int, message: str) -> None:
+    problem = Problem.at(env["path"], line, f"{message}{_embedded_at(env)}", Severity.WARNING)
+    env["warnings"].append(problem)
+
+
+def _embedded_at(env: dict) -> str:
+    """For a problem in embedded text (reported at its own file's line): which card shows it."""
+    return f" (in the text embedded at {env['embedded_at']})" if env.get("embedded_at") else ""
+
+
+def _embed_reference(target: WikiTarget) -> str:
+    """The embed as a dependency names it: `Note#Heading` (no alias)."""
+    return f"{target.path}#{target.heading}" if target.heading else target.path
+
+
+def _embed_result(file: str | None, shown: Section | str) -> str:
+    """What an embed resolved to: no file (""), a file without the section (its path), or
+    the file and the digest of the section's text."""
+    if file is None:
+        return ""
+    return f"{file}\0{shown.digest}" if isinstance(shown, Section) else file
+
+
+def _section_key(subpath: str) -> str:
+    """`A # B` and `A#B` name the same section."""
+    return "#".join(part.strip() for part in subpath.split("#") if part.strip())
+
+
+def _shown_place(file: str, section: str) -> str:
+    return f"{file.removesuffix('.md')}#{section}" if section else file.removesuffix(".md")
+
+
+def _lone_paragraph(tokens: Sequence[Token]) -> bool:
+    return [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
+
+
+def _place_block_embed(tokens: list[Token], index: int, env: dict) -> None:
+    """Block content (headings, lists) embedded where a paragraph's text goes: an embed alone
+    in its paragraph takes the paragraph's place (as in Obsidian, which shows it as a block);
+    inside other text it would nest blocks in a `<p>`, which the editor would rewrite, so the
+    field goes through `anki_form`."""
+    children = tokens[index].children or []
+    if len(children) == 1 and index and tokens[index - 1].type == "paragraph_open":
+        tokens[index - 1].hidden = tokens[index + 1].hidden = True
+    else:
+        env[_ENV_UNVOUCHED] = True
 
 
 class _LineFinder:
@@ -318,7 +527,7 @@ def _unvouched(token: Token, in_link: bool) -> bool:
     with `%` in it (Anki percent-decodes those)."""
     if token.type == "html_inline":
         return token.content not in _CHECKBOXES
-    if in_link and token.type in ("wikilink", "link_open", "footnote_ref"):
+    if in_link and token.type in ("wikilink", "link_open", "footnote_ref", "note_embed"):
         return True
     source = token.meta.get("anki_name") if token.type == "wiki_embed" else None
     if token.type == "image":
@@ -364,6 +573,10 @@ def _render_embed(self, tokens: Sequence[Token], idx: int, options, env) -> str:
         return f"[sound:{escape_text(token.meta['anki_name'])}]"
     attrs = "".join(f' {name}="{escapeHtml(str(value))}"' for name, value in token.attrs.items())
     return f"<img{attrs}>"
+
+
+def _render_note_embed(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    return tokens[idx].meta["html"]
 
 
 def _demo_command(link_open: Token) -> str | None:

@@ -138,18 +138,23 @@ class VaultIndex:
 
     def find_note(self, target: str, folder: str) -> str | None:
         """The vault path (without `.md`) a `[[target]]` opens, or None if no file has
-        that name: same folder first, then the shortest path (Obsidian's order)."""
+        that name."""
+        found = self.find_note_file(target, folder)
+        return found.removesuffix(".md") if found else None
+
+    def find_note_file(self, target: str, folder: str) -> str | None:
+        """The vault file a `[[target]]` names, or None if no file has that name: same folder
+        first, then the shortest path (Obsidian's order)."""
         names = (target,) if target.lower().endswith(".md") else (target, f"{target}.md")
         for name in names:
             if "/" in name:
                 for candidate in (name, posixpath.join(folder, name)):
                     found = self._lookup(posixpath.normpath(candidate))
                     if found:
-                        return found.removesuffix(".md")
+                        return found
                 continue
             same_name = self._by_lower_name.get(name.lower(), [])
             if same_name:
                 near = [p for p in same_name if posixpath.dirname(p) == folder]
-                best = near[0] if near else min(same_name, key=lambda p: (p.count("/"), p))
-                return best.removesuffix(".md")
+                return near[0] if near else min(same_name, key=lambda p: (p.count("/"), p))
         return None

@@ -31,10 +31,12 @@ class WikiTarget:
 
     @property
     def text(self) -> str:
-        """What Obsidian shows for the link: the alias, else `Note > Heading`."""
+        """What Obsidian shows for the link: the alias, else `Note > Heading`, `Note > ^block`
+        (`Note > A > B` for a heading inside a heading)."""
         if self.label:
             return self.label
-        return " > ".join(part for part in (self.path, self.heading) if part)
+        parts = (self.path, *self.heading.split("#"))
+        return " > ".join(part.strip() for part in parts if part.strip())
 
 
 def split_target(inner: str) -> WikiTarget:

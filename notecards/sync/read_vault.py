@@ -74,9 +74,10 @@ def render_checked(
 class _LinkCheck:
     """Whether the links and embeds of a note pushed earlier still name the files they named.
 
-    What they resolve to depends only on the vault's file list and the note's folder, so with
-    the very files the state's records were checked under and the note where it was, they
-    hold without a look; otherwise each is resolved again against today's files."""
+    What a link resolves to depends only on the vault's file list and the note's folder, so
+    with the very files the state's records were checked under and the note where it was,
+    links hold without a look. An embed depends on the embedded text too, so a note with one
+    is always resolved again, as is every note against a changed file list."""
 
     def __init__(self, renderer: Renderer, state: SyncState):
         self._renderer = renderer
@@ -87,7 +88,9 @@ class _LinkCheck:
         return self._checked_under == files_digest(self._renderer)
 
     def hold(self, pushed: PushedNote, path: str) -> bool:
-        if not pushed.deps or (pushed.path == path and self._same_files):
+        if not pushed.deps:
+            return True
+        if pushed.path == path and self._same_files and '["embed",' not in pushed.deps:
             return True
         return self._renderer.still_resolves(json.loads(pushed.deps), path)
 

@@ -87,6 +87,15 @@ _words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_s
 _ids = st.sampled_from(["", "<!--ID: 0-->", f"<!--ID: {2**63}-->", "<!--ID: 1764591468178-->",
                         "<!--ID: 12-->", "ID: 5"])  # fmt: skip
 _types = st.sampled_from(["Basic", "Cloze", "Basci", "", "Basic (and reversed card)"])
+# A field's text: words, or what Obsidian shows otherwise (comments, embeds of the vault's
+# notes, sections and blocks, which may be missing or embed one another).
+_field_text = st.one_of(
+    _words,
+    st.sampled_from(
+        ["![[a]]", "![[b#H]]", "x %%hidden%% y", "%%\nhidden\n%%", "see ![[sub/c#^x]] here",
+         "![[#H]]", "![[a#^missing]]", "[[b#^x]]", "$a %%b%%$"]
+    ),
+)  # fmt: skip
 _pieces = st.one_of(
     st.builds(
         lambda t, front, back, tags, note_id, end: "\n".join(
@@ -94,12 +103,14 @@ _pieces = st.one_of(
         ),
         _types,
         _words,
-        _words,
+        _field_text,
         _words,
         _ids,
         st.sampled_from(["END", "", "ENDPOINT"]),
     ),  # fmt: skip
-    st.builds(lambda f, b, i: f"- STARTI [Basic] {f} Back: {b} {i} ENDI", _words, _words, _ids),
+    st.builds(
+        lambda f, b, i: f"- STARTI [Basic] {f} Back: {b} {i} ENDI", _words, _field_text, _ids
+    ),
     st.sampled_from(
         [
             "---\ntags: [a, b]\ndeck: D\n---",
@@ -114,6 +125,16 @@ _pieces = st.one_of(
             "{{c1::x}}",
             "[[link]]",
             "%%comment%%",
+            "%%\nSTART\nBasic\nhidden\nEND\n%%",
+            "%%never closed",
+            "# H",
+            "para ^x",
+            "![[a]]",
+            "![[b#H]]",
+            "![[sub/c#^x]]",
+            "![[#H]]",
+            "![[a#^missing]]",
+            "[[b#^x]]",
             "[" * 50,
         ]
     ),  # fmt: skip

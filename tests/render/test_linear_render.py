@@ -74,3 +74,44 @@ def test_many_demo_links_in_one_field_are_replaced_in_linear_time(renderer: Rend
     with cpu_seconds_at_most(20):
         html = renderer.render_field(field, cloze=False, path="a.md", line=1).html
     assert html.count("<code>notecards demo dpo</code>") == 40_000
+
+
+def test_200k_comment_markers_render_in_linear_time(renderer: Renderer) -> None:
+    """Each `%%` looks its closer up among the `%%` offsets found once per text."""
+    cases = {
+        "%%" * 100_000: "",  # inline comments, one after another
+        "%%\n" * 100_000: "",  # block comments, a line each
+        "a %%b\n\n" * 40_000: "<p>a %%b</p>\n" * 39_999 + "<p>a %%b</p>",  # none closes
+        "%%\n\n" + "x\n\n" * 50_000 + "%%": "",  # one block comment over 50k paragraphs
+    }
+    for field, expected in cases.items():
+        with cpu_seconds_at_most(20):
+            html = renderer.render_field(field, cloze=False, path="a.md", line=1).html
+        assert html == expected, field[:20]
+
+
+def test_many_embeds_of_sections_render_in_linear_time(tmp_path: Path) -> None:
+    """Each section is found from indexes built once per file (not by a scan of the file per
+    embed): 20k embeds of 20k headings of the very note."""
+    count = 20_000
+    (tmp_path / "big.md").write_text("".join(f"# H{i}\n\ntext {i} ^b{i}\n\n" for i in range(count)))
+    renderer = Renderer(VaultConfig(vault_name="V"), tmp_path)
+    for field in (
+        "\n\n".join(f"![[#H{i}]]" for i in range(count)),
+        " ".join(f"![[big#^b{i}]]" for i in range(count)),
+    ):
+        with cpu_seconds_at_most(60):
+            out = renderer.render_field(field, cloze=False, path="big.md", line=1)
+        assert out.warnings == () and f"text {count - 1}" in out.html
+
+
+def test_embeds_that_double_at_each_level_stop_at_the_fields_limit(tmp_path: Path) -> None:
+    """A note embedding the next one 50 times, five deep, would be 50^5 copies: the field
+    embeds at most MAX_EMBEDDED_CHARS of text, and says where it stopped."""
+    for level in range(6):
+        (tmp_path / f"n{level}.md").write_text(f"![[n{level + 1}]] " * 50 + "\n")
+    renderer = Renderer(VaultConfig(vault_name="V"), tmp_path)
+    with cpu_seconds_at_most(60):
+        out = renderer.render_field("![[n0]]", cloze=False, path="a.md", line=1)
+    limit = [w for w in out.warnings if "would embed more than" in w.message]
+    assert len(limit) == 1  # said once, where it stopped

@@ -1,0 +1,63 @@
+"""What a sync notices about a card's embeds: the section it embeds is shown on the card, and a
+change to that section is pushed though the card's own text did not change. Against the
+AnkiConnect test server, whose storage is a real Anki collection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers.sync import anki_notes, nothing_to_send, sync
+from tests.helpers.vault import block, ids_in, write_vault
+
+TOPIC = "# Topic\n\n## Loss\nthe loss is $\\ell$\n\n## Other\nnot embedded\n"
+
+
+def _vault(tmp_path: Path) -> Path:
+    return write_vault(
+        tmp_path / "v", {"a.md": block("Q", "![[Topic#Loss]]"), "notes/Topic.md": TOPIC}
+    )
+
+
+def _back(server, note_id: int) -> str:
+    return anki_notes(server)[note_id]["fields"]["Back"]
+
+
+def test_the_embedded_section_is_what_anki_shows(tmp_path, anki_server):
+    vault = _vault(tmp_path)
+    sync(vault, anki_server)
+    (note_id,) = ids_in(vault / "a.md")
+    assert _back(anki_server, note_id) == "<h2>Loss</h2>\n<p>the loss is \\(\\ell\\)</p>"
+    assert nothing_to_send(sync(vault, anki_server).plan)
+
+
+def test_a_changed_embedded_section_is_pushed(tmp_path, anki_server):
+    vault = _vault(tmp_path)
+    sync(vault, anki_server)
+    (note_id,) = ids_in(vault / "a.md")
+    (vault / "notes" / "Topic.md").write_text(TOPIC.replace("the loss", "the new loss"))
+    report = sync(vault, anki_server)
+    assert [u.note_id for u in report.plan.updates] == [note_id]
+    assert _back(anki_server, note_id) == "<h2>Loss</h2>\n<p>the new loss is \\(\\ell\\)</p>"
+
+
+def test_a_changed_embedded_section_is_pushed_with_the_file_list_changed(tmp_path, anki_server):
+    """When the vault's file list changed too, each record's deps are looked at again."""
+    vault = _vault(tmp_path)
+    sync(vault, anki_server)
+    (note_id,) = ids_in(vault / "a.md")
+    (vault / "notes" / "Topic.md").write_text(TOPIC.replace("the loss", "the new loss"))
+    (vault / "notes" / "another.md").write_text("a new note\n")
+    dry = sync(vault, anki_server, dry_run=True)
+    assert [u.note_id for u in dry.plan.updates] == [note_id]
+    report = sync(vault, anki_server)
+    assert [u.note_id for u in report.plan.updates] == [note_id]
+    assert _back(anki_server, note_id) == "<h2>Loss</h2>\n<p>the new loss is \\(\\ell\\)</p>"
+    assert nothing_to_send(sync(vault, anki_server).plan)
+
+
+def test_a_change_elsewhere_in_the_embedded_note_sends_nothing(tmp_path, anki_server):
+    vault = _vault(tmp_path)
+    sync(vault, anki_server)
+    (vault / "notes" / "Topic.md").write_text(TOPIC.replace("not embedded", "edited"))
+    (vault / "notes" / "another.md").write_text("a new note\n")  # so the deps are looked at
+    assert nothing_to_send(sync(vault, anki_server).plan)
