@@ -8,6 +8,7 @@ written (`NotPulled`, with the reason for the user).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,11 +42,26 @@ def pull_field(
     Either must render back to what Anki holds."""
     before, after = convert(base_html), convert(anki_html)
     placed = place_edit(before, after, markdown)
-    if placed is not None and _renders_to(placed, anki_html, render):
+    embeds = _NOTE_EMBED.findall(markdown)
+    if placed is not None and _keeps(embeds, placed) and _renders_to(placed, anki_html, render):
         return Pulled(placed, "patch")
+    if embeds:  # the converted field would hold the embedded text, and lose the embed
+        return NotPulled(
+            "the edit is in text this field embeds from another note, or cannot be placed"
+            " around its embeds: make it in the vault"
+        )
     if _renders_to(after, anki_html, render):
         return Pulled(after, "rewrite")
     return NotPulled("Anki's version of this field has no markdown that renders back to it")
+
+
+# `![[Note]]`, `![[Note#Heading]]`, `![[Note#^block]]`: an embed of text, not of a media file.
+_NOTE_EMBED = re.compile(r"!\[\[(?![^\]|#]*\.(?!md\b)\w{1,5}[\]|#])[^\]\n]+\]\]")
+
+
+def _keeps(embeds: list[str], markdown: str) -> bool:
+    """Whether every note embed of the field is still in `markdown`, as written."""
+    return all(markdown.count(e) >= embeds.count(e) for e in set(embeds))
 
 
 def merge_edits(

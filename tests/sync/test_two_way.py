@@ -299,3 +299,20 @@ def test_how_anki_stores_a_field_is_not_an_edit(tmp_path, anki_server, text):
     written = (vault / "a.md").read_bytes()
     assert text.encode() in written
     _settled(vault, anki_server)
+
+
+@RELEASES
+def test_an_edit_inside_embedded_text_never_replaces_the_embed(tmp_path, anki_server):
+    topic = "# Topic\n\n## Loss\n\nthe loss is small\n"
+    card = block("Q", "Intro line.\n\n![[Topic#Loss]]")
+    vault = write_vault(tmp_path / "v", {"a.md": card, "Topic.md": topic})
+    sync(vault, anki_server)
+    (note_id,) = ids_in(vault / "a.md")
+    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
+    assert "the loss is small" in held  # the section is shown on the card
+    before = (vault / "a.md").read_bytes()
+    edit_in_anki(anki_server, note_id, Back=held.replace("small", "tiny"))
+    report = sync(vault, anki_server)
+    assert (vault / "a.md").read_bytes() == before and not report.pulled
+    assert any("embeds from another note" in p.message for p in report.problems)
+    assert "tiny" in anki_notes(anki_server)[note_id]["fields"]["Back"]  # kept there
