@@ -45,6 +45,16 @@ def _settled(vault, server, told: str = "") -> None:
     assert (vault / "a.md").read_bytes() == before
 
 
+def _typo_fixed_in_anki(tmp_path, server):
+    """A synced vault, and its note's back edited in Anki ("chosen" -> "preferred")."""
+    vault = _vault(tmp_path)
+    sync(vault, server)
+    (note_id,) = ids_in(vault / "a.md")
+    held = anki_notes(server)[note_id]["fields"]["Back"]
+    edit_in_anki(server, note_id, Back=held.replace("chosen", "preferred"))
+    return vault, note_id
+
+
 @RELEASES
 def test_a_typo_fixed_in_anki_changes_that_word_in_the_markdown(tmp_path, anki_server):
     vault = _vault(tmp_path)
@@ -167,11 +177,7 @@ def test_prefer_anki_writes_ankis_version_home(tmp_path, anki_server):
 
 @RELEASES
 def test_pull_brings_edits_home_and_sends_nothing(tmp_path, anki_server):
-    vault = _vault(tmp_path)
-    sync(vault, anki_server)
-    (note_id,) = ids_in(vault / "a.md")
-    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
-    edit_in_anki(anki_server, note_id, Back=held.replace("chosen", "preferred"))
+    vault, note_id = _typo_fixed_in_anki(tmp_path, anki_server)
     text = (vault / "a.md").read_text(encoding="utf-8")
     (vault / "a.md").write_text(text.replace("What does", "What exactly does"))
     anki_server.reset_counts()
@@ -190,11 +196,7 @@ def test_pull_brings_edits_home_and_sends_nothing(tmp_path, anki_server):
 
 @RELEASES
 def test_dry_run_shows_the_pulled_field_as_a_diff_and_changes_nothing(tmp_path, anki_server):
-    vault = _vault(tmp_path)
-    sync(vault, anki_server)
-    (note_id,) = ids_in(vault / "a.md")
-    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
-    edit_in_anki(anki_server, note_id, Back=held.replace("chosen", "preferred"))
+    vault, note_id = _typo_fixed_in_anki(tmp_path, anki_server)
     before = (vault / "a.md").read_bytes()
     result = run_cli(str(vault), "--url", anki_server.url, "--dry-run")
     assert result.exit_code == 0, result.output
@@ -224,11 +226,7 @@ def test_a_two_way_no_op_sends_one_request_and_reads_no_note(tmp_path, anki_serv
 def test_a_file_edited_while_the_pull_runs_keeps_the_users_edit(tmp_path, anki_server, monkeypatch):
     """A stand-in for timing (the user saves between notecards' read and its write), which a
     real run cannot be made to hit: the user's save is made just before the write."""
-    vault = _vault(tmp_path)
-    sync(vault, anki_server)
-    (note_id,) = ids_in(vault / "a.md")
-    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
-    edit_in_anki(anki_server, note_id, Back=held.replace("chosen", "preferred"))
+    vault, note_id = _typo_fixed_in_anki(tmp_path, anki_server)
     import notecards.sync.run as run
 
     real_write = run.write_fields
