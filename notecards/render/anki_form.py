@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from justhtml import Comment, DocumentFragment, Element, JustHTML, Node, Template, Text
@@ -268,6 +269,7 @@ def _one_load(html: str) -> str:
     return _media_paths(saved, _decode_path).replace("\0", "")
 
 
+@lru_cache(maxsize=1024)  # a sync compares the same fields both ways, and converts them
 def anki_form(html: str) -> str:
     """`html` as Anki's editor saves it once the note is opened; idempotent. The editor loads
     what it saved until nothing changes; one pass does that but for a few misnestings whose
