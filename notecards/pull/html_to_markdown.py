@@ -92,7 +92,6 @@ _LIST_MARK = re.compile(r"[-+*](?=[ \t]|$)|#{1,6}(?=[ \t]|$)|>")
 _ORDERED_MARK = re.compile(r"[0-9]{1,9}([.)])(?=[ \t]|$)")
 _RULE_LINE = re.compile(r"[-=][-= \t]*")
 _TABLE_DELIMITER_LINE = re.compile(r"[ \t]*\|?[ \t]*:?-[-:| \t]*")
-_PRE_STYLE = re.compile(r"background: #[0-9a-fA-F]+; padding: 0\.5em; overflow-x: auto;")
 _CHECKBOX = {
     (("class", "task-list-item-checkbox"), ("disabled", "disabled"), ("type", "checkbox")): " ",
     (
@@ -109,14 +108,24 @@ _DELIMITERS = {"em": ("*", "_", None), "strong": ("**", "__", None), "s": ("~~",
 
 
 def html_to_markdown(
-    html: str, *, vault_name: str, curly_clozes: bool = False, highlight_clozes: bool = False
+    html: str,
+    *,
+    vault_name: str,
+    vault_folder: str = "",
+    curly_clozes: bool = False,
+    highlight_clozes: bool = False,
 ) -> str:
     """The markdown that notecards renders to `html` (a field as Anki holds it).
 
-    `vault_name` is the vault's (`obsidian://open?vault=...` links are its wikilinks);
-    `curly_clozes`: the field is rendered with `{...}` as clozes (a cloze note type in a
+    The renderer's settings the inverse needs: `vault_name` and `vault_folder` (as in
+    `VaultConfig`: `obsidian://open?vault=NAME&file=FOLDER/...` links are the vault's
+    wikilinks); `curly_clozes`: the field renders `{...}` as clozes (a cloze note type in a
     vault with curly clozes), so a `{` of text is escaped; `highlight_clozes`: its `==...==`
-    are clozes, so a `<mark>` stays HTML."""
+    are clozes, so a `<mark>` stays HTML.
+
+    What the markdown cannot say exactly is written as close as it goes (a top level with
+    text between blocks gains a `<p>`); a caller that needs the guarantee renders the result
+    and compares, as the pull does."""
     # First as Anki's editor keeps it (`<br>`, no newline inside `\\[...\\]`): what an older
     # release pushed and what Anki holds now then read alike.
     kept = anki_form(html.translate(_SENTINELS))
@@ -126,7 +135,13 @@ def html_to_markdown(
         multi_valued_attributes=None,  # `class` as written, not a list
         preserve_whitespace_tags={"[document]"},  # BeautifulSoup folds white space elsewhere
     )
-    return _Converter(vault_name, curly_clozes, highlight_clozes).convert_soup(soup)
+    converter = _Converter(vault_name, vault_folder, curly_clozes, highlight_clozes)
+    try:
+        return converter.convert_soup(soup)
+    except RecursionError:
+        # Nested deeper than a walk of Python's stack goes (hundreds of elements, no field
+        # a person wrote): the HTML itself, which the pull renders and checks as any result.
+        return kept
 
 
 @dataclass
@@ -141,12 +156,16 @@ class _Converter(MarkdownConverter):
     """markdownify's converter with notecards' rules; one per conversion (it keeps the
     emphasis delimiters of the field it converts)."""
 
-    def __init__(self, vault_name: str, curly_clozes: bool, highlight_clozes: bool):
+    def __init__(
+        self, vault_name: str, vault_folder: str, curly_clozes: bool, highlight_clozes: bool
+    ):
         super().__init__()
         self.open_url = f"obsidian://open?vault={quote(vault_name, safe='')}&file="
+        self.folder = f"{vault_folder}/" if vault_folder else ""
         self.curly_clozes = curly_clozes
         self.highlight_clozes = highlight_clozes
         self.emphases: list[_Delimited] = []
+        self.list_markers: dict[int, int] = {}  # id of a list -> the marker it took (0, 1)
 
     # -- the walk ---------------------------------------------------------------------
 
@@ -240,16 +259,20 @@ class _Converter(MarkdownConverter):
             # In a tight item no blank line ends the HTML: what follows is HTML too.
             swallowed = after_html and "_tight" in tags
             glued = same_line and after_html and run[0].previous_sibling is last_block
-            if run and (swallowed and not all(_blank(n) for n in run) or glued):
-                html = out[-1] + "".join(_html_of(n) for n in run)
-                out[-1] = _Html(html.rstrip("\n"))  # the block's own end, not a blank line
+            if run and (swallowed or glued):
+                out[-1] = _Html(out[-1] + "".join(_html_of(n) for n in run))
             elif run and not all(_blank(n) for n in run):
                 for kind, content in _paragraphs(self.concat(run, tags)):
                     if kind == _DISPLAY:
-                        out.append(_display_block(content, _list_indent(tags)))
+                        append(_display_block(content, _list_indent(tags)))
                     else:
-                        out.append(self.inline(content))
+                        append(self.inline(content))
             run.clear()
+
+        def append(block: str) -> None:
+            if out and isinstance(out[-1], _Html):  # its own end, not a blank line
+                out[-1] = _Html(out[-1].rstrip("\n"))
+            out.append(block)
 
         for child in list(node.children)[skip:]:
             if _backref(child):
@@ -264,12 +287,13 @@ class _Converter(MarkdownConverter):
                 elif glued and isinstance(block, _Html) and after_html:
                     out[-1] = _Html(out[-1] + block)  # no newline between the two
                 elif block:
-                    out.append(block)
+                    append(block)
                 last_block = child
             else:
                 run.append(child)
         flush()
-        return out
+        append("")  # the last block's end
+        return out[:-1]
 
     def concat(self, nodes: list, tags: set[str]) -> str:
         return "".join(self.process_element(n, tags) for n in nodes)
@@ -363,36 +387,28 @@ class _Converter(MarkdownConverter):
         return _quoted(head + joint + "\n\n".join(body))
 
     def convert_pre(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        """Code as a fence with its language: text and language are what the highlighter
-        was given, so the fence renders the same spans."""
+        """Code as a fence with its language, where the highlighter colours the fence's text
+        as the block is coloured; other code (typed in Anki's editor, which colours
+        nothing) stays HTML: a fence would render other spans."""
         code = el.find("code", recursive=False)
-        content = [c for c in el.children if c is not code]
-        language = (code.get("class") or "").removeprefix("language-") if code else ""
-        if (
-            code is None
-            or content
-            or (el.attrs and (set(el.attrs) != {"style"} or not _PRE_STYLE.fullmatch(el["style"])))
-            or set(code.attrs) - {"class"}
-            or (code.attrs and not (code["class"].startswith("language-") and language))
-            or any(
-                isinstance(d, Tag) and (d.name != "span" or set(d.attrs) - {"style"})
-                for d in code.descendants
-            )
-            or not re.fullmatch(r"[^\s`]*", language)
+        if code is None or [c for c in el.children if c is not code]:
+            return _verbatim(el)
+        language = (code.get("class") or "").removeprefix("language-")
+        source = code.get_text()
+        written = anki_form(str(el))
+        if (code.attrs and code.attrs != {"class": f"language-{language}"}) or re.search(
+            r"\s", language
         ):
             return _verbatim(el)
-        source = code.get_text()
-        fence = "`" * max([3, *(len(run) + 1 for run in re.findall("`+", source))])
-        if source.endswith("\n") or not source:
-            body = source
-        elif el.next_sibling is None and isinstance(el.parent, BeautifulSoup):
-            # Code with no newline at its end: a fence left open at the field's end.
-            return f"{fence}{language}\n{source}"
-        else:
-            body = source + "\n"
-        if source == "\n" and _code_html("", language) == anki_form(str(el)):
-            body = ""  # the highlighter ends even empty code with a newline
-        return f"{fence}{language}\n{body}{fence}"
+        mark = "~" if "`" in language else "`"  # a backtick fence's info holds none
+        fence = mark * max([3, *(len(run) + 1 for run in re.findall(f"{mark}+", source))])
+        for body in ("", source) if source == "\n" else (source,):
+            if (body.endswith("\n") or not body) and _code_html(body, language) == written:
+                return f"{fence}{language}\n{body}{fence}"
+        at_end = el.next_sibling is None and isinstance(el.parent, BeautifulSoup)
+        if at_end and source and _code_html(source, language) == written:
+            return f"{fence}{language}\n{source}"  # no newline at its end: a fence left open
+        return _verbatim(el)
 
     def convert_table(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         """A table as markdown writes it: one header row, then the body's rows."""
@@ -456,7 +472,7 @@ class _Converter(MarkdownConverter):
 
     def convert_list(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         """`-` or `1.` items (the marker another than the list's before, which markdown would
-        join); loose lists (items with paragraphs) with blank lines between items."""
+        join); a loose list's with blank lines between items and their blocks."""
         items = [c for c in el.children if not _blank(c)]
         ordered = el.name == "ol"
         allowed = {"class"} | ({"start"} if ordered else set())
@@ -468,12 +484,17 @@ class _Converter(MarkdownConverter):
             or (ordered and not re.fullmatch(r"[0-9]{1,9}", el.get("start", "1")))
         ):
             return _verbatim(el)
-        loose = any(isinstance(c, Tag) and c.name == "p" for item in items for c in item.children)
-        repeat = _same_list_before(el)
+        # Loose where items hold paragraphs, tight where they hold inline content bare; in
+        # between (blocks only) either renders alike, and loose ends an HTML block there.
+        loose = any(isinstance(c, Tag) and c.name == "p" for i in items for c in i.children)
+        loose = loose or not any(
+            not _blank(c) and not _is_block(c) for i in items for c in i.children
+        )
+        repeat = self.markers_before(el)
         start = int(el.get("start", "1"))
         written = []
         for number, item in enumerate(items, start):
-            marker = f"{number}{'.)'[repeat % 2]}" if ordered else "-*"[repeat % 2]
+            marker = f"{number}{'.)'[repeat]}" if ordered else "-*"[repeat]
             if set(item.attrs) - {"class"} or item.get("class", "task-list-item") != (
                 "task-list-item"
             ):
@@ -494,6 +515,17 @@ class _Converter(MarkdownConverter):
 
     convert_ul = convert_list
     convert_ol = convert_list
+
+    def markers_before(self, el: Tag) -> int:
+        """0 or 1, the marker a list takes: another than a list of its kind right before
+        it (markdown would read the two as one list)."""
+        sibling = el.previous_sibling
+        while sibling is not None and _blank(sibling):
+            sibling = sibling.previous_sibling
+        same = isinstance(sibling, Tag) and sibling.name == el.name
+        marker = 1 - self.list_markers.get(id(sibling), 1) if same else 0
+        self.list_markers[id(el)] = marker
+        return marker
 
     def convert_section(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         """The footnotes, as the definitions `[^1]: ...` that numbered them."""
@@ -606,12 +638,14 @@ class _Converter(MarkdownConverter):
         """`[[Note]]`, `[[Note#Heading]]` or `[[Note|alias]]` for a link the renderer wrote
         from one (it shows `Note > Heading` for a heading), or None where no wikilink
         renders to it."""
-        file = unquote(quoted)
+        opened = unquote(quoted)
+        file = opened.removeprefix(self.folder)
         shown = el.get_text()
         path, _, heading = file.partition("#")
         name = path.rsplit("/", 1)[-1]
         if (
-            quote(file, safe="") != quoted
+            quote(opened, safe="") != quoted
+            or not opened.startswith(self.folder)
             or any(isinstance(c, Tag) for c in el.children)
             or not shown
             or shown != shown.strip()
@@ -717,7 +751,8 @@ class _Inline:
     def before(self, index: int) -> str:
         """The last character written before part `index` ("" at the start; a placeholder
         for a delimiter not yet chosen)."""
-        for kind, value in reversed(self.parts[:index]):
+        for at in range(index - 1, -1, -1):
+            kind, value = self.parts[at]
             if kind in (_OPENER, _CLOSER):
                 return "\0"
             if value:
@@ -725,7 +760,8 @@ class _Inline:
         return ""
 
     def after(self, index: int) -> str:
-        for kind, value in self.parts[index + 1 :]:
+        for at in range(index + 1, len(self.parts)):
+            kind, value = self.parts[at]
             if kind in (_OPENER, _CLOSER):
                 return "\0"
             if value:
@@ -802,8 +838,8 @@ class _Inline:
                 self.parts[index] = ("", self.escaped(index, text, kind == _LINK_TEXT))
 
     def escaped(self, index: int, text: str, in_link: bool) -> str:
-        """The text escaped, right to left: whether a `\\` escapes what follows depends on
-        how that is written (`&nbsp;`, `&#32;` for white space ending a line)."""
+        """The text escaped, right to left: whether a `\\` escapes what follows, or a `!`
+        makes an image of it, depends on how that is written (`&nbsp;`, `\\[`)."""
         before, after = self.before(index), self.after(index)
         last_space = self.line_ends(index) and text[-1] in " \t"
         braces = _cloze_braces(text) if self.converter.curly_clozes else set()
@@ -819,6 +855,8 @@ class _Inline:
             elif char == "\\":
                 escape = following == "" or _among(following, _ESCAPABLE)
                 out.append("\\\\" if escape else char)
+            elif char == "!":  # before a `[` that opens a link: an image
+                out.append("\\!" if following == "[" else char)
             else:
                 raw_following = text[at + 1] if at + 1 < len(text) else after
                 out.append(_escape_char(text, at, previous, raw_following, in_link))
@@ -831,17 +869,19 @@ class _Inline:
 
     def choose_delimiters(self) -> None:
         """Outer emphasis first, so each one's neighbours outside are known."""
-        openers = {int(v): i for i, (k, v) in enumerate(self.parts) if k == _OPENER}
-        closers = {int(v): i for i, (k, v) in enumerate(self.parts) if k == _CLOSER}
-        chosen: dict[int, str] = {}
-        for number in sorted(openers, key=openers.get):
-            delimited = self.converter.emphases[number]
-            start, end = openers[number], closers[number]
-            enclosing = {chosen[n][:1] for n in chosen if openers[n] < start and closers[n] > end}
+        closers = {v: i for i, (k, v) in enumerate(self.parts) if k == _CLOSER}
+        openers = [(i, v) for i, (k, v) in enumerate(self.parts) if k == _OPENER]
+        enclosing: list[tuple[int, str]] = []  # (closer, delimiter) of those open here
+        for start, number in openers:
+            end = closers[number]
+            while enclosing and enclosing[-1][0] < start:
+                enclosing.pop()
+            delimited = self.converter.emphases[int(number)]
+            outer = {delimiter[:1] for _, delimiter in enclosing}
             for choice in self.choices(delimited):
-                if choice is None or self.fits(choice, start, end, enclosing):
+                if choice is None or self.fits(choice, start, end, outer):
                     break
-            chosen[number] = choice or ""
+            enclosing.append((end, choice or ""))
             self.parts[start] = ("", choice or f"<{delimited.tag}>")
             self.parts[end] = ("", choice or f"</{delimited.tag}>")
 
@@ -945,10 +985,8 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
         return "\\]" if in_link or _among(after, "([:\0") else char
     if char == "%":  # `%%` opens an Obsidian comment
         return "\\%" if after == "%" else char
-    if char == "!":
-        return "\\!" if after == "[" else char
-    if char == "(":  # after a `]` (a footnote's, a wikilink's): a link's destination
-        return "\\(" if before == "]" else char
+    if char == "(":  # right after markup's `]` (a footnote's, a wikilink's): a destination
+        return "\\(" if at == 0 and before == "]" else char
     return char
 
 
@@ -982,38 +1020,39 @@ def _escape_line_start(text: str, block_start: bool, line_ends: bool) -> str:
 
 def _dollars(markdown: str) -> str:
     """Each `$` of text escaped where markdown's math rule would open a formula at it:
-    decided right to left, as the rule looks right for its closing `$`."""
+    decided right to left, as the rule looks right for the first `$` not escaped."""
     chars = list(markdown)
+    closing: int | None = None  # the first `$` right of here that is not escaped
     for at in range(len(chars) - 1, -1, -1):
         if chars[at] == _DOLLAR:
-            chars[at] = "\\$" if _opens_math("".join(chars), at) else "$"
+            opens = _opens_math(chars, at, closing)
+            chars[at] = "\\$" if opens else "$"
+            closing = closing if opens else at
+        elif chars[at] == "$" and not _escaped_at(markdown, at):
+            closing = at
     return "".join(chars)
 
 
-def _opens_math(text: str, at: int) -> bool:
-    """Whether notecards' math rule reads a formula from the `$` at `at` (all to its right
-    final; a `$` left of it still a placeholder, which is no digit)."""
-    previous = text[at - 1] if at else ""
-    if previous.isdigit() or at + 1 >= len(text) or _is_space(text[at + 1]):
+def _opens_math(chars: list[str], at: int, closing: int | None) -> bool:
+    """Whether notecards' math rule reads a formula from the `$` at `at`, `closing` the
+    first `$` right of it that is not escaped (what is right of `at` is written; a `$` of
+    text left of it still a placeholder, which is no digit)."""
+    previous = chars[at - 1][-1:] if at else ""
+    following = chars[at + 1][:1] if at + 1 < len(chars) else ""
+    if previous.isdigit() or _is_space(following):
         return False
-    if text[at + 1] in ("$", _DOLLAR):
-        return True
-    closing = at + 1
-    while True:
-        closing = text.find("$", closing)
-        if closing < 0:
-            return False
-        if not _escaped_at(text, closing):
-            break
-        closing += 1
-    if _is_space(text[closing - 1]) or text[closing + 1 : closing + 2].isdigit():
-        return False
-    return closing > at + 1
+    if following in ("$", _DOLLAR) or closing is None:
+        return following in ("$", _DOLLAR)  # `$$`: display math, whatever follows
+    after = chars[closing + 1][:1] if closing + 1 < len(chars) else ""
+    return not _is_space(chars[closing - 1][-1:]) and not after.isdigit()
 
 
 def _escaped_at(text: str, at: int) -> bool:
-    backslashes = len(text[:at]) - len(text[:at].rstrip("\\"))
-    return backslashes % 2 == 1
+    """Whether an odd run of backslashes stands right before `at`."""
+    start = at
+    while start and text[start - 1] == "\\":
+        start -= 1
+    return (at - start) % 2 == 1
 
 
 def _unescaped_dollar(tex: str) -> bool:
@@ -1096,48 +1135,39 @@ def _task_box(el: Tag) -> bool:
     )
 
 
-def _same_list_before(el: Tag) -> int:
-    """How many lists of the same kind come right before this one: each needs another
-    marker than its neighbour, or markdown reads them as one list."""
-    count = 0
-    sibling = el.previous_sibling
-    while sibling is not None and (
-        _blank(sibling) or (isinstance(sibling, Tag) and sibling.name == el.name)
-    ):
-        if isinstance(sibling, Tag):
-            count += 1
-        sibling = sibling.previous_sibling
-    return count
-
-
 def _paragraphs(pieces: str) -> list[tuple[str, str]]:
     """A run of inline pieces split where markdown's blocks meet: at display math on lines
     of its own (a newline of text there is no line break, which writes `<br>`, but the
     end of a block). Each part `(_DISPLAY, tex)` or `("", pieces)`."""
-    parts: list[tuple[str, str]] = []
     items = [(m[1], m[2]) if m[1] else ("", m[0]) for m in _SPLIT.finditer(pieces)]
+    blank_after = [False] * len(items)  # whether only white space follows item i
+    blank = True
+    for at in range(len(items) - 1, -1, -1):
+        blank_after[at] = blank
+        blank = blank and items[at][0] == _TEXT and not items[at][1].strip(_WHITE)
+    parts: list[tuple[str, str]] = []
     current: list[tuple[str, str]] = []
+    filled = False  # whether `current` holds more than white space
     for at, (kind, value) in enumerate(items):
+        following = items[at + 1] if at + 1 < len(items) else None
         if kind == _DISPLAY:
-            before = "".join(v for k, v in current if k != _TEXT or v.strip(_WHITE))
-            following = items[at + 1] if at + 1 < len(items) else (_TEXT, "")
-            opens_line = not before or (current[-1][0] == _TEXT and current[-1][1].endswith("\n"))
-            rest = items[at + 1 :]
-            ends_line = (following[0] == _TEXT and following[1].startswith("\n")) or all(
-                k == _TEXT and not v.strip(_WHITE) for k, v in rest
+            opens_line = not filled or (current[-1][0] == _TEXT and current[-1][1].endswith("\n"))
+            ends_line = blank_after[at] or (
+                following is not None and following[0] == _TEXT and following[1][:1] == "\n"
             )
             if opens_line and ends_line:
-                if current[-1:] and current[-1][0] == _TEXT:
+                if current and current[-1][0] == _TEXT:
                     current[-1] = (_TEXT, current[-1][1].rstrip("\n"))
-                if before:
+                if filled:
                     parts.append(("", _joined(current)))
                 parts.append((_DISPLAY, value))
-                current = []
-                if at + 1 < len(items):
+                current, filled = [], False
+                if following is not None and following[0] == _TEXT:
                     items[at + 1] = (_TEXT, following[1].removeprefix("\n"))
                 continue
         current.append((kind, value))
-    if any(k != _TEXT or v.strip(_WHITE) for k, v in current):
+        filled = filled or kind != _TEXT or bool(value.strip(_WHITE))
+    if filled:
         parts.append(("", _joined(current)))
     return parts
 
@@ -1153,9 +1183,14 @@ def _display_block(tex: str, indent: int) -> str:
     if not tex or ("\n" not in tex and indent):
         return f"$${tex}$$"
     lines = tex.split("\n")
-    if indent and all(line.startswith(" " * indent) for line in lines):
+    inside = " " * indent
+
+    def indented(line: str) -> bool:
+        return line.startswith(inside) or not line  # a blank line has no indent
+
+    if indent and all(indented(line) for line in lines):
         return "$$\n" + "\n".join(line[indent:] for line in lines) + "$$"
-    if indent and all(line.startswith(" " * indent) for line in lines[1:]):
+    if indent and all(indented(line) for line in lines[1:]):
         return "$$" + "\n".join([lines[0], *(line[indent:] for line in lines[1:])]) + "$$"
     closing = "$$" if lines[-1].rstrip(" \t").endswith("$$") else "\n$$"
     return f"$$\n{tex}{closing}"
