@@ -45,7 +45,7 @@ from markdown_it.common.normalize_url import normalizeLink, validateLink
 from markdownify import MarkdownConverter
 
 from notecards.demo_catalog import DEMOS, demo_command
-from notecards.render.anki_form import anki_form, escape_text, start_tag
+from notecards.render.anki_form import VOID, anki_form, escape_text, start_tag
 from notecards.render.callouts import _style as callout_style
 from notecards.render.code import highlight_code
 from notecards.render.vault_index import media_kind
@@ -79,7 +79,15 @@ _BLOCK_NAMES = _words(
 )
 _HEADING = re.compile(r"h([1-6])")
 _WHITE = " \t\n\r\f"
-_INLINE_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
+_CLOSERS = {"(": ")", "[": "]"}
+# A line CommonMark begins an HTML block of type 7 with: one whole tag, alone.
+_TAG_LINE = re.compile(
+    r"(?:<(?!(?:script|style|pre|textarea)\b)[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"
+    r"|</[A-Za-z][A-Za-z0-9-]*\s*>)[ \t]*(?:\n|$)"
+)
+# Text written as an entity (`&nbsp;`, `&#10;`): what a neighbour sees of it.
+_ENTITY_STARTS = dict.fromkeys("\xa0\n\r", "&")
+_ENTITY_ENDS = dict.fromkeys("\xa0\n\r", ";")
 _SOUND = re.compile(r"\[sound:([^\]\[\n]+)\]")
 _ENTITY_LIKE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]*);")
 _AUTOLINK = re.compile(r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^<>\x00-\x20]*")
@@ -211,17 +219,18 @@ class _Converter(MarkdownConverter):
         return self.text_pieces(text, kind)
 
     def text_pieces(self, text: str, kind: str) -> str:
+        """Text split into its formulas (each a piece to write as math) and the rest."""
         pieces = []
         at = 0
         in_link = kind == _LINK_TEXT
-        for found in _INLINE_MATH.finditer(text):
-            pieces.append(self.sounds(text[at : found.start()], kind))
-            if found[1] is not None:
-                pieces.append(f"{_OPEN}{_LINK_MATH if in_link else _MATH}{found[1]}{_CLOSE}")
-            else:
+        for start, end, display in _formulas(text):
+            pieces.append(self.sounds(text[at:start], kind))
+            if display:
                 math = _LINK_DISPLAY if in_link else _DISPLAY
-                pieces.append(f"{_OPEN}{math}{found[2]}{_CLOSE}")
-            at = found.end()
+            else:
+                math = _LINK_MATH if in_link else _MATH
+            pieces.append(f"{_OPEN}{math}{text[start + 2 : end - 2]}{_CLOSE}")
+            at = end
         pieces.append(self.sounds(text[at:], kind))
         return "".join(pieces)
 
@@ -250,6 +259,12 @@ class _Converter(MarkdownConverter):
         out: list[str] = []
         run: list[NavigableString | Tag] = []
         last_block: Tag | None = None
+        notes_after_html = False
+        # Whether markdown writes this container's paragraphs in `<p>`: inline content bare
+        # there is what an HTML block left (a tag alone on its line begins one).
+        wraps = "_tight" not in tags and (
+            not isinstance(node, BeautifulSoup) or any(_is_block(c) for c in node.children)
+        )
 
         def flush() -> None:
             same_line = bool(run) and not (
@@ -259,8 +274,11 @@ class _Converter(MarkdownConverter):
             # In a tight item no blank line ends the HTML: what follows is HTML too.
             swallowed = after_html and "_tight" in tags
             glued = same_line and after_html and run[0].previous_sibling is last_block
+            html = "".join(_html_of(n) for n in run)
             if run and (swallowed or glued):
-                out[-1] = _Html(out[-1] + "".join(_html_of(n) for n in run))
+                out[-1] = _Html(out[-1] + html)
+            elif run and wraps and _TAG_LINE.match(html.lstrip("\n")):
+                append(_Html(html.strip("\n")))  # a line of a tag alone: raw HTML to the end
             elif run and not all(_blank(n) for n in run):
                 for kind, content in _paragraphs(self.concat(run, tags)):
                     if kind == _DISPLAY:
@@ -286,8 +304,12 @@ class _Converter(MarkdownConverter):
                     out[-1] = _Html(out[-1] + _html_of(child))
                 elif glued and isinstance(block, _Html) and after_html:
                     out[-1] = _Html(out[-1] + block)  # no newline between the two
+                elif block and notes_after_html and child.name == "section":
+                    out.insert(-1, block)  # the HTML last, as nothing ends its line then
                 elif block:
                     append(block)
+                # Footnotes right after HTML: that HTML ended the markdown, with no newline.
+                notes_after_html = glued and after_html and child.get("class") == "footnotes-sep"
                 last_block = child
             else:
                 run.append(child)
@@ -485,10 +507,13 @@ class _Converter(MarkdownConverter):
         ):
             return _verbatim(el)
         # Loose where items hold paragraphs, tight where they hold inline content bare; in
-        # between (blocks only) either renders alike, and loose ends an HTML block there.
+        # between (blocks only, display math a block) either renders alike, and loose ends
+        # what runs on to a blank line there (an HTML block, a table's rows).
         loose = any(isinstance(c, Tag) and c.name == "p" for i in items for c in i.children)
         loose = loose or not any(
-            not _blank(c) and not _is_block(c) for i in items for c in i.children
+            not _blank(c) and not _is_block(c) and not _display_only(c)
+            for i in items
+            for c in i.children
         )
         repeat = self.markers_before(el)
         start = int(el.get("start", "1"))
@@ -561,7 +586,7 @@ class _Converter(MarkdownConverter):
         content (inline), or all of it as HTML (a block)."""
         if el.name in _BLOCK_NAMES and not (el.name == "div" and "_div_lines" in parent_tags):
             return _verbatim(el)
-        if el.name in ("br", "wbr", "img", "input", "embed", "source", "track", "area", "col"):
+        if el.name in VOID:
             return start_tag(el.name, el.attrs)
         return f"{start_tag(el.name, el.attrs)}{self.children(el, parent_tags)}</{el.name}>"
 
@@ -809,7 +834,7 @@ class _Inline:
             and not before.isdigit()
             and not after.isdigit()
             and before != "\\"
-            and "\n\n" not in tex
+            and _lines_stay_in_paragraph(tex.split("\n")[1:])
         )
         return ("", f"${tex}$") if readable else (text, f"\\({tex}\\)")
 
@@ -822,12 +847,13 @@ class _Inline:
             and not before.isdigit()
             and not after.isdigit()
             and before != "\\"
-            and _lines_stay_in_paragraph(tex)
+            and _lines_stay_in_paragraph(tex.split("\n")[1:])
         )
         if not readable or (self.block_starts(index) and after in ("", "\n")):
             return (text, f"\\[{tex}\\]")  # `$$` opening a paragraph would be a block
-        if before == "\n" and after in ("", "\n"):
-            return ("", f"$$\n{tex}\n$$")
+        own_lines = before == "\n" and after in ("", "\n")
+        if own_lines and _lines_stay_in_paragraph(tex.split("\n")[:1]):
+            return ("", f"$$\n{tex}\n$$")  # on lines of its own, as the vault writes it
         return ("", f"$${tex}$$")
 
     # -- text -------------------------------------------------------------------------
@@ -859,7 +885,9 @@ class _Inline:
                 out.append("\\!" if following == "[" else char)
             else:
                 raw_following = text[at + 1] if at + 1 < len(text) else after
-                out.append(_escape_char(text, at, previous, raw_following, in_link))
+                written_before = _ENTITY_ENDS.get(previous, previous)
+                written_after = _ENTITY_STARTS.get(raw_following, raw_following)
+                out.append(_escape_char(text, at, written_before, written_after, in_link))
         written = "".join(reversed(out))
         if self.line_start(index):
             written = _escape_line_start(written, self.block_starts(index), self.line_ends(index))
@@ -1059,14 +1087,20 @@ def _unescaped_dollar(tex: str) -> bool:
     return any(not _escaped_at(tex, m.start()) for m in re.finditer(r"\$", tex))
 
 
-def _lines_stay_in_paragraph(tex: str) -> bool:
-    """Whether TeX spread over lines stays one formula in a paragraph: no blank line and no
-    line that would begin a block there."""
-    for line in tex.split("\n")[1:]:
+def _lines_stay_in_paragraph(lines: list[str]) -> bool:
+    """Whether these lines of TeX, each beginning a line of a paragraph, stay in it: no
+    blank line and none that would begin a block there (or close a `$$`)."""
+    for line in lines:
         stripped = line.lstrip(" \t")
-        if not stripped or _LIST_MARK.match(stripped) or _ORDERED_MARK.match(stripped):
+        if not stripped or stripped.rstrip(" \t").endswith("$$"):
             return False
-        if stripped.startswith(("```", "~~~", "<")) or stripped.endswith("$$"):
+        if _LIST_MARK.match(stripped) or _ORDERED_MARK.match(stripped):
+            return False
+        if stripped.startswith(("```", "~~~", "<", "[^", "%%")):
+            return False
+        if _RULE_LINE.fullmatch(stripped) or _TABLE_DELIMITER_LINE.fullmatch(stripped):
+            return False
+        if re.fullmatch(r"([*_])[ \t]*(?:\1[ \t]*){2,}", stripped):  # `***`: a rule
             return False
     return True
 
@@ -1114,12 +1148,48 @@ def _softbreak(br: Tag) -> bool:
     return node is not None and not _is_block(node) and not _backref(node)
 
 
+def _formulas(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, display) of each `\\(...\\)` and `\\[...\\]` in text, as Anki's editor
+    reads them (each opener closed by the first closer of its kind). Linear: an opener
+    with no closer after it means no later one of its kind closes either."""
+    found: list[tuple[int, int, bool]] = []
+    next_opener = {"(": -2, "[": -2}  # where each kind opens next (-1: never again)
+    at = 0
+    while True:
+        for kind in next_opener:
+            if -1 < next_opener[kind] < at or next_opener[kind] == -2:
+                next_opener[kind] = text.find("\\" + kind, at)
+        opening = [(where, kind) for kind, where in next_opener.items() if where >= 0]
+        if not opening:
+            return found
+        start, kind = min(opening)
+        end = text.find("\\" + _CLOSERS[kind], start + 2)
+        if end < 0:
+            next_opener[kind] = -1
+            at = start + 2
+            continue
+        found.append((start, end + 2, kind == "["))
+        at = end + 2
+
+
+def _display_only(node: object) -> bool:
+    """Text that is display math alone (a `$$` block) and white space."""
+    if not isinstance(node, NavigableString) or isinstance(node, Comment):
+        return False
+    text = str(node)
+    formulas = _formulas(text)
+    ends = [0, *(edge for start, end, _ in formulas for edge in (start, end)), len(text)]
+    gaps = "".join(text[ends[i] : ends[i + 1]] for i in range(0, len(ends), 2))
+    return bool(formulas) and all(display for *_, display in formulas) and not gaps.strip(_WHITE)
+
+
 def _backref(node: object) -> bool:
     return isinstance(node, Tag) and node.get("class") == "footnote-backref"
 
 
 def _task_box(el: Tag) -> bool:
-    """The checkbox the task list plugin writes first in an item, a space after it."""
+    """The checkbox the task list plugin writes first in an item, a space (or the line's
+    end) after it."""
     parent = el.parent
     item = parent.parent if parent is not None and parent.name == "p" else parent
     following = el.next_sibling
@@ -1130,8 +1200,10 @@ def _task_box(el: Tag) -> bool:
         and item.get("class") == "task-list-item"
         and parent is not None
         and next((c for c in parent.children if not _blank(c)), None) is el
-        and isinstance(following, NavigableString)
-        and str(following).startswith(" ")
+        and (
+            (isinstance(following, NavigableString) and str(following).startswith(" "))
+            or (isinstance(following, Tag) and following.name == "br" and _softbreak(following))
+        )
     )
 
 
@@ -1221,10 +1293,14 @@ def _verbatim(el: Tag) -> _Html:
 
 
 def _html_of(node: NavigableString | Tag) -> str:
+    """A node as HTML (a void element written alone: `anki_form` of a lone `<br>` is an
+    emptied field's, nothing)."""
     if isinstance(node, Comment):
         return f"<!--{node}-->"
     if isinstance(node, NavigableString):
         return escape_text(str(node))
+    if node.name in VOID:
+        return start_tag(node.name, node.attrs)
     return anki_form(str(node))
 
 

@@ -169,6 +169,12 @@ CODE = [
         PYTHON.replace("x <span", "y # <span"),
         PYTHON.replace("x <span", "y # <span"),
     ),
+    ("no newline at the field's end: a fence left open", "<pre><code>x</code></pre>", "```\nx"),
+    (
+        "a language with a backtick: a tilde fence",
+        '<pre><code class="language-`a`">x\n</code></pre>',
+        "~~~`a`\nx\n~~~",
+    ),
     ("inline", "a <code>x*y</code>", "a `x*y`"),
     ("inline with backticks", "<code>a`b</code>", "``a`b``"),
     ("inline with a backtick at its edge", "<code>`a</code>", "`` `a ``"),
@@ -210,6 +216,12 @@ BLOCKS = [
         "a div that is no callout",
         '<div class="x">\n<p>a</p>\n</div>',
         '<div class="x">\n<p>a</p>\n</div>',
+    ),
+    ("a tag alone on its line: an HTML block", "<p>a</p>\n<br>\n<p>b</p>", "a\n\n<br>\n\nb"),
+    (
+        "HTML blocks side by side, and text after one",
+        "<div>a</div><div>b</div>tail",
+        "<div>a</div><div>b</div>tail",
     ),
     (
         "table",
@@ -380,3 +392,8 @@ def test_html_an_older_release_pushed_reads_as_the_editor_keeps_it() -> None:
     kept = "a<br>\nb<br>\n\\[x^2 &amp;= 1\\]<br>\nc"
     assert html_to_markdown(older, vault_name=VAULT) == html_to_markdown(kept, vault_name=VAULT)
     assert html_to_markdown(kept, vault_name=VAULT) == "a\nb\n$$\nx^2 &= 1\n$$\nc"
+
+
+def test_a_field_nested_deeper_than_the_walk_goes_comes_back_as_its_html() -> None:
+    deep = "<span>" * 600 + "x" + "</span>" * 600
+    assert html_to_markdown(deep, vault_name=VAULT) == anki_form(deep)
