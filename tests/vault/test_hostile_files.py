@@ -227,6 +227,22 @@ def test_a_kill_between_the_temp_file_and_the_rename_leaves_the_old_file(tmp_pat
     assert not [p for p in vault.rglob("*.notecards.tmp")]
 
 
+def wait_for_cpu_seconds(run: subprocess.Popen, seconds: float) -> None:
+    """Wait until the process has used `seconds` of CPU: a point in its work that a loaded
+    machine moves later in wall time but not in the work done."""
+    stat = Path(f"/proc/{run.pid}/stat")
+    if not stat.exists():  # no /proc: a wall-clock guess
+        time.sleep(seconds * 1.5)
+        return
+    tick = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 60
+    while run.poll() is None and time.monotonic() < deadline:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / tick >= seconds:  # utime + stime
+            return
+        time.sleep(0.01)
+
+
 def test_ctrl_c_exits_130_and_leaves_every_file_whole(tmp_path):
     files = {f"n{i:04}.md": block(f"q{i} " + "word " * 50, "$x^2$ " * 20) for i in range(1500)}
     vault = write_vault(tmp_path / "v", files)
@@ -236,7 +252,7 @@ def test_ctrl_c_exits_130_and_leaves_every_file_whole(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # reading or rendering by now
+    wait_for_cpu_seconds(run, 1.2)  # past its imports (~0.4 s), reading or rendering by now
     run.send_signal(signal.SIGINT)
     _, stderr = run.communicate(timeout=60)
     if run.returncode == 0:
