@@ -6,6 +6,7 @@ Anki tags cannot hold spaces and use `::` for hierarchy where Obsidian uses `/`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
 
@@ -21,6 +22,7 @@ _NOT_TEXT = re.compile(
     re.MULTILINE,
 )
 _BACKTICKS = re.compile(r"`+")
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def split_tags(text: str) -> list[str]:
@@ -28,8 +30,18 @@ def split_tags(text: str) -> list[str]:
 
 
 def to_anki_tag(tag: str) -> str:
-    """`#a/b` -> `a::b`: Obsidian's nesting as Anki's hierarchy."""
-    return tag.strip().lstrip("#").replace("/", "::")
+    """`#a/b` -> `a::b`: Obsidian's nesting as Anki's hierarchy, each part in the form Anki
+    stores it (NFC, no ASCII control characters, trimmed, an empty part named `blank`), so
+    that the tag read back from Anki is the tag the vault holds, never an edit made there."""
+    tag = tag.strip().lstrip("#")
+    if not tag:
+        return ""
+    return "::".join(_anki_part(part) for part in tag.replace("/", "::").split("::"))
+
+
+def _anki_part(part: str) -> str:
+    part = unicodedata.normalize("NFC", _ASCII_CONTROL.sub("", part)).strip()
+    return part or "blank"
 
 
 def frontmatter_tags(value: object) -> list[str]:

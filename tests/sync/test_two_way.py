@@ -300,6 +300,21 @@ def test_how_anki_stores_a_field_is_not_an_edit(tmp_path, anki_server, text):
 
 
 @RELEASES
+@pytest.mark.parametrize(
+    "tags", ["\x08", "a::::b", "cafe\u0301"], ids=["control", "empty-part", "nfd"]
+)
+def test_how_anki_stores_a_tag_is_not_an_edit(tmp_path, anki_server, tags):
+    """A tag Anki stores in another form (a control character dropped, an empty part named
+    `blank`, Unicode composed) is that tag, not an edit made in Anki: the Tags line keeps the
+    author's bytes and a sync after sends nothing (found by bench/fuzz_cli.py)."""
+    vault = _vault(tmp_path, tags=tags)
+    sync(vault, anki_server)
+    written = (vault / "a.md").read_bytes()
+    assert f"Tags: {tags}\n".encode() in written
+    _settled(vault, anki_server)
+
+
+@RELEASES
 def test_an_edit_inside_embedded_text_never_replaces_the_embed(tmp_path, anki_server):
     topic = "# Topic\n\n## Loss\n\nthe loss is small\n"
     card = block("Q", "Intro line.\n\n![[Topic#Loss]]")
