@@ -274,18 +274,25 @@ class _Converter(MarkdownConverter):
             # In a tight item no blank line ends the HTML: what follows is HTML too.
             swallowed = after_html and "_tight" in tags
             glued = same_line and after_html and run[0].previous_sibling is last_block
-            html = "".join(_html_of(n) for n in run)
             if run and (swallowed or glued):
-                out[-1] = _Html(out[-1] + html)
-            elif run and wraps and _TAG_LINE.match(html.lstrip("\n")):
-                append(_Html(html.strip("\n")))  # a line of a tag alone: raw HTML to the end
-            elif run and not all(_blank(n) for n in run):
+                out[-1] = _Html(out[-1] + "".join(_html_of(n) for n in run))
+            elif run and wraps and _opens_with_a_tag(run):
+                html = "".join(_html_of(n) for n in run)
+                if _TAG_LINE.match(html.lstrip("\n")):  # a tag alone: raw HTML to the end
+                    append(_Html(html.strip("\n")))
+                else:
+                    as_markdown()
+            else:
+                as_markdown()
+            run.clear()
+
+        def as_markdown() -> None:
+            if run and not all(_blank(n) for n in run):
                 for kind, content in _paragraphs(self.concat(run, tags)):
                     if kind == _DISPLAY:
                         append(_display_block(content, _list_indent(tags)))
                     else:
                         append(self.inline(content))
-            run.clear()
 
         def append(block: str) -> None:
             if out and isinstance(out[-1], _Html):  # its own end, not a blank line
@@ -869,6 +876,8 @@ class _Inline:
         before, after = self.before(index), self.after(index)
         last_space = self.line_ends(index) and text[-1] in " \t"
         braces = _cloze_braces(text) if self.converter.curly_clozes else set()
+        if not (last_space or braces or _MAY_ESCAPE.search(text)):  # most text: as it is
+            return self.at_line_start(index, text)
         out: list[str] = []
         for at in range(len(text) - 1, -1, -1):
             char = text[at]
@@ -888,7 +897,9 @@ class _Inline:
                 written_before = _ENTITY_ENDS.get(previous, previous)
                 written_after = _ENTITY_STARTS.get(raw_following, raw_following)
                 out.append(_escape_char(text, at, written_before, written_after, in_link))
-        written = "".join(reversed(out))
+        return self.at_line_start(index, "".join(reversed(out)))
+
+    def at_line_start(self, index: int, written: str) -> str:
         if self.line_start(index):
             written = _escape_line_start(written, self.block_starts(index), self.line_ends(index))
         return written
@@ -1016,6 +1027,11 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
     if char == "(":  # right after markup's `]` (a footnote's, a wikilink's): a destination
         return "\\(" if at == 0 and before == "]" else char
     return char
+
+
+# The characters `_escape_char` and `escaped` may write otherwise; text without any is
+# written as it is.
+_MAY_ESCAPE = re.compile(r"[\\!$\xa0\n\r`*_~=<&\[\]%(]")
 
 
 def _cloze_braces(text: str) -> set[int]:
@@ -1290,6 +1306,18 @@ class _Html(str):
 def _verbatim(el: Tag) -> _Html:
     """An element as HTML in markdown: a block of raw HTML the renderer passes through."""
     return _Html(anki_form(str(el)))
+
+
+def _opens_with_a_tag(run: list[NavigableString | Tag]) -> bool:
+    """Whether the run's HTML may begin (past its newlines) with a tag: text never does,
+    its `<` is written `&lt;`. Spares writing every paragraph out as HTML to look."""
+    for node in run:
+        if isinstance(node, NavigableString) and not isinstance(node, Comment):
+            if str(node).strip("\n"):
+                return False
+            continue
+        return True
+    return False
 
 
 def _html_of(node: NavigableString | Tag) -> str:

@@ -26,6 +26,7 @@ from notecards.hashing import field_digest, field_matches, settings_digest
 from notecards.output import Reporter
 from notecards.problems import NotecardsError, Problem, Severity
 from notecards.render import Renderer
+from notecards.render.cache import RenderCache
 from notecards.render.compare import shows_the_same
 from notecards.sync import push
 from notecards.sync.media import MediaFiles, media_files, store_media
@@ -37,7 +38,7 @@ from notecards.sync.read_anki import AnkiSnapshot, is_mod_time, read_anki
 from notecards.sync.read_vault import files_digest, render_checked, source_digest, vault_notes
 from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport
-from notecards.sync.state import SyncState, load_state, save_state
+from notecards.sync.state import SyncState, load_state, save_state, state_snapshot
 from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info
 from notecards.vault import Vault, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
@@ -89,8 +90,10 @@ def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Repor
         remove_stale_temp_files(
             {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
         )
-    # One for the whole run: the vault is scanned once, on the first link or embed.
-    renderer = Renderer(vault.config, vault.root)
+    # One for the whole run: the vault is scanned once, on the first link or embed. Its cache
+    # lives in memory for this run only: a pull renders a field to check it, then again as
+    # the vault now reads (the sync state already spares unchanged notes any rendering).
+    renderer = Renderer(vault.config, vault.root, RenderCache(None, read_only=True))
     state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
     if snapshot.pending and not dry_run and options.push:
         recovered, problems = recover(
@@ -100,7 +103,7 @@ def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Repor
             raise NotecardsError(problems)
         vault = _load(root)  # IDs written into files (no file added or removed: same scan)
         state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
-    saved = _saved(state)
+    saved = state_snapshot(state)
     report = SyncReport(plan=Plan(), recovered=recovered, problems=warnings)
     # Unchanged in the vault but gone from Anki: recreated, so rendered after all.
     items, lost_warnings = _render_lost(renderer, items, snapshot.present)
@@ -115,7 +118,7 @@ def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Repor
         if not dry_run:
             _settle_pulled(state, items, snapshot, report)
             _remember_anki(state, snapshot.mods, unsettled)
-            if _saved(state) != saved:
+            if state_snapshot(state) != saved:
                 save_state(vault.root, state)
             base.save()
         report.requests = client.requests_sent - start
@@ -160,16 +163,10 @@ def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Repor
             base.save()
         _remember_files(state, vault, renderer, report.plan)
         vault.save_cache()
-        if _saved(state) != saved:
+        if state_snapshot(state) != saved:
             save_state(vault.root, state)
     report.requests = client.requests_sent - start
     return report
-
-
-def _saved(state: SyncState) -> tuple:
-    """What decides whether the state must be written again."""
-    records = {nid: dataclasses.astuple(r) for nid, r in state.notes.items()}
-    return (records, dict(state.media), state.pending_tag, state.vault_files, state.mod_times)
 
 
 def _read(

@@ -184,6 +184,22 @@ def _row(note: PushedNote) -> list:
     return [getattr(note, name) for name in _COLUMNS]
 
 
+def state_snapshot(state: SyncState) -> tuple:
+    """What save_state would write, as one comparable value: a sync saves the state only when
+    this changed. Shallow copies of each record's lists and dicts, not a deep copy (dataclasses'
+    astuple deep-copies every string and took longer than the no-op sync's requests)."""
+    notes = {nid: tuple(map(_frozen, _row(r))) for nid, r in state.notes.items()}
+    return (notes, dict(state.media), state.pending_tag, state.vault_files, state.mod_times)
+
+
+def _frozen(value: object) -> object:
+    if isinstance(value, dict):
+        return tuple(value.items())
+    if isinstance(value, list):
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return value
+
+
 def save_state(root: Path, state: SyncState) -> None:
     """Atomic: temp file, fsync, rename; raises FileError when it cannot be written (the old
     state is then intact)."""
