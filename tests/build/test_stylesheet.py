@@ -10,6 +10,7 @@ from pathlib import Path
 import genanki
 from click.testing import CliRunner
 
+from notecards import hashing
 from notecards.cli import cli
 from notecards.config import BUILTIN_NOTE_TYPES
 from notecards.render.callouts import _COLOURS
@@ -139,3 +140,16 @@ def test_the_stylesheet_colours_each_callout_type_as_the_renderer_does():
             for kind in re.findall(r'data-callout="([\w-]+)"', selector) or ["note"]:
                 colour_of[kind] = colour[1]
     assert {kind: colour_of.get(kind, colour_of["note"]) for kind in _COLOURS} == _COLOURS
+
+
+def test_a_changed_stylesheet_changes_the_code_digest(tmp_path, monkeypatch):
+    """Every cache and the build's unchanged check are keyed on the code digest: a new
+    stylesheet must reach the next package as a code change does."""
+    package = tmp_path / "notecards"
+    (package / "targets").mkdir(parents=True)
+    (package / "cli.py").write_text("")
+    (package / "targets" / "card.css").write_text(".card { text-align: left; }")
+    monkeypatch.setattr(hashing, "_PACKAGE", package)
+    before = hashing.code_digest.__wrapped__()
+    (package / "targets" / "card.css").write_text(".card { text-align: center; }")
+    assert hashing.code_digest.__wrapped__() != before
