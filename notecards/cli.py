@@ -10,6 +10,7 @@ import click
 from notecards import __version__, exit_codes
 from notecards.commands.build import build
 from notecards.commands.check import check
+from notecards.commands.css import css
 from notecards.commands.demo import demo
 from notecards.commands.sync import pull, sync
 
@@ -25,6 +26,7 @@ cli.add_command(check)
 cli.add_command(sync)
 cli.add_command(pull)
 cli.add_command(demo)
+cli.add_command(css)
 
 
 def main() -> None:

@@ -42,13 +42,13 @@ def content_digest(data: bytes) -> str:
 
 @cache
 def code_digest() -> str:
-    """notecards' own code and the versions of the libraries it renders and writes with:
-    every cache in `.notecards/` is keyed on it, so no code change serves a stale result.
-    Read once per process (the libraries are imported here, not before: a command that
-    keeps no cache never pays for them)."""
+    """notecards' own code (its stylesheet too) and the versions of the libraries it renders
+    and writes with: every cache in `.notecards/` is keyed on it, so no code change serves a
+    stale result. Read once per process (the libraries are imported here, not before: a
+    command that keeps no cache never pays for them)."""
     versions = (f"{name} {importlib.import_module(name).__version__}" for name in _LIBRARIES)
     hasher = _sha256("/".join(versions))
-    for source in sorted(_PACKAGE.rglob("*.py")):
+    for source in sorted([*_PACKAGE.rglob("*.py"), *_PACKAGE.rglob("*.css")]):
         hasher.update(source.read_bytes())
     return hasher.hexdigest()
 

@@ -134,9 +134,11 @@ class _FileContext:
             target = field_name if field_name in names else names[0]
             extras[target] = extras.get(target, "") + html_text
 
-        if self.config.add_file_link:
-            vault, file = quote(self.config.vault_name, safe=""), quote(self.path, safe="")
-            url = f"obsidian://open?vault={vault}&file={file}"
+        if self.config.add_file_link:  # the file's path in the Obsidian vault, as other links
+            folder = self.config.vault_folder
+            file = f"{folder}/{self.path}" if folder else self.path
+            vault = quote(self.config.vault_name, safe="")
+            url = f"obsidian://open?vault={vault}&file={quote(file, safe='')}"
             link = f'<br><a href="{html.escape(url)}" class="obsidian-link">Obsidian</a>'
             add(self.config.file_link_fields.get(note_type), link)
         for name, text in self._frozen_fields.get(note_type, {}).items():

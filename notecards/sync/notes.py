@@ -31,6 +31,10 @@ class Rendered:
     fields: dict[str, str]  # field name -> the HTML Anki should hold
     media: tuple[MediaRef, ...] = ()
     deps: tuple[Dependency, ...] = ()  # what its links and embeds resolved to
+    # Besides its own text, what made it change since the last push (an embed that reads
+    # otherwise, a link that names another file), as the user wrote it: for --dry-run.
+    because: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # the renderer's: an embed it could not show
 
 
 SyncNote = Unrendered | Rendered
@@ -41,7 +45,10 @@ def render(renderer: Renderer, item: SyncNote) -> Rendered:
     if isinstance(item, Rendered):
         return item
     out = renderer.render(item.note)
-    return Rendered(item.note, item.source_digest, dict(out.fields), out.media, out.deps)
+    return Rendered(
+        item.note, item.source_digest, dict(out.fields), out.media, out.deps,
+        warnings=out.warnings,
+    )  # fmt: skip
 
 
 def render_each(
@@ -52,7 +59,11 @@ def render_each(
     problems: list[Problem] = []
     for item in items:
         try:
-            ready.append(render(renderer, item))
+            done = render(renderer, item)
         except NotecardsError as exc:
             problems += exc.problems
+            continue
+        ready.append(done)
+        if done is not item:  # rendered now: its warnings not yet said
+            problems += done.warnings
     return ready, problems

@@ -49,6 +49,7 @@ class Update:
     remove_tags: tuple[str, ...] = ()
     move_cards: tuple[int, ...] = ()
     deck: str = ""
+    because: tuple[str, ...] = ()  # besides the note's text: which embed or link changed it
 
 
 @dataclass(frozen=True)
@@ -229,8 +230,9 @@ def _plan_existing(
     add_tags, remove_tags = tag_changes(note.tags, anki_note.tags, pushed.tags if pushed else None)
     move = _cards_to_move(note.deck, anki_note.cards, card_decks, pushed)
     update = Update(
-        anki_note.note_id, note.location, changed, add_tags, remove_tags, move, note.deck
-    )
+        anki_note.note_id, note.location, changed, add_tags, remove_tags, move, note.deck,
+        item.because,
+    )  # fmt: skip
     if changed or add_tags or remove_tags or move:
         plan.updates.append(update)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cached_property
 
 from notecards.hashing import file_list_digest, key, settings_digest
@@ -53,8 +54,29 @@ def vault_notes(
     to_render = [items[i] for i in changed]
     rendered, problems = render_checked(renderer, reporter.progress(to_render, "rendering"))
     for index, item in zip(changed, rendered, strict=True):
-        items[index] = item
+        because = changed_references(renderer, state.notes.get(item.note.note_id), item.note.path)
+        items[index] = replace(item, because=because) if because else item
     return items, problems
+
+
+def changed_references(renderer: Renderer, pushed: PushedNote | None, path: str) -> tuple[str, ...]:
+    """What of a note pushed earlier, now at `path`, reads otherwise besides its own text:
+    each embed whose text changed or link that names another file, as written in the note."""
+    if pushed is None or not pushed.deps:
+        return ()
+    changes = renderer.changed_deps(json.loads(pushed.deps), path)
+    return tuple(dict.fromkeys(_described(kind, reference) for kind, reference, _ in changes))
+
+
+def _described(kind: str, reference: str) -> str:
+    written = reference.rpartition("\0")[2]
+    if kind == "embed":
+        return f"embed ![[{written}]] changed"
+    if kind == "note":
+        return f"link [[{written}]] names another note"
+    if kind == "media":
+        return f"media {written} is another file"
+    return "the note's own file moved"  # a link to a heading of the note itself
 
 
 def render_checked(

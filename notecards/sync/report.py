@@ -117,6 +117,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "add_tags": list(u.add_tags),
                 "remove_tags": list(u.remove_tags),
                 "deck": u.deck if u.move_cards else None,
+                "because": list(u.because),
             }
             for u in plan.updates
         ],
@@ -142,4 +143,6 @@ def _describe(update: Update) -> list[str]:
         parts.append("tags -" + " -".join(update.remove_tags))
     if update.move_cards:
         parts.append(f"move {len(update.move_cards)} card(s) to {update.deck}")
+    if update.because and update.fields:
+        parts.append("because " + ", ".join(update.because))
     return parts

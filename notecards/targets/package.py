@@ -4,9 +4,13 @@ Identity rules (tested by importing into a real Anki collection):
 - the note id is the markdown ID, and the guid is derived from that ID alone, so an edited
   card updates the same note instead of importing as a new one (genanki's default guid
   hashes the fields, and its note ids come from a clock);
-- built-in note types are genanki's stock models ("Basic (genanki)", ...). Anki's own
-  "Basic" has a random id per profile; a package model named "Basic" with another id is
-  imported as "Basic+", which is worse than an honest distinct name;
+- built-in note types are genanki's stock models (their ids, fields and card layouts) named
+  "Basic (notecards)", ..., with notecards' stylesheet. Anki's own "Basic" has a random id per
+  profile; a package model named "Basic" with another id is imported as "Basic+" (and "Basic++"
+  where a shared deck's "Basic" already took "Basic+"). The ids are the ones packages have
+  always carried, so a collection that has "Basic (genanki)" from an older package gets it
+  renamed and restyled in place (Anki updates a type of the same id and fields when the
+  package's is newer), never a second type;
 - a deck id is a hash of the full deck name ("Default" is Anki's deck 1); Anki matches decks
   by name on import anyway, so a deck the user already has is reused;
 - each note carries its own `mod` (seconds): Anki updates an existing note only when the
@@ -30,8 +34,11 @@ import genanki
 from notecards.hashing import deck_digest
 from notecards.model import MediaRef, NoteType, RenderedNote
 from notecards.problems import NotecardsError, Problem
+from notecards.targets.stylesheet import card_css
 from notecards.vault.atomic import replacing
 
+# Appended to the built-in types' names in packages: a name Anki's profile does not have.
+BUILTIN_SUFFIX = " (notecards)"
 _STOCK_MODELS: dict[int, genanki.Model] = {
     m.model_id: m
     for m in (
@@ -60,16 +67,24 @@ def deck_id(name: str) -> int:
 
 
 def genanki_model(note_type: NoteType) -> genanki.Model:
-    """The genanki model for a note type: stock for built-ins, own templates for custom ones."""
+    """The genanki model for a note type: a built-in one as genanki's stock type under our
+    name, a custom one with its own templates; notecards' stylesheet unless it has its own."""
     stock = _STOCK_MODELS.get(note_type.model_id)
     if stock is not None and not note_type.templates:
-        return stock
+        return genanki.Model(
+            stock.model_id,
+            note_type.name + BUILTIN_SUFFIX,
+            fields=stock.fields,
+            templates=stock.templates,
+            css=card_css(),
+            model_type=stock.model_type,
+        )
     return genanki.Model(
         note_type.model_id,
         note_type.name,
         fields=[{"name": name} for name in note_type.fields],
         templates=[dict(t) for t in note_type.templates],
-        css=note_type.css,
+        css=note_type.css or card_css(),
         model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
     )
 

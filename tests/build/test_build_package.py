@@ -72,12 +72,12 @@ def test_ids_fields_tags_decks_arrive_in_anki(tmp_path, vault):
         assert {"Default", "ML", "ML::Post-training"} <= anki.deck_names()
 
 
-def test_builtin_types_import_under_genanki_names_not_renamed_copies(tmp_path, vault):
-    """Anki's own "Basic" has a per-profile id; ours keeps genanki's honest distinct name."""
+def test_builtin_types_import_under_their_own_names_not_renamed_copies(tmp_path, vault):
+    """Anki's own "Basic" has a per-profile id; ours keeps an honest distinct name."""
     out = write(tmp_path, [rendered(1, "q")])
     with AnkiCollection(tmp_path / "anki") as anki:
         anki.import_package(out)
-        assert anki.notes()[1].note_type == "Basic (genanki)"
+        assert anki.notes()[1].note_type == "Basic (notecards)"
         assert not any(
             name.endswith("+") for name in (m.name for m in anki.col.models.all_names_and_ids())
         )

@@ -11,6 +11,7 @@ import pytest
 from notecards.config import CONFIG_FILE, load_config
 from notecards.problems import NotecardsError
 from notecards.render import Renderer
+from notecards.vault import load_vault
 from tests.helpers.vault import write_vault
 
 
@@ -91,3 +92,16 @@ def test_a_folder_above_that_cannot_be_read_is_no_vault(tmp_path: Path) -> None:
         assert load_config(folder).vault_name == "notes"
     finally:
         os.chmod(locked, 0o755)
+
+
+def test_the_file_link_names_the_obsidian_vault_and_the_path_in_it(tmp_path: Path) -> None:
+    """O2A's `add_file_link` opens the note in the vault it lies in, as every other link."""
+    (tmp_path / "My Vault" / ".obsidian").mkdir(parents=True)
+    card = "START\nBasic\nFront: Q\nBack: A\nEND\n"
+    folder = write_vault(
+        tmp_path / "My Vault" / "courses" / "ml",
+        {"notecards.yaml": "add_file_link: true\n", "a.md": card},
+    )
+    (note,) = load_vault(folder).parsed.notes
+    url = "obsidian://open?vault=My%20Vault&amp;file=courses%2Fml%2Fa.md"
+    assert note.appendix == {"Front": f'<br><a href="{url}" class="obsidian-link">Obsidian</a>'}

@@ -1,0 +1,14 @@
+"""`notecards css`: print the card stylesheet, to paste into a note type of your own (sync
+never changes your note types' styling; a package's note types carry it already)."""
+
+from __future__ import annotations
+
+import click
+
+from notecards.targets.stylesheet import card_css
+
+
+@click.command()
+def css() -> None:
+    """Print the stylesheet of notecards' note types (paste it into a note type's Styling)."""
+    click.echo(card_css(), nl=False)
