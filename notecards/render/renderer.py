@@ -313,10 +313,11 @@ class Renderer:
             why = f"the field would embed more than {MAX_EMBEDDED_CHARS:,} characters of text"
         else:
             env["budget"]["left"] -= len(shown.text)
+            problems = len(env["problems"])
             html, block = self._render_embedded(shown, place, env, line)
             token.type = "note_embed"
             token.meta.update(html=html, block=block)
-            if not html:
+            if not html and len(env["problems"]) == problems:
                 why = "its text is only card syntax, comments or blank lines"
                 _warn(env, line, f"{written} shows nothing: {why}")
             return True
@@ -373,7 +374,10 @@ class Renderer:
             "budget": env["budget"],
             "embedded_at": env.get("embedded_at") or f"{env['path']}:{line}",
         }
+        problems = len(env["problems"])
         tokens = self._md.parse(section.text, inner)
+        if len(env["problems"]) > problems:  # a bad reference in it: the field fails with it
+            return "", False
         html = self._render_tokens(tokens, inner).rstrip("\n")
         env[ENV_NEXT_NUMBER] = inner[ENV_NEXT_NUMBER]
         env[ENV_FORMULAS] = env.get(ENV_FORMULAS, 0) + inner.get(ENV_FORMULAS, 0)

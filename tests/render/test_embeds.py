@@ -227,8 +227,12 @@ def test_a_file_that_is_no_note_stays_a_link_without_a_word(renderer: Renderer) 
     assert html(renderer, "![[slides.pdf]]") == f'<a href="{OPEN}slides.pdf">slides.pdf</a>'
 
 
-def test_a_problem_in_embedded_text_is_at_its_own_files_line(vault: Path, renderer) -> None:
-    (vault / "broken.md").write_text("# b\n\nsee ![](nothing.png)\n")
+@pytest.mark.parametrize("missing", ["![](nothing.png)", "![[nothing.png]]"])
+def test_a_problem_in_embedded_text_is_at_its_own_files_line(
+    vault: Path, renderer, missing
+) -> None:
+    """Also for a media embed, which is not rendered at all then (found by the fuzz test)."""
+    (vault / "broken.md").write_text(f"# b\n\nsee {missing}\n")
     with pytest.raises(NotecardsError) as caught:
         renderer.render_field("![[broken#b]]", cloze=False, path="deck/card.md", line=5)
     (problem,) = caught.value.problems
