@@ -1,4 +1,6 @@
-"""`notecards check VAULT`: every problem as `path:line: message`, exit 1 on errors."""
+"""`notecards check VAULT`: every problem as `path:line: message`, exit 1 on errors.
+
+The vault and render stages are imported when the command runs, not for `notecards --help`."""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ from notecards import exit_codes
 from notecards.model import Note
 from notecards.output import Reporter, count, problems_json
 from notecards.problems import NotecardsError, Problem, errors, shown_path
-from notecards.render import Renderer, check_notes
-from notecards.vault import load_vault
 
 # How each kind of note is counted in `--json`'s `found`.
 _KIND_KEYS = {"block": "blocks", "inline": "inline_notes", "regex": "regex_notes"}
@@ -62,6 +62,9 @@ class _Checked:
 
 def _check(root: Path, reporter: Reporter) -> _Checked:
     """Every problem in the vault, sorted by place; the notes and files read."""
+    from notecards.render import Renderer, check_notes
+    from notecards.vault import load_vault
+
     try:
         vault = load_vault(root)
     except NotecardsError as err:

@@ -9,19 +9,17 @@ the environment, no redirects, and media always travels as data (never a `url` f
 
 from __future__ import annotations
 
-import ipaddress
 import types
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union, get_args, get_origin
-from urllib.parse import urlsplit
 
 import requests
 
+from notecards.targets.address import DEFAULT_URL
 from notecards.targets.errors import AnkiConnectError, AnkiRefused, AnkiUnreachableError
 
 API_VERSION = 6
-DEFAULT_URL = "http://127.0.0.1:8765"
 
 # What each action notecards reads answers, as the recording shows it; an answer of another
 # shape is not from AnkiConnect (or is damaged), and stops the run with a sentence, not a
@@ -74,17 +72,6 @@ class AddResult:
 
     ids: list[int | None] = field(default_factory=list)
     errors: list[str | None] = field(default_factory=list)
-
-
-def is_loopback(url: str) -> bool:
-    """True when `url` points at this machine (so notes never leave it by default)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class AnkiConnect:
