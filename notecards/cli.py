@@ -21,6 +21,7 @@ COMMANDS = {
     "demo": "notecards.commands.demo:demo",
     "pull": "notecards.commands.sync:pull",
     "sync": "notecards.commands.sync:sync",
+    "watch": "notecards.commands.watch:watch",
 }
 
 

@@ -27,6 +27,16 @@ if TYPE_CHECKING:
 KEY_ENV = "NOTECARDS_ANKICONNECT_KEY"
 
 
+# Whose edit wins where both edited the same text (sync, pull, watch).
+PREFER = click.option(
+    "--prefer",
+    type=click.Choice(["vault", "anki"]),
+    default=None,
+    help="Where the vault and Anki edited the same text: whose edit wins"
+    " [default: neither; the field is reported and left alone].",
+)
+
+
 def anki_options(command: Callable) -> Callable:
     """VAULT, and how to reach Anki: the options of every command that talks to Anki."""
     return _with(
@@ -67,13 +77,7 @@ def _connection_options(command: Callable) -> Callable:
             " again at the end (the phone gets the vault's changes).",
         ),
         click.option("--dry-run", is_flag=True, help="Print the plan; change nothing."),
-        click.option(
-            "--prefer",
-            type=click.Choice(["vault", "anki"]),
-            default=None,
-            help="Where the vault and Anki edited the same text: whose edit wins"
-            " [default: neither; the field is reported and left alone].",
-        ),
+        PREFER,
         click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout."),
         click.option("--quiet", "-q", is_flag=True, help="No progress; only problems."),
     ]
