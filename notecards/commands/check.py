@@ -62,7 +62,7 @@ class _Checked:
 
 def _check(root: Path, reporter: Reporter) -> _Checked:
     """Every problem in the vault, sorted by place; the notes and files read."""
-    from notecards.render import Renderer, check_notes
+    from notecards.render import RenderCache, Renderer, check_notes
     from notecards.vault import load_vault
 
     try:
@@ -70,11 +70,14 @@ def _check(root: Path, reporter: Reporter) -> _Checked:
     except NotecardsError as err:
         return _Checked(err.problems)
     problems = list(vault.parsed.problems)
-    renderer = Renderer(vault.config, vault.root)
     notes = vault.parsed.notes
-    problems += check_notes(
-        notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
-    )
+    # The fields a build rendered come from its cache (each hit only where every link and
+    # embed still resolves as it did); read only: a check writes nothing.
+    with RenderCache.for_vault(vault.root, read_only=True) as cache:
+        renderer = Renderer(vault.config, vault.root, cache)
+        problems += check_notes(
+            notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
+        )
     problems.sort(key=lambda p: (p.path or "", p.line or 0))
     return _Checked(problems, notes, list(vault.parsed.files))
 
