@@ -37,7 +37,7 @@ from notecards.sync.read_anki import AnkiSnapshot, is_mod_time, read_anki
 from notecards.sync.read_vault import files_digest, render_checked, source_digest, vault_notes
 from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport
-from notecards.sync.state import PushedNote, SyncState, load_state, save_state
+from notecards.sync.state import SyncState, load_state, save_state
 from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info
 from notecards.vault import Vault, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
@@ -203,26 +203,11 @@ def _sync(
 
 
 def _saved(state: SyncState) -> tuple:
-    """What decides whether the state must be written again: a copy of every record, its
-    containers copied (ten times quicker than `dataclasses.astuple`, which deep-copies every
-    string)."""
-    records = {
-        nid: tuple(_copied(getattr(record, name)) for name in _RECORD_FIELDS)
-        for nid, record in state.notes.items()
-    }
-    return (records, dict(state.media), state.pending_tag, state.vault_files, state.mod_times)
-
-
-_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(PushedNote))
-
-
-def _copied(value: object) -> object:
-    """A record's value, its dicts and lists (of strings, or of lists of strings) copied."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, list):
-        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
-    return value
+    """What decides whether the state must be written again. The records themselves, not
+    copies: a sync replaces a record that changes (state.PushedNote), so comparing is
+    mostly `is` (a deep copy of 10,000 records cost a no-op sync a third of its time)."""
+    notes, media = dict(state.notes), dict(state.media)
+    return (notes, media, state.pending_tag, state.vault_files, state.mod_times)
 
 
 def _read(
