@@ -179,6 +179,16 @@ def test_once_syncs_the_good_files_and_says_where_the_error_is(tmp_path, anki_se
     assert fixed.returncode == OK, fixed.stderr
     assert fixed.stdout.split(" ", 1)[1] == "typing.md: 1 added\n"
     assert _backs(anki_server) == ["a", "t"]
+    # A synced note in a file with an error waits in Anki as it was: neither deleted nor
+    # updated, and the same note once the file is whole again.
+    synced = (vault / "typing.md").read_text().replace("Back: t", "Back: t2")
+    (vault / "typing.md").write_text(synced + "START\nBasic\nhalf\n")
+    assert _watch_once(str(vault), "--url", anki_server.url).returncode == PARTIAL
+    ids = set(anki_notes(anki_server))
+    assert _backs(anki_server) == ["a", "t"]
+    (vault / "typing.md").write_text(synced)
+    assert _watch_once(str(vault), "--url", anki_server.url).returncode == OK
+    assert set(anki_notes(anki_server)) == ids and _backs(anki_server) == ["a", "t2"]
 
 
 def test_build_rebuilds_the_package_on_save(tmp_path, watches):
