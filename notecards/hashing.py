@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -21,8 +22,10 @@ KEY_CHARS = 32
 _OLD_FIELD_CHARS = 20
 _PACKAGE = Path(__file__).resolve().parent
 # The libraries whose output a cached result holds: the markdown parser and its plugins, the
-# highlighter, the YAML reader, the package writer.
-_LIBRARIES = ("markdown_it", "mdit_py_plugins", "pygments", "yaml", "genanki")
+# highlighter, the YAML reader; and the package writer, whose version is read from its
+# `version.py` without importing it (a `check` or a sync never writes a package).
+_LIBRARIES = ("markdown_it", "mdit_py_plugins", "pygments", "yaml")
+_WRITER = "genanki"
 
 
 def _sha256(data: bytes | str) -> hashlib._Hash:
@@ -46,11 +49,18 @@ def code_digest() -> str:
     and writes with: every cache in `.notecards/` is keyed on it, so no code change serves a
     stale result. Read once per process (the libraries are imported here, not before: a
     command that keeps no cache never pays for them)."""
-    versions = (f"{name} {importlib.import_module(name).__version__}" for name in _LIBRARIES)
-    hasher = _sha256("/".join(versions))
+    versions = [f"{name} {importlib.import_module(name).__version__}" for name in _LIBRARIES]
+    hasher = _sha256("/".join([*versions, f"{_WRITER} {_writer_version()}"]))
     for source in sorted([*_PACKAGE.rglob("*.py"), *_PACKAGE.rglob("*.css")]):
         hasher.update(source.read_bytes())
     return hasher.hexdigest()
+
+
+def _writer_version() -> str:
+    """The package writer's `version.py` (`__version__ = '0.13.1'`), as text."""
+    spec = importlib.util.find_spec(_WRITER)
+    assert spec is not None and spec.submodule_search_locations  # a dependency: installed
+    return Path(spec.submodule_search_locations[0], "version.py").read_text(encoding="utf-8")
 
 
 def settings_digest(settings: object) -> str:

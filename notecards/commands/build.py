@@ -1,16 +1,22 @@
-"""`notecards build VAULT -o FILE.apkg`: an Anki package, offline, IDs written back."""
+"""`notecards build VAULT -o FILE.apkg`: an Anki package, offline, IDs written back.
+
+The build stage (and its package writer) is imported when the command runs, not for
+`notecards --help` (cli.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from notecards import exit_codes
-from notecards.build import BuildSummary, build_vault
 from notecards.commands.failures import stopping_cleanly
 from notecards.output import Reporter, count
 from notecards.problems import shown_path
+
+if TYPE_CHECKING:
+    from notecards.build import BuildSummary
 
 
 @click.command()
@@ -31,6 +37,8 @@ def build(
     vault: Path, output: Path | None, dry_run: bool, force: bool, quiet: bool, as_json: bool
 ) -> None:
     """Build VAULT's cards into an Anki package (import it with File > Import)."""
+    from notecards.build import build_vault
+
     reporter = Reporter(quiet=quiet, as_json=as_json)
     output = output or Path(f"{vault.resolve().name}.apkg")
     prefix = str(vault)

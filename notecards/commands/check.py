@@ -1,4 +1,6 @@
-"""`notecards check VAULT`: every problem as `path:line: message`, exit 1 on errors."""
+"""`notecards check VAULT`: every problem as `path:line: message`, exit 1 on errors.
+
+The vault and render stages are imported when the command runs, not for `notecards --help`."""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ from notecards import exit_codes
 from notecards.model import Note
 from notecards.output import Reporter, count, problems_json
 from notecards.problems import NotecardsError, Problem, errors, shown_path
-from notecards.render import Renderer, check_notes
-from notecards.vault import load_vault
 
 # How each kind of note is counted in `--json`'s `found`.
 _KIND_KEYS = {"block": "blocks", "inline": "inline_notes", "regex": "regex_notes"}
@@ -62,16 +62,22 @@ class _Checked:
 
 def _check(root: Path, reporter: Reporter) -> _Checked:
     """Every problem in the vault, sorted by place; the notes and files read."""
+    from notecards.render import RenderCache, Renderer, check_notes
+    from notecards.vault import load_vault
+
     try:
         vault = load_vault(root)
     except NotecardsError as err:
         return _Checked(err.problems)
     problems = list(vault.parsed.problems)
-    renderer = Renderer(vault.config, vault.root)
     notes = vault.parsed.notes
-    problems += check_notes(
-        notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
-    )
+    # The fields a build rendered come from its cache (each hit only where every link and
+    # embed still resolves as it did); read only: a check writes nothing.
+    with RenderCache.for_vault(vault.root, read_only=True) as cache:
+        renderer = Renderer(vault.config, vault.root, cache)
+        problems += check_notes(
+            notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
+        )
     problems.sort(key=lambda p: (p.path or "", p.line or 0))
     return _Checked(problems, notes, list(vault.parsed.files))
 

@@ -10,12 +10,13 @@ from notecards import exit_codes
 from notecards.output import Reporter
 from notecards.problems import FileError, NotecardsError, Problem
 from notecards.targets.errors import AnkiConnectError
-from notecards.vault.lock import VaultBusy
 
 
 @contextmanager
 def stopping_cleanly(reporter: Reporter, prefix: str) -> Iterator[None]:
     """Every way a run stops, said in a sentence with its exit code; never a traceback."""
+    from notecards.vault.lock import VaultBusy  # the vault stage, once a command runs
+
     try:
         yield
     except NotecardsError as exc:

@@ -1,30 +1,46 @@
 """`notecards sync VAULT` and `notecards pull VAULT`: make a running Anki and the vault agree,
-through AnkiConnect."""
+through AnkiConnect.
+
+The sync stage and the HTTP client are imported when a command runs, not for `notecards
+--help` (cli.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
 
 from notecards import exit_codes
 from notecards.commands.failures import stopping_cleanly
-from notecards.config import VaultConfig, load_config
 from notecards.output import Reporter
 from notecards.problems import Problem, Severity, shown_path
-from notecards.sync import SyncOptions, SyncReport, plan_lines, sync_vault
-from notecards.sync.report import pulled_lines
-from notecards.targets.ankiconnect import DEFAULT_URL, AnkiConnect, is_loopback
-from notecards.targets.errors import AnkiConnectError, AnkiRefused
+from notecards.targets.address import DEFAULT_URL, is_loopback
+from notecards.targets.errors import AnkiConnectError
+
+if TYPE_CHECKING:
+    from notecards.sync import SyncOptions, SyncReport
+    from notecards.targets.ankiconnect import AnkiConnect
 
 KEY_ENV = "NOTECARDS_ANKICONNECT_KEY"
 
 
-def _connection_options(command: Callable) -> Callable:
-    """The options both commands take to reach Anki, and to report."""
-    for option in reversed(
+# Whose edit wins where both edited the same text (sync, pull, watch).
+PREFER = click.option(
+    "--prefer",
+    type=click.Choice(["vault", "anki"]),
+    default=None,
+    help="Where the vault and Anki edited the same text: whose edit wins"
+    " [default: neither; the field is reported and left alone].",
+)
+
+
+def anki_options(command: Callable) -> Callable:
+    """VAULT, and how to reach Anki: the options of every command that talks to Anki."""
+    return _with(
+        command,
         [
             click.argument("vault", type=click.Path(exists=True, file_okay=False, path_type=Path)),
             click.option(
@@ -47,24 +63,30 @@ def _connection_options(command: Callable) -> Callable:
                 show_default=True,
                 help="Seconds to wait for each of Anki's answers (a large collection may be slow).",
             ),
-            click.option(
-                "--ankiweb",
-                is_flag=True,
-                help="Ask Anki to sync with AnkiWeb first (edits made on a phone come home) and"
-                " again at the end (the phone gets the vault's changes).",
-            ),
-            click.option("--dry-run", is_flag=True, help="Print the plan; change nothing."),
-            click.option(
-                "--prefer",
-                type=click.Choice(["vault", "anki"]),
-                default=None,
-                help="Where the vault and Anki edited the same text: whose edit wins"
-                " [default: neither; the field is reported and left alone].",
-            ),
-            click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout."),
-            click.option("--quiet", "-q", is_flag=True, help="No progress; only problems."),
-        ]
-    ):
+        ],
+    )
+
+
+def _connection_options(command: Callable) -> Callable:
+    """The options both commands take to reach Anki, and to report."""
+    rest = [
+        click.option(
+            "--ankiweb",
+            is_flag=True,
+            help="Ask Anki to sync with AnkiWeb first (edits made on a phone come home) and"
+            " again at the end (the phone gets the vault's changes).",
+        ),
+        click.option("--dry-run", is_flag=True, help="Print the plan; change nothing."),
+        PREFER,
+        click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress; only problems."),
+    ]
+    return anki_options(_with(command, rest))
+
+
+def _with(command: Callable, options: list[Callable]) -> Callable:
+    """`command` with `options`, shown in their order."""
+    for option in reversed(options):
         command = option(command)
     return command
 
@@ -100,6 +122,8 @@ def sync(
     5 some notes left out (refused by Anki, an edit that could not be written home, new in a
     read-only file; the rest synced), 6 another run is writing the vault.
     """
+    from notecards.sync import SyncOptions
+
     options = SyncOptions(
         dry_run=dry_run, force=force, prune=prune, two_way=not one_way, prefer=prefer
     )
@@ -123,6 +147,8 @@ def pull(
 
     Exit codes: as `notecards sync`'s.
     """
+    from notecards.sync import SyncOptions
+
     options = SyncOptions(dry_run=dry_run, push=False, prefer=prefer)
     _run(vault, url, api_key, timeout, ankiweb, options, as_json, quiet)
 
@@ -137,11 +163,13 @@ def _run(
     as_json: bool,
     quiet: bool,
 ) -> None:
+    from notecards.sync import sync_vault
+
     reporter = Reporter(quiet=quiet, as_json=as_json)
     root = vault.resolve()
     refused: list[Problem] = []
     with stopping_cleanly(reporter, str(vault)):
-        client = _client(root, url, api_key, timeout)
+        client = anki_client(root, url, api_key, timeout)
         if ankiweb:
             refused += _ankiweb(client, reporter, "before")
         report = sync_vault(root, client, options, reporter=reporter)
@@ -158,6 +186,8 @@ def _run(
 def _ankiweb(client: AnkiConnect, reporter: Reporter, when: str) -> list[Problem]:
     """Anki's own sync with AnkiWeb; a refusal (not logged in, a full sync needed) is a
     warning, and the local sync goes on. Anki unreachable stops the run, as in any sync."""
+    from notecards.targets.errors import AnkiRefused
+
     reporter.info(f"syncing Anki with AnkiWeb ({when} the local sync)")
     try:
         client.invoke("sync")
@@ -184,10 +214,13 @@ def _http_url(value: str | None) -> str | None:
     return value
 
 
-def _client(root: Path, url: str | None, api_key: str | None, timeout: float) -> AnkiConnect:
+def anki_client(root: Path, url: str | None, api_key: str | None, timeout: float) -> AnkiConnect:
     """The URL from --url, else notecards.yaml (loopback only), else the default; the key from
     --api-key or its environment variable (click reads both), else notecards.yaml."""
-    config: VaultConfig = load_config(root)
+    from notecards.config import load_config
+    from notecards.targets.ankiconnect import AnkiConnect
+
+    config = load_config(root)
     if url is None:
         url = config.ankiconnect_url or DEFAULT_URL
         if not is_loopback(url):
@@ -199,6 +232,9 @@ def _client(root: Path, url: str | None, api_key: str | None, timeout: float) ->
 
 
 def _print(report: SyncReport, reporter: Reporter, options: SyncOptions, prefix: str) -> None:
+    from notecards.sync import plan_lines
+    from notecards.sync.report import pulled_lines
+
     dry_run = options.dry_run
     reporter.problems(report.plan.problems + report.problems, prefix)
     if reporter.as_json:

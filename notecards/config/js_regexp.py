@@ -9,8 +9,10 @@ end can be stopped (see parse/regex_notes.py).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import regex
+if TYPE_CHECKING:  # imported by the first custom regexp: most vaults have none
+    import regex
 
 # What `re` reads as a repeat count; any other `{` is text to it (and to JavaScript).
 _REPEAT = re.compile(r"\{(?:\d+(?:,\d*)?|,\d*)\}")
@@ -24,6 +26,8 @@ def compile_js_regexp(pattern: str) -> regex.Pattern[str]:
     A pattern compiles where `re` compiles it, and raises `re.error` where `re` does not
     (`regex` alone would take more: `\\p{L}`, a group name used twice), meaning what `re`
     read it as."""
+    import regex
+
     translated = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
     translated = re.sub(r"\\k<([A-Za-z_]\w*)>", r"(?P=\1)", translated)
     re.compile(translated, re.M | re.A)

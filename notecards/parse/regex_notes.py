@@ -17,12 +17,14 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
-
-import regex
+from typing import TYPE_CHECKING
 
 from notecards.config import compile_js_regexp
 from notecards.parse.source import SourceText
 from notecards.problems import Problem
+
+if TYPE_CHECKING:  # the `regex` package is imported by the first custom regexp
+    import regex
 
 # What O2A appends to a user's regexp to find an existing note's tags and ID.
 TAGS_SUFFIX = r"(Tags: .*)"

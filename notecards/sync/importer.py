@@ -23,8 +23,7 @@ import html as html_module
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-
-import genanki
+from typing import TYPE_CHECKING
 
 from notecards.ids import new_ids, now_ms
 from notecards.model import RenderedNote
@@ -32,9 +31,11 @@ from notecards.output import Reporter
 from notecards.problems import Problem
 from notecards.sync.notes import Rendered
 from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, AnkiUnreachableError
-from notecards.targets.package import PackageWriter, mirror_model
 from notecards.vault import Vault
 from notecards.vault.state_dir import IMPORT_PACKAGE
+
+if TYPE_CHECKING:
+    import genanki
 
 # IDs are chosen this far below the current time at least (ms): Anki's own new notes are "now".
 ID_MARGIN_MS = 1000
@@ -61,6 +62,8 @@ def import_notes(
     """Import `new` notes under free IDs and `restore` notes under their own (the ID in their
     block), in one package; `avoid_ids`: IDs the vault already uses (never chosen, even where
     Anki lacks them)."""
+    from notecards.targets.package import PackageWriter  # the package writer, only to add
+
     if not new and not restore:
         return ImportResult()
     note_types = sorted({item.note.note_type for item in [*new, *restore]})
@@ -130,6 +133,8 @@ def _ask_anki(
 ) -> _AnkiSide:
     """One request: Anki's note types, which candidate IDs it holds, and `canAddNotes` of each
     new note reduced to its first field: all that Anki's duplicate check looks at."""
+    from notecards.targets.package import mirror_model
+
     actions: list[tuple[str, dict]] = [("modelNamesAndIds", {})]
     for name in note_types:
         actions.append(("modelFieldNames", {"modelName": name}))

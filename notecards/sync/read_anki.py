@@ -15,7 +15,8 @@ from pathlib import Path
 from notecards.sync.notes import Rendered, SyncNote
 from notecards.sync.recovery import PENDING_TAG
 from notecards.sync.state import SyncState
-from notecards.targets.ankiconnect import AnkiConnect, AnkiNote, is_loopback, parse_notes_info
+from notecards.targets.address import is_loopback
+from notecards.targets.ankiconnect import AnkiConnect, AnkiNote, parse_notes_info
 from notecards.vault import Vault
 
 

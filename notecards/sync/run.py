@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from notecards.faults import fault_point
 from notecards.hashing import field_digest, field_matches, settings_digest
 from notecards.output import Reporter
-from notecards.problems import NotecardsError, Problem, Severity
+from notecards.problems import NotecardsError, Problem, Severity, errors
 from notecards.render import Renderer
 from notecards.render.cache import RenderCache
 from notecards.render.compare import shows_the_same
@@ -58,6 +58,9 @@ class SyncOptions:
     two_way: bool = True  # bring Anki's edits home first
     push: bool = True  # False: `notecards pull`, Anki's edits home and nothing sent
     prefer: str | None = None  # "vault" or "anki": who wins where both edited the same text
+    # `notecards watch`: a file with an error (a START typed, its END not yet) is left out
+    # and reported, and the rest of the vault syncs; else one error stops the sync.
+    leave_out_bad_files: bool = False
 
 
 def sync_vault(
@@ -76,16 +79,47 @@ def sync_vault(
     if options.force and options.prefer is None:
         options = dataclasses.replace(options, prefer="vault")
     if options.dry_run:
-        return _sync(root, client, options, reporter)
+        return _sync_leaving_out(root, client, options, reporter)
     with vault_lock(root, waiting=reporter.info):
-        return _sync(root, client, options, reporter)
+        return _sync_leaving_out(root, client, options, reporter)
 
 
-def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Reporter) -> SyncReport:
+def _sync_leaving_out(
+    root: Path, client: AnkiConnect, options: SyncOptions, reporter: Reporter
+) -> SyncReport:
+    """One sync; with `leave_out_bad_files`, the files an error names are left out and the
+    sync runs again without them (a sync stopped by an error has sent nothing, or stopped
+    where a crash could have: a run after it is safe), until no error remains outside them
+    or an error names no file (the settings)."""
+    left_out: dict[str, list[Problem]] = {}
+    while True:
+        try:
+            report = _sync(root, client, options, reporter, left_out.keys())
+        except NotecardsError as err:
+            bad = errors(err.problems)
+            paths = {p.path for p in bad}
+            if not options.leave_out_bad_files or None in paths or paths <= left_out.keys():
+                raise
+            for problem in bad:
+                left_out.setdefault(str(problem.path), []).append(problem)
+            continue
+        report.problems[:0] = [p for problems in left_out.values() for p in problems]
+        # Their notes are not gone, only not read this time.
+        report.plan.problems = [p for p in report.plan.problems if p.path not in left_out]
+        return report
+
+
+def _sync(
+    root: Path,
+    client: AnkiConnect,
+    options: SyncOptions,
+    reporter: Reporter,
+    left_out: Collection[str] = (),
+) -> SyncReport:
     dry_run, force, prune = options.dry_run, options.force, options.prune
     start = client.requests_sent
     recovered: list[str] = []
-    vault = _load(root)
+    vault, held_back = _load(root, left_out)
     if not dry_run:
         remove_stale_temp_files(
             {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
@@ -101,7 +135,8 @@ def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Repor
         )
         if problems:
             raise NotecardsError(problems)
-        vault = _load(root)  # IDs written into files (no file added or removed: same scan)
+        # IDs written into files (no file added or removed: same scan)
+        vault, held_back = _load(root, left_out)
         state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
     saved = state_snapshot(state)
     report = SyncReport(plan=Plan(), recovered=recovered, problems=warnings)
@@ -109,11 +144,12 @@ def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Repor
     items, lost_warnings = _render_lost(renderer, items, snapshot.present)
     report.problems += lost_warnings
     base = PushedFields(vault.root)
-    unsettled: set[int] = set()
+    unsettled = set(held_back)  # an edit made in Anki to a left-out note waits for its file
     if options.two_way:
-        items, unsettled = _pull(
+        items, pulling = _pull(
             client, vault, renderer, state, items, snapshot, base, options, report
         )
+        unsettled |= pulling
     if not options.push:
         if not dry_run:
             _settle_pulled(state, items, snapshot, report)
@@ -361,11 +397,20 @@ def _remember_base(
         base.put(nid, item.note.fields, item.fields)
 
 
-def _load(root: Path) -> Vault:
+def _load(root: Path, left_out: Collection[str] = ()) -> tuple[Vault, set[int]]:
+    """The vault without the notes and deletions of the `left_out` files, and those notes'
+    IDs; raises NotecardsError for an error elsewhere."""
     vault = load_vault(root)
-    if vault.parsed.errors:
-        raise NotecardsError(vault.parsed.problems)
-    return vault
+    parsed = vault.parsed
+    if any(p.path not in left_out for p in parsed.errors):
+        raise NotecardsError(parsed.problems)
+    if not left_out:
+        return vault, set()
+    held_back = {n.note_id for n in parsed.notes if n.path in left_out and n.note_id}
+    parsed.notes = [n for n in parsed.notes if n.path not in left_out]
+    parsed.deletions = [d for d in parsed.deletions if d.path not in left_out]
+    parsed.problems = [p for p in parsed.problems if p.path not in left_out]
+    return vault, held_back
 
 
 def _render_lost(
