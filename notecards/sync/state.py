@@ -25,9 +25,7 @@ _READABLE_FORMATS = (2, 3, FORMAT)
 
 @dataclass
 class PushedNote:
-    """One note as notecards last left it in Anki. A sync replaces a record that changes
-    (`dataclasses.replace`), never changes one in place: it tells whether its state must be
-    written again by the records it holds (run._saved)."""
+    """One note as notecards last left it in Anki."""
 
     source_digest: str  # of the vault block (read_vault.source_digest): unchanged -> no render
     fields: dict[str, str]  # field name -> hashing.field_digest of the HTML pushed
