@@ -4,6 +4,7 @@ server receives), with a generous limit; no test sleeps for a fixed time."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -73,8 +74,7 @@ def _backs(server: AnkiConnectServer) -> list[str]:
 def test_a_burst_of_saves_makes_one_sync_and_anki_holds_the_last(tmp_path, anki_server, watches):
     vault = write_vault(tmp_path / "v", {"a.md": block("Q", "v0"), "b.md": block("B", "b0")})
     watch = watches(vault, "--url", anki_server.url, "--debounce", BURST_DEBOUNCE)
-    watch.ready()
-    assert watch.out[-1].endswith(" 2 files: 2 added")  # the start: what changed unwatched
+    watch.ready(said=r" 2 files: 2 added$")  # the start: what changed unwatched
     text = (vault / "a.md").read_text()  # with its ID, written by the first sync
     for n in range(1, 6):  # as an editor saves while the user types
         (vault / "a.md").write_text(text.replace("v0", f"v{n}"))
@@ -195,8 +195,7 @@ def test_build_rebuilds_the_package_on_save(tmp_path, watches):
     vault = write_vault(tmp_path / "v", {"a.md": block("Q", "a")})
     package = vault / "cards.apkg"  # inside the vault: its own writes must not wake it
     watch = watches(vault, "--build", str(package), "--debounce", "0.2")
-    watch.ready()
-    assert watch.out[-1].endswith(f"wrote {package}: 1 note, 1 ID written")
+    watch.ready(said=re.escape(f"wrote {package}: 1 note, 1 ID written") + "$")
     (vault / "b.md").write_text(block("B", "b"))
     watch.wait_for("out", r": 2 notes, 1 ID written$")
     assert watch.interrupt() == INTERRUPTED

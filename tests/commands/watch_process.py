@@ -74,9 +74,15 @@ class WatchProcess:
             (self.out if name == "out" else self.err).append(line)
         return name, line
 
-    def ready(self) -> None:
-        """Wait until the first run is done and the watch is watching."""
-        self.wait_for("err", r"^watching for saves")
+    def ready(self, said: str | None = None) -> None:
+        """Wait until the first run is done and the watch is watching; with `said`, until the
+        first run's line on stdout matches it too (the two pipes arrive in either order)."""
+        waiting = {("err", r"^watching for saves")} | ({("out", said)} if said else set())
+        while waiting:
+            name, line = self._take(WAIT_S)
+            if line is None:
+                raise AssertionError(f"the watch closed its std{name}; {self._said()}")
+            waiting = {(s, p) for s, p in waiting if not (s == name and re.search(p, line))}
 
     def interrupt(self) -> int:
         """Ctrl-C; its exit code once it has stopped."""
