@@ -1,6 +1,6 @@
 """Generate a realistic vault of N cards for the benchmarks: math, lists, links, tables, code.
 
-Cards are spread over topic folders, 25 per file, with TARGET DECK / FILE TAGS headers, and
+Cards are spread over topic folders, 25 per file (or `--per-file`), with TARGET DECK / FILE TAGS headers, and
 (by default) an ID each, as a vault looks after its first sync. Deterministic per --seed.
 
     python bench/genvault.py /tmp/vault --cards 10000
@@ -61,16 +61,23 @@ def card(rng: random.Random, topic: str, note_id: int | None) -> str:
     return "\n".join(lines)
 
 
-def generate(root: Path, cards: int, *, seed: int = 0, with_ids: bool = True) -> list[Path]:
-    """Write the vault; returns the markdown files written."""
+def generate(
+    root: Path,
+    cards: int,
+    *,
+    seed: int = 0,
+    with_ids: bool = True,
+    per_file: int = CARDS_PER_FILE,
+) -> list[Path]:
+    """Write the vault (`per_file` cards a file); returns the markdown files written."""
     rng = random.Random(seed)
     files = []
-    for file_index, start in enumerate(range(0, cards, CARDS_PER_FILE)):
+    for file_index, start in enumerate(range(0, cards, per_file)):
         topic = TOPICS[file_index % len(TOPICS)]
         path = root / topic / f"notes {file_index:05d}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         blocks = [f"TARGET DECK: ML::{topic}", "", f"# {topic} {file_index}", sentence(rng, 20)]
-        for index in range(start, min(start + CARDS_PER_FILE, cards)):
+        for index in range(start, min(start + per_file, cards)):
             note_id = FIRST_ID + index if with_ids else None
             blocks += ["", card(rng, topic, note_id), ""]
         path.write_text("\n".join(blocks) + "\n", encoding="utf-8")
@@ -84,8 +91,15 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--without-ids", action="store_true", help="cards as written, before sync")
+    parser.add_argument("--per-file", type=int, default=CARDS_PER_FILE, help="cards in each file")
     args = parser.parse_args()
-    files = generate(args.root, args.cards, seed=args.seed, with_ids=not args.without_ids)
+    files = generate(
+        args.root,
+        args.cards,
+        seed=args.seed,
+        with_ids=not args.without_ids,
+        per_file=args.per_file,
+    )
     print(f"{args.cards} cards in {len(files)} files under {args.root}")
 
 
