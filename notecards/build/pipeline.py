@@ -8,9 +8,10 @@ import as notes the next build cannot recognise); the package is written last, a
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from notecards.build.manifest import (
@@ -177,6 +178,11 @@ def _package(
         summary.files_written = result.files_written
         if result.problems:
             raise NotecardsError(result.problems)
+        # The files as they now are, IDs in, are what the next build reads: recorded so, it
+        # finds nothing changed (a file the user edited meanwhile keeps its old digest).
+        for path, digest in result.digests.items():
+            vault.parsed.files[path] = replace(vault.parsed.files[path], digest=digest)
+        fresh_manifest.inputs = inputs_digest(vault)
     vault.save_cache()
     fresh_manifest.decks, fresh_manifest.media = writer.deck_names, writer.media_stats()
     fresh_manifest.package = package_stamp(fresh_manifest, output)
@@ -207,7 +213,8 @@ def _read_only_files(vault: Vault, rendered: list[RenderedNote]) -> set[str]:
 
 def _vault_folders(vault: Vault) -> set[Path]:
     """Where a killed run may have left a temp file: beside each note file, and `.notecards/`."""
-    return {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
+    folders = {posixpath.dirname(path) for path in vault.parsed.files}
+    return {vault.root / folder for folder in folders} | {vault.root / STATE_DIR}
 
 
 def _summary(

@@ -13,7 +13,8 @@ from notecards import exit_codes
 from notecards.model import Note
 from notecards.output import Reporter, count, problems_json
 from notecards.problems import NotecardsError, Problem, errors, shown_path
-from notecards.render import Renderer, check_notes
+from notecards.render import RenderCache, Renderer, check_notes
+from notecards.render.pool import render_all
 from notecards.vault import load_vault
 
 # How each kind of note is counted in `--json`'s `found`.
@@ -63,15 +64,23 @@ class _Checked:
 def _check(root: Path, reporter: Reporter) -> _Checked:
     """Every problem in the vault, sorted by place; the notes and files read."""
     try:
-        vault = load_vault(root)
+        vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
     except NotecardsError as err:
         return _Checked(err.problems)
     problems = list(vault.parsed.problems)
-    renderer = Renderer(vault.config, vault.root)
+    # The last build's HTML where it still holds (only read: check writes nothing), the rest
+    # rendered on every core when there is much of it; then every note held to the rules.
+    cache = RenderCache.for_vault(vault.root, read_only=True)
+    renderer = Renderer(vault.config, vault.root, cache)
     notes = vault.parsed.notes
-    problems += check_notes(
-        notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
-    )
+    try:
+        with reporter.counting(len(notes), "rendering") as done:
+            render_all(renderer, notes, done)
+        problems += check_notes(
+            notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
+        )
+    finally:
+        cache.close()
     problems.sort(key=lambda p: (p.path or "", p.line or 0))
     return _Checked(problems, notes, list(vault.parsed.files))
 

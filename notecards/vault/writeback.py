@@ -49,6 +49,9 @@ class WriteBackResult:
     # The (path, start_line) keys, as passed in, whose ID is now in the file.
     written: set[tuple[str, int]] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    # The new digest of each file written from the very bytes its snapshot was taken of
+    # (not one the user changed meanwhile): what a build records as its inputs.
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,19 +98,23 @@ def write_back(
     paths = sorted(wanted.keys() | deleted.keys())
     for number, start in enumerate(range(0, len(paths), WRITE_BATCH)):
         batch = [(snapshots[p], wanted[p], deleted[p]) for p in paths[start : start + WRITE_BATCH]]
-        for snapshot, lines, data in _write_batch(root, batch, config, result.problems, number):
-            path = snapshot.path
+        for snapshot, lines, data, as_read in _write_batch(
+            root, batch, config, result.problems, number
+        ):
+            path, digest = snapshot.path, content_digest(data)
             result.files_written.append(path)
             result.written.update((path, line) for line in lines)
+            if as_read:
+                result.digests[path] = digest
             if parse_cache is not None:
                 text = data.decode(snapshot.encoding)
-                parse_cache.put(path, content_digest(data), parse_file(text, path, config))
+                parse_cache.put(path, digest, parse_file(text, path, config))
         done(len(batch))
     return result
 
 
 _Work = tuple[FileSnapshot, list[tuple[Note, int]], list[Deletion]]
-_Written = tuple[FileSnapshot, list[int], bytes]
+_Written = tuple[FileSnapshot, list[int], bytes, bool]  # ..., written from the bytes as read
 
 
 @dataclass
@@ -116,6 +123,7 @@ class _Pending:
     raw: bytes  # the file as read, which must still be there at the rename
     data: bytes
     lines: list[int]
+    as_read: bool  # the bytes read are those of the snapshot
     staged: Staged
 
 
@@ -135,12 +143,11 @@ def _write_batch(
         found, plan = _new_bytes(root / snapshot.path, snapshot, work[1], work[2], config)
         if plan is None:
             return found, None
-        raw, data, lines = plan
         try:
-            staged.append(stage(root / snapshot.path, data))
+            staged.append(stage(root / snapshot.path, plan[1]))
         except OSError as exc:
             return [*found, Problem.at(snapshot.path, 1, f"could not write IDs: {exc}")], None
-        return found, _Pending(work, raw, data, lines, staged[-1])
+        return found, _Pending(work, *plan, staged[-1])
 
     def rename(item: _Pending) -> Problem | bool:
         """True: renamed; False: the file changed since it was read."""
@@ -172,13 +179,13 @@ def _write_batch(
     problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))
     fsync_folders(item.staged.target.parent for item in done)
     fault_point(f"writeback:renamed:{number}")
-    written = [(item.work[0], item.lines, item.data) for item in done]
+    written = [(item.work[0], item.lines, item.data, item.as_read) for item in done]
     for item, outcome in zip(pending, outcomes, strict=True):
         if outcome is False:  # edited meanwhile: read it again, on its own
             found, lines, data = _write_file(root, *item.work, config)
             problems.extend(found)
             if data is not None:
-                written.append((item.work[0], lines, data))
+                written.append((item.work[0], lines, data, False))
     return written
 
 
@@ -197,7 +204,7 @@ def _write_file(
         problems, plan = _new_bytes(target, snapshot, wanted, deletions, config)
         if plan is None:
             return problems, [], None
-        raw, data, lines = plan
+        raw, data, lines, _ = plan
         try:
             replaced = _atomic_replace(target, data, raw)
         except OSError as exc:
@@ -221,10 +228,11 @@ def _new_bytes(
     wanted: list[tuple[Note, int]],
     deletions: list[Deletion],
     config: VaultConfig,
-) -> tuple[list[Problem], tuple[bytes, bytes, list[int]] | None]:
+) -> tuple[list[Problem], tuple[bytes, bytes, list[int], bool] | None]:
     """The file read now and its edits applied: problems, and (its bytes as read, its new
-    bytes, the start lines of the notes given an ID), or None when there is nothing to
-    write (read-only, unreadable, or no edit left)."""
+    bytes, the start lines of the notes given an ID, whether the bytes read are the
+    snapshot's), or None when there is nothing to write (read-only, unreadable, or no edit
+    left)."""
     if is_read_only(target):
         message = "the file is read-only: its new IDs and DELETE lines were not written"
         return [Problem.at(snapshot.path, 1, message)], None
@@ -233,14 +241,16 @@ def _new_bytes(
         text = raw.decode(snapshot.encoding)
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem.at(snapshot.path, 1, f"could not re-read the file: {exc}")], None
-    if content_digest(raw) == snapshot.digest:
+    as_read = content_digest(raw) == snapshot.digest
+    if as_read:
         edits, problems = _edits_as_read(text, snapshot, wanted, deletions)
     else:
         edits, problems = _edits_after_change(text, snapshot, wanted, deletions, config)
     if not edits:
         return problems, None
     data = _apply_edits(text, edits).encode(snapshot.encoding)
-    return problems, (raw, data, [e.note_line for e in edits if e.note_line is not None])
+    lines = [e.note_line for e in edits if e.note_line is not None]
+    return problems, (raw, data, lines, as_read)
 
 
 def _apply_edits(text: str, edits: Iterable[_Edit]) -> str:
