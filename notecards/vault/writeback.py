@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from notecards.config import VaultConfig
 from notecards.faults import fault_point
@@ -41,6 +42,8 @@ _MAX_ATTEMPTS = 3
 # (the next run removes them) and the new bytes held in memory.
 WRITE_BATCH = 1000
 _THREADS = 16  # file system calls in flight at once
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -137,17 +140,21 @@ def _write_batch(
     The file system work runs in threads: most of it is waiting (replacing a file frees the
     old one's blocks, milliseconds each on some disks), and waits overlap."""
     staged: list[Staged] = []  # every temp file made, for the cleanup on the way out
-
-    def prepare(work: _Work) -> tuple[list[Problem], _Pending | None]:
+    planned: list[tuple[_Work, tuple[bytes, bytes, list[int], bool]]] = []
+    for work in batch:
         snapshot = work[0]
         found, plan = _new_bytes(root / snapshot.path, snapshot, work[1], work[2], config)
-        if plan is None:
-            return found, None
+        problems.extend(found)
+        if plan is not None:
+            planned.append((work, plan))
+
+    def prepare(job: tuple[_Work, tuple[bytes, bytes, list[int], bool]]) -> _Pending | Problem:
+        work, plan = job
         try:
-            staged.append(stage(root / snapshot.path, plan[1]))
+            staged.append(stage(root / work[0].path, plan[1]))
         except OSError as exc:
-            return [*found, Problem.at(snapshot.path, 1, f"could not write IDs: {exc}")], None
-        return found, _Pending(work, *plan, staged[-1])
+            return Problem.at(work[0].path, 1, f"could not write IDs: {exc}")
+        return _Pending(work, *plan, staged[-1])
 
     def rename(item: _Pending) -> Problem | bool:
         """True: renamed; False: the file changed since it was read."""
@@ -163,14 +170,15 @@ def _write_batch(
     outcomes: list[Problem | bool] = []
     pool = ThreadPoolExecutor(_THREADS)
     try:
-        for found, item in pool.map(prepare, batch):
-            problems.extend(found)
-            if item is not None:
-                pending.append(item)
+        for made in _in_threads(pool, prepare, planned):
+            if isinstance(made, Problem):
+                problems.append(made)
+            else:
+                pending.append(made)
         fault_point(f"writeback:staged:{number}")
         flush([item.staged for item in pending])
         fault_point(f"writeback:flushed:{number}")
-        outcomes = list(pool.map(rename, pending))
+        outcomes = _in_threads(pool, rename, pending)
     finally:  # Ctrl-C included: nothing more is started, every temp file left is removed
         pool.shutdown(cancel_futures=True)
         for item in staged:  # a renamed one's temp file is gone already
@@ -187,6 +195,16 @@ def _write_batch(
             if data is not None:
                 written.append((item.work[0], lines, data, False))
     return written
+
+
+def _in_threads(
+    pool: ThreadPoolExecutor, function: Callable[[_T], _R], items: list[_T]
+) -> list[_R]:
+    """`function` of each item, in order, the items split in one run of them per thread (a
+    task per item would cost more in handing over than the call itself)."""
+    size = -(-len(items) // _THREADS) or 1
+    runs = [items[i : i + size] for i in range(0, len(items), size)]
+    return [out for run in pool.map(lambda run: [function(i) for i in run], runs) for out in run]
 
 
 def _write_file(
