@@ -181,15 +181,18 @@ def is_utf8_name(name: str) -> bool:
     return True
 
 
-def _read_regular(path: Path) -> bytes:
+def _read_regular(path: str) -> bytes:
     """The file's bytes, if it is still a regular file when opened: a FIFO put in its place
     since the listing would block the read for ever (O_NONBLOCK opens one without waiting)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise IsADirectoryError(errno.EINVAL, "not a regular file", str(path))
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            return file.read()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise IsADirectoryError(errno.EINVAL, "not a regular file", path)
+        chunks = []
+        while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
+            chunks.append(chunk)
+        return b"".join(chunks)
     finally:
         os.close(fd)
 
@@ -204,7 +207,7 @@ def read_markdown(root: Path, rel: str) -> tuple[str, FileSnapshot]:
     A file that is not UTF-8 raises NotecardsError naming the line of the first
     bad byte, so the caller can report it and go on with the other files.
     """
-    data = _read_regular(root / rel)
+    data = _read_regular(os.path.join(root, rel))
     encoding = detect_encoding(data)
     try:
         text = data.decode(encoding)
