@@ -151,10 +151,11 @@ def _write_batch(
     def prepare(job: tuple[_Work, tuple[bytes, bytes, list[int], bool]]) -> _Pending | Problem:
         work, plan = job
         try:
-            staged.append(stage(root / work[0].path, plan[1]))
+            made = stage(root / work[0].path, plan[1])
         except OSError as exc:
             return Problem.at(work[0].path, 1, f"could not write IDs: {exc}")
-        return _Pending(work, *plan, staged[-1])
+        staged.append(made)  # from several threads: list.append is atomic
+        return _Pending(work, *plan, made)
 
     def rename(item: _Pending) -> Problem | bool:
         """True: renamed; False: the file changed since it was read."""
@@ -183,11 +184,11 @@ def _write_batch(
         pool.shutdown(cancel_futures=True)
         for item in staged:  # a renamed one's temp file is gone already
             discard(item)
-    done = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is True]
+    renamed = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is True]
     problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))
-    fsync_folders(item.staged.target.parent for item in done)
+    fsync_folders(item.staged.target.parent for item in renamed)
     fault_point(f"writeback:renamed:{number}")
-    written = [(item.work[0], item.lines, item.data, item.as_read) for item in done]
+    written = [(item.work[0], item.lines, item.data, item.as_read) for item in renamed]
     for item, outcome in zip(pending, outcomes, strict=True):
         if outcome is False:  # edited meanwhile: read it again, on its own
             found, lines, data = _write_file(root, *item.work, config)
