@@ -84,7 +84,7 @@ def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Repor
     dry_run, force, prune = options.dry_run, options.force, options.prune
     start = client.requests_sent
     recovered: list[str] = []
-    vault = _load(root)
+    vault = _load(root, reporter)
     if not dry_run:
         remove_stale_temp_files(
             {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
@@ -98,7 +98,7 @@ def _sync(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Repor
         )
         if problems:
             raise NotecardsError(problems)
-        vault = _load(root)  # IDs written into files (no file added or removed: same scan)
+        vault = _load(root, reporter)  # IDs written in (no file added or removed: same scan)
         state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
     saved = _saved(state)
     report = SyncReport(plan=Plan(), recovered=recovered, problems=warnings)
@@ -364,8 +364,8 @@ def _remember_base(
         base.put(nid, item.note.fields, item.fields)
 
 
-def _load(root: Path) -> Vault:
-    vault = load_vault(root)
+def _load(root: Path, reporter: Reporter) -> Vault:
+    vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
     if vault.parsed.errors:
         raise NotecardsError(vault.parsed.problems)
     return vault
@@ -478,7 +478,7 @@ def _apply(
     report.problems += problems
     fault_point("deleted")
 
-    written = _write_ids(vault, plan, taken, deleted=not problems, report=report)
+    written = _write_ids(vault, plan, taken, deleted=not problems, report=report, reporter=reporter)
     fault_point("ids_written")
 
     # Only a note whose ID is in its file loses the pending tag; the others stay journaled,
@@ -510,6 +510,7 @@ def _write_ids(
     *,
     deleted: bool,
     report: SyncReport,
+    reporter: Reporter,
 ) -> set[tuple[str, int]]:
     """New IDs into their blocks, and DELETE lines out (only once Anki deleted the notes);
     the blocks (path, start line) whose ID is now in their file."""
@@ -518,15 +519,18 @@ def _write_ids(
     deletions = [d for d in vault.parsed.deletions if deleted or d.note_id not in planned]
     if not ids_at and not deletions:
         return set()
-    result = write_back(
-        vault.root,
-        vault.parsed.files,
-        ids_at,
-        deletions,
-        config=vault.config,
-        notes=vault.parsed.notes,
-        parse_cache=vault.parse_cache,
-    )
+    files = {path for path, _ in ids_at} | {d.path for d in deletions}
+    with reporter.counting(len(files), "writing IDs") as done:
+        result = write_back(
+            vault.root,
+            vault.parsed.files,
+            ids_at,
+            deletions,
+            config=vault.config,
+            notes=vault.parsed.notes,
+            parse_cache=vault.parse_cache,
+            done=done,
+        )
     report.files_written = result.files_written
     report.problems += result.problems
     report.written_ids = [(p, ln, i) for (p, ln), i in ids_at.items() if (p, ln) in result.written]
