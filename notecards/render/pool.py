@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -92,9 +93,10 @@ def _in_workers(
     renderer: Renderer, notes: list[Note], workers: int, done: Callable[[int], None]
 ) -> Iterator[Outcome]:
     """The notes rendered by `workers` processes, in order; what they rendered goes into the
-    renderer's cache. Fork where there is one (the workers start with everything imported)."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    renderer's cache. Forked where that is safe (the workers start with everything imported):
+    not while another thread runs (a file watcher's), whose locks a fork would copy held."""
+    forking = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    context = multiprocessing.get_context("fork" if forking else "spawn")
     chunks = [notes[i : i + _CHUNK] for i in range(0, len(notes), _CHUNK)]
     settings = (renderer.config, renderer.root)
     with context.Pool(min(workers, len(chunks)), _start_worker, settings) as pool:

@@ -4,6 +4,7 @@ forced on a small vault with `NOTECARDS_RENDER_POOL=0`."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,23 @@ def test_workers_render_what_one_renderer_does_with_the_same_problems(vault, mon
     assert many == one
     assert sum(isinstance(o, RenderedNote) for o in one) == 32  # 8 notes with a missing file
     assert any("missing.png" in p.message for o in one if isinstance(o, list) for p in o)
+
+
+def test_workers_started_beside_another_thread_render_the_same(vault, monkeypatch):
+    """With a thread running (a file watcher's), the workers are spawned, not forked."""
+    methods = []
+    real = pool.multiprocessing.get_context
+    monkeypatch.setattr(pool.multiprocessing, "get_context", lambda m: methods.append(m) or real(m))
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait)
+    watcher.start()
+    try:
+        many = outcomes(vault, 0, monkeypatch)
+    finally:
+        stop.set()
+        watcher.join()
+    assert methods == ["spawn"]
+    assert many == outcomes(vault, 10**9, monkeypatch)
 
 
 def test_what_the_workers_render_goes_into_the_cache(vault, monkeypatch):
