@@ -1,7 +1,8 @@
 """Generate a realistic vault of N cards for the benchmarks: math, lists, links, tables, code.
 
-Cards are spread over topic folders, 25 per file, with TARGET DECK / FILE TAGS headers, and
-(by default) an ID each, as a vault looks after its first sync. Deterministic per --seed.
+Cards are spread over topic folders, 25 per file (or `--per-file`), with TARGET DECK / FILE
+TAGS headers, and (by default) an ID each, as a vault looks after its first sync. `--short`
+cards have a back of one line. Deterministic per --seed.
 
     python bench/genvault.py /tmp/vault --cards 10000
 """
@@ -52,27 +53,42 @@ def card_back(rng: random.Random, topic: str) -> str:
     return "\n".join(parts)
 
 
-def card(rng: random.Random, topic: str, note_id: int | None) -> str:
+def short_back(rng: random.Random, topic: str) -> str:
+    """A back of one line: a sentence, a formula, a link (where a vault's cost is its files)."""
+    return f"{sentence(rng, 8)} ${rng.choice(FORMULAS)}$ see [[{topic} {rng.randint(1, 40)}]]"
+
+
+def card(rng: random.Random, topic: str, note_id: int | None, *, short: bool = False) -> str:
     lines = ["START", "Basic", f"what is **{sentence(rng, 3)}**?", f"- {sentence(rng, 6)}"]
-    lines += ["Back: ", card_back(rng, topic), "", f"Tags: ml {topic}"]
+    back = short_back(rng, topic) if short else card_back(rng, topic)
+    lines += ["Back: ", back, "", f"Tags: ml {topic}"]
     if note_id is not None:
         lines.append(f"<!--ID: {note_id}-->")
     lines.append("END")
     return "\n".join(lines)
 
 
-def generate(root: Path, cards: int, *, seed: int = 0, with_ids: bool = True) -> list[Path]:
-    """Write the vault; returns the markdown files written."""
+def generate(
+    root: Path,
+    cards: int,
+    *,
+    seed: int = 0,
+    with_ids: bool = True,
+    per_file: int = CARDS_PER_FILE,
+    short: bool = False,
+) -> list[Path]:
+    """Write the vault (`per_file` cards a file, `short` ones of a line); returns the markdown
+    files written."""
     rng = random.Random(seed)
     files = []
-    for file_index, start in enumerate(range(0, cards, CARDS_PER_FILE)):
+    for file_index, start in enumerate(range(0, cards, per_file)):
         topic = TOPICS[file_index % len(TOPICS)]
         path = root / topic / f"notes {file_index:05d}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         blocks = [f"TARGET DECK: ML::{topic}", "", f"# {topic} {file_index}", sentence(rng, 20)]
-        for index in range(start, min(start + CARDS_PER_FILE, cards)):
+        for index in range(start, min(start + per_file, cards)):
             note_id = FIRST_ID + index if with_ids else None
-            blocks += ["", card(rng, topic, note_id), ""]
+            blocks += ["", card(rng, topic, note_id, short=short), ""]
         path.write_text("\n".join(blocks) + "\n", encoding="utf-8")
         files.append(path)
     return files
@@ -84,8 +100,17 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--without-ids", action="store_true", help="cards as written, before sync")
+    parser.add_argument("--per-file", type=int, default=CARDS_PER_FILE, help="cards in each file")
+    parser.add_argument("--short", action="store_true", help="backs of one line")
     args = parser.parse_args()
-    files = generate(args.root, args.cards, seed=args.seed, with_ids=not args.without_ids)
+    files = generate(
+        args.root,
+        args.cards,
+        seed=args.seed,
+        with_ids=not args.without_ids,
+        per_file=args.per_file,
+        short=args.short,
+    )
     print(f"{args.cards} cards in {len(files)} files under {args.root}")
 
 

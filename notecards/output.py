@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -60,13 +61,27 @@ class Reporter:
         raise SystemExit(code)
 
     def progress(self, items: Sequence[T], label: str) -> Iterator[T]:
-        """Iterate `items` with a bar on stderr when it helps (a tty, many items, not silenced)."""
-        if not self.chatty or len(items) < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        """Iterate `items` with a bar and a count on stderr when it helps (a tty, many
+        items, not silenced)."""
+        if not self._bar_helps(len(items)):
             yield from items
             return
         bar: Iterable[T]
-        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
             yield from bar
+
+    @contextmanager
+    def counting(self, total: int, label: str) -> Iterator[Callable[[int], None]]:
+        """The same bar for work done in chunks (files written in batches, notes rendered
+        by workers): call the function it yields with the size of each chunk done."""
+        if not self._bar_helps(total):
+            yield lambda done: None
+            return
+        with click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True) as bar:
+            yield bar.update
+
+    def _bar_helps(self, total: int) -> bool:
+        return self.chatty and total >= PROGRESS_THRESHOLD and sys.stderr.isatty()
 
 
 def problems_json(problems: Sequence[Problem], prefix: str = "") -> list[dict[str, Any]]:

@@ -8,9 +8,10 @@ import as notes the next build cannot recognise); the package is written last, a
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from notecards.build.manifest import (
@@ -26,9 +27,10 @@ from notecards.build.output import check_output
 from notecards.hashing import code_digest, file_list_digest, key
 from notecards.ids import new_ids
 from notecards.model import Note, RenderedNote
-from notecards.output import Reporter
+from notecards.output import Reporter, count
 from notecards.problems import FileError, NotecardsError, Problem, Severity, errors
 from notecards.render import RenderCache, Renderer, VaultIndex, note_problems
+from notecards.render.pool import render_all
 from notecards.targets.package import PackageWriter
 from notecards.vault import Vault, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
@@ -88,7 +90,7 @@ def build_vault(
 
 
 def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> BuildSummary:
-    vault = load_vault(root)
+    vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
     if vault.parsed.errors:
         raise NotecardsError(vault.parsed.problems)
     if not dry_run:
@@ -143,7 +145,7 @@ def _package(
         notes=note_stamps(kept, note_ids, manifest, int(time.time())), inputs=inputs
     )
     writer = PackageWriter(vault.config.note_types, vault.root)
-    for item, note_id in zip(kept, note_ids, strict=True):
+    for item, note_id in reporter.progress(list(zip(kept, note_ids, strict=True)), "packing"):
         writer.add(item, note_id, fresh_manifest.notes[note_id][1])
     summary = _summary(vault, writer.deck_names, writer.media_names, ids_assigned, output)
     summary.left_out = left_out
@@ -161,23 +163,31 @@ def _package(
     if dry_run:
         return summary
     if assignments:
-        reporter.info(f"writing {len(assignments)} new ID(s) into the vault")
-        result = write_back(
-            vault.root,
-            vault.parsed.files,
-            new_id_at,
-            config=vault.config,
-            notes=[n for n, _ in assignments],
-            parse_cache=vault.parse_cache,
-        )
+        files = len({note.path for note, _ in assignments})
+        reporter.info(f"writing {len(assignments)} new ID(s) into {count(files, 'file')}")
+        with reporter.counting(files, "writing IDs") as done:
+            result = write_back(
+                vault.root,
+                vault.parsed.files,
+                new_id_at,
+                config=vault.config,
+                notes=[n for n, _ in assignments],
+                parse_cache=vault.parse_cache,
+                done=done,
+            )
         summary.files_written = result.files_written
         if result.problems:
             raise NotecardsError(result.problems)
+        # The files as they now are, IDs in, are what the next build reads: recorded so, it
+        # finds nothing changed (a file the user edited meanwhile keeps its old digest).
+        for path, digest in result.digests.items():
+            vault.parsed.files[path] = replace(vault.parsed.files[path], digest=digest)
+        fresh_manifest.inputs = inputs_digest(vault)
     vault.save_cache()
     fresh_manifest.decks, fresh_manifest.media = writer.deck_names, writer.media_stats()
     fresh_manifest.package = package_stamp(fresh_manifest, output)
     if not package_current(manifest.package, fresh_manifest.package, output):
-        reporter.info(f"writing {output}")
+        reporter.info(f"writing {output} ({count(len(kept), 'note')})")
         try:
             writer.write(output)
         except OSError as err:
@@ -203,7 +213,8 @@ def _read_only_files(vault: Vault, rendered: list[RenderedNote]) -> set[str]:
 
 def _vault_folders(vault: Vault) -> set[Path]:
     """Where a killed run may have left a temp file: beside each note file, and `.notecards/`."""
-    return {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
+    folders = {posixpath.dirname(path) for path in vault.parsed.files}
+    return {vault.root / folder for folder in folders} | {vault.root / STATE_DIR}
 
 
 def _summary(
@@ -261,18 +272,21 @@ def _check_output_folder(output: Path) -> None:
 
 
 def _render_all(vault: Vault, reporter: Reporter, cache: RenderCache) -> list[RenderedNote]:
-    """Render every note, through the vault's render cache, and hold each to the rules check
-    applies; every bad note reported at once (raises NotecardsError), its warnings kept."""
+    """Render every note, through the vault's render cache (on every core when there are
+    many to render), and hold each to the rules check applies; every bad note reported at
+    once (raises NotecardsError), its warnings kept."""
     renderer = Renderer(vault.config, vault.root, cache)
     rendered: list[RenderedNote] = []
     problems = []
-    for note in reporter.progress(vault.parsed.notes, "rendering"):
-        try:
-            rendered.append(renderer.render(note))
-        except NotecardsError as exc:
-            problems.extend(exc.problems)
-            continue
-        problems += note_problems(rendered[-1], vault.config)
+    notes = vault.parsed.notes
+    with reporter.counting(len(notes), "rendering") as done:
+        outcomes = render_all(renderer, notes, done)
+    for outcome in outcomes:
+        if isinstance(outcome, RenderedNote):
+            rendered.append(outcome)
+            problems += note_problems(outcome, vault.config)
+        else:
+            problems += outcome
     if errors(problems):
         raise NotecardsError(problems)
     vault.parsed.problems += problems  # warnings only: the summary reports them

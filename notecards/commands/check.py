@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from notecards import exit_codes
-from notecards.model import Note
+from notecards.model import Note, RenderedNote
 from notecards.output import Reporter, count, problems_json
 from notecards.problems import NotecardsError, Problem, errors, shown_path
 
@@ -62,22 +62,30 @@ class _Checked:
 
 def _check(root: Path, reporter: Reporter) -> _Checked:
     """Every problem in the vault, sorted by place; the notes and files read."""
-    from notecards.render import RenderCache, Renderer, check_notes
+    from notecards.render import RenderCache, Renderer, check_note, note_problems
+    from notecards.render.pool import render_all
     from notecards.vault import load_vault
 
     try:
-        vault = load_vault(root)
+        vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
     except NotecardsError as err:
         return _Checked(err.problems)
     problems = list(vault.parsed.problems)
+    # The last build's HTML where it still holds (only read: check writes nothing), the rest
+    # rendered on every core when there is much of it; every note held to the rules.
+    cache = RenderCache.for_vault(vault.root, read_only=True)
+    renderer = Renderer(vault.config, vault.root, cache)
     notes = vault.parsed.notes
-    # The fields a build rendered come from its cache (each hit only where every link and
-    # embed still resolves as it did); read only: a check writes nothing.
-    with RenderCache.for_vault(vault.root, read_only=True) as cache:
-        renderer = Renderer(vault.config, vault.root, cache)
-        problems += check_notes(
-            notes, vault.config, renderer, lambda n: reporter.progress(n, "checking")
-        )
+    try:
+        with reporter.counting(len(notes), "rendering") as done:
+            outcomes = render_all(renderer, notes, done)
+        for note, outcome in zip(notes, outcomes, strict=True):
+            if isinstance(outcome, RenderedNote):
+                problems += note_problems(outcome, vault.config)
+            else:  # rendered again for its problems as check words them (rare: an error)
+                problems += check_note(note, vault.config, renderer)
+    finally:
+        cache.close()
     problems.sort(key=lambda p: (p.path or "", p.line or 0))
     return _Checked(problems, notes, list(vault.parsed.files))
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import posixpath
+from functools import lru_cache
 
 from notecards.config import VaultConfig
 
 
-def _ancestors(path: str) -> list[str]:
-    """A note's folders, innermost first ("a/b/n.md" -> ["a/b", "a", ""])."""
-    parents = [str(p) for p in PurePosixPath(path).parents]
-    return ["" if p == "." else p for p in parents]
+def _ancestors(path: str) -> tuple[str, ...]:
+    """A note's folders, innermost first ("a/b/n.md" -> ("a/b", "a", ""))."""
+    return _folders(posixpath.dirname(path))
+
+
+@lru_cache(maxsize=4096)  # a vault's notes share few folders
+def _folders(folder: str) -> tuple[str, ...]:
+    parent = posixpath.dirname(folder)
+    if not folder or parent == folder:
+        return (folder,)
+    return (folder, *_folders(parent))
 
 
 def deck_for_folder(config: VaultConfig, path: str) -> str | None:

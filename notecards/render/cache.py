@@ -89,6 +89,12 @@ class RenderCache:
         self._used.add(key)
         self._new[key] = value
 
+    def take_new(self) -> dict[str, CachedField]:
+        """The entries put since the last call, handed over (a render worker's, for the
+        build's own cache) and forgotten here."""
+        new, self._new = self._new, {}
+        return new
+
     def save(self, *, prune: bool = False) -> None:
         """Write new entries; with prune (after rendering the whole vault), drop
         every entry this run did not use, so the file tracks the vault's size."""

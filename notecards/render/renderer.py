@@ -81,6 +81,10 @@ class RenderedField:
     warnings: tuple[Problem, ...] = ()
 
 
+class NotCached(Exception):
+    """`Renderer.cached`: a field of the note is not in the cache as it would render now."""
+
+
 class Renderer:
     """Renders notes of one vault; reuses cached HTML for markdown it has seen."""
 
@@ -95,6 +99,7 @@ class Renderer:
         self._sections: dict[tuple[str, str], Section | str] = {}
         self._open_url = f"obsidian://open?vault={quote(config.vault_name, safe='')}&file="
         self._md = self._markdown()
+        self._cached_only = False
         # What besides the field itself decides its HTML (see _cache_key); the demo names,
         # as a link to a demo since removed must be reported, not served from the cache.
         settings = (
@@ -146,6 +151,15 @@ class Renderer:
             raise NotecardsError(problems + warnings)
         return RenderedNote(note, fields, tuple(media.values()), tuple(deps), tuple(warnings))
 
+    def cached(self, note: Note) -> RenderedNote:
+        """The note as `render` gives it, from the cache alone: raises NotCached when a field
+        would go through markdown-it (NotecardsError as `render` does)."""
+        self._cached_only = True
+        try:
+            return self.render(note)
+        finally:
+            self._cached_only = False
+
     def render_field(self, markdown: str, *, cloze: bool, path: str, line: int) -> RenderedField:
         """One field's markdown as Anki HTML; `line` is the file line the field's text starts
         on, where its problems point. Served from the cache when every link and embed it
@@ -156,6 +170,8 @@ class Renderer:
         cached = self.cache.get(cache_key) if self.cache is not None else None
         if cached is not None and self.still_resolves(cached.deps, path):
             return RenderedField(cached.html, cached.media, cached.deps)
+        if self._cached_only:
+            raise NotCached
         env = {
             ENV_IS_CLOZE: cloze,
             "path": path,

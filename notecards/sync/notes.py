@@ -9,12 +9,13 @@ by the push step, which makes their `Rendered` then.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from notecards.model import Dependency, MediaRef, Note
-from notecards.problems import NotecardsError, Problem
+from notecards.model import Dependency, MediaRef, Note, RenderedNote
+from notecards.problems import Problem
 from notecards.render import Renderer
+from notecards.render.pool import render_all
 
 
 @dataclass(frozen=True)
@@ -44,26 +45,33 @@ def render(renderer: Renderer, item: SyncNote) -> Rendered:
     """The note rendered (as it is, when it already is); raises NotecardsError."""
     if isinstance(item, Rendered):
         return item
-    out = renderer.render(item.note)
+    return _as_rendered(item, renderer.render(item.note))
+
+
+def _as_rendered(item: Unrendered, out: RenderedNote) -> Rendered:
     return Rendered(
-        item.note, item.source_digest, dict(out.fields), out.media, out.deps,
-        warnings=out.warnings,
-    )  # fmt: skip
+        item.note, item.source_digest, dict(out.fields), out.media, out.deps, warnings=out.warnings
+    )
 
 
 def render_each(
-    renderer: Renderer, items: Iterable[SyncNote]
+    renderer: Renderer, items: Iterable[SyncNote], done: Callable[[int], None] = lambda n: None
 ) -> tuple[list[Rendered], list[Problem]]:
-    """The notes that render, and the problems of those that don't."""
+    """The notes that render, and the problems of those that don't (many of them on every
+    core: render/pool.py). `done` hears how many notes each step finished."""
+    items = list(items)
+    todo = [item for item in items if not isinstance(item, Rendered)]
+    outcomes = iter(render_all(renderer, [item.note for item in todo], done))
     ready: list[Rendered] = []
     problems: list[Problem] = []
     for item in items:
-        try:
-            done = render(renderer, item)
-        except NotecardsError as exc:
-            problems += exc.problems
+        if isinstance(item, Rendered):
+            ready.append(item)
             continue
-        ready.append(done)
-        if done is not item:  # rendered now: its warnings not yet said
-            problems += done.warnings
+        outcome = next(outcomes)
+        if isinstance(outcome, RenderedNote):
+            ready.append(_as_rendered(item, outcome))
+            problems += outcome.warnings  # rendered now: not yet said
+        else:
+            problems += outcome
     return ready, problems

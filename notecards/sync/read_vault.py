@@ -9,7 +9,7 @@ sent (render/checks.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import cached_property
 
@@ -52,7 +52,8 @@ def vault_notes(
         media = tuple(MediaRef(source, name) for source, name in pushed.media) if pushed else ()
         items.append(Unrendered(note, digest, media if note.note_id is not None else ()))
     to_render = [items[i] for i in changed]
-    rendered, problems = render_checked(renderer, reporter.progress(to_render, "rendering"))
+    with reporter.counting(len(to_render), "rendering") as done:
+        rendered, problems = render_checked(renderer, to_render, done)
     for index, item in zip(changed, rendered, strict=True):
         because = changed_references(renderer, state.notes.get(item.note.note_id), item.note.path)
         items[index] = replace(item, because=because) if because else item
@@ -80,11 +81,12 @@ def _described(kind: str, reference: str) -> str:
 
 
 def render_checked(
-    renderer: Renderer, items: Iterable[SyncNote]
+    renderer: Renderer, items: Iterable[SyncNote], done: Callable[[int], None] = lambda n: None
 ) -> tuple[list[Rendered], list[Problem]]:
     """The notes rendered and held to check's rules; their warnings. Raises NotecardsError
-    with every error (one note that does not render or breaks a rule stops the sync)."""
-    rendered, problems = render_each(renderer, items)
+    with every error (one note that does not render or breaks a rule stops the sync).
+    `done` hears how many notes each step rendered (a progress bar)."""
+    rendered, problems = render_each(renderer, items, done)
     for item in rendered:
         as_note = RenderedNote(item.note, item.fields, item.media, item.deps)
         problems += note_problems(as_note, renderer.config)

@@ -119,7 +119,7 @@ def _sync(
     dry_run, force, prune = options.dry_run, options.force, options.prune
     start = client.requests_sent
     recovered: list[str] = []
-    vault, held_back = _load(root, left_out)
+    vault, held_back = _load(root, reporter, left_out)
     if not dry_run:
         remove_stale_temp_files(
             {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
@@ -136,7 +136,7 @@ def _sync(
         if problems:
             raise NotecardsError(problems)
         # IDs written into files (no file added or removed: same scan)
-        vault, held_back = _load(root, left_out)
+        vault, held_back = _load(root, reporter, left_out)
         state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
     saved = state_snapshot(state)
     report = SyncReport(plan=Plan(), recovered=recovered, problems=warnings)
@@ -397,10 +397,10 @@ def _remember_base(
         base.put(nid, item.note.fields, item.fields)
 
 
-def _load(root: Path, left_out: Collection[str] = ()) -> tuple[Vault, set[int]]:
+def _load(root: Path, reporter: Reporter, left_out: Collection[str] = ()) -> tuple[Vault, set[int]]:
     """The vault without the notes and deletions of the `left_out` files, and those notes'
     IDs; raises NotecardsError for an error elsewhere."""
-    vault = load_vault(root)
+    vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
     parsed = vault.parsed
     if any(p.path not in left_out for p in parsed.errors):
         raise NotecardsError(parsed.problems)
@@ -520,7 +520,7 @@ def _apply(
     report.problems += problems
     fault_point("deleted")
 
-    written = _write_ids(vault, plan, taken, deleted=not problems, report=report)
+    written = _write_ids(vault, plan, taken, deleted=not problems, report=report, reporter=reporter)
     fault_point("ids_written")
 
     # Only a note whose ID is in its file loses the pending tag; the others stay journaled,
@@ -552,6 +552,7 @@ def _write_ids(
     *,
     deleted: bool,
     report: SyncReport,
+    reporter: Reporter,
 ) -> set[tuple[str, int]]:
     """New IDs into their blocks, and DELETE lines out (only once Anki deleted the notes);
     the blocks (path, start line) whose ID is now in their file."""
@@ -560,15 +561,18 @@ def _write_ids(
     deletions = [d for d in vault.parsed.deletions if deleted or d.note_id not in planned]
     if not ids_at and not deletions:
         return set()
-    result = write_back(
-        vault.root,
-        vault.parsed.files,
-        ids_at,
-        deletions,
-        config=vault.config,
-        notes=vault.parsed.notes,
-        parse_cache=vault.parse_cache,
-    )
+    files = {path for path, _ in ids_at} | {d.path for d in deletions}
+    with reporter.counting(len(files), "writing IDs") as done:
+        result = write_back(
+            vault.root,
+            vault.parsed.files,
+            ids_at,
+            deletions,
+            config=vault.config,
+            notes=vault.parsed.notes,
+            parse_cache=vault.parse_cache,
+            done=done,
+        )
     report.files_written = result.files_written
     report.problems += result.problems
     report.written_ids = [(p, ln, i) for (p, ln), i in ids_at.items() if (p, ln) in result.written]

@@ -1,10 +1,14 @@
 """Every file notecards writes is replaced whole: a crash leaves the old file or the new one.
 
 Temp file beside the target (so the rename stays on one file system), fsync, rename,
-fsync the folder (so the rename itself survives a power cut). The new file keeps the old
-one's mode and owner, and a symlink stays a link: the file it points to is replaced. A temp
-file a killed run left behind carries notecards' own suffix, so the next run can remove it
-(`remove_stale_temp_files`) without touching anything of the user's.
+fsync the folder (so the rename itself survives a power cut). Many files at once (IDs
+written into a whole vault) take the same steps in batches, one flush for all: every temp
+file written (`stage`), their bytes made durable at once (`flush`: one sync of the file
+system), then the renames (`commit`) and each folder's fsync: a kill or power cut at any
+moment leaves each file as it was or whole with its new bytes, never half-written. The new
+file keeps the old one's mode and owner, and a symlink stays a link: the file it points to
+is replaced. A temp file a killed run left behind carries notecards' own suffix, so the
+next run can remove it (`remove_stale_temp_files`) without touching anything of the user's.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,9 @@ _NAME_CHARS = 40  # at most 160 bytes of UTF-8
 TEMP_SUFFIX = ".notecards.tmp"
 # `.<part of the name>.<mkstemp's 8 characters>.notecards.tmp`
 _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+# Up to this many staged files, an fsync each is cheaper than a sync of the file system
+# (which also flushes whatever else is waiting there).
+_FSYNC_EACH_UP_TO = 16
 
 
 @contextmanager
@@ -35,12 +43,8 @@ def replacing(target: Path, *, durable: bool = True) -> Iterator[Path]:
     `durable=False` skips the fsyncs, for caches whose loss is only a miss.
     """
     target = target.resolve() if target.is_symlink() else target
-    # Part of the name only: the temp name must stay within the system's limit (255 bytes)
-    # even when the target's own name is near it.
-    prefix = f".{target.name[:_NAME_CHARS]}."
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=target.parent)
+    fd, tmp = _temp_beside(target)
     os.close(fd)
-    tmp = Path(name)
     try:
         yield tmp
         if durable:
@@ -54,6 +58,58 @@ def replacing(target: Path, *, durable: bool = True) -> Iterator[Path]:
         raise
     if durable:
         _fsync_dir(target.parent)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A target's new bytes in a temp file beside it (its mode and owner), not yet renamed."""
+
+    target: Path  # the file replaced: a symlink's own target
+    tmp: Path
+
+
+def stage(target: Path, data: bytes) -> Staged:
+    """Write `data` to a temp file beside `target`; `flush`, then `commit`, replace it (or
+    `discard` drops it). Raises OSError, leaving no temp file."""
+    target = target.resolve() if target.is_symlink() else target
+    fd, tmp = _temp_beside(target)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        _keep_mode_and_owner(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Staged(target, tmp)
+
+
+def flush(staged: Sequence[Staged]) -> None:
+    """Make every staged file's bytes durable before any of them is renamed over its
+    target: an fsync each for a few, one sync of the file system for many (one journal
+    commit instead of one per file)."""
+    if len(staged) > _FSYNC_EACH_UP_TO:
+        os.sync()
+        return
+    for item in staged:
+        with open(item.tmp, "rb") as written:
+            os.fsync(written.fileno())
+
+
+def commit(staged: Staged) -> None:
+    """Rename a flushed temp file over its target (raises OSError, the temp file kept:
+    `discard` it). The caller fsyncs the folders afterwards (`fsync_folders`)."""
+    fault_point(f"replacing:{staged.target.name}")
+    os.replace(staged.tmp, staged.target)
+
+
+def discard(staged: Staged) -> None:
+    staged.tmp.unlink(missing_ok=True)
+
+
+def fsync_folders(folders: Iterable[Path]) -> None:
+    """Make the renames in these folders survive a power cut (each folder once)."""
+    for folder in set(folders):
+        _fsync_dir(folder)
 
 
 def remove_stale_temp_files(folders: Iterable[Path]) -> None:
@@ -76,6 +132,15 @@ def write_json(target: Path, payload: Any, *, durable: bool = True) -> None:
         tmp.write_text(
             json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
         )
+
+
+def _temp_beside(target: Path) -> tuple[int, Path]:
+    """An open new temp file in the target's folder, named so a later run knows it."""
+    # Part of the name only: the temp name must stay within the system's limit (255 bytes)
+    # even when the target's own name is near it.
+    prefix = f".{target.name[:_NAME_CHARS]}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=target.parent)
+    return fd, Path(name)
 
 
 def _keep_mode_and_owner(tmp: Path, target: Path) -> None:

@@ -10,6 +10,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -70,39 +71,80 @@ def markdown_files(root: Path, config: VaultConfig) -> Listing:
     deleted.
     """
     listing = Listing()
-    real_root = root.resolve()
+    real_root = str(root.resolve())
     base = root / config.scan_dir if config.scan_dir else root
-    found: dict[Path, list[str]] = {}  # real file -> the vault paths that reach it
+    real_base = os.path.realpath(base)
+    # A plain file (no symlink) under a folder the walk entered is where the walk found it:
+    # only links need resolving, which keeps a vault of many files cheap to list.
+    plain_inside = real_base == real_root or real_base.startswith(real_root + os.sep)
+    found: dict[str, list[str]] = {}  # real file -> the vault paths that reach it
 
     def unreadable(err: OSError) -> None:
         where = _shown(Path(err.filename or base), root)
         listing.problems.append(Problem.at(where, None, f"cannot read folder: {err.strerror}"))
 
-    for folder, dirs, files in os.walk(base, onerror=unreadable):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
-        for name in files:
-            if not name.endswith(".md"):
+    shown_base = _shown(base, root) if config.scan_dir else ""
+    for inner, entries in _walk(str(base), unreadable):
+        for entry in entries:
+            if not entry.name.endswith(".md"):
                 continue
-            full = Path(folder) / name
-            rel = _shown(full, root)
+            rel = "/".join(part for part in (shown_base, inner, entry.name) if part)
             if not is_utf8_name(rel):
                 message = "file name is not valid UTF-8; rename it to read its cards"
                 listing.problems.append(Problem.at(rel, None, message))
                 continue
-            real, why = _regular_file(full, real_root)
+            if plain_inside and _is_plain_file(entry):
+                real: str | None = os.path.join(real_base, inner, entry.name)
+            else:
+                real, why = _regular_file(Path(entry.path), Path(real_root))
             if real is None:
                 listing.problems.append(Problem.at(rel, None, why, Severity.WARNING))
                 continue
             if not is_ignored(rel, config):
                 found.setdefault(real, []).append(rel)
+    inside = len(real_root.rstrip(os.sep)) + 1  # what a real path inside the vault starts with
     for real, paths in found.items():
-        own = real.relative_to(real_root).as_posix()
+        own = real[inside:]
         listing.paths.append(own if own in paths else min(paths))
     listing.paths.sort()
     return listing
 
 
-def _regular_file(path: Path, real_root: Path) -> tuple[Path | None, str]:
+def _walk(base: str, onerror) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """As `os.walk` (top down, folders in name order, links to folders not entered, the app
+    folders skipped): each folder's path from `base` ("" for itself) and its entries that
+    are not folders."""
+    stack = [""]
+    while stack:
+        inner = stack.pop()
+        try:
+            with os.scandir(os.path.join(base, inner) if inner else base) as scan:
+                entries = list(scan)
+        except OSError as err:
+            onerror(err)
+            continue
+        files, folders = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                files.append(entry)
+            elif entry.name not in _SKIPPED_DIRS and not entry.is_symlink():
+                folders.append(os.path.join(inner, entry.name) if inner else entry.name)
+        yield inner, files
+        stack.extend(sorted(folders, reverse=True))
+
+
+def _is_plain_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return not entry.is_symlink() and entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _regular_file(path: Path, real_root: Path) -> tuple[str | None, str]:
     """The real file a vault path names, or None and why it is left out."""
     try:
         real = path.resolve(strict=True)
@@ -117,7 +159,7 @@ def _regular_file(path: Path, real_root: Path) -> tuple[Path | None, str]:
         return None, "symlink that leads outside the vault; skipped"
     if not stat.S_ISREG(mode):
         return None, "not a regular file; skipped"
-    return real, ""
+    return str(real), ""
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -139,15 +181,18 @@ def is_utf8_name(name: str) -> bool:
     return True
 
 
-def _read_regular(path: Path) -> bytes:
+def _read_regular(path: str) -> bytes:
     """The file's bytes, if it is still a regular file when opened: a FIFO put in its place
     since the listing would block the read for ever (O_NONBLOCK opens one without waiting)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise IsADirectoryError(errno.EINVAL, "not a regular file", str(path))
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            return file.read()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise IsADirectoryError(errno.EINVAL, "not a regular file", path)
+        chunks = []
+        while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
+            chunks.append(chunk)
+        return b"".join(chunks)
     finally:
         os.close(fd)
 
@@ -162,7 +207,7 @@ def read_markdown(root: Path, rel: str) -> tuple[str, FileSnapshot]:
     A file that is not UTF-8 raises NotecardsError naming the line of the first
     bad byte, so the caller can report it and go on with the other files.
     """
-    data = _read_regular(root / rel)
+    data = _read_regular(os.path.join(root, rel))
     encoding = detect_encoding(data)
     try:
         text = data.decode(encoding)

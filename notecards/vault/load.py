@@ -7,6 +7,7 @@ problem is collected with its file and line, so `check` can list them all and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +37,12 @@ class Vault:
             self.parse_cache.save()
 
 
-def load_vault(root: Path) -> Vault:
-    """Read settings and every markdown file; problems go in `parsed.problems`.
+def load_vault(
+    root: Path,
+    progress: Callable[[Sequence[str]], Iterable[str]] = lambda paths: paths,
+) -> Vault:
+    """Read settings and every markdown file; problems go in `parsed.problems`. `progress`
+    wraps the loop over the files (a progress bar).
 
     A file whose bytes and settings are unchanged since it was last parsed comes from
     the parse cache (`state_dir.PARSE_CACHE`) instead of being parsed again; the
@@ -52,7 +57,7 @@ def load_vault(root: Path) -> Vault:
     listing = markdown_files(root, config)
     parsed = ParsedVault(problems=list(listing.problems))
     cache = ParseCache(root, config)
-    for rel in listing.paths:
+    for rel in progress(listing.paths):
         try:
             text, snapshot = read_markdown(root, rel)
         except NotecardsError as err:

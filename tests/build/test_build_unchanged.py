@@ -19,7 +19,7 @@ from notecards.vault import load as vault_module
 from notecards.vault.state_dir import BUILD_MANIFEST, RENDER_CACHE, STATE_DIR
 from tests.helpers.build import snapshot_bytes
 from tests.helpers.collection import AnkiCollection, StoredNote
-from tests.helpers.vault import block, write_vault
+from tests.helpers.vault import block, ids_in, write_vault
 
 NOTE_ID = 1_700_000_000_001
 FRONT = "q [[slides.pdf]] ![[img.png]]"
@@ -184,3 +184,39 @@ def test_a_dry_run_of_a_built_vault_leaves_its_state_folder_alone(vault, cache_s
     summary = build_vault(vault, output(vault), dry_run=True)
     assert [a.path for a in summary.ids_assigned] == ["b.md"]
     assert snapshot_bytes(vault) == before
+
+
+def test_the_build_after_one_that_wrote_ids_renders_and_writes_nothing(tmp_path, monkeypatch):
+    """The manifest records the files as written, IDs in: the very next build is unchanged."""
+    root = write_vault(tmp_path / "fresh", {"a.md": block("q", "a"), "b.md": block("q2", "b")})
+    assert build_vault(root, output(root)).files_written == ["a.md", "b.md"]
+    before = output(root).stat().st_mtime_ns
+    no_render(monkeypatch)
+    assert not build_vault(root, output(root)).written
+    assert output(root).stat().st_mtime_ns == before
+
+
+def test_a_file_edited_while_its_id_was_written_is_read_again_next_time(tmp_path, monkeypatch):
+    """The user's edit lands between the build's read and its write-back: the build did not
+    see those bytes, so the next one must not take the file as unchanged."""
+    root = write_vault(tmp_path / "fresh", {"a.md": block("q", "a")})
+    real_write_back, real_render = build_module.write_back, build_module._render_all
+
+    def edit_first(vault_root, *args, **kwargs):
+        path = vault_root / "a.md"
+        path.write_text("a line written meanwhile\n" + path.read_text())
+        return real_write_back(vault_root, *args, **kwargs)
+
+    monkeypatch.setattr(build_module, "write_back", edit_first)
+    build_vault(root, output(root))
+    assert (root / "a.md").read_text().startswith("a line") and ids_in(root / "a.md")
+    monkeypatch.setattr(build_module, "write_back", real_write_back)
+    rendered = []
+
+    def render_all(*args):
+        rendered.append(args)
+        return real_render(*args)
+
+    monkeypatch.setattr(build_module, "_render_all", render_all)
+    build_vault(root, output(root))
+    assert rendered  # not the unchanged path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -19,6 +20,7 @@ from notecards.build.output import is_anki_package
 from notecards.faults import FAULT_ENV
 from notecards.vault import lock as lock_module
 from notecards.vault.lock import vault_lock
+from notecards.vault.writeback import WRITE_BATCH
 from tests.helpers.build import run_build, snapshot_bytes
 from tests.helpers.collection import AnkiCollection
 from tests.helpers.paths import REPO
@@ -225,6 +227,61 @@ def test_a_kill_between_the_temp_file_and_the_rename_leaves_the_old_file(tmp_pat
         assert is_anki_package(out)
     assert run_build(str(vault), "-o", str(out)).exit_code == 0  # and the next run completes
     assert not [p for p in vault.rglob("*.notecards.tmp")]
+
+
+# More files than one write-back batch holds, in two folders, so a kill lands in either.
+_MANY = {
+    f"{'a' if i % 2 else 'b'}/n{i:04}.md": block(f"q{i}", "a").replace(
+        "\n", "\r\n" if i % 7 == 0 else "\n"
+    )
+    for i in range(WRITE_BATCH + 200)
+}
+_IN_ORDER = sorted(_MANY)  # the order they are written in
+_ID_LINE = re.compile(rb"<!--ID: (\d+)-->\r?\n")
+
+
+@pytest.mark.parametrize(
+    ("step", "batches_done", "renaming"),
+    [
+        ("writeback:staged:0", 0, None),  # every temp file of the first batch written
+        ("writeback:flushed:0", 0, None),  # and flushed, none renamed yet
+        (f"replacing:{Path(_IN_ORDER[500]).name}", 0, _IN_ORDER[500]),  # amid the renames
+        ("writeback:renamed:0", 1, None),  # the first batch done, its folders fsynced
+        ("writeback:flushed:1", 1, None),
+        (f"replacing:{Path(_IN_ORDER[-1]).name}", 1, _IN_ORDER[-1]),  # the second batch's
+    ],
+)
+def test_a_kill_while_ids_are_written_in_batches_leaves_every_file_as_it_was_or_with_its_id(
+    tmp_path, step, batches_done, renaming
+):
+    vault = write_vault(tmp_path / "v", _MANY)
+    before = snapshot_bytes(vault)
+    out = tmp_path / "v.apkg"
+    killed = notecards("build", str(vault), "-o", str(out), timeout=300, **{FAULT_ENV: step})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    after = snapshot_bytes(vault)
+    given = set()
+    for rel, old in before.items():
+        new = after[rel]  # never gone, never empty, never half-written:
+        assert new == old or (_ID_LINE.sub(b"", new) == old and len(_ID_LINE.findall(new)) == 1)
+        if new != old:
+            given.add(rel)
+    # The batches done have their IDs, the one being renamed some (never the file the kill
+    # came before), the later ones none.
+    done = set(_IN_ORDER[: batches_done * WRITE_BATCH])
+    assert done <= given
+    if renaming is None:
+        assert given == done
+    else:
+        batch = set(_IN_ORDER[batches_done * WRITE_BATCH :][:WRITE_BATCH])
+        assert given - done <= batch and renaming not in given
+    assert run_build(str(vault), "-o", str(out)).exit_code == 0  # the next run completes
+    for rel in before:
+        ids = ids_in(vault / rel)
+        assert len(ids) == 1  # every file has its ID, one written before the kill kept
+        if rel in given:
+            assert ids == [int(i) for i in _ID_LINE.findall(after[rel])]
+    assert not list(vault.rglob("*.notecards.tmp")) and is_anki_package(out)
 
 
 def wait_for_cpu_seconds(run: subprocess.Popen, seconds: float) -> None:

@@ -1,0 +1,156 @@
+"""Benchmark how notecards' costs grow with the vault: 1,000, 10,000 and 20,000 cards and files.
+
+Figures printed (medians of --repeat runs, each measured side by side with its baseline):
+- cold build of the generated vault (25 cards a file, with IDs; no render cache, manifest or
+  package) against bare markdown-it-py rendering the same fields in one process (goal at
+  10,000 cards: at most 0.35x);
+- a vault of one-card files without IDs (short cards: a line of text, a formula and a link,
+  where the cost is the files, not the rendering): the first build, which writes an ID into
+  every file (goal at 20,000: under 8 s), `check` with the parse and render caches warm
+  (goal: under 2 s) and the rebuild with nothing changed (goal: under 1 s);
+- each figure per card, and how that grows from the smallest size (the goal: it does not);
+- the first sync of 1,000 new cards against the AnkiConnect test server with a real Anki's
+  costs (see bench_sync.py), against Obsidian_to_Anki's 4.38 s on this machine (goal:
+  at most 0.25x).
+
+Builds and checks run in this process, as bench_build.py's do (an extra ~0.5 s of imports for
+the command). The render pool uses every core (`NOTECARDS_RENDER_POOL` sets its threshold).
+
+    python bench/bench_scale.py [--sizes 1000,10000,20000] [--repeat 3] [--no-sync]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench_build import bare_markdown_seconds  # bench/ is on sys.path when this script runs
+from genvault import generate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' AnkiConnect server
+
+from bench_sync import REAL_ANKI_ADD_NOTE_MS, Costs, first_sync  # noqa: E402
+
+from notecards.build import build_vault  # noqa: E402
+from notecards.commands.check import _check  # noqa: E402
+from notecards.output import Reporter  # noqa: E402
+from notecards.vault.state_dir import STATE_DIR  # noqa: E402
+
+O2A_FIRST_SYNC_S = 4.38  # Obsidian_to_Anki's first sync of 1,000 new cards, this machine
+GOALS = {"cold": 0.35, "first": 8.0, "check": 2.0, "rebuild": 1.0, "sync": 0.25}
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def cold_build(root: Path, cards: int, repeat: int) -> tuple[float, float]:
+    """Medians of (bare markdown-it-py, cold build), taken in turn."""
+    vault, output = root / "cards", root / "cards.apkg"
+    generate(vault, cards)
+    bare, cold = [], []
+    for _ in range(repeat):
+        shutil.rmtree(vault / STATE_DIR, ignore_errors=True)
+        output.unlink(missing_ok=True)
+        bare.append(bare_markdown_seconds(vault))
+        cold.append(timed(lambda: build_vault(vault, output)))
+    return statistics.median(bare), statistics.median(cold)
+
+
+def one_card_files(root: Path, files: int, repeat: int) -> tuple[float, float, float]:
+    """Medians of (first build writing every ID, check warm, unchanged rebuild)."""
+    pristine = root / "files-pristine"
+    generate(pristine, files, with_ids=False, per_file=1, short=True)
+    first, check, rebuild = [], [], []
+    vault, output = root / "files", root / "files.apkg"
+    for _ in range(repeat):
+        shutil.rmtree(vault, ignore_errors=True)
+        output.unlink(missing_ok=True)
+        shutil.copytree(pristine, vault)
+        first.append(timed(lambda: build_vault(vault, output)))
+        check.append(timed(lambda: _check(vault, Reporter(quiet=True))))
+        rebuild.append(timed(lambda: build_vault(vault, output)))
+        assert not build_vault(vault, output).written, "the rebuild found something to do"
+    return statistics.median(first), statistics.median(check), statistics.median(rebuild)
+
+
+def sync_figure(root: Path, repeat: int) -> float:
+    """Median seconds of the first sync of 1,000 new cards, a fresh server each time."""
+    vault = root / "sync-vault"
+    generate(vault, 1000, with_ids=False)
+    costs = Costs(latency_ms=25.0, add_note_ms=REAL_ANKI_ADD_NOTE_MS)
+    seconds = []
+    for run in range(repeat):
+        collection = root / f"anki-{run}" / "collection.anki2"
+        seconds.append(first_sync(vault, collection, costs)[0])
+        shutil.rmtree(collection.parent.parent / "vault", ignore_errors=True)
+    return statistics.median(seconds)
+
+
+def per_card(seconds: float, cards: int) -> str:
+    return f"{seconds / cards * 1e6:7.0f} us/card"
+
+
+def growth(rows: list[tuple[int, float]]) -> str:
+    """Cost per card at each size over the smallest's: 1.00 everywhere is linear."""
+    base = rows[0][1] / rows[0][0]
+    return " ".join(f"{seconds / cards / base:.2f}" for cards, seconds in rows)
+
+
+def goal(value: float, limit: float, unit: str) -> str:
+    return f"(goal <= {limit:g}{unit}: {'met' if value <= limit else 'NOT met'})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,20000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-sync", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    cold_rows, first_rows, check_rows, rebuild_rows = [], [], [], []
+    with tempfile.TemporaryDirectory(prefix="notecards-scale-") as tmp:
+        for size in sizes:
+            root = Path(tmp) / str(size)
+            bare, cold = cold_build(root, size, args.repeat)
+            first, check, rebuild = one_card_files(root, size, args.repeat)
+            shutil.rmtree(root)
+            cold_rows.append((size, cold))
+            first_rows.append((size, first))
+            check_rows.append((size, check))
+            rebuild_rows.append((size, rebuild))
+            print(f"{size} cards:")
+            print(f"  bare markdown-it-py     {bare:8.3f} s  {per_card(bare, size)}")
+            print(f"  cold build              {cold:8.3f} s  {per_card(cold, size)}  "
+                  f"ratio {cold / bare:.2f}x {goal(cold / bare, GOALS['cold'], 'x')}")  # fmt: skip
+            print(f"{size} one-card files:")
+            print(f"  first build, IDs in all {first:8.3f} s  {per_card(first, size)}  "
+                  f"{goal(first, GOALS['first'], ' s')}")  # fmt: skip
+            print(f"  check, caches warm      {check:8.3f} s  {per_card(check, size)}  "
+                  f"{goal(check, GOALS['check'], ' s')}")  # fmt: skip
+            print(f"  unchanged rebuild       {rebuild:8.3f} s  {per_card(rebuild, size)}  "
+                  f"{goal(rebuild, GOALS['rebuild'], ' s')}", flush=True)  # fmt: skip
+        print(f"cost per card against {sizes[0]} (1.00: it does not grow):")
+        rows = {"cold build": cold_rows, "first build": first_rows, "check": check_rows,
+                "unchanged rebuild": rebuild_rows}  # fmt: skip
+        for label, figures in rows.items():
+            print(f"  {label + ':':20} {growth(figures)}")
+        print("(the goals in seconds are for 20,000 files on an idle machine)")
+        if not args.no_sync:
+            sync = sync_figure(Path(tmp) / "sync", args.repeat)
+            ratio = sync / O2A_FIRST_SYNC_S
+            print(f"first sync of 1000 new cards, real Anki's costs: {sync:.3f} s  "
+                  f"ratio {ratio:.2f}x Obsidian_to_Anki's {O2A_FIRST_SYNC_S} s "
+                  f"{goal(ratio, GOALS['sync'], 'x')}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Rendering in worker processes: the package holds exactly what a one-process build writes,
+and a bad note is reported the same way. The pool is forced on a small vault with
+`NOTECARDS_RENDER_POOL=0` (see notecards/render/pool.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from notecards.build import build_vault
+from notecards.build.manifest import load_manifest
+from notecards.problems import NotecardsError
+from notecards.render import pool
+from tests.helpers.vault import block, write_vault
+
+TOPIC = "# Topic\n\n## Loss\nthe **loss** is $\\ell$\n\n## Other\nnot embedded\n"
+BACKS = [
+    "$$\\sum_i x_i$$ and $a < b$",
+    "- one\n- two [[Topic]]\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+    "code:\n```python\nx = 1\n```\n![[pic.png|40]]",
+    "![[Topic#Loss]] %%hidden%%",
+    "![[Topic#Nowhere]]",  # a warning: not cached, rendered each time
+    "==marked== ~~gone~~ [^1]\n\n[^1]: a footnote",
+]
+
+
+def make_vault(root: Path) -> Path:
+    def cards(first_id: int) -> str:
+        return "".join(
+            block(f"card {i} **{i}**", back, note_id=first_id + i)
+            for i, back in enumerate(BACKS * 5)
+        )
+
+    files = {"a.md": cards(1_700_000_000_000), "b.md": cards(1_800_000_000_000)}
+    return write_vault(root, files | {"notes/Topic.md": TOPIC, "pic.png": b"\x89PNG fake"})
+
+
+def package_contents(package: Path) -> tuple:
+    """What Anki imports from a package: notes (mods aside: the time of the build), cards,
+    media; everything but the moment it was written."""
+    with zipfile.ZipFile(package) as archive:
+        names = sorted(archive.namelist())
+        media = {n: archive.read(n) for n in names if n not in ("collection.anki2", "media")}
+        db_path = package.with_suffix(".anki2")
+        db_path.write_bytes(archive.read("collection.anki2"))
+    db = sqlite3.connect(db_path)
+    try:
+        notes = db.execute("SELECT id, guid, mid, tags, flds, sfld, csum FROM notes ORDER BY id")
+        cards = db.execute("SELECT nid, ord, did FROM cards ORDER BY nid, ord")
+        return names, media, notes.fetchall(), cards.fetchall()
+    finally:
+        db.close()
+
+
+def build(root: Path, threshold: int, monkeypatch) -> tuple:
+    monkeypatch.setenv(pool.POOL_ENV, str(threshold))
+    output = root.parent / "out.apkg"
+    build_vault(root, output)
+    digests = {note_id: digest for note_id, (digest, _) in load_manifest(root).notes.items()}
+    return package_contents(output), digests
+
+
+def test_the_pool_builds_what_one_process_builds(tmp_path, monkeypatch):
+    used = []
+    real = pool._in_workers
+    monkeypatch.setattr(pool, "_in_workers", lambda *a: used.append(a[2]) or real(*a))
+    one = build(make_vault(tmp_path / "one" / "v"), 10**9, monkeypatch)
+    assert used == []
+    many = build(make_vault(tmp_path / "many" / "v"), 0, monkeypatch)
+    assert used and used[0] >= 2  # the workers rendered it
+    assert many == one
+    assert len(one[0][2]) == 2 * len(BACKS) * 5
+
+
+def test_a_pooled_build_served_from_its_cache_matches_too(tmp_path, monkeypatch):
+    root = make_vault(tmp_path / "v")
+    first = build(root, 0, monkeypatch)  # the workers' entries went into the build's cache
+    (root / "a.md").write_text((root / "a.md").read_text() + block("new", "x", note_id=5))
+    again = build(root, 0, monkeypatch)
+    assert again[1].items() >= first[1].items()
+
+
+def test_a_bad_note_is_reported_the_same_by_the_pool(tmp_path, monkeypatch):
+    reports = []
+    for threshold in (10**9, 0):
+        root = make_vault(tmp_path / f"v{threshold}" / "v")
+        text = (root / "b.md").read_text()
+        (root / "b.md").write_text(text + block("bad", "![[missing.png]]", note_id=9))
+        monkeypatch.setenv(pool.POOL_ENV, str(threshold))
+        with pytest.raises(NotecardsError) as raised:
+            build_vault(root, tmp_path / f"{threshold}.apkg")
+        reports.append([problem.format() for problem in raised.value.problems])
+    assert reports[0] == reports[1] and any("missing.png" in p for p in reports[0])

@@ -1,0 +1,77 @@
+"""render/pool.py: notes rendered by worker processes are what one renderer writes, in order,
+with their problems, and the cache the build keeps gets what the workers rendered. The pool is
+forced on a small vault with `NOTECARDS_RENDER_POOL=0`."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from notecards.model import RenderedNote
+from notecards.render import RenderCache, Renderer, pool
+from notecards.sync.notes import Unrendered, render_each
+from notecards.vault import load_vault
+from tests.helpers.vault import block, write_vault
+
+BACKS = ["$x^2$ and [[Topic]]", "![[Topic#Loss]]", "![[missing.png]]", "- a\n- b", "![[Topic#No]]"]
+
+
+@pytest.fixture
+def vault(tmp_path: Path):
+    cards = "".join(block(f"q{i}", BACKS[i % len(BACKS)]) for i in range(40))
+    topic = "# Topic\n\n## Loss\nthe **loss**\n"
+    return load_vault(write_vault(tmp_path / "v", {"a.md": cards, "Topic.md": topic}))
+
+
+def outcomes(vault, threshold: int, monkeypatch, cache: RenderCache | None = None) -> list:
+    monkeypatch.setenv(pool.POOL_ENV, str(threshold))
+    renderer = Renderer(vault.config, vault.root, cache)
+    counted = []
+    found = pool.render_all(renderer, vault.parsed.notes, counted.append)
+    assert sum(counted) == len(vault.parsed.notes)
+    return found
+
+
+def test_workers_render_what_one_renderer_does_with_the_same_problems(vault, monkeypatch):
+    one = outcomes(vault, 10**9, monkeypatch)
+    many = outcomes(vault, 0, monkeypatch)
+    assert many == one
+    assert sum(isinstance(o, RenderedNote) for o in one) == 32  # 8 notes with a missing file
+    assert any("missing.png" in p.message for o in one if isinstance(o, list) for p in o)
+
+
+def test_workers_started_beside_another_thread_render_the_same(vault, monkeypatch):
+    """With a thread running (a file watcher's), the workers are spawned, not forked."""
+    methods = []
+    real = pool.multiprocessing.get_context
+    monkeypatch.setattr(pool.multiprocessing, "get_context", lambda m: methods.append(m) or real(m))
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait)
+    watcher.start()
+    try:
+        many = outcomes(vault, 0, monkeypatch)
+    finally:
+        stop.set()
+        watcher.join()
+    assert methods == ["spawn"]
+    assert many == outcomes(vault, 10**9, monkeypatch)
+
+
+def test_what_the_workers_render_goes_into_the_cache(vault, monkeypatch):
+    cache = RenderCache()
+    first = outcomes(vault, 0, monkeypatch, cache)
+    renderer = Renderer(vault.config, vault.root, cache)
+    note = vault.parsed.notes[0]
+    assert renderer.cached(note) == first[0]  # served without markdown-it
+    assert renderer.fields_rendered == 0
+
+
+def test_sync_renders_new_notes_in_workers_as_in_one_process(vault, monkeypatch):
+    items = [Unrendered(note, f"digest {i}") for i, note in enumerate(vault.parsed.notes)]
+    results = []
+    for threshold in (10**9, 0):
+        monkeypatch.setenv(pool.POOL_ENV, str(threshold))
+        results.append(render_each(Renderer(vault.config, vault.root), items))
+    assert results[0] == results[1] and len(results[0][0]) == 32
