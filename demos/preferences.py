@@ -27,8 +27,8 @@ Question = tuple[toyworld.Word, str]  # (word, relation): "what is the german wo
 # closings are short: the longest prompt + answer + closing must fit TinyGPT's 64 positions.
 # Training data (SFT demonstrations, the labellers' pairs) only ever uses the TRAIN_ closings;
 # the HELD_OUT_ ones test whether a model learned "friendly" or only memorised three strings.
-TRAIN_FRIENDLY = ("cheers!", "enjoy!", "have fun!")  # what labellers prefer
-TRAIN_CURT = ("next.", "duh.", "whatever.")  # what they dislike
+TRAIN_FRIENDLY = ("cheers!", "enjoy!", "have fun!", "nice one!", "you got it!")  # liked
+TRAIN_CURT = ("next.", "duh.", "whatever.", "fine.", "obviously.")  # disliked
 HELD_OUT_FRIENDLY = ("thanks!", "good luck!")
 HELD_OUT_CURT = ("meh.", "so what.")
 FRIENDLY = TRAIN_FRIENDLY + HELD_OUT_FRIENDLY  # the labellers know all of them

@@ -338,12 +338,12 @@ def main(argv: list[str] | None = None) -> dict:
         panels=2,
     )
     consistent = agreement["pairwise"] > agreement["absolute"] + 0.05
-    ok = held_out_accuracy >= 0.85 and consistent
+    ok = held_out_accuracy >= 0.75 and consistent
     line = cli.verdict(
         ok,
         f"the reward model ranks {held_out_accuracy:.0%} of unseen pairs (new closings) like the "
         "labellers"
-        + ("" if held_out_accuracy >= 0.85 else " (does not hold: under 85%)")
+        + ("" if held_out_accuracy >= 0.75 else " (does not hold: under 75%)")
         + f"; right-vs-wrong, never shown to it: {correctness_accuracy:.0%}"
         + (" (chance)" if at_chance else "")
         + f"; pairwise labels agree {agreement['pairwise']:.0%} vs absolute "

@@ -7,10 +7,10 @@ torch = pytest.importorskip("torch")
 from demos import cli, pipeline  # noqa: E402
 
 
-@pytest.mark.parametrize("argv", [["--quick", "--sft-steps", "7"], ["--quick", "--sft-steps=7"]])
-def test_quick_keeps_an_explicit_sft_steps(argv):
+@pytest.mark.parametrize("argv", [["--quick", "--samples", "7"], ["--quick", "--samples=7"]])
+def test_quick_keeps_an_explicit_samples(argv):
     args = cli.demo_args("pipeline", "", pipeline.DEFAULTS, argv)
-    assert (args.steps, args.sft_steps) == (pipeline.DEFAULTS["quick_steps"], 7)
+    assert (args.steps, args.samples) == (pipeline.DEFAULTS["quick_steps"], 7)
 
 
 @pytest.fixture(scope="module")
