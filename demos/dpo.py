@@ -47,7 +47,7 @@ DEFAULTS = {
     "quick_steps": 20,
     "full_steps": 50,
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
-    "sft_steps": 100,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
+    "sft_steps": 150,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
     "betas": "0.5,5",  # beta of each run (with and without pi_ref), comma-separated
     "full_betas": "0.1,0.25,0.5,1,2,5,10",
     "batch_size": 16,  # preference pairs per step
@@ -67,7 +67,17 @@ def dpo_loss(
     ref_rejected_logps: torch.Tensor,
     beta: float,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-pair DPO losses and the implicit rewards beta * log(pi / pi_ref) of Y+ and Y-."""
+    r"""Per-pair DPO losses (the paper's, Rafailov et al. 2023) and the implicit rewards:
+
+    .. math:: \ell_\mathrm{DPO} = -\log \sigma\left(\beta\left[
+        \log \frac{\pi_\theta(Y^+ \mid X)}{\pi_\mathrm{ref}(Y^+ \mid X)}
+        - \log \frac{\pi_\theta(Y^- \mid X)}{\pi_\mathrm{ref}(Y^- \mid X)}\right]\right),
+        \qquad \hat r(X, Y) = \beta \log \frac{\pi_\theta(Y \mid X)}{\pi_\mathrm{ref}(Y \mid X)}
+
+    policy_chosen_logps = log pi_theta(Y+|X), policy_rejected_logps = log pi_theta(Y-|X),
+    ref_chosen_logps = log pi_ref(Y+|X), ref_rejected_logps = log pi_ref(Y-|X) (sums over the
+    tokens of Y, one per pair); returns (losses, r_hat(X, Y+), r_hat(X, Y-)).
+    """
     chosen_logratios = policy_chosen_logps - ref_chosen_logps
     rejected_logratios = policy_rejected_logps - ref_rejected_logps
     losses = -F.logsigmoid(beta * (chosen_logratios - rejected_logratios))
@@ -79,7 +89,15 @@ def dpo_loss(
 def card_dpo_loss(
     policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Tensor, beta: float
 ) -> torch.Tensor:
-    """The card's form: no reference, so nothing anchors log pi(Y+|X) itself."""
+    r"""The card's form, without a reference model:
+
+    .. math:: \ell_\mathrm{DPO} = -\log \sigma\left(\beta\left[\log \pi_\theta(Y^+ \mid X)
+        - \log \pi_\theta(Y^- \mid X)\right]\right)
+
+    policy_chosen_logps = log pi_theta(Y+|X), policy_rejected_logps = log pi_theta(Y-|X).
+    Only the difference counts: nothing holds log pi(Y+|X) itself up (nor does pi_ref in the
+    paper's form; that only moves where the margin starts).
+    """
     return -F.logsigmoid(beta * (policy_chosen_logps - policy_rejected_logps))
 
 

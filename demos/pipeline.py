@@ -36,7 +36,7 @@ except ImportError:  # run as a script: python demos/pipeline.py
 DEFAULTS = {
     "steps": 60,  # stage 2, step 2: DPO
     "quick_steps": 30,
-    "sft_steps": 100,  # stage 2, step 1: SFT (the pi_SFT of dpo.py and ppo_kl.py)
+    "sft_steps": 150,  # stage 2, step 1: SFT (the pi_SFT of dpo.py and ppo_kl.py)
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1: the base model the demos share
     "beta": 5.0,  # DPO: how far from pi_SFT the preferences may pull (dpo.py sweeps it)
     "lr": 5e-5,  # DPO learning rate: small, the model only shifts its style

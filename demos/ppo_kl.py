@@ -27,6 +27,7 @@ log pi(input_ids[:, t] | input_ids[:, :t]); `response_mask` marks the tokens of 
 from __future__ import annotations
 
 import copy
+import math
 import random
 
 import torch
@@ -55,7 +56,7 @@ DEFAULTS = {
     "samples": 256,  # answers sampled per beta to judge it (held-out questions in turn)
     "quick_samples": 128,
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
-    "sft_steps": 100,  # -> pi_SFT: the start of every run, and the KL's reference
+    "sft_steps": 150,  # -> pi_SFT: the start of every run, and the KL's reference
     "rm_steps": 40,  # -> the reward model r(X, Y)
     "batch_size": 16,  # prompts sampled per iteration
     "max_new_tokens": preferences.MAX_NEW_TOKENS,  # longest answer the policy may write
@@ -76,10 +77,16 @@ def kl_penalized_rewards(
     response_mask: torch.Tensor,
     beta: float,
 ) -> torch.Tensor:
-    """Per-token reward: -beta (log pi - log pi_SFT) on each token of Y, plus r(X, Y) on the last.
+    r"""Per-token reward, whose sum over Y is the card's objective for one sample:
 
-    Summed over Y this is r(X, Y) - beta * log(pi(Y|X) / pi_SFT(Y|X)), whose mean over samples
-    Y ~ pi is the card's objective.
+    .. math:: \max_\theta \mathbb{E}_{Y\sim\pi_\theta(. \mid X)}\left[r_\vartheta(X, Y)
+        - \beta\mathrm{KL}(\pi_\theta \| \pi_{SFT})\right],
+        \qquad r_t = -\beta\left(\log \pi_\theta(y_t \mid \cdot)
+        - \log \pi_{SFT}(y_t \mid \cdot)\right) + [t = |Y|]\, r_\vartheta(X, Y)
+
+    scores = r_vartheta(X, Y) (the reward model, one per row), logprobs = log pi_theta and
+    ref_logprobs = log pi_SFT of each sampled token, beta = beta. Summed over Y this is
+    r(X, Y) - beta log(pi(Y|X) / pi_SFT(Y|X)), whose mean over samples Y ~ pi is the objective.
     """
     mask = response_mask.to(logprobs.dtype)
     rewards = -beta * (logprobs - ref_logprobs) * mask
@@ -95,9 +102,12 @@ def gae(
     gamma: float,
     lam: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Generalized advantage estimation over the tokens of Y (the value after the last one is 0).
+    r"""Generalized advantage estimation over the tokens of Y (the value after the last one is 0):
 
-    delta_t = r_t + gamma V_{t+1} - V_t;  A_t = delta_t + gamma lam A_{t+1};  returns = A + V.
+    .. math:: \delta_t = r_t + \gamma V_{t+1} - V_t, \qquad
+        A_t = \delta_t + \gamma \lambda A_{t+1}, \qquad R_t = A_t + V_t
+
+    rewards = r_t, values = V_t, gamma = gamma, lam = lambda; returns (A, R).
     """
     mask = response_mask.bool()
     advantages = torch.zeros_like(rewards)
@@ -120,7 +130,15 @@ def ppo_clip_loss(
     response_mask: torch.Tensor,
     clip_range: float,
 ) -> torch.Tensor:
-    """The clipped surrogate: -min(rho A, clip(rho, 1-eps, 1+eps) A), rho = pi / pi_old."""
+    r"""PPO's clipped surrogate (Schulman et al. 2017), averaged over the response tokens:
+
+    .. math:: L = -\mathbb{E}_t\left[\min\left(\rho_t A_t,\;
+        \mathrm{clip}(\rho_t, 1-\epsilon, 1+\epsilon)\, A_t\right)\right],
+        \qquad \rho_t = \frac{\pi_\theta(y_t \mid \cdot)}{\pi_{\theta_\mathrm{old}}(y_t \mid \cdot)}
+
+    logprobs = log pi_theta, old_logprobs = log pi_theta_old (when sampled), advantages = A_t,
+    clip_range = epsilon.
+    """
     ratio = torch.exp(logprobs - old_logprobs)
     unclipped = -advantages * ratio
     clipped = -advantages * torch.clamp(ratio, 1.0 - clip_range, 1.0 + clip_range)
@@ -247,8 +265,6 @@ def mean_of(dicts: list[dict]) -> dict:
 
 def draw(axes, start, runs, curves) -> None:
     """Left: proxy and target against sqrt(KL), one point per beta. Right: the KL per step."""
-    import math
-
     ax = axes[0]
     points = [("SFT", start)] + [(f"{b:g}", r) for b, r in sorted(runs.items(), reverse=True)]
     xs = [math.sqrt(max(r["kl"], 0.0)) for _, r in points]

@@ -57,7 +57,11 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def sampled_kl(
     logprobs: torch.Tensor, ref_logprobs: torch.Tensor, response_mask: torch.Tensor
 ) -> torch.Tensor:
-    """KL(pi || pi_ref) = E_{Y~pi}[log pi(Y|X) - log pi_ref(Y|X)], estimated from samples Y ~ pi.
+    r"""The KL of the card, estimated from samples Y ~ pi:
+
+    .. math:: \mathrm{KL}(\pi \| \pi_\mathrm{ref}) = \mathbb{E}_{Y\sim\pi}\left[
+        \log \pi(Y \mid X) - \log \pi_\mathrm{ref}(Y \mid X)\right]
+
 
     `logprobs`: what pi gave its own sampled tokens (sample() returns them); `ref_logprobs`:
     what pi_ref gives the same tokens. Summed over each Y, averaged over the samples.

@@ -205,7 +205,8 @@ def test_defaults_and_quick_values_are_unchanged_by_the_checks(name):
     defaults = demo(name).DEFAULTS
     for quick in (False, True):
         args = vars(cli.demo_args(name, "", defaults, ["--quick"] if quick else []))
-        for key in defaults.keys() - {"seed"} - {k for k in defaults if k.startswith("quick_")}:
+        varied = {k for k in defaults if k.startswith(("quick_", "full_"))}
+        for key in defaults.keys() - {"seed"} - varied:
             wanted = defaults.get(f"quick_{key}", defaults[key]) if quick else defaults[key]
             assert args[key] == wanted, key
 
