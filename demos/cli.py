@@ -249,12 +249,14 @@ def verdict(ok: bool, text: str) -> str:
     return line
 
 
-def smoothed(values: list[float], weight: float = 0.8) -> list[float]:
-    """An exponential moving average (as TensorBoard smooths): the trend through noisy steps."""
-    out, level = [], None
-    for v in values:
-        level = v if level is None else weight * level + (1 - weight) * v
-        out.append(level)
+def smoothed(values: list[float], half_window: int | None = None) -> list[float]:
+    """A centred moving mean (each value with `half_window` neighbours on each side, fewer at
+    the ends; by default 1/20 of the curve): the trend through noisy steps, without lag."""
+    half = max(1, len(values) // 20) if half_window is None else half_window
+    out = []
+    for i in range(len(values)):
+        part = values[max(0, i - half) : i + half + 1]
+        out.append(sum(part) / len(part))
     return out
 
 

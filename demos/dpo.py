@@ -226,7 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
     device = cli.pick_device(args.device)
     rng = random.Random(args.seed)
     betas = sorted(float(b) for b in args.betas.split(","))
-    main_beta = betas[-1]
+    main_beta = betas[0]  # the smallest: where DPO moves the policy most
+    ref_beta = betas[-1]  # the largest: where the reference makes a difference
 
     print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, then SFT {args.sft_steps} steps")
     reference = preferences.sft_policy(args.sft_steps, args.seed, device, args.pretrain_steps)
@@ -281,6 +282,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     paper, card = results["paper", main_beta], results["card", main_beta]
     margin = noise(args.samples)
+    paper_ref, card_ref = results["paper", ref_beta], results["card", ref_beta]
     print(
         f"\nat beta {main_beta:g}, since pi_SFT (a share moves by more than {margin:.2f} "
         "only beyond noise):"
@@ -304,9 +306,10 @@ def main(argv: list[str] | None = None) -> dict:
             else " (no change beyond noise)"
         )
     )
-    gap = card["kl"] - paper["kl"]
+    gap = card_ref["kl"] - paper_ref["kl"]
     print(
-        f"  the reference: KL {paper['kl']:.2f} with it, {card['kl']:.2f} without"
+        f"  the reference, at beta {ref_beta:g}: KL {paper_ref['kl']:.2f} with it, "
+        f"{card_ref['kl']:.2f} without"
         + (
             ": it kept the policy closer to pi_SFT"
             if gap > 0.1
@@ -329,13 +332,13 @@ def main(argv: list[str] | None = None) -> dict:
         panels=2,
     )
     # the card's claim: minimising l_DPO makes pi prefer Y+, i.e. answer as the labellers like
-    towards = all(results["paper", b]["friendly"] > sft_result["friendly"] + margin for b in betas)
+    towards = paper["friendly"] > sft_result["friendly"] + margin
     score_kept = paper["human_score"] > sft_result["human_score"] - 2 * margin
     line = cli.verdict(
         towards and score_kept,
         f"DPO moved sampled answers toward Y+: friendly closings {sft_result['friendly']:.0%} -> "
         + ", ".join(f"{results['paper', b]['friendly']:.0%} (beta {b:g})" for b in betas)
-        + ("" if towards else " (does not hold at every beta)")
+        + ("" if towards else f" (does not hold at beta {main_beta:g})")
         + f"; labellers' score {sft_result['human_score']:.2f} -> {paper['human_score']:.2f} "
         f"at beta {main_beta:g}"
         + ("" if score_kept else " (fell: the freed probability went to garbled answers)")

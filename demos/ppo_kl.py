@@ -291,6 +291,10 @@ def main(argv: list[str] | None = None) -> dict:
         "per-token reward: -beta (log pi - log pi_SFT), plus r(X, Y) on the last token (EOS); "
         "advantages by GAE; loss: clipped surrogate + value loss"
     )
+    print(
+        "(TRL adds the score one position later, after its truncated response, and can take "
+        "missing_eos_penalty off answers without EOS; here nothing charges for not stopping)"
+    )
     per_seed = [run_seed(args, args.seed + i, betas, device) for i in range(args.seeds)]
     start = mean_of([s for s, _, _ in per_seed])
     runs = {b: mean_of([r[b] for _, r, _ in per_seed]) for b in betas}
