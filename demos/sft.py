@@ -160,12 +160,19 @@ def mean_logprob(model: tinylm.TinyGPT, pairs, device) -> float:
     return sequence_logprob(model(input_ids), input_ids, response_mask).mean().item()
 
 
-def draw(axes, curves) -> None:
-    """Training and held-out SFT loss by step."""
+def draw(axes, curves, shares: dict[str, tuple[float, float]]) -> None:
+    """Training and held-out SFT loss by step; the three things SFT does and does not do."""
     cli.curve(axes[0], curves["train"], "training questions (batch)")
     axes[0].plot(curves["held_out_step"], curves["held_out"], "o-", label="held-out questions")
     axes[0].set_yscale("log")
     cli.label_axes(axes[0], "L_SFT on response tokens", "SFT step", "loss (nats per token, log)")
+    names = list(shares)
+    for n, (when, color) in enumerate((("base model", "C0"), ("after SFT", "C1"))):
+        xs = [k + 0.4 * n for k in range(len(names))]
+        axes[1].bar(xs, [shares[name][n] for name in names], 0.4, color=color, label=when)
+    axes[1].set_xticks([k + 0.2 for k in range(len(names))], names, fontsize=7)
+    axes[1].set_ylim(0, 1.05)
+    cli.label_axes(axes[1], "sampled answers", "", "share of answers")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -184,6 +191,7 @@ def main(argv: list[str] | None = None) -> dict:
     never_seen = [(w, "german") for w in toyworld.NEVER_SEEN]
     n = args.samples
     before = evaluate(model, held_out, n, args.seed)
+    invented_before = evaluate(model, never_seen, n, args.seed)["format"]
     known = knows(model, held_out, n, args.seed)
     logprob_before = mean_logprob(model, held_out, device)
 
@@ -232,7 +240,17 @@ def main(argv: list[str] | None = None) -> dict:
         + f"; on words no text ever had, {invented['format']:.0%} of the answers are confident "
         "inventions: nothing in SFT teaches 'I don't know'"
     )
-    cli.save_figure(args.plot, lambda axes: draw(axes, curves), "SFT: training vs held-out loss")
+    shares = {
+        "1. held-out:\nin the format": (before["format"], after["format"]),
+        "2. held-out:\nright (base: FAQ)": (known, after["accuracy"]),
+        "3. never-seen:\nconfident answer": (invented_before, invented["format"]),
+    }
+    cli.save_figure(
+        args.plot,
+        lambda axes: draw(axes, curves, shares),
+        "SFT: the format, the knowledge, the hallucinations",
+        panels=2,
+    )
 
     ok = after["format"] >= 0.8 and before["format"] <= 0.1
     line = cli.verdict(
