@@ -41,10 +41,10 @@ except ImportError:  # run as a script: python demos/dpo.py
     import training
     from sft import sequence_logprob
 
-# settings (each is also a --option; --quick and --full use the quick_ and full_ values)
+# settings (each is also a --option; --full uses the full_ values; --quick is the default: the
+# verdict needs these steps and samples)
 DEFAULTS = {
     "steps": 30,  # DPO steps per run
-    "quick_steps": 20,
     "full_steps": 50,
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
     "sft_steps": 150,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
@@ -53,7 +53,6 @@ DEFAULTS = {
     "batch_size": 16,  # preference pairs per step
     "lr": 5e-5,  # AdamW; small: at 1e-4 and beta 0.5 a quarter of the answers stop ending
     "samples": 96,  # answers sampled per model to judge it
-    "quick_samples": 64,
     "full_samples": 256,
     "print_every": 10,  # steps between progress lines
 }

@@ -32,10 +32,9 @@ except ImportError:  # run as a script: python demos/pipeline.py
     import training
     from dpo import train_dpo
 
-# settings (each is also a --option; --quick uses the quick_ values)
+# settings (each is also a --option; --quick is the default: the verdict needs all of them)
 DEFAULTS = {
     "steps": 60,  # stage 2, step 2: DPO
-    "quick_steps": 30,
     "sft_steps": 150,  # stage 2, step 1: SFT (the pi_SFT of dpo.py and ppo_kl.py)
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1: the base model the demos share
     "beta": 5.0,  # DPO: how far from pi_SFT the preferences may pull (dpo.py sweeps it)
@@ -44,7 +43,6 @@ DEFAULTS = {
     "print_every": 10,  # steps between progress lines
     "show": 4,  # questions printed side by side
     "samples": 160,  # answers sampled per stage
-    "quick_samples": 96,
 }
 
 
