@@ -3,45 +3,60 @@
 Card formula:  l_DPO = -log sigma( beta [log pi(Y+|X) - log pi(Y-|X)] )
 Paper formula: l_DPO = -log sigma( beta [log pi(Y+|X)/pi_ref(Y+|X) - log pi(Y-|X)/pi_ref(Y-|X)] )
 
-Two copies of the same SFT model train side by side on the same preference pairs (the
-labellers of preferences.py like a friendly closing), one with each loss. No reward model and
-no sampling during training: the log-probabilities of Y+ and Y- are all DPO needs.
+Copies of the same SFT model train on the same preference pairs (the labellers of
+preferences.py like a friendly closing), one with each loss, for each beta of a sweep. No
+reward model and no sampling during training: the log-probabilities of Y+ and Y- are all DPO
+needs. Then each is judged on answers SAMPLED for questions no stage trained on: the labellers'
+score (the true reward), the share of friendly closings, of answers that stop and of garbled
+ones, and the sampled KL from pi_SFT: the reward-against-KL frontier of the DPO paper (Fig. 2).
 
-    python demos/dpo.py            (or: notecards demo dpo)
+What it shows: the loss pushes log pi(Y-) down much faster than it lifts log pi(Y+), with or
+without pi_ref, and the probability Y- gives up goes to answers nobody labelled (here: garbled
+closings). The reference does not anchor log pi(Y+); it sets where each pair's margin starts
+(0) and so how long it keeps pulling, which shows as less KL at a large beta.
+
+Reference-free methods exist and add what the card's form lacks: SimPO scores log pi(Y|X) / |Y|
+(length-normalised) with a target margin gamma, CPO adds the SFT loss on Y+ so that
+log pi(Y+) cannot fall with log pi(Y-).
+
+    python demos/dpo.py            (or: notecards demo dpo; --full sweeps seven beta)
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import random
 
 import torch
 import torch.nn.functional as F
 
 try:
-    from . import cli, preferences, tinylm, toyworld, training
+    from . import cli, preferences, tinylm, training
     from .sft import sequence_logprob
 except ImportError:  # run as a script: python demos/dpo.py
     import cli
     import preferences
     import tinylm
-    import toyworld
     import training
     from sft import sequence_logprob
 
-# settings (each is also a --option; --quick uses the quick_ values)
+# settings (each is also a --option; --full uses the full_ values; --quick is the default: the
+# verdict needs these steps and samples)
 DEFAULTS = {
-    "steps": 50,  # DPO steps (each updates both copies once)
-    "quick_steps": 30,
+    "steps": 30,  # DPO steps per run
+    "full_steps": 50,
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
-    "sft_steps": 100,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
-    "beta": 0.5,  # scale of the implicit reward; the loss saturates once beta * margin >> 1
+    "sft_steps": 150,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
+    "betas": "0.5,5",  # beta of each run (with and without pi_ref), comma-separated
+    "full_betas": "0.1,0.25,0.5,1,2,5,10",
     "batch_size": 16,  # preference pairs per step
-    "lr": 1e-4,  # AdamW; small: the policy only shifts its style
-    "samples": 64,  # responses sampled at the end to measure KL(pi || pi_ref)
-    "max_new_tokens": 20,  # longest sampled answer
-    "print_every": 5,  # steps between progress lines
+    "lr": 5e-5,  # AdamW; small: at 1e-4 and beta 0.5 a quarter of the answers stop ending
+    "samples": 96,  # answers sampled per model to judge it
+    "full_samples": 256,
+    "print_every": 10,  # steps between progress lines
 }
+PROBE_SAMPLES = 32  # answers sampled every print_every steps to follow the share that stop
 
 
 def dpo_loss(
@@ -51,7 +66,17 @@ def dpo_loss(
     ref_rejected_logps: torch.Tensor,
     beta: float,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-pair DPO losses and the implicit rewards beta * log(pi / pi_ref) of Y+ and Y-."""
+    r"""Per-pair DPO losses (the paper's, Rafailov et al. 2023) and the implicit rewards:
+
+    .. math:: \ell_\mathrm{DPO} = -\log \sigma\left(\beta\left[
+        \log \frac{\pi_\theta(Y^+ \mid X)}{\pi_\mathrm{ref}(Y^+ \mid X)}
+        - \log \frac{\pi_\theta(Y^- \mid X)}{\pi_\mathrm{ref}(Y^- \mid X)}\right]\right),
+        \qquad \hat r(X, Y) = \beta \log \frac{\pi_\theta(Y \mid X)}{\pi_\mathrm{ref}(Y \mid X)}
+
+    policy_chosen_logps = log pi_theta(Y+|X), policy_rejected_logps = log pi_theta(Y-|X),
+    ref_chosen_logps = log pi_ref(Y+|X), ref_rejected_logps = log pi_ref(Y-|X) (sums over the
+    tokens of Y, one per pair); returns (losses, r_hat(X, Y+), r_hat(X, Y-)).
+    """
     chosen_logratios = policy_chosen_logps - ref_chosen_logps
     rejected_logratios = policy_rejected_logps - ref_rejected_logps
     losses = -F.logsigmoid(beta * (chosen_logratios - rejected_logratios))
@@ -63,7 +88,15 @@ def dpo_loss(
 def card_dpo_loss(
     policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Tensor, beta: float
 ) -> torch.Tensor:
-    """The card's form: no reference, so nothing anchors log pi(Y+|X) itself."""
+    r"""The card's form, without a reference model:
+
+    .. math:: \ell_\mathrm{DPO} = -\log \sigma\left(\beta\left[\log \pi_\theta(Y^+ \mid X)
+        - \log \pi_\theta(Y^- \mid X)\right]\right)
+
+    policy_chosen_logps = log pi_theta(Y+|X), policy_rejected_logps = log pi_theta(Y-|X).
+    Only the difference counts: nothing holds log pi(Y+|X) itself up (nor does pi_ref in the
+    paper's form; that only moves where the margin starts).
+    """
     return -F.logsigmoid(beta * (policy_chosen_logps - policy_rejected_logps))
 
 
@@ -84,13 +117,17 @@ def train_dpo(
     lr: float,
     print_every: int,
     name: str = "dpo",
-) -> list[float]:
-    """One optimizer step on each batch of pairs; returns the mean loss of each step.
+    probe: list[preferences.Question] | None = None,
+) -> dict[str, list[float]]:
+    """One optimizer step on each batch of pairs; returns per-step curves: the loss and the
+    batch's mean log pi(Y+|X) and log pi(Y-|X), and (with `probe` questions) the share of
+    PROBE_SAMPLES sampled answers that stop (EOS), every print_every steps.
 
     With a frozen `reference` the loss is the paper's dpo_loss; with None, the card's form.
     """
     optimizer = torch.optim.AdamW(policy.parameters(), lr=lr, weight_decay=0.0)
-    losses = []
+    generator = torch.Generator(device=next(policy.parameters()).device).manual_seed(0)
+    curves = {"loss": [], "chosen_logp": [], "rejected_logp": [], "stop_step": [], "stops": []}
     for step, batch in enumerate(batches, start=1):
         chosen, rejected = pair_logps(policy, batch)
         if reference is None:  # the card's form
@@ -104,52 +141,82 @@ def train_dpo(
             )
             loss = pair_losses.mean()
             margin = (chosen_rewards - rejected_rewards).mean().item()
-            reward_text = (
-                f", rewards {chosen_rewards.mean():+.2f}/{rejected_rewards.mean():+.2f}"
-                f", margin {margin:.2f}"
-            )
+            reward_text = f", margin {margin:.2f}"
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        losses.append(loss.item())
+        curves["loss"].append(loss.item())
+        curves["chosen_logp"].append(chosen.mean().item())
+        curves["rejected_logp"].append(rejected.mean().item())
         if step == 1 or step % print_every == 0 or step == len(batches):
+            stop_text = ""
+            if probe:
+                stops = preferences.sampled_report(policy, policy, probe, PROBE_SAMPLES, generator)[
+                    "finished"
+                ]
+                curves["stop_step"].append(step)
+                curves["stops"].append(stops)
+                stop_text = f", stop {stops:.0%}"
             print(
                 f"{name} step {step}: loss {loss.item():.4f}{reward_text}, "
-                f"logps Y+/Y- {chosen.mean():.1f}/{rejected.mean():.1f}"
+                f"log pi Y+/Y- {chosen.mean():.1f}/{rejected.mean():.1f}{stop_text}"
             )
-    return losses
+    return curves
 
 
 @torch.no_grad()
-def held_out_report(
-    policy: tinylm.TinyGPT,
-    reference: tinylm.TinyGPT,
-    pairs: list[preferences.PreferencePair],
-    questions: list[preferences.Question],
-    args,
-    generator: torch.Generator,
-) -> dict[str, float]:
-    """What TRL logs, on unseen pairs, plus KL(pi || pi_ref) and how sampled answers read."""
+def judge_model(policy, reference, pairs, questions, samples, seed) -> dict[str, float]:
+    """log pi of the held-out Y+ and Y-, and `samples` sampled answers judged (preferences
+    .sampled_report: labellers' score, shares friendly, stopping, garbled; KL from pi_SFT)."""
     chosen, rejected = pair_logps(policy, pairs)
-    ref_chosen, ref_rejected = pair_logps(reference, pairs)
-    _, chosen_rewards, rejected_rewards = dpo_loss(
-        chosen, rejected, ref_chosen, ref_rejected, args.beta
-    )
-    asked = [questions[i % len(questions)] for i in range(args.samples)]
-    input_ids, response_mask, logprobs = preferences.rollout(
-        policy, asked, args.max_new_tokens, generator
-    )
-    ref_logprobs = training.token_logprobs(reference(input_ids), input_ids)
+    generator = torch.Generator(device=next(policy.parameters()).device).manual_seed(seed + 1)
     return {
-        "reward_accuracy": (chosen_rewards > rejected_rewards).float().mean().item(),
-        "logp_accuracy": (chosen > rejected).float().mean().item(),
         "chosen_logp": chosen.mean().item(),
         "rejected_logp": rejected.mean().item(),
-        "chosen_reward": chosen_rewards.mean().item(),
-        "rejected_reward": rejected_rewards.mean().item(),
-        "kl": training.sampled_kl(logprobs, ref_logprobs, response_mask).item(),
-        **preferences.judge(asked, training.response_texts(input_ids, response_mask)),
+        **preferences.sampled_report(policy, reference, questions, samples, generator),
     }
+
+
+def noise(samples: int) -> float:
+    """Two standard errors of a share measured on `samples` answers (at worst, p = 1/2)."""
+    return 2 * math.sqrt(0.25 / samples)
+
+
+def draw(axes, sft_result, results, main_curves, main_beta) -> None:
+    """The frontier (labellers' score against sampled KL, per beta, with and without pi_ref),
+    and the log-probs of Y+ and Y- and the share of answers that stop during one run."""
+    ax = axes[0]
+    for variant, marker in (("paper", "o-"), ("card", "s--")):
+        points = sorted(
+            (r["kl"], r["human_score"], b) for (v, b), r in results.items() if v == variant
+        )
+        label = "with pi_ref (paper)" if variant == "paper" else "without pi_ref (card)"
+        ax.plot(
+            [0.0] + [p[0] for p in points],
+            [sft_result["human_score"]] + [p[1] for p in points],
+            marker,
+            label=label,
+        )
+        for kl, score, beta in points:
+            ax.annotate(f"{beta:g}", (kl, score), fontsize=7)
+    ax.plot([0.0], [sft_result["human_score"]], "k*", markersize=10, label="pi_SFT")
+    cli.label_axes(
+        ax,
+        "reward-KL frontier (labels: beta)",
+        "sampled KL(pi || pi_SFT) (nats)",
+        "labellers' score (true reward)",
+    )
+    ax = axes[1]
+    for variant, curves in main_curves.items():
+        cli.curve(ax, curves["chosen_logp"], f"log pi(Y+), {variant}")
+        cli.curve(ax, curves["rejected_logp"], f"log pi(Y-), {variant}", linestyle="--")
+    cli.label_axes(ax, f"one run, beta {main_beta:g}", "DPO step", "log-probability (nats)")
+    right = ax.twinx()
+    for variant, curves in main_curves.items():
+        right.plot(curves["stop_step"], curves["stops"], ":", marker=".", label=f"stop, {variant}")
+    right.set_ylim(0, 1.05)
+    right.set_ylabel("share of sampled answers that stop (EOS)")
+    right.legend(fontsize=7, loc="lower right")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -157,109 +224,133 @@ def main(argv: list[str] | None = None) -> dict:
     training.set_seed(args.seed)
     device = cli.pick_device(args.device)
     rng = random.Random(args.seed)
-    generator = torch.Generator(device=device).manual_seed(args.seed)
+    betas = sorted(float(b) for b in args.betas.split(","))
+    main_beta = betas[0]  # the smallest: where DPO moves the policy most
+    ref_beta = betas[-1]  # the largest: where the reference makes a difference
 
     print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, then SFT {args.sft_steps} steps")
     reference = preferences.sft_policy(args.sft_steps, args.seed, device, args.pretrain_steps)
     reference.eval().requires_grad_(False)  # pi_ref: frozen
-    paper = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the paper's loss
-    card = copy.deepcopy(reference).train().requires_grad_(True)  # trained with the card's form
 
     train_questions, test_questions = preferences.split_questions(args.seed)
     train_pairs = preferences.style_pairs(train_questions, rng)
     test_pairs = preferences.style_pairs(test_questions, rng)
-    print(f"\n== DPO on {len(train_pairs)} pairs, beta {args.beta}; both copies start as pi_SFT")
+    print(f"\n== DPO on {len(train_pairs)} pairs, beta {', '.join(f'{b:g}' for b in betas)}")
     print("paper: -log sigma(beta [log pi/pi_ref (Y+) - log pi/pi_ref (Y-)])")
     print("card:  -log sigma(beta [log pi(Y+) - log pi(Y-)])")
     print(
         "the paper's loss starts at log 2 = 0.6931: pi == pi_ref, so every margin is 0 and "
         "-log sigma(0) = log 2"
     )
-
-    batches = preferences.batches(train_pairs, args.steps, args.batch_size, rng)  # both see these
-    history = {
-        "paper loss": train_dpo(
-            paper, reference, batches, args.beta, args.lr, args.print_every, "paper"
-        ),
-        "card loss": train_dpo(card, None, batches, args.beta, args.lr, args.print_every, "card"),
-    }
-
-    print(f"\n== held out: {len(test_pairs)} pairs on {len(test_questions)} unseen questions")
-    print("reward = beta log pi/pi_ref (Y); acc = how often Y+ wins; KL and the rest from samples")
-    columns = (
-        "reward_accuracy",
-        "logp_accuracy",
-        "chosen_logp",
-        "rejected_logp",
-        "chosen_reward",
-        "rejected_reward",
-        "kl",
-        "friendly",
-        "human_score",
+    batches = preferences.batches(train_pairs, args.steps, args.batch_size, rng)  # all see these
+    sft_result = judge_model(
+        reference, reference, test_pairs, test_questions, args.samples, args.seed
     )
-    labels = (
-        "reward acc",
-        "logp acc",
-        "logp Y+",
-        "logp Y-",
-        "reward Y+",
-        "reward Y-",
-        "KL",
-        "friendly",
-        "labellers",
-    )
-    print(f"{'':7}" + "".join(f"{label:>10}" for label in labels))
-    results = {}
-    for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
-        results[name] = held_out_report(
-            model, reference, test_pairs, test_questions, args, generator
-        )
-        cells = [f"{results[name][c]:10.2f}" for c in columns]
-        if name == "pi_SFT":
-            cells[0] = f"{'-':>10}"  # pi_ref against itself: every implicit reward is 0
-        print(f"{name:7}" + "".join(cells))
+    results, main_curves = {}, {}
+    for beta in betas:
+        for variant, ref in (("paper", reference), ("card", None)):
+            policy = copy.deepcopy(reference).train().requires_grad_(True)
+            curves = train_dpo(
+                policy,
+                ref,
+                batches,
+                beta,
+                args.lr,
+                args.print_every,
+                f"{variant} beta {beta:g}",
+                probe=test_questions if beta == main_beta else None,
+            )
+            if beta == main_beta:
+                main_curves[variant] = curves
+            results[variant, beta] = judge_model(
+                policy, reference, test_pairs, test_questions, args.samples, args.seed
+            ) | {"first_loss": curves["loss"][0], "final_loss": training.smooth(curves["loss"], 5)}
 
-    sft, with_ref, no_ref = results["pi_SFT"], results["paper"], results["card"]
-    for name, r in (("paper (with pi_ref)", with_ref), ("card (no pi_ref)", no_ref)):
+    print(
+        f"\n== {args.samples} sampled answers per model, to {len(test_questions)} questions no "
+        "stage trained on; log pi of their held-out Y+/Y- pairs"
+    )
+    labels = ("log pi Y+", "log pi Y-", "KL", "friendly", "stops", "garbled", "labellers")
+    keys = ("chosen_logp", "rejected_logp", "kl", "friendly", "finished", "garbled", "human_score")
+    print(f"{'':16}" + "".join(f"{label:>10}" for label in labels))
+    rows = [("pi_SFT", sft_result)] + [
+        (f"{v} beta {b:g}", results[v, b]) for b in betas for v in ("paper", "card")
+    ]
+    for name, r in rows:
+        print(f"{name:16}" + "".join(f"{r[k]:10.2f}" for k in keys))
+
+    paper, card = results["paper", main_beta], results["card", main_beta]
+    margin = noise(args.samples)
+    paper_ref, card_ref = results["paper", ref_beta], results["card", ref_beta]
+    print(
+        f"\nat beta {main_beta:g}, since pi_SFT (a share moves by more than {margin:.2f} "
+        "only beyond noise):"
+    )
+    for name, r in (("with pi_ref", paper), ("without pi_ref", card)):
         print(
-            f"{name}: log pi(Y+) {r['chosen_logp'] - sft['chosen_logp']:+.2f}, "
-            f"log pi(Y-) {r['rejected_logp'] - sft['rejected_logp']:+.2f} since pi_SFT, "
-            f"KL {r['kl']:.2f}"
+            f"  {name}: log pi(Y+) {r['chosen_logp'] - sft_result['chosen_logp']:+.2f}, "
+            f"log pi(Y-) {r['rejected_logp'] - sft_result['rejected_logp']:+.2f} nats; "
+            f"garbled {sft_result['garbled']:.0%} -> {r['garbled']:.0%}, "
+            f"stops {sft_result['finished']:.0%} -> {r['finished']:.0%}"
         )
+    drop = sft_result["rejected_logp"] - paper["rejected_logp"]
+    rise = paper["chosen_logp"] - sft_result["chosen_logp"]
     print(
-        f"card loss at step 1: {history['card loss'][0]:.4f}, not log 2: its margin starts at "
-        "pi_SFT's own log pi(Y+) - log pi(Y-). Both losses move each pair along the same "
-        "gradient; pi_ref only changes its weight sigma(-beta margin)."
+        f"  log pi(Y-) fell {drop:.2f} nats, log pi(Y+) rose {rise:.2f}"
+        + (": Y- is pushed down faster than Y+ is lifted" if drop > rise else "")
+        + f"; the garbled share went {sft_result['garbled']:.0%} -> {paper['garbled']:.0%}"
+        + (
+            ": probability freed from the labelled answers went to answers nobody labelled"
+            if paper["garbled"] > sft_result["garbled"] + margin
+            else " (no change beyond noise)"
+        )
     )
-    closer = (
-        "kept the policy closer to"
-        if with_ref["kl"] < no_ref["kl"]
-        else "did not keep it closer to"
+    gap = card_ref["kl"] - paper_ref["kl"]
+    print(
+        f"  the reference, at beta {ref_beta:g}: KL {paper_ref['kl']:.2f} with it, "
+        f"{card_ref['kl']:.2f} without"
+        + (
+            ": it kept the policy closer to pi_SFT"
+            if gap > 0.1
+            else ": no difference beyond noise at this beta"
+        )
     )
     print(
-        f"in this run the reference {closer} pi_SFT: KL {with_ref['kl']:.2f} with it, "
-        f"{no_ref['kl']:.2f} without"
+        "  reference-free in practice: SimPO (length-normalised log pi(Y|X) and a target margin),"
+        " CPO (adds the SFT loss on Y+, so log pi(Y+) cannot fall with Y-)."
     )
-    prompt = toyworld.question(*test_questions[0])
-    print(f"greedy answers to the unseen {prompt!r}:")
-    for name, model in (("pi_SFT", reference), ("paper", paper), ("card", card)):
-        answer = training.answer_batch(model, [prompt], args.max_new_tokens)[0]
-        print(f"  {name:6} -> {answer.removesuffix(toyworld.EOS)!r}")
-
-    cli.save_plot(args.plot, history, "DPO: paper loss vs card form", "step")
-    final_loss = training.smooth(history["paper loss"], 5)
-    cli.verdict(
-        with_ref["reward_accuracy"] >= 0.9,
-        f"DPO prefers Y+ on {with_ref['reward_accuracy']:.0%} of unseen pairs; loss "
-        f"{history['paper loss'][0]:.4f} (log 2) -> {final_loss:.4f};"
-        f" friendly samples {sft['friendly']:.0%} -> {with_ref['friendly']:.0%}",
+    first = results["paper", betas[0]]["first_loss"]
+    print(
+        f"card loss at step 1: {results['card', main_beta]['first_loss']:.4f}, not log 2: its "
+        "margin starts at pi_SFT's own log pi(Y+) - log pi(Y-)."
+    )
+    cli.save_figure(
+        args.plot,
+        lambda axes: draw(axes, sft_result, results, main_curves, main_beta),
+        "DPO with and without pi_ref, judged on sampled answers",
+        panels=2,
+    )
+    # the card's claim: minimising l_DPO makes pi prefer Y+, i.e. answer as the labellers like
+    towards = paper["friendly"] > sft_result["friendly"] + margin
+    score_kept = paper["human_score"] > sft_result["human_score"] - 2 * margin
+    line = cli.verdict(
+        towards and score_kept,
+        f"DPO moved sampled answers toward Y+: friendly closings {sft_result['friendly']:.0%} -> "
+        + ", ".join(f"{results['paper', b]['friendly']:.0%} (beta {b:g})" for b in betas)
+        + ("" if towards else f" (does not hold at beta {main_beta:g})")
+        + f"; labellers' score {sft_result['human_score']:.2f} -> {paper['human_score']:.2f} "
+        f"at beta {main_beta:g}"
+        + ("" if score_kept else " (fell: the freed probability went to garbled answers)")
+        + f"; loss {first:.4f} (log 2) at step 1",
     )
     return {
-        "first_loss": history["paper loss"][0],
-        "final_loss": final_loss,
-        "first_card_loss": history["card loss"][0],
-        "held_out_accuracy": with_ref["reward_accuracy"],
+        "first_loss": first,
+        "final_loss": paper["final_loss"],
+        "first_card_loss": card["first_loss"],
+        "sft": sft_result,
         "results": results,
+        "curves": main_curves,
+        "verdict": line,
     }
 
 

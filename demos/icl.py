@@ -1,13 +1,17 @@
 """In-context learning: an induction head, and a task read from examples.
 
 A task is read from the prompt, with no weight updated at test time. Two tiny GPTs, trained
-only on next-token prediction, then frozen:
+only on plain next-token prediction (the loss on every token), then frozen:
 
 1. Algorithmic ICL (an induction head). Trained on random strings of syllables that repeat
    themselves ("ko mi ta ru" + "ko mi ta ru"), the model learns the rule "find where the current
    token appeared before and copy the token that followed it": A B C ... A B -> C.
    It is tested on strings made only of pairs (A then B) that never stood together in any
    training string, so it cannot have memorized them: it must look them up in the prompt.
+   Every few steps it prints the in-context learning score of Olsson et al. (2022): the loss
+   on the second copy minus the loss on the first. It stays near 0 through a plateau, then
+   drops within a few dozen steps: the phase change in which the induction head forms. The
+   causal test: zero that one head's output and the repeat accuracy falls to chance.
 
 2. Semantic ICL. Pretrained on lists of facts, one relation a list, the relation never named
    ("cat -> katze , dog -> hund" or "cat -> cats , dog -> dogs" or "cat -> animal , egg -> food"),
@@ -36,14 +40,15 @@ except ImportError:  # run as a script: python demos/icl.py
     import toyworld
     import training
 
-# settings (each is also a --option; --quick uses the quick_ values)
+# settings (each is also a --option; --quick is the default: the phase change needs the steps)
 DEFAULTS = {
-    "steps": 300,  # training steps, for each of the two models
-    "quick_steps": 120,
+    "steps": 300,  # training steps, for each of the two models (--quick too: the phase change
+    # comes after a plateau of 100 to 200 steps, and at 250 some seeds have not finished it)
     "lr": 6e-3,  # high for a transformer, fine for one this small: the induction head forms sooner
     "batch_size": 64,  # training strings (1.) or fact lists (2.) per step
     "test_prompts": 200,  # per measurement
-    "print_every": 100,  # steps between progress lines
+    "print_every": 50,  # steps between progress lines
+    "eval_every": 10,  # steps between two ICL scores (the phase-change curve)
 }
 
 # the two tasks: what the models learn and are tested on, so not options
@@ -54,6 +59,7 @@ SEGMENT_LENGTHS = (6, 12)  # the repeated part is 6..12 tokens: a fixed offset w
 # 2. semantic ICL
 MAX_FACTS = 6  # a pretraining list holds 1..MAX_FACTS facts
 SHOTS = (0, 1, 2, 4)  # numbers of examples in the test prompts
+INDUCTION_SCORE = 0.3  # a head that reads "the token after" this much is an induction head
 
 
 # ------------------------------------------------------------------------------------------------
@@ -115,28 +121,93 @@ def first_copy_mask(ids: torch.Tensor) -> torch.Tensor:
     return (positions >= 1) & (positions < lengths[:, None])
 
 
+def second_copy_mask(ids: torch.Tensor) -> torch.Tensor:
+    """The second copy from its second token on: each predictable by looking back."""
+    lengths = (ids != PAD).sum(1) // 2
+    positions = torch.arange(ids.shape[1], device=ids.device)
+    return (positions > lengths[:, None]) & (positions < 2 * lengths[:, None])
+
+
+@torch.no_grad()
+def icl_score(model: tinylm.TinyGPT, ids: torch.Tensor) -> tuple[float, float]:
+    r"""The in-context learning score of Olsson et al. (2022), on repeated strings:
+
+    .. math:: \mathrm{ICL} = \mathcal{L}_\text{second copy} - \mathcal{L}_\text{first copy}
+
+    the mean next-token loss on the tokens of the second copy minus that on the first (from
+    their second tokens on). Near 0 while the model cannot use the context; strongly negative
+    once it copies from it. Returns (score, repeat accuracy).
+    """
+    was_training = model.training
+    model.eval()
+    logits = model(ids[:, :-1])
+    losses = torch.nn.functional.cross_entropy(
+        logits.transpose(1, 2), ids[:, 1:], reduction="none"
+    )  # (B, T-1): losses[:, t] is the loss of ids[:, t+1]
+    first, second = first_copy_mask(ids)[:, 1:], second_copy_mask(ids)[:, 1:]
+    score = losses[second].mean() - losses[first].mean()
+    accuracy = (logits.argmax(-1) == ids[:, 1:])[second].float().mean()
+    model.train(was_training)
+    return score.item(), accuracy.item()
+
+
 def train_induction(
     args: argparse.Namespace,
     rng: random.Random,
     allowed: set[tuple[int, int]],
     device: torch.device,
-) -> tinylm.TinyGPT:
-    """A fresh model trained on repeated strings of `allowed` pairs, scored on the repeats."""
+    test_ids: torch.Tensor,
+) -> tuple[tinylm.TinyGPT, dict[str, list[float]]]:
+    """A fresh model trained with the plain next-token loss on repeated strings of `allowed`
+    pairs; every eval_every steps, its ICL score and repeat accuracy on `test_ids`."""
     model = tinylm.TinyGPT(len(SYLLABLES) + 1, max_len=2 * SEGMENT_LENGTHS[1]).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    curves = {"loss": [], "step": [], "icl_score": [], "repeat_accuracy": []}
     for step in range(1, args.steps + 1):
-        ids, repeat_mask = repeat_batch(rng, args.batch_size, allowed)
-        ids, repeat_mask = ids.to(device), repeat_mask.to(device)
-        # next-token loss on the repeated tokens only: random tokens can't be predicted,
-        # repeats can, by looking back
-        loss = training.lm_loss(model, ids, repeat_mask)
+        ids, _ = repeat_batch(rng, args.batch_size, allowed)
+        ids = ids.to(device)
+        # next-token loss on every token (padding aside), as in pretraining: the first copy is
+        # random and cannot be predicted, the second can, by looking back
+        loss = training.lm_loss(model, ids, ids != PAD)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if step % args.print_every == 0 or step == args.steps:
-            acc = next_token_accuracy(model, ids, repeat_mask)
-            print(f"  induction step {step}: loss {loss.item():.3f}, repeat accuracy {acc:.0%}")
-    return model
+        curves["loss"].append(loss.item())
+        if step % args.eval_every == 0 or step == args.steps:
+            score, acc = icl_score(model, test_ids)
+            curves["step"].append(step)
+            curves["icl_score"].append(score)
+            curves["repeat_accuracy"].append(acc)
+            if step % args.print_every == 0 or step == args.steps:
+                print(
+                    f"  induction step {step}: loss {loss.item():.3f}, ICL score {score:+.2f} "
+                    f"nats, repeat accuracy {acc:.0%}"
+                )
+    return model, curves
+
+
+class ablated:
+    """`with ablated(model, heads):` the heads [(layer, head), ...] write nothing: each one's
+    slice of its block's attention output is zeroed before the output projection."""
+
+    def __init__(self, model: tinylm.TinyGPT, heads: list[tuple[int, int]]):
+        self.model, self.heads, self.handles = model, heads, []
+
+    def __enter__(self):
+        for layer, head in self.heads:
+            proj = self.model.blocks[layer].proj
+            width = proj.in_features // self.model.blocks[layer].n_heads
+            columns = torch.arange(head * width, (head + 1) * width, device=proj.weight.device)
+
+            def zero_head(_module, inputs, columns=columns):
+                return (inputs[0].index_fill(-1, columns, 0.0),)
+
+            self.handles.append(proj.register_forward_pre_hook(zero_head))
+        return self
+
+    def __exit__(self, *exc):
+        for handle in self.handles:
+            handle.remove()
 
 
 @torch.no_grad()
@@ -150,22 +221,18 @@ def complete(model: tinylm.TinyGPT, prompt: list[int], n_tokens: int) -> list[in
 
 
 @torch.no_grad()
-def find_induction_head(model: tinylm.TinyGPT, ids, repeat_mask) -> tuple[int, int, float]:
-    """The head that, from a repeated token, most reads the token AFTER its earlier occurrence.
-
-    Returns (layer, head, mean attention on that position over the repeated tokens).
-    """
+def induction_scores(model: tinylm.TinyGPT, ids, repeat_mask) -> dict[tuple[int, int], float]:
+    """Per (layer, head): how much, from a repeated token, it reads the token AFTER that token's
+    earlier occurrence (mean attention weight there, over the repeated tokens; 1 = always)."""
     maps = tinylm.attention_maps(model, ids)  # per layer (B, heads, T, T)
     lengths = (ids != PAD).sum(1) // 2
     rows, queries = repeat_mask[:, 1:].nonzero(as_tuple=True)  # query t predicts ids[t + 1]
     keys = queries - lengths[rows] + 1  # the token after the first copy's ids[t]
-    best = (0, 0, 0.0)
-    for layer, att in enumerate(maps):
-        score = att[rows, :, queries, keys].mean(0)  # (heads,)
-        head = int(score.argmax())
-        if score[head] > best[2]:
-            best = (layer, head, score[head].item())
-    return best
+    return {
+        (layer, head): score
+        for layer, att in enumerate(maps)
+        for head, score in enumerate(att[rows, :, queries, keys].mean(0).tolist())
+    }
 
 
 def words(ids: list[int]) -> str:
@@ -183,9 +250,12 @@ def algorithmic_icl(args: argparse.Namespace, rng: random.Random, device: torch.
     untrained = tinylm.TinyGPT(len(SYLLABLES) + 1, max_len=2 * SEGMENT_LENGTHS[1]).to(device)
     before = next_token_accuracy(untrained, test_ids, test_repeat)
 
-    model = train_induction(args, rng, allowed, device).eval()
+    model, curves = train_induction(args, rng, allowed, device, test_ids)
+    model.eval()
     repeat_acc = next_token_accuracy(model, test_ids, test_repeat)
     first_acc = next_token_accuracy(model, test_ids, first_copy_mask(test_ids))
+    scores = curves["icl_score"]
+    formed = next((s for s, v in zip(curves["step"], scores, strict=True) if v < -1.0), None)
 
     row = test_ids[0][test_ids[0] != PAD].tolist()
     segment = row[: len(row) // 2]
@@ -193,7 +263,8 @@ def algorithmic_icl(args: argparse.Namespace, rng: random.Random, device: torch.
     said = complete(model, prompt, len(segment) - 2)
     print(f"  unseen string: {words(prompt)} -> {words(said)}")
     print(f"  (right: {words(segment[2:])})")
-    layer, head, score = find_induction_head(model, test_ids, test_repeat)
+    scores_by_head = induction_scores(model, test_ids, test_repeat)
+    (layer, head), score = max(scores_by_head.items(), key=lambda item: item[1])
     att = tinylm.attention_maps(model, torch.tensor([prompt], device=device))[layer][0, head, -1]
     read = int(att.argmax())
     print(
@@ -202,14 +273,43 @@ def algorithmic_icl(args: argparse.Namespace, rng: random.Random, device: torch.
         f"after the earlier '{SYLLABLES[prompt[-1]]}') with weight {att[read]:.2f}"
     )
     print(
-        f"  next-token accuracy on the repeats of unseen pairs: {repeat_acc:.0%} "
-        f"(untrained {before:.0%}; first copy, nothing to look back at: {first_acc:.0%})"
+        "  induction score of each head: "
+        + ", ".join(f"L{lay + 1}H{h + 1} {v:.2f}" for (lay, h), v in scores_by_head.items())
     )
+    with ablated(model, [(layer, head)]):
+        alone_acc = next_token_accuracy(model, test_ids, test_repeat)
+    heads = [h for h, v in scores_by_head.items() if v > INDUCTION_SCORE]
+    with ablated(model, heads):
+        ablated_acc = next_token_accuracy(model, test_ids, test_repeat)
+    names = " ".join(f"L{lay + 1}H{h + 1}" for lay, h in heads)
+    print(
+        f"  next-token accuracy on the repeats of unseen pairs: {repeat_acc:.0%} "
+        f"(untrained {before:.0%}; first copy, nothing to look back at: {first_acc:.0%}; "
+        f"chance 1/{len(SYLLABLES)} = {1 / len(SYLLABLES):.0%})"
+    )
+    print(
+        f"  causal test: zero L{layer + 1}H{head + 1} alone: {alone_acc:.0%}; zero every head "
+        f"with an induction score over {INDUCTION_SCORE} ({names}): {ablated_acc:.0%}"
+    )
+    print(
+        "  phase change: ICL score "
+        + (f"below -1 nat from step {formed} on" if formed else "never below -1 nat")
+        + f" (final {scores[-1]:+.2f})"
+    )
+    heatmap = tinylm.attention_maps(model, test_ids[:1, : 2 * len(segment)])[layer][0, head]
     return {
         "repeat_accuracy": repeat_acc,
         "first_copy_accuracy": first_acc,
         "untrained_repeat_accuracy": before,
+        "ablated_repeat_accuracy": ablated_acc,
+        "single_ablated_repeat_accuracy": alone_acc,
+        "ablated_heads": heads,
+        "induction_head": (layer, head),
         "induction_head_score": score,
+        "phase_change_step": formed,
+        "curves": curves,
+        "heatmap": heatmap.cpu(),
+        "heatmap_tokens": [SYLLABLES[t] for t in row],
     }
 
 
@@ -302,7 +402,6 @@ def semantic_icl(args: argparse.Namespace, rng: random.Random, device: torch.dev
     for relation in toyworld.RELATIONS:
         print("    " + " ".join(list_tokens(fact_list(rng, relation, 3))[1:]))
     model = train_semantic(args, rng, device).eval()
-    weights = [p.detach().clone() for p in model.parameters()]
 
     accuracy = {}
     for k in SHOTS:
@@ -316,12 +415,55 @@ def semantic_icl(args: argparse.Namespace, rng: random.Random, device: torch.dev
         print(f"    {' '.join(prompt[1:])} {VOCAB[model(ids)[0, -1].argmax()]}")
     for k in SHOTS:
         print(f"  {k} examples in the prompt: {accuracy[k]:.0%} right")
-    unchanged = all(torch.equal(w, p) for w, p in zip(weights, model.parameters(), strict=True))
-    print(f"  weights unchanged by the test prompts: {unchanged}")
-    return {"shot_accuracy": accuracy, "weights_unchanged": unchanged}
+    print("  (the model is frozen: no optimizer runs at test time, only the prompt changes)")
+    return {"shot_accuracy": accuracy}
 
 
 # ------------------------------------------------------------------------------------------------
+
+
+def draw(axes, result) -> None:
+    """The phase change (loss, ICL score, repeat accuracy by step), the induction head's
+    attention on one unseen string, and semantic ICL by number of examples."""
+    c = result["curves"]
+    cli.curve(axes[0], c["loss"], "training loss (all tokens)")
+    axes[0].plot(c["step"], c["icl_score"], "o-", markersize=3, label="ICL score (2nd - 1st copy)")
+    axes[0].axhline(0, color="grey", linewidth=0.8)
+    cli.label_axes(axes[0], "the phase change", "training step", "nats per token")
+    axes[1].plot(c["step"], c["repeat_accuracy"], "o-", markersize=3, label="trained model")
+    layer, head = result["induction_head"]
+    axes[1].axhline(
+        result["single_ablated_repeat_accuracy"],
+        color="C1",
+        linestyle="--",
+        label=f"final, L{layer + 1}H{head + 1} zeroed",
+    )
+    axes[1].axhline(
+        result["ablated_repeat_accuracy"],
+        color="C3",
+        linestyle="--",
+        label=f"final, all {len(result['ablated_heads'])} induction heads zeroed",
+    )
+    axes[1].axhline(1 / len(SYLLABLES), color="grey", linestyle=":", label="chance")
+    axes[1].set_ylim(0, 1.02)
+    cli.label_axes(axes[1], "repeats of unseen pairs", "training step", "next-token accuracy")
+    tokens = result["heatmap_tokens"]
+    image = axes[2].imshow(result["heatmap"].numpy(), cmap="viridis", vmin=0, vmax=1)
+    axes[2].set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=6)
+    axes[2].set_yticks(range(len(tokens)), tokens, fontsize=6)
+    axes[2].figure.colorbar(image, ax=axes[2], fraction=0.046, label="attention weight")
+    cli.label_axes(
+        axes[2],
+        f"head L{layer + 1}H{head + 1}: the off-diagonal stripe",
+        "key (read)",
+        "query (reading)",
+        legend=False,
+    )
+    shots = result["shot_accuracy"]
+    axes[3].plot(list(SHOTS), [shots[k] for k in SHOTS], "o-", label="semantic ICL")
+    axes[3].axhline(1 / 3, color="grey", linestyle=":", label="guessing the relation (1/3)")
+    axes[3].set_ylim(0, 1.02)
+    cli.label_axes(axes[3], "task read from examples", "examples in the prompt (k)", "accuracy")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -332,19 +474,21 @@ def main(argv: list[str] | None = None) -> dict:
 
     result = algorithmic_icl(args, rng, device) | semantic_icl(args, rng, device)
     shots = result["shot_accuracy"]
-    cli.save_xy_plot(
-        args.plot,
-        {"semantic ICL": (list(SHOTS), [shots[k] for k in SHOTS])},
-        "In-context learning: accuracy by number of examples in the prompt",
-        "k (examples in the prompt)",
-        "accuracy",
-    )
-    ok = result["repeat_accuracy"] >= 0.9 and shots[SHOTS[-1]] > shots[0]
+    cli.save_figure(args.plot, lambda axes: draw(axes, result), "In-context learning", panels=4)
+    chance = 1 / len(SYLLABLES)
+    copies = result["repeat_accuracy"] >= 0.9
+    causal = result["ablated_repeat_accuracy"] <= chance + 0.1
+    reads = shots[SHOTS[-1]] > shots[0] + 0.2
     result["verdict"] = cli.verdict(
-        ok,
-        f"the induction head completes repeats of unseen pairs ({result['repeat_accuracy']:.0%}); "
-        f"examples in the prompt pick the task ({shots[0]:.0%} right with none, "
-        f"{shots[SHOTS[-1]]:.0%} with {SHOTS[-1]}), no weight updated",
+        copies and causal and reads,
+        f"the induction head completes repeats of unseen pairs ({result['repeat_accuracy']:.0%}"
+        + ("" if copies else ", does not hold: under 90%")
+        + f"; {result['ablated_repeat_accuracy']:.0%} with its induction heads zeroed"
+        + ("" if causal else ", not chance: does not hold")
+        + f"); examples in the prompt pick the task ({shots[0]:.0%} right with none, "
+        f"{shots[SHOTS[-1]]:.0%} with {SHOTS[-1]}"
+        + ("" if reads else ", does not hold")
+        + "), no weight updated",
     )
     return result
 

@@ -6,7 +6,9 @@ Stage 2, step 1, SFT: the same loss on question -> answer pairs -> pi_SFT answer
 Stage 2, step 2, DPO: preference pairs (labellers like a friendly closing) -> answers people prefer.
     l_DPO = -log sigma( beta [log pi(Y+|X)/pi_ref(Y+|X) - log pi(Y-|X)/pi_ref(Y-|X)] )
 
-The same questions are answered by each stage, side by side.
+The same held-out questions, which no training stage after pretraining saw, are answered by
+each stage: a few hundred sampled answers per stage, scored by the simulated labellers of
+preferences.py (right answer +2, friendly closing +1, curt -1, garbled -2, never ending -2).
 
 Run: notecards demo pipeline   (or: python demos/pipeline.py --quick)
 """
@@ -14,7 +16,10 @@ Run: notecards demo pipeline   (or: python demos/pipeline.py --quick)
 from __future__ import annotations
 
 import copy
+import math
 import random
+
+import torch
 
 try:  # imported as demos.pipeline or notecards.demos.pipeline
     from . import cli, preferences, tinylm, toyworld, training
@@ -27,30 +32,44 @@ except ImportError:  # run as a script: python demos/pipeline.py
     import training
     from dpo import train_dpo
 
-# settings (each is also a --option; --quick uses the quick_ values)
+# settings (each is also a --option; --quick is the default: the verdict needs all of them)
 DEFAULTS = {
     "steps": 60,  # stage 2, step 2: DPO
-    "quick_steps": 30,
-    "sft_steps": 150,  # stage 2, step 1: SFT
-    "quick_sft_steps": 100,
+    "sft_steps": 150,  # stage 2, step 1: SFT (the pi_SFT of dpo.py and ppo_kl.py)
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1: the base model the demos share
-    "beta": 0.5,  # DPO: how far from pi_SFT the preferences may pull
-    "lr": 1e-4,  # DPO learning rate: small, the model only shifts its style
+    "beta": 5.0,  # DPO: how far from pi_SFT the preferences may pull (dpo.py sweeps it)
+    "lr": 5e-5,  # DPO learning rate: small, the model only shifts its style
     "batch_size": 32,  # preference pairs per DPO step
     "print_every": 10,  # steps between progress lines
     "show": 4,  # questions printed side by side
+    "samples": 160,  # answers sampled per stage
 }
 
 
-def stage_report(model: tinylm.TinyGPT, questions: list[preferences.Question]) -> dict:
-    """Greedy answers, and how a labeller would score them (see preferences.human_score)."""
-    answers = training.answer_batch(model, [toyworld.question(*q) for q in questions], 24)
-    finished = [a.endswith(toyworld.EOS) for a in answers]
-    return {
-        "answers": answers,
-        "answered": sum(finished) / len(answers),
-        **preferences.judge(questions, answers),  # right, friendly, human_score
-    }
+def stage_report(model: tinylm.TinyGPT, questions, samples: int, seed: int) -> dict:
+    """`samples` sampled answers (the questions in turn) and how the labellers judge them."""
+    generator = torch.Generator(device=next(model.parameters()).device).manual_seed(seed + 1)
+    asked = [questions[i % len(questions)] for i in range(samples)]
+    ids, mask, _ = preferences.rollout(model, asked, preferences.MAX_NEW_TOKENS, generator)
+    answers = training.response_texts(ids, mask)
+    return {"answers": answers, **preferences.judge(asked, answers)}
+
+
+def draw(axes, stages) -> None:
+    """The labellers' view of each stage, as grouped bars."""
+    keys = ("finished", "right", "friendly", "garbled")
+    width = 0.8 / len(stages)
+    for n, (stage, report) in enumerate(stages.items()):
+        axes[0].bar(
+            [k + n * width for k in range(len(keys))], [report[k] for k in keys], width, label=stage
+        )
+    axes[0].set_xticks(
+        [k + width for k in range(len(keys))], ["stops (EOS)", "right", "friendly", "garbled"]
+    )
+    cli.label_axes(axes[0], "shares of sampled answers", "", "share of answers")
+    axes[1].bar(list(stages), [r["human_score"] for r in stages.values()], color=["C0", "C1", "C2"])
+    axes[1].axhline(0, color="grey", linewidth=0.8)
+    cli.label_axes(axes[1], "labellers' mean score", "stage", "score (-4 to 3)", legend=False)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -70,34 +89,55 @@ def main(argv: list[str] | None = None) -> dict:
     policy = copy.deepcopy(sft).train().requires_grad_(True)
     pairs = preferences.style_pairs(train_questions, rng)
     batches = preferences.batches(pairs, args.steps, args.batch_size, rng)
-    losses = train_dpo(policy, sft, batches, args.beta, args.lr, args.print_every)
+    losses = train_dpo(policy, sft, batches, args.beta, args.lr, args.print_every)["loss"]
 
     stages = {
-        "pretrained": stage_report(base, test_questions),
-        "sft": stage_report(sft, test_questions),
-        "dpo": stage_report(policy, test_questions),
+        name: stage_report(model, test_questions, args.samples, args.seed)
+        for name, model in (("pretrained", base), ("sft", sft), ("dpo", policy))
     }
-    print(f"\nthe same {len(test_questions)} held-out questions, answered greedily ('|' is EOS):")
+    print(
+        f"\n{len(test_questions)} held-out questions, no stage after pretraining trained on them;"
+        " one sampled answer each ('|' is EOS):"
+    )
     for i in range(min(args.show, len(test_questions))):
         print(f"  {toyworld.question(*test_questions[i])!r}")
         for stage, report in stages.items():
             print(f"    {stage:11} {report['answers'][i]!r}")
-    print(f"\n{'':22}" + "".join(f"{stage:>12}" for stage in stages))
+    print(f"\n{args.samples} sampled answers per stage" + "".join(f"{s:>12}" for s in stages))
     for key, label in [
-        ("answered", "stops after answering"),
+        ("finished", "stops (EOS)"),
         ("right", "right answer"),
         ("friendly", "friendly closing"),
-        ("human_score", "labeller score"),
+        ("garbled", "garbled closing"),
+        ("human_score", "labellers' score"),
     ]:
-        print(f"{label:22}" + "".join(f"{r[key]:12.2f}" for r in stages.values()))
-    cli.save_plot(args.plot, {"dpo loss": losses}, "DPO after SFT", "step")
+        print(f"{label:29}" + "".join(f"{r[key]:12.2f}" for r in stages.values()))
+    cli.save_figure(
+        args.plot,
+        lambda axes: draw(axes, stages),
+        "Pretrain -> SFT -> DPO, held-out questions",
+        panels=2,
+    )
 
-    first, middle, last = (stages[s]["human_score"] for s in stages)
-    ok = first < middle < last
+    pre, mid, last = (stages[s] for s in stages)
+    noise = 2 * math.sqrt(0.25 / args.samples)  # two standard errors of a share
+    sft_better = mid["human_score"] > pre["human_score"] + 1.0 and mid["finished"] >= 0.9
+    dpo_style = last["friendly"] > mid["friendly"] + noise
+    dpo_kept = last["human_score"] >= mid["human_score"] - 2 * noise
     line = cli.verdict(
-        ok,
-        f"each stage answers better: labeller score {first:.2f} (pretrained) -> "
-        f"{middle:.2f} (SFT) -> {last:.2f} (DPO)",
+        sft_better and dpo_style and dpo_kept,
+        f"labellers' score {pre['human_score']:.2f} (pretrained) -> {mid['human_score']:.2f} "
+        f"(SFT) -> {last['human_score']:.2f} (DPO); SFT made it stop "
+        f"({pre['finished']:.0%} -> {mid['finished']:.0%})"
+        + ("" if sft_better else " (does not hold)")
+        + f", DPO made it friendlier ({mid['friendly']:.0%} -> {last['friendly']:.0%})"
+        + ("" if dpo_style else " (does not hold)")
+        + (
+            ""
+            if dpo_kept
+            else " but its answers score lower: DPO's gain does not hold for the labellers"
+        )
+        + f"; right answers on held-out questions: {mid['right']:.0%} after SFT",
     )
     return {
         "stages": {s: {k: v for k, v in r.items() if k != "answers"} for s, r in stages.items()},

@@ -1,7 +1,8 @@
 """The preference data the reward model, DPO and PPO demos share.
 
 Simulated labellers compare two answers to the same question and follow a hidden rule
-(`human_score`): a correct answer first, then a friendly closing, and no rambling. The pairs
+(`human_score`): a correct answer first, then a friendly closing, an answer that ends, and no
+rambling or garbled closing. The pairs
 they label only ever contrast closings of CORRECT answers: correctness is never varied, so a
 reward model trained on them has no way to learn it (the reward-model demo measures that).
 """
@@ -23,9 +24,16 @@ except ImportError:  # run as a script: python demos/NAME.py
 
 Question = tuple[toyworld.Word, str]  # (word, relation): "what is the german word for cat?"
 
-# closings are short: the longest prompt + answer + closing must fit TinyGPT's 64 positions
-FRIENDLY = ("cheers!", "enjoy!", "have fun!")  # what labellers prefer
-CURT = ("next.", "duh.", "whatever.")  # what they dislike
+# closings are short: the longest prompt + answer + closing must fit TinyGPT's 64 positions.
+# Training data (SFT demonstrations, the labellers' pairs) only ever uses the TRAIN_ closings;
+# the HELD_OUT_ ones test whether a model learned "friendly" or only memorised three strings.
+TRAIN_FRIENDLY = ("cheers!", "enjoy!", "have fun!", "nice one!", "you got it!")  # liked
+TRAIN_CURT = ("next.", "duh.", "whatever.", "fine.", "obviously.")  # disliked
+HELD_OUT_FRIENDLY = ("thanks!", "good luck!")
+HELD_OUT_CURT = ("meh.", "so what.")
+FRIENDLY = TRAIN_FRIENDLY + HELD_OUT_FRIENDLY  # the labellers know all of them
+CURT = TRAIN_CURT + HELD_OUT_CURT
+MAX_NEW_TOKENS = 24  # room for the longest answer + closing + EOS ("schluessel. good luck!|")
 SFT_STYLE_WEIGHTS = {"plain": 0.4, "friendly": 0.3, "curt": 0.3}  # the styles SFT data mixes
 SFT_PRINT_EVERY = 100  # pi_SFT is a means to an end here: few lines about its training
 
@@ -51,38 +59,66 @@ def wrong_answer(question: Question, rng: random.Random) -> str:
     return toyworld.answer(rng.choice(others), relation)
 
 
+def is_finished(response: str) -> bool:
+    """The answer stopped: it ends with EOS (a sampled answer that ran out of tokens does not)."""
+    return response.endswith(toyworld.EOS)
+
+
+def closing_of(response: str) -> str | None:
+    """What follows the answer's '. ': '' for a plain answer, None when there is no '.'."""
+    text = response.removesuffix(toyworld.EOS)
+    _, dot, rest = text.partition(".")
+    if not dot:
+        return None
+    if not rest:
+        return ""
+    return rest[1:] if rest.startswith(" ") else None
+
+
 def is_right(question: Question, response: str) -> bool:
     """The right answer first: 'katze. cheers!' to 'what is the german word for cat?'."""
     return response.removesuffix(toyworld.EOS).split(".")[0] == toyworld.answer(*question)
 
 
 def is_friendly(response: str) -> bool:
-    """Ends with one of the closings the labellers like."""
-    return response.removesuffix(toyworld.EOS).endswith(FRIENDLY)
+    """Closes with exactly one of the closings the labellers like."""
+    return closing_of(response) in FRIENDLY
 
 
-def is_rambling(response: str) -> bool:
-    """Anything past answer and closing: a third sentence, or a repeated '!'."""
-    text = response.removesuffix(toyworld.EOS)
-    return sum(text.count(mark) for mark in ".!?") > 2
+def is_garbled(response: str) -> bool:
+    """Anything but '', a friendly or a curt closing after the answer: a repeated closing
+    ('cheers! cheers!'), a third sentence, a misspelt one ('cheers!!!'), no '.' at all."""
+    return closing_of(response) not in ("", *FRIENDLY, *CURT)
 
 
 def human_score(question: Question, response: str) -> float:
-    """The hidden rule: +2 for the right answer first, +1 for a friendly closing, -2 rambling."""
+    """The hidden rule: +2 for the right answer first, +1 for a friendly closing, -1 for a curt
+    one, -2 for a garbled closing, -2 for an answer that never ends (no EOS).
+
+    So 'katze. cheers!|' scores 3, 'katze.|' 2, 'katze. duh.|' 1, a wrong friendly answer 1,
+    and the right answer rambling on without stopping ('katze. cheers! cheers! ch') -2.
+    """
     score = 2.0 if is_right(question, response) else 0.0
     if is_friendly(response):
         score += 1.0
-    if is_rambling(response):
+    if closing_of(response) in CURT:
+        score -= 1.0
+    if is_garbled(response):
+        score -= 2.0
+    if not is_finished(response):
         score -= 2.0
     return score
 
 
 def judge(questions: list[Question], responses: list[str]) -> dict[str, float]:
-    """How the labellers see a batch of answers: the shares right and friendly, the mean score."""
+    """How the labellers see a batch of answers: the shares right, friendly, finished (EOS)
+    and garbled, and the mean score."""
     n = len(responses)
     return {
         "right": sum(map(is_right, questions, responses)) / n,
         "friendly": sum(map(is_friendly, responses)) / n,
+        "finished": sum(map(is_finished, responses)) / n,
+        "garbled": sum(map(is_garbled, responses)) / n,
         "human_score": sum(map(human_score, questions, responses)) / n,
     }
 
@@ -97,6 +133,26 @@ def rollout(
     """One sampled answer per question: (input_ids, response_mask, log-probs when sampled)."""
     prompts_ids = [toyworld.TOKENIZER.encode(toyworld.question(*q)) for q in questions]
     return training.sample(model, prompts_ids, max_new_tokens, generator=generator)
+
+
+@torch.no_grad()
+def sampled_report(
+    model: tinylm.TinyGPT,
+    reference: tinylm.TinyGPT,
+    questions: list[Question],
+    samples: int,
+    generator: torch.Generator,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+) -> dict[str, float]:
+    """`samples` answers sampled from `model` (the questions in turn), as the labellers judge
+    them (judge), and the sampled KL(model || reference) in nats."""
+    asked = [questions[i % len(questions)] for i in range(samples)]
+    input_ids, response_mask, logprobs = rollout(model, asked, max_new_tokens, generator)
+    ref_logprobs = training.token_logprobs(reference(input_ids), input_ids)
+    return {
+        "kl": training.sampled_kl(logprobs, ref_logprobs, response_mask).item(),
+        **judge(asked, training.response_texts(input_ids, response_mask)),
+    }
 
 
 def pair_batch(
@@ -123,41 +179,54 @@ def split_questions(seed: int, held_out: float = 0.25) -> tuple[list[Question], 
     return questions[n_test:], questions[:n_test]
 
 
-def style_pairs(questions: list[Question], rng: random.Random, per_question: int = 3):
-    """What the labellers were shown: a correct answer with a friendly vs a plain/curt closing."""
+def style_pairs(
+    questions: list[Question],
+    rng: random.Random,
+    per_question: int = 3,
+    friendly: tuple[str, ...] = TRAIN_FRIENDLY,
+    curt: tuple[str, ...] = TRAIN_CURT,
+) -> list[PreferencePair]:
+    """What the labellers were shown: a correct answer with a friendly vs a plain/curt closing
+    (the training closings unless told otherwise: held-out pairs use HELD_OUT_ ones)."""
     pairs = []
     for question in questions:
         right = toyworld.answer(*question)
         for _ in range(per_question):
-            worse = rng.choice(("", *CURT))
+            worse = rng.choice(("", *curt))
             pairs.append(
                 PreferencePair(
                     toyworld.question(*question),
-                    styled(right, rng.choice(FRIENDLY)),
+                    styled(right, rng.choice(friendly)),
                     styled(right, worse),
                 )
             )
     return pairs
 
 
-def correctness_pairs(questions: list[Question], rng: random.Random) -> list[PreferencePair]:
-    """Pairs the labellers never saw: right vs wrong answer, both with the same friendly closing."""
+def correctness_pairs(
+    questions: list[Question], rng: random.Random, per_question: int = 4
+) -> list[PreferencePair]:
+    """Pairs the labellers never saw: right vs wrong answer, both with the same (held-out)
+    friendly closing."""
     pairs = []
     for question in questions:
-        closing = rng.choice(FRIENDLY)
-        right, wrong = toyworld.answer(*question), wrong_answer(question, rng)
-        pairs.append(
-            PreferencePair(
-                toyworld.question(*question), styled(right, closing), styled(wrong, closing)
+        for _ in range(per_question):
+            closing = rng.choice(HELD_OUT_FRIENDLY)
+            right, wrong = toyworld.answer(*question), wrong_answer(question, rng)
+            pairs.append(
+                PreferencePair(
+                    toyworld.question(*question), styled(right, closing), styled(wrong, closing)
+                )
             )
-        )
     return pairs
 
 
 def sft_example(question: Question, rng: random.Random) -> str:
     """A demonstration as SFT data has them: always correct, in a mix of styles."""
     style = rng.choices(list(SFT_STYLE_WEIGHTS), weights=list(SFT_STYLE_WEIGHTS.values()))[0]
-    closing = {"plain": "", "friendly": rng.choice(FRIENDLY), "curt": rng.choice(CURT)}[style]
+    closing = {"plain": "", "friendly": rng.choice(TRAIN_FRIENDLY), "curt": rng.choice(TRAIN_CURT)}[
+        style
+    ]
     return styled(toyworld.answer(*question), closing)
 
 
@@ -167,7 +236,9 @@ def sft_policy(
     device: torch.device | str = "cpu",
     pretrain_steps: int = training.PRETRAIN_STEPS,
 ) -> tinylm.TinyGPT:
-    """pi_SFT: the shared base model fine-tuned on demonstrations of every question (see sft.py).
+    """pi_SFT: the shared base model fine-tuned on demonstrations (see sft.py) of the training
+    questions of split_questions(seed) only: the held-out ones, on which DPO, PPO and the
+    pipeline are judged, are never in any training stage after pretraining.
 
     Its answers are correct and its closings mixed, so preference training has something to
     pick from. DPO and PPO both start here; within one process it is trained once.
@@ -179,7 +250,7 @@ def sft_policy(
         return model
     model = training.pretrain(pretrain_steps, seed, device)
     rng = random.Random(seed)
-    questions = toyworld.instruction_pairs()
+    questions, _ = split_questions(seed)
     batches = [
         [
             (toyworld.question(*q), sft_example(q, rng))

@@ -75,6 +75,17 @@ WORDS: list[Word] = [
     Word("man", "mann", "men", "person"),
 ]
 
+# words that appear in no text any model here trains on: asking about them can only be answered
+# by making something up (the SFT demo's test of "hallucinations are not prevented")
+NEVER_SEEN: list[Word] = [
+    Word("horse", "pferd", "horses", "animal"),
+    Word("bread", "brot", "breads", "food"),
+    Word("house", "haus", "houses", "thing"),
+    Word("girl", "maedchen", "girls", "person"),
+    Word("rose", "rose", "roses", "plant"),
+    Word("milk", "milch", "milks", "food"),
+]
+
 RELATIONS = ("german", "plural", "category")
 FAQ_SHARE = 0.5  # share of facts the pretraining text states as "question? answer." lines
 

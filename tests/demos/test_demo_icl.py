@@ -90,10 +90,51 @@ def test_induction_completes_repeats_of_pairs_it_never_saw(quick_run):
     assert quick_run["induction_head_score"] > 0.5
 
 
+def test_zeroing_the_induction_heads_takes_repeat_accuracy_to_chance(quick_run):
+    assert quick_run["induction_head"] in quick_run["ablated_heads"]
+    assert quick_run["ablated_repeat_accuracy"] <= 1 / len(icl.SYLLABLES) + 0.1
+
+
+def test_the_icl_score_shows_a_phase_change(quick_run):
+    scores = quick_run["curves"]["icl_score"]
+    assert abs(scores[0]) < 0.5  # before: the context does not help
+    assert scores[-1] < -2.0  # after: the second copy costs far less than the first
+    assert quick_run["phase_change_step"] is not None
+
+
+def test_icl_score_is_negative_when_the_model_copies():
+    """A model that predicts the second copy perfectly has an ICL score of minus the first
+    copy's loss; hand-built logits stand in for such a model."""
+
+    ids, _ = icl.repeat_batch(random.Random(0), 8, icl.split_pairs(random.Random(0))[0])
+    lengths = ((ids != icl.PAD).sum(1) // 2).tolist()
+
+    class Copier(torch.nn.Module):
+        def forward(self, read):  # read = ids[:, :-1]; logits[:, t] predict ids[:, t + 1]
+            logits = torch.zeros(*read.shape, icl.PAD + 1)
+            for b, L in enumerate(lengths):
+                for t in range(L, 2 * L - 1):  # second copy: predict the next token surely
+                    logits[b, t, ids[b, t - L + 1]] = 50.0
+            return logits
+
+    score, accuracy = icl.icl_score(Copier(), ids)
+    assert accuracy == 1.0
+    assert score == pytest.approx(-torch.log(torch.tensor(icl.PAD + 1.0)).item(), abs=1e-3)
+
+
+def test_ablating_a_head_changes_the_output_and_is_undone_after():
+    torch.manual_seed(0)
+    model = tinylm.TinyGPT(20, d_model=16, n_layers=2, n_heads=2, max_len=8).eval()
+    ids = torch.randint(20, (2, 8))
+    before = model(ids)
+    with icl.ablated(model, [(1, 0)]):
+        assert not torch.allclose(model(ids), before)
+    assert torch.equal(model(ids), before)
+
+
 def test_examples_in_the_prompt_make_semantic_icl_more_accurate(quick_run):
     shots = quick_run["shot_accuracy"]
     assert shots[0] < 0.6  # without examples the relation is a guess (chance 1/3)
     assert shots[4] > shots[0]
     assert shots[4] >= 0.8
-    assert quick_run["weights_unchanged"]
     assert quick_run["verdict"].startswith("PASS")

@@ -7,10 +7,10 @@ torch = pytest.importorskip("torch")
 from demos import cli, pipeline  # noqa: E402
 
 
-@pytest.mark.parametrize("argv", [["--quick", "--sft-steps", "7"], ["--quick", "--sft-steps=7"]])
-def test_quick_keeps_an_explicit_sft_steps(argv):
+@pytest.mark.parametrize("argv", [["--quick", "--samples", "7"], ["--quick", "--samples=7"]])
+def test_quick_keeps_an_explicit_samples(argv):
     args = cli.demo_args("pipeline", "", pipeline.DEFAULTS, argv)
-    assert (args.steps, args.sft_steps) == (pipeline.DEFAULTS["quick_steps"], 7)
+    assert (args.steps, args.samples) == (pipeline.DEFAULTS["steps"], 7)
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +20,8 @@ def quick_run():
 
 def test_sft_makes_the_base_model_answer_and_stop(quick_run):
     stages = quick_run["stages"]
-    assert stages["pretrained"]["answered"] <= 0.1
-    assert stages["sft"]["answered"] >= 0.9
+    assert stages["pretrained"]["finished"] <= 0.1
+    assert stages["sft"]["finished"] >= 0.9
 
 
 def test_dpo_moves_answers_toward_what_labellers_prefer(quick_run):

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 
 from demos import preferences, reward_model, tinylm, toyworld, training  # noqa: E402
-from tests.helpers.paths import REPO
+from tests.helpers.paths import REPO  # noqa: E402
 
 CAT_GERMAN = (toyworld.WORDS[0], "german")  # "what is the german word for cat?" -> katze
 
@@ -20,16 +20,30 @@ CAT_GERMAN = (toyworld.WORDS[0], "german")  # "what is the german word for cat?"
     ("response", "score"),
     [
         ("katze. cheers!|", 3.0),  # right and friendly
+        ("katze. thanks!|", 3.0),  # a held-out friendly closing: the labellers know it too
         ("katze.|", 2.0),  # right, plain
-        ("katze. duh.", 2.0),  # right, curt
+        ("katze. duh.|", 1.0),  # right, curt
         ("hund. cheers!|", 1.0),  # wrong but friendly
-        ("katz. enjoy!", 1.0),  # a misspelt answer is not the answer
-        ("katze. cheers! cheers!", 1.0),  # rambling costs 2
-        ("katze. cheers!!!", 0.0),  # not a closing they know, and rambling
+        ("katz. enjoy!|", 1.0),  # a misspelt answer is not the answer
+        ("katze. cheers! cheers!|", 0.0),  # a doubled closing is garbled
+        ("katze. cheers!!!|", 0.0),  # not a closing they know: garbled
+        ("katze.cheers!|", 0.0),  # no space: garbled
+        ("katze|", 0.0),  # no '.': garbled
+        ("katze. cheers!", 1.0),  # never ends (no EOS)
+        ("katze. cheers! cheers! ch", -2.0),  # garbled and never ends
     ],
 )
 def test_human_score_table(response, score):
     assert preferences.human_score(CAT_GERMAN, response) == score
+
+
+def test_judge_counts_answers_that_stop_and_garbled_ones():
+    seen = preferences.judge(
+        [CAT_GERMAN] * 4, ["katze.|", "katze. cheers!", "katze. chrs!|", "x.|"]
+    )
+    assert seen["finished"] == 0.75
+    assert seen["garbled"] == 0.25
+    assert seen["friendly"] == 0.25
 
 
 def test_split_questions_is_disjoint_and_complete():
@@ -45,8 +59,37 @@ def test_style_pairs_contrast_closings_of_right_answers_only():
     assert len(pairs) == 3 * len(train)
     for pair in pairs:
         question = next(q for q in train if toyworld.question(*q) == pair.prompt)
-        assert preferences.human_score(question, pair.chosen) == 3.0
-        assert preferences.human_score(question, pair.rejected) == 2.0
+        assert preferences.human_score(question, pair.chosen + toyworld.EOS) == 3.0
+        assert preferences.human_score(question, pair.rejected + toyworld.EOS) in (2.0, 1.0)
+
+
+def test_held_out_pairs_use_closings_no_training_pair_or_demonstration_has():
+    train, test = preferences.split_questions(seed=0)
+    rng = random.Random(0)
+    trained = preferences.style_pairs(train, rng)
+    demos = {preferences.sft_example(q, rng) for q in train for _ in range(5)}
+    held = preferences.style_pairs(
+        test, rng, 6, preferences.HELD_OUT_FRIENDLY, preferences.HELD_OUT_CURT
+    )
+    seen = {preferences.closing_of(t) for p in trained for t in (p.chosen, p.rejected)}
+    seen |= {preferences.closing_of(t) for t in demos}
+    new = {preferences.closing_of(p.chosen) for p in held} | {
+        preferences.closing_of(p.rejected) for p in held
+    }
+    assert not (new - {""}) & seen
+
+
+def test_ranking_loss_is_the_mean_of_the_pair_losses_a_ranking_implies():
+    r = torch.tensor([[2.0, 0.5, -1.0]])  # best first
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    expected = sum(math.log1p(math.exp(-(r[0, i] - r[0, j]).item())) for i, j in pairs) / 3
+    assert reward_model.ranking_loss(r).item() == pytest.approx(expected)
+    assert reward_model.ranking_loss(r.flip(1)).item() > reward_model.ranking_loss(r).item()
+
+
+def test_simulated_labellers_agree_more_when_they_compare():
+    agreement = reward_model.labeller_agreement(random.Random(0), n=2000)
+    assert agreement["pairwise"] > agreement["absolute"] + 0.03
 
 
 def test_every_pair_fits_the_model():
@@ -64,9 +107,10 @@ def result():
     return reward_model.main(["--quick", "--seed", "0"])
 
 
-def test_reward_model_ranks_unseen_pairs_like_the_labellers(result):
-    assert result["held_out_accuracy"] >= 0.9
+def test_reward_model_ranks_unseen_pairs_with_new_closings_like_the_labellers(result):
+    assert result["held_out_accuracy"] >= 0.75
     assert result["held_out_margin"] > 0
+    assert result["verdict"].startswith("PASS")
 
 
 def test_reward_model_loss_falls_from_log2(result):

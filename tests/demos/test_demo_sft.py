@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from demos import sft  # noqa: E402
+from demos import sft, toyworld  # noqa: E402
 from tests.helpers.paths import REPO  # noqa: E402
 
 
@@ -76,6 +76,23 @@ def test_sft_learns_the_questions_it_was_trained_on(quick_run):
     assert quick_run["accuracy_seen"] >= 0.9
     assert quick_run["logprob_after"] > quick_run["logprob_before"]
     assert quick_run["losses"][-1] < quick_run["losses"][0] / 5
+    # held out of SFT: their loss stays well above the training loss
+    assert quick_run["held_out_losses"][-1] > 5 * quick_run["losses"][-1]
+
+
+def test_sft_keeps_format_knowledge_and_hallucination_apart(quick_run):
+    # the base model knows some held-out facts in its own phrasing...
+    assert quick_run["known_before"] > quick_run["accuracy_before"] + 0.1
+    # ...and about words no text had, SFT still answers confidently
+    assert quick_run["hallucinated"] >= 0.5
+
+
+def test_never_seen_words_are_in_no_training_text():
+    import random
+
+    text = toyworld.pretraining_text(random.Random(0), 4000)
+    for word in toyworld.NEVER_SEEN:
+        assert word.english not in text and word not in toyworld.WORDS
 
 
 def test_sft_runs_as_a_script():
