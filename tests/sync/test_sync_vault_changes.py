@@ -85,6 +85,8 @@ def test_an_id_that_cannot_reach_its_file_stays_pending_and_the_next_sync_recove
             pass
         else:  # running as root, which ignores permissions: the real fault cannot happen here
             probe.unlink()
+            # (a mock: the temp file beside a.md is refused, in a batch and on its own)
+            monkeypatch.setattr("notecards.vault.writeback.stage", _refuse_write)
             monkeypatch.setattr("notecards.vault.writeback._atomic_replace", _refuse_write)
         report = sync(vault, anki_server)
     finally:
