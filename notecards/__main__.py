@@ -1,3 +1,4 @@
 from notecards.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned render worker imports it
+    main()
