@@ -44,6 +44,7 @@ from bs4 import (
 from markdown_it.common.normalize_url import normalizeLink, validateLink
 from markdownify import MarkdownConverter
 
+from notecards.config import VaultConfig
 from notecards.demo_catalog import DEMOS, demo_command
 from notecards.render.anki_form import VOID, anki_form, escape_text, start_tag
 from notecards.render.callouts import _style as callout_style
@@ -150,6 +151,19 @@ def html_to_markdown(
         # Nested deeper than a walk of Python's stack goes (hundreds of elements, no field
         # a person wrote): the HTML itself, which the pull renders and checks as any result.
         return kept
+
+
+def vault_html_to_markdown(html: str, config: VaultConfig, *, cloze: bool) -> str:
+    """`html_to_markdown` with every setting the vault's renderer wrote `html` under: its
+    obsidian:// links' vault and folder, and for a cloze note type its curly clozes and
+    highlight clozes."""
+    return html_to_markdown(
+        html,
+        vault_name=config.vault_name,
+        vault_folder=config.vault_folder,
+        curly_clozes=cloze and config.curly_cloze,
+        highlight_clozes=cloze and config.highlights_to_cloze,
+    )
 
 
 @dataclass

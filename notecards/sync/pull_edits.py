@@ -249,9 +249,11 @@ class _NotePull:
 
     def _convert(self, html: str) -> str:
         # Imported on first need: the HTML walker costs every other command its start-up.
-        from notecards.pull.html_to_markdown import html_to_markdown
+        from notecards.pull.html_to_markdown import vault_html_to_markdown
 
-        return html_to_markdown(html, vault_name=self.vault.config.vault_name)
+        config = self.vault.config
+        cloze = config.note_types[self.note.note_type].is_cloze
+        return vault_html_to_markdown(html, config, cloze=cloze)
 
     def _tags(self) -> list[str] | None:
         """The block's own tags with Anki's additions and removals, or None (no change)."""

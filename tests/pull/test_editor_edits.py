@@ -23,7 +23,7 @@ from urllib.parse import unquote
 import pytest
 
 from notecards.model import Note
-from notecards.pull.html_to_markdown import html_to_markdown
+from notecards.pull.html_to_markdown import vault_html_to_markdown
 from notecards.pull.patch import place_edit
 from notecards.render import Renderer
 from notecards.render.compare import shows_the_same
@@ -63,14 +63,7 @@ class Field:
         ).html
 
     def convert(self, html: str) -> str:
-        config = self.renderer.config
-        return html_to_markdown(
-            html,
-            vault_name=config.vault_name,
-            vault_folder=config.vault_folder,
-            curly_clozes=self.cloze and config.curly_cloze,
-            highlight_clozes=self.cloze and config.highlights_to_cloze,
-        )
+        return vault_html_to_markdown(html, self.renderer.config, cloze=self.cloze)
 
 
 def recorded_fields() -> dict[tuple[int, str], Field]:

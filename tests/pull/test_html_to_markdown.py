@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from notecards.config import VaultConfig
-from notecards.pull.html_to_markdown import html_to_markdown
+from notecards.pull.html_to_markdown import html_to_markdown, vault_html_to_markdown
 from notecards.render import Renderer
 from notecards.render.anki_form import anki_form
 
@@ -397,3 +397,21 @@ def test_html_an_older_release_pushed_reads_as_the_editor_keeps_it() -> None:
 def test_a_field_nested_deeper_than_the_walk_goes_comes_back_as_its_html() -> None:
     deep = "<span>" * 600 + "x" + "</span>" * 600
     assert html_to_markdown(deep, vault_name=VAULT) == anki_form(deep)
+
+
+@pytest.mark.parametrize("cloze", [False, True])
+def test_a_field_comes_back_under_every_setting_its_vault_rendered_it_with(tmp_path, cloze):
+    """The pull converts with the vault's folder (links under `.obsidian` above) and, for a
+    cloze type, its curly and highlight clozes: the markdown renders back to the same HTML."""
+    (tmp_path / "Other.md").write_text("x")
+    config = VaultConfig(
+        vault_name="V", vault_folder="notes", curly_cloze=True, highlights_to_cloze=True
+    )
+    renderer = Renderer(config, tmp_path)
+    markdown = "see [[Other]], a \\{brace\\} and <mark>marked</mark>"  # text, not clozes
+
+    def render(text: str) -> str:
+        return renderer.render_field(text, cloze=cloze, path="a.md", line=1).html
+
+    html = render(markdown)
+    assert render(vault_html_to_markdown(html, config, cloze=cloze)) == html

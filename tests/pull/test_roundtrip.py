@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from notecards.config import VaultConfig
 from notecards.problems import NotecardsError
-from notecards.pull.html_to_markdown import html_to_markdown
+from notecards.pull.html_to_markdown import vault_html_to_markdown
 from notecards.render import Renderer
 from notecards.vault import load_vault
 from tests.helpers.paths import FIXTURES, SHARED, USER_NOTES
@@ -43,14 +43,7 @@ class Field:
         return self.renderer.render_field(markdown, cloze=self.cloze, path=self.path, line=1).html
 
     def convert(self, html: str) -> str:
-        config = self.renderer.config
-        return html_to_markdown(
-            html,
-            vault_name=config.vault_name,
-            vault_folder=config.vault_folder,
-            curly_clozes=self.cloze and config.curly_cloze,
-            highlight_clozes=self.cloze and config.highlights_to_cloze,
-        )
+        return vault_html_to_markdown(html, self.renderer.config, cloze=self.cloze)
 
 
 def vault_fields(corpus: str, root: Path) -> Iterator[tuple[Field, str]]:
