@@ -238,7 +238,7 @@ class PackageWriter:
             media_files = [self._stage(m, Path(staging)) for m in self._media.values()]
             package = genanki.Package(list(self._decks.values()), media_files=media_files)
             with replacing(output) as tmp:
-                package.write_to_file(str(tmp))
+                write_package(package, tmp)
 
     @staticmethod
     def _stage(media: _PackedMedia, staging: Path) -> str:
@@ -248,3 +248,18 @@ class PackageWriter:
         staged = staging / media.anki_name
         shutil.copyfile(media.source, staged)
         return str(staged)
+
+
+def write_package(package: genanki.Package, path: Path) -> None:
+    """`package.write_to_file(path)`, without the file genanki leaves behind.
+
+    genanki builds the collection in a `tempfile.mkstemp()` file and never removes it, so every
+    build would leave a SQLite file in the user's temp folder. Its temp files go to a folder of
+    ours instead (`tempfile.tempdir`, the documented default for `dir`), removed when done.
+    """
+    with tempfile.TemporaryDirectory(prefix="notecards-package-") as scratch:
+        default, tempfile.tempdir = tempfile.tempdir, scratch
+        try:
+            package.write_to_file(str(path))
+        finally:
+            tempfile.tempdir = default

@@ -6,6 +6,7 @@ import html
 import json
 import re
 import shutil
+import tempfile
 
 import pytest
 
@@ -154,3 +155,16 @@ def test_warnings_are_shown_but_do_not_stop_the_build(tmp_path):
     assert out.is_file()
     summary = json.loads(run_build(str(vault), "-o", str(out), "--json").stdout)
     assert summary["warnings"] == ["a.md:9: warning: END without START"]
+
+
+def test_build_leaves_nothing_in_the_temp_folder(tmp_path, monkeypatch):
+    """genanki's own write leaves its SQLite file behind; a build must not."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    vault = tmp_path / "notes"
+    shutil.copytree(REPO / "notes", vault)
+    result = run_build(str(vault), "-o", str(tmp_path / "ml.apkg"), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ml.apkg").stat().st_size > 0
+    assert list(scratch.iterdir()) == []

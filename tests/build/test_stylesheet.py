@@ -14,6 +14,7 @@ from notecards import hashing
 from notecards.cli import cli
 from notecards.config import BUILTIN_NOTE_TYPES
 from notecards.render.callouts import _COLOURS
+from notecards.targets.package import write_package
 from notecards.targets.stylesheet import card_css
 from tests.helpers.build import run_build
 from tests.helpers.collection import AnkiCollection
@@ -49,7 +50,7 @@ def _genanki_package(path: Path) -> Path:
     """What builds of earlier versions wrote: genanki's stock Basic, named "Basic (genanki)"."""
     deck = genanki.Deck(1, "Default")
     deck.add_note(genanki.Note(model=genanki.BASIC_MODEL, fields=["old q", "a"], guid="old"))
-    genanki.Package([deck]).write_to_file(str(path))
+    write_package(genanki.Package([deck]), path)
     return path
 
 
@@ -95,7 +96,7 @@ def test_the_name_survives_a_collection_that_already_has_a_basic_plus(tmp_path):
                            templates=genanki.BASIC_MODEL.templates)  # fmt: skip
     deck = genanki.Deck(1, "Default")
     deck.add_note(genanki.Note(model=shared, fields=["shared", "a"], guid="shared"))
-    genanki.Package([deck]).write_to_file(str(tmp_path / "shared.apkg"))
+    write_package(genanki.Package([deck]), tmp_path / "shared.apkg")
     vault = write_vault(tmp_path / "v", {"a.md": block("Q", "A")})
     _build(vault, tmp_path / "out.apkg")
     with AnkiCollection(tmp_path / "anki") as anki:

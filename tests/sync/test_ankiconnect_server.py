@@ -19,6 +19,7 @@ import requests
 from anki.collection import Collection
 
 from notecards.targets.ankiconnect import AnkiConnect
+from notecards.targets.package import write_package
 from tests.helpers.ankiconnect_server import AnkiConnectServer, ServerProcess
 from tests.helpers.paths import SHARED
 
@@ -318,7 +319,7 @@ def write_genanki_package(path: Path, deck_name: str, model_name: str, count: in
     deck = genanki.Deck(2059400110, deck_name)
     for number in range(count):
         deck.add_note(genanki.Note(model=model, fields=[f"front {number}", f"back {number}"]))
-    genanki.Package(deck).write_to_file(str(path))
+    write_package(genanki.Package(deck), path)
     return path
 
 
