@@ -1,20 +1,22 @@
 """`notecards check VAULT`: every problem as `path:line: message`, exit 1 on errors.
 
-The vault and render stages are imported when the command runs, not for `notecards --help`."""
+The vault and render stages, and even the reporting modules, are imported when the command
+runs, not for `notecards --help` (which reads every command's help)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
 from notecards import exit_codes
-from notecards.model import Note, RenderedNote
-from notecards.output import Reporter, count, problems_json
-from notecards.problems import NotecardsError, Problem, errors, shown_path
+
+if TYPE_CHECKING:
+    from notecards.model import Note
+    from notecards.output import Reporter
+    from notecards.problems import Problem
 
 # How each kind of note is counted in `--json`'s `found`.
 _KIND_KEYS = {"block": "blocks", "inline": "inline_notes", "regex": "regex_notes"}
@@ -26,6 +28,9 @@ _KIND_KEYS = {"block": "blocks", "inline": "inline_notes", "regex": "regex_notes
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON on stdout.")
 def check(vault: Path, quiet: bool, as_json: bool) -> None:
     """Check VAULT's cards without writing anything (exit 1 when there are errors)."""
+    from notecards.output import Reporter, count, problems_json
+    from notecards.problems import errors
+
     reporter = Reporter(quiet=quiet, as_json=as_json)
     checked = _check(vault, reporter)
     problems = checked.problems
@@ -53,15 +58,16 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
         raise SystemExit(exit_codes.BAD_INPUT)
 
 
-@dataclass
-class _Checked:
+class _Checked(NamedTuple):  # not a dataclass: `notecards --help` imports this module
     problems: list[Problem]
-    notes: list[Note] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)  # vault-relative, every markdown file read
+    notes: list[Note]
+    files: list[str]  # vault-relative, every markdown file read
 
 
 def _check(root: Path, reporter: Reporter) -> _Checked:
     """Every problem in the vault, sorted by place; the notes and files read."""
+    from notecards.model import RenderedNote
+    from notecards.problems import NotecardsError
     from notecards.render import RenderCache, Renderer, check_note, note_problems
     from notecards.render.pool import render_all
     from notecards.vault import load_vault
@@ -69,7 +75,7 @@ def _check(root: Path, reporter: Reporter) -> _Checked:
     try:
         vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
     except NotecardsError as err:
-        return _Checked(err.problems)
+        return _Checked(err.problems, [], [])
     problems = list(vault.parsed.problems)
     # The last build's HTML where it still holds (only read: check writes nothing), the rest
     # rendered on every core when there is much of it; every note held to the rules.
@@ -93,6 +99,8 @@ def _check(root: Path, reporter: Reporter) -> _Checked:
 def _found(checked: _Checked, prefix: str) -> list[dict[str, Any]]:
     """Per file, how many notes of each kind it gave: a user who wrote five inline notes
     sees whether five were read (the problems say why one was not)."""
+    from notecards.problems import shown_path
+
     counts = Counter((note.path, note.kind) for note in checked.notes)
     return [
         {
