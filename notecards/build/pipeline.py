@@ -24,12 +24,12 @@ from notecards.build.manifest import (
     save_manifest,
 )
 from notecards.build.output import check_output
-from notecards.hashing import code_digest, file_list_digest, key
 from notecards.ids import new_ids
 from notecards.model import Note, RenderedNote
 from notecards.output import Reporter, count
 from notecards.problems import FileError, NotecardsError, Problem, Severity, errors
-from notecards.render import RenderCache, Renderer, VaultIndex, note_problems
+from notecards.render import RenderCache, Renderer, note_problems
+from notecards.render.inputs import inputs_digest, save_checked
 from notecards.render.pool import render_all
 from notecards.targets.package import PackageWriter
 from notecards.vault import Vault, load_vault, write_back
@@ -107,8 +107,10 @@ def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> Bu
             raise FileError("write", output, err) from err
     cache = RenderCache.for_vault(vault.root, read_only=dry_run)
     try:
-        rendered = _render_all(vault, reporter, cache)
-        summary = _package(vault, rendered, manifest, inputs, output, reporter, dry_run=dry_run)
+        rendered, checked = _render_all(vault, reporter, cache)
+        summary = _package(
+            vault, rendered, checked, manifest, inputs, output, reporter, dry_run=dry_run
+        )
         cache.save(prune=not summary.left_out)  # only now: a failed build leaves none behind
     finally:
         cache.close()
@@ -118,6 +120,7 @@ def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> Bu
 def _package(
     vault: Vault,
     rendered: list[RenderedNote],
+    checked: list[Problem],
     manifest: Manifest,
     inputs: str,
     output: Path,
@@ -125,7 +128,8 @@ def _package(
     *,
     dry_run: bool,
 ) -> BuildSummary:
-    """Give new blocks IDs, write them back, then the package (of every note with its ID)."""
+    """Give new blocks IDs, write them back, then the package (of every note with its ID).
+    `checked`: what the rules found in the rendered notes, kept for `check` (render/inputs.py)."""
     read_only = _read_only_files(vault, rendered)
     left_out = [
         Problem(
@@ -183,6 +187,8 @@ def _package(
         for path, digest in result.digests.items():
             vault.parsed.files[path] = replace(vault.parsed.files[path], digest=digest)
         fresh_manifest.inputs = inputs_digest(vault)
+    if not assignments or not checked:  # new ID lines move the problems' lines: not kept then
+        save_checked(vault.root, fresh_manifest.inputs, checked)
     vault.save_cache()
     fresh_manifest.decks, fresh_manifest.media = writer.deck_names, writer.media_stats()
     fresh_manifest.package = package_stamp(fresh_manifest, output)
@@ -231,18 +237,6 @@ def _summary(
     )
 
 
-def inputs_digest(vault: Vault) -> str:
-    """Everything a build's package follows from, cheap to compute without rendering: the
-    code (with the versions of the libraries that render and write the package), the
-    settings, each markdown file's bytes, and the vault's file list (links and embeds resolve
-    against it). Media contents are checked apart, by size and mtime."""
-    snapshots = sorted(vault.parsed.files.items())
-    files = "\n".join(f"{path}\0{snapshot.digest}" for path, snapshot in snapshots)
-    index = VaultIndex.scan(vault.root)
-    listing = file_list_digest(index.files, index.outside)
-    return key(code_digest(), repr(vault.config.content_settings()), files, listing)
-
-
 def _unchanged(manifest: Manifest, inputs: str, vault: Vault, output: Path) -> bool:
     """The last build read exactly these inputs, its media files and its package are as it
     left them: rendering again would write the very same package, so nothing is done."""
@@ -271,10 +265,12 @@ def _check_output_folder(output: Path) -> None:
         pass  # the package is written the same way: a temp file in this folder, renamed
 
 
-def _render_all(vault: Vault, reporter: Reporter, cache: RenderCache) -> list[RenderedNote]:
+def _render_all(
+    vault: Vault, reporter: Reporter, cache: RenderCache
+) -> tuple[list[RenderedNote], list[Problem]]:
     """Render every note, through the vault's render cache (on every core when there are
     many to render), and hold each to the rules check applies; every bad note reported at
-    once (raises NotecardsError), its warnings kept."""
+    once (raises NotecardsError), its warnings kept, and returned beside the notes."""
     renderer = Renderer(vault.config, vault.root, cache)
     rendered: list[RenderedNote] = []
     problems = []
@@ -290,7 +286,7 @@ def _render_all(vault: Vault, reporter: Reporter, cache: RenderCache) -> list[Re
     if errors(problems):
         raise NotecardsError(problems)
     vault.parsed.problems += problems  # warnings only: the summary reports them
-    return rendered
+    return rendered, problems
 
 
 def _assign_ids(notes: list[Note]) -> list[tuple[Note, int]]:

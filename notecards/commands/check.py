@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from notecards.model import Note
     from notecards.output import Reporter
     from notecards.problems import Problem
+    from notecards.vault import Vault
 
 # How each kind of note is counted in `--json`'s `found`.
 _KIND_KEYS = {"block": "blocks", "inline": "inline_notes", "regex": "regex_notes"}
@@ -66,10 +67,8 @@ class _Checked(NamedTuple):  # not a dataclass: `notecards --help` imports this 
 
 def _check(root: Path, reporter: Reporter) -> _Checked:
     """Every problem in the vault, sorted by place; the notes and files read."""
-    from notecards.model import RenderedNote
     from notecards.problems import NotecardsError
-    from notecards.render import RenderCache, Renderer, check_note, note_problems
-    from notecards.render.pool import render_all
+    from notecards.render.inputs import checked_problems, inputs_digest
     from notecards.vault import load_vault
 
     try:
@@ -77,6 +76,20 @@ def _check(root: Path, reporter: Reporter) -> _Checked:
     except NotecardsError as err:
         return _Checked(err.problems, [], [])
     problems = list(vault.parsed.problems)
+    # The last build read these very inputs: its notes' verdict stands, nothing to render.
+    known = checked_problems(vault.root, inputs_digest(vault))
+    problems += _render_problems(vault, reporter) if known is None else known
+    problems.sort(key=lambda p: (p.path or "", p.line or 0))
+    return _Checked(problems, vault.parsed.notes, list(vault.parsed.files))
+
+
+def _render_problems(vault: Vault, reporter: Reporter) -> list[Problem]:
+    """Every note rendered and held to the rules."""
+    from notecards.model import RenderedNote
+    from notecards.render import RenderCache, Renderer, check_note, note_problems
+    from notecards.render.pool import render_all
+
+    problems: list[Problem] = []
     # The last build's HTML where it still holds (only read: check writes nothing), the rest
     # rendered on every core when there is much of it; every note held to the rules.
     cache = RenderCache.for_vault(vault.root, read_only=True)
@@ -92,8 +105,7 @@ def _check(root: Path, reporter: Reporter) -> _Checked:
                 problems += check_note(note, vault.config, renderer)
     finally:
         cache.close()
-    problems.sort(key=lambda p: (p.path or "", p.line or 0))
-    return _Checked(problems, notes, list(vault.parsed.files))
+    return problems
 
 
 def _found(checked: _Checked, prefix: str) -> list[dict[str, Any]]:
