@@ -14,7 +14,6 @@ import click
 from notecards import exit_codes
 
 if TYPE_CHECKING:
-    from notecards.model import Note
     from notecards.output import Reporter
     from notecards.problems import Problem
     from notecards.vault import Vault
@@ -43,8 +42,8 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
                 "problems": problems_json(problems, prefix),
                 "errors": failed,
                 "warnings": len(problems) - failed,
-                "notes": len(checked.notes),
-                "files": len(checked.files),
+                "notes": checked.note_count,
+                "files": len(checked.notes),
                 "found": _found(checked, prefix),
             }
         )
@@ -52,7 +51,7 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
         reporter.problems(problems, prefix=prefix)
         warned = len(problems) - failed
         reporter.result(
-            f"{count(len(checked.files), 'file')}, {count(len(checked.notes), 'note')}: "
+            f"{count(len(checked.notes), 'file')}, {count(checked.note_count, 'note')}: "
             f"{count(failed, 'error')}, {count(warned, 'warning')}"
         )
     if failed:
@@ -61,26 +60,46 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
 
 class _Checked(NamedTuple):  # not a dataclass: `notecards --help` imports this module
     problems: list[Problem]
-    notes: list[Note]
-    files: list[str]  # vault-relative, every markdown file read
+    # Every markdown file read (vault-relative) -> how many notes of each kind it gave.
+    notes: dict[str, Counter[str]]
+
+    @property
+    def note_count(self) -> int:
+        return sum(sum(kinds.values()) for kinds in self.notes.values())
 
 
 def _check(root: Path, reporter: Reporter) -> _Checked:
-    """Every problem in the vault, sorted by place; the notes and files read."""
+    """Every problem in the vault, sorted by place; the notes of each file read.
+
+    When the vault's files are those the last build read (their bytes, the file list, the
+    settings, the code), what it found in them stands (render/inputs.py): nothing is parsed
+    or rendered. Otherwise the vault is loaded and every note rendered."""
     from notecards.problems import NotecardsError
-    from notecards.render.inputs import checked_problems, inputs_digest
-    from notecards.vault import load_vault
+    from notecards.render.inputs import KINDS, files_digest, last_verdict
+    from notecards.vault import load_vault, read_vault_files
 
     try:
-        vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
+        files = read_vault_files(root)
     except NotecardsError as err:
-        return _Checked(err.problems, [], [])
-    problems = list(vault.parsed.problems)
-    # The last build read these very inputs: its notes' verdict stands, nothing to render.
-    known = checked_problems(vault.root, inputs_digest(vault))
-    problems += _render_problems(vault, reporter) if known is None else known
+        return _Checked(err.problems, {})
+    inputs = files_digest(files.root, files.config, files.files)
+    verdict = last_verdict(files.root, inputs, files.files)
+    if verdict is not None:
+        problems = files.problems + verdict.problems
+        notes = {
+            path: Counter(dict(zip(KINDS, n, strict=True))) for path, n in verdict.notes.items()
+        }
+    else:
+        try:
+            vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
+        except NotecardsError as err:  # the settings changed since they were read
+            return _Checked(err.problems, {})
+        problems = vault.parsed.problems + _render_problems(vault, reporter)
+        notes = {path: Counter() for path in vault.parsed.files}
+        for note in vault.parsed.notes:
+            notes[note.path][note.kind] += 1
     problems.sort(key=lambda p: (p.path or "", p.line or 0))
-    return _Checked(problems, vault.parsed.notes, list(vault.parsed.files))
+    return _Checked(problems, notes)
 
 
 def _render_problems(vault: Vault, reporter: Reporter) -> list[Problem]:
@@ -113,11 +132,10 @@ def _found(checked: _Checked, prefix: str) -> list[dict[str, Any]]:
     sees whether five were read (the problems say why one was not)."""
     from notecards.problems import shown_path
 
-    counts = Counter((note.path, note.kind) for note in checked.notes)
     return [
         {
             "path": shown_path(prefix, path),
-            **{key: counts[path, kind] for kind, key in _KIND_KEYS.items()},
+            **{key: checked.notes[path][kind] for kind, key in _KIND_KEYS.items()},
         }
-        for path in sorted(checked.files)
+        for path in sorted(checked.notes)
     ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from notecards import vault as vault_package
 from notecards.build import build_vault
 from notecards.cli import cli
 from notecards.commands import check as check_module
@@ -19,36 +20,44 @@ from tests.helpers.vault import block, write_vault
 PIPE_IN_MATH = "| $a|b$ | c |"  # a rule's warning: the `|` ends the table cell
 
 
-def check(root: Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["check", str(root)])
+def check(root: Path, *options: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["check", str(root), *options])
     return result.exit_code, result.stdout, result.stderr
 
 
-def fresh_check(root: Path, tmp_path: Path) -> tuple[int, str, str]:
-    """What check says of the same files with no state folder: everything rendered."""
+def fresh_check(root: Path, tmp_path: Path, *options: str) -> tuple[int, str, str]:
+    """What check says of the same files with no state folder: everything parsed, rendered."""
     copy = tmp_path / "fresh" / root.name
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(STATE_DIR))
-    code, out, err = check(copy)
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(STATE_DIR), symlinks=True)
+    code, out, err = check(copy, *options)
     return code, out.replace(str(copy), str(root)), err.replace(str(copy), str(root))
 
 
 def no_render(monkeypatch) -> None:
+    """Fail the test if check parses or renders the vault."""
+
     def refuse(*args, **kwargs):
-        raise AssertionError("check rendered the notes of an unchanged build")
+        raise AssertionError("check parsed or rendered the vault an unchanged build read")
 
     monkeypatch.setattr(check_module, "_render_problems", refuse)
+    monkeypatch.setattr(vault_package, "load_vault", refuse)
 
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Path:
-    """A built vault whose notes all have IDs, one of them breaking a rule (a warning)."""
+    """A built vault whose notes all have IDs, one of them breaking a rule (a warning), a file
+    with a parse warning, one without notes, and a link that loops (the listing's warning)."""
     root = write_vault(
         tmp_path / "v",
         {
             "a.md": block("q1", "a1", note_id=1_700_000_000_001),
             "b.md": "intro\n\n" + block("q2", PIPE_IN_MATH, note_id=1_700_000_000_002),
+            "c.md": "text\nEND\n",
+            "d/e.md": "no cards here\n",
         },
     )
+    (root / "loop.md").symlink_to("loop.md")
     build_vault(root, tmp_path / "out.apkg")
     return root
 
@@ -58,8 +67,12 @@ def test_check_of_the_files_a_build_read_renders_nothing_and_says_the_same(
 ):
     expected = fresh_check(vault, tmp_path)
     assert "b.md:6: warning: a `|` inside math ends this table cell" in expected[2]
+    assert "c.md:2: warning: END without START" in expected[2]
+    assert "loop.md: warning: symlink loop; skipped" in expected[2]
+    as_json = fresh_check(vault, tmp_path, "--json")
     no_render(monkeypatch)
     assert check(vault) == expected
+    assert check(vault, "--json") == as_json
 
 
 def test_check_writes_nothing_after_a_build(vault):
@@ -104,3 +117,18 @@ def test_a_build_that_writes_ids_into_clean_notes_keeps_its_verdict(tmp_path, mo
     expected = fresh_check(root, tmp_path)
     no_render(monkeypatch)
     assert check(root) == expected == (0, "2 files, 2 notes: 0 errors, 0 warnings\n", "")
+
+
+def test_a_note_embedding_a_file_that_is_not_a_note_keeps_no_verdict(tmp_path):
+    """A file outside `scan_dir` is no note: its bytes are not among the inputs, so what a
+    note embedding it shows may change under an unchanged digest. No verdict, then."""
+    root = write_vault(
+        tmp_path / "v",
+        {
+            "notecards.yaml": "scan_dir: cards\n",
+            "cards/a.md": block("q ![[side]]", "a1", note_id=1_700_000_000_001),
+            "side.md": "the embedded text\n",
+        },
+    )
+    build_vault(root, tmp_path / "out.apkg")
+    assert (root / STATE_DIR).is_dir() and not (root / CHECKED).exists()
