@@ -10,7 +10,6 @@ cut to `KEY_CHARS` hex characters, which is still 128 bits.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.util
 from collections.abc import Iterable
 from functools import cache
@@ -22,10 +21,16 @@ KEY_CHARS = 32
 _OLD_FIELD_CHARS = 20
 _PACKAGE = Path(__file__).resolve().parent
 # The libraries whose output a cached result holds: the markdown parser and its plugins, the
-# highlighter, the YAML reader; and the package writer, whose version is read from its
-# `version.py` without importing it (a `check` or a sync never writes a package).
-_LIBRARIES = ("markdown_it", "mdit_py_plugins", "pygments", "yaml")
-_WRITER = "genanki"
+# highlighter, the YAML reader (each names its version in its `__init__.py`); and the package
+# writer (in its `version.py`). Their versions are read without importing them: a `check` of
+# an unchanged vault renders nothing, and a check or a sync never writes a package.
+_LIBRARIES = {
+    "markdown_it": "__init__.py",
+    "mdit_py_plugins": "__init__.py",
+    "pygments": "__init__.py",
+    "yaml": "__init__.py",
+    "genanki": "version.py",
+}
 
 
 def _sha256(data: bytes | str) -> hashlib._Hash:
@@ -47,20 +52,19 @@ def content_digest(data: bytes) -> str:
 def code_digest() -> str:
     """notecards' own code (its stylesheet too) and the versions of the libraries it renders
     and writes with: every cache in `.notecards/` is keyed on it, so no code change serves a
-    stale result. Read once per process (the libraries are imported here, not before: a
-    command that keeps no cache never pays for them)."""
-    versions = [f"{name} {importlib.import_module(name).__version__}" for name in _LIBRARIES]
-    hasher = _sha256("/".join([*versions, f"{_WRITER} {_writer_version()}"]))
+    stale result. Read once per process."""
+    hasher = _sha256("/".join(_version_file(*library) for library in _LIBRARIES.items()))
     for source in sorted([*_PACKAGE.rglob("*.py"), *_PACKAGE.rglob("*.css")]):
         hasher.update(source.read_bytes())
     return hasher.hexdigest()
 
 
-def _writer_version() -> str:
-    """The package writer's `version.py` (`__version__ = '0.13.1'`), as text."""
-    spec = importlib.util.find_spec(_WRITER)
+def _version_file(library: str, name: str) -> str:
+    """The file of an installed library that holds its version (`__version__ = '0.13.1'`), as
+    text: found, not imported."""
+    spec = importlib.util.find_spec(library)
     assert spec is not None and spec.submodule_search_locations  # a dependency: installed
-    return Path(spec.submodule_search_locations[0], "version.py").read_text(encoding="utf-8")
+    return Path(spec.submodule_search_locations[0], name).read_text(encoding="utf-8")
 
 
 def settings_digest(settings: object) -> str:

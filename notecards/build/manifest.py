@@ -24,7 +24,7 @@ MANIFEST_FORMAT = 2
 @dataclass
 class Manifest:
     """notes: per note id (rendered digest, mod). inputs: a digest of everything the build
-    read (see `pipeline.inputs_digest`). media: Anki name -> (source, size, mtime_ns).
+    read (see `render.inputs.inputs_digest`). media: Anki name -> (source, size, mtime_ns).
     package: the package's digest, resolved path, size and mtime_ns as written."""
 
     notes: dict[int, tuple[str, int]] = field(default_factory=dict)

@@ -11,6 +11,7 @@ import os
 import posixpath
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -24,19 +25,26 @@ from notecards.build.manifest import (
     save_manifest,
 )
 from notecards.build.output import check_output
-from notecards.hashing import code_digest, file_list_digest, key
 from notecards.ids import new_ids
 from notecards.model import Note, RenderedNote
 from notecards.output import Reporter, count
 from notecards.problems import FileError, NotecardsError, Problem, Severity, errors
-from notecards.render import RenderCache, Renderer, VaultIndex, note_problems
+from notecards.render import RenderCache, Renderer, note_problems
+from notecards.render.inputs import (
+    KINDS,
+    Verdict,
+    files_digest,
+    inputs_digest,
+    last_verdict,
+    save_verdict,
+)
 from notecards.render.pool import render_all
 from notecards.targets.package import PackageWriter
-from notecards.vault import Vault, load_vault, write_back
+from notecards.vault import Vault, load_vault, read_vault_files, write_back
 from notecards.vault.atomic import remove_stale_temp_files
-from notecards.vault.files import is_read_only
+from notecards.vault.files import is_read_only, markdown_files
 from notecards.vault.lock import vault_lock
-from notecards.vault.state_dir import STATE_DIR
+from notecards.vault.state_dir import PARSE_CACHE, STATE_DIR
 
 
 @dataclass(frozen=True)
@@ -90,14 +98,17 @@ def build_vault(
 
 
 def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> BuildSummary:
+    if not dry_run and (summary := _as_left(root, output)) is not None:
+        return summary
     vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
     if vault.parsed.errors:
         raise NotecardsError(vault.parsed.problems)
     if not dry_run:
-        remove_stale_temp_files(_vault_folders(vault))
+        remove_stale_temp_files(_vault_folders(vault.root, vault.parsed.files))
     manifest = load_manifest(root)
     inputs = inputs_digest(vault)
-    if not dry_run and _unchanged(manifest, inputs, vault, output):
+    unnumbered = any(note.note_id is None for note in vault.parsed.notes)
+    if not dry_run and _unchanged(manifest, inputs, unnumbered, output):
         vault.save_cache()  # every file parsed as before, but the cache may have been deleted
         return _summary(vault, manifest.decks, sorted(manifest.media), [], output)
     if not dry_run:
@@ -107,8 +118,10 @@ def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> Bu
             raise FileError("write", output, err) from err
     cache = RenderCache.for_vault(vault.root, read_only=dry_run)
     try:
-        rendered = _render_all(vault, reporter, cache)
-        summary = _package(vault, rendered, manifest, inputs, output, reporter, dry_run=dry_run)
+        rendered, problems = _render_all(vault, reporter, cache)
+        summary = _package(
+            vault, (rendered, problems), manifest, inputs, output, reporter, dry_run=dry_run
+        )
         cache.save(prune=not summary.left_out)  # only now: a failed build leaves none behind
     finally:
         cache.close()
@@ -117,7 +130,7 @@ def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> Bu
 
 def _package(
     vault: Vault,
-    rendered: list[RenderedNote],
+    rendering: tuple[list[RenderedNote], list[Problem]],
     manifest: Manifest,
     inputs: str,
     output: Path,
@@ -125,7 +138,9 @@ def _package(
     *,
     dry_run: bool,
 ) -> BuildSummary:
-    """Give new blocks IDs, write them back, then the package (of every note with its ID)."""
+    """Give new blocks IDs, write them back, then the package (of every note with its ID).
+    `rendering`: every note rendered, and what the rules found in them."""
+    rendered, render_problems = rendering
     read_only = _read_only_files(vault, rendered)
     left_out = [
         Problem(
@@ -183,6 +198,7 @@ def _package(
         for path, digest in result.digests.items():
             vault.parsed.files[path] = replace(vault.parsed.files[path], digest=digest)
         fresh_manifest.inputs = inputs_digest(vault)
+    _save_verdict(vault, fresh_manifest.inputs, rendering, len(assignments))
     vault.save_cache()
     fresh_manifest.decks, fresh_manifest.media = writer.deck_names, writer.media_stats()
     fresh_manifest.package = package_stamp(fresh_manifest, output)
@@ -205,16 +221,45 @@ def _package(
     return summary
 
 
+def _save_verdict(
+    vault: Vault, inputs: str, rendering: tuple[list[RenderedNote], list[Problem]], assigned: int
+) -> None:
+    """Keep what this build found in the vault (render/inputs.py), for `check` and the next
+    build: every problem but the listing's. Not when new ID lines moved the lines of a
+    problem below them, the listing says other than at the start (a folder changed), or a
+    note embeds the text of a markdown file that is not one of the vault's notes (outside
+    `scan_dir`, or ignored): the inputs do not hold its bytes."""
+    notes, rendered = rendering
+    embedded = {d[2].partition("\0")[0] for n in notes for d in n.deps if d[0] == "embed"}
+    if any(f.lower().endswith(".md") and f not in vault.parsed.files for f in embedded):
+        return
+    listed = markdown_files(vault.root, vault.config).problems
+    problems, cache = vault.parsed.problems, vault.parse_cache
+    if problems[: len(listed)] != listed or problems[len(problems) - len(rendered) :] != rendered:
+        return
+    loaded = problems[len(listed) : len(problems) - len(rendered)]
+    if assigned and (
+        loaded or rendered or not cache or not all(map(cache.clean, vault.parsed.files))
+    ):
+        return
+    counts = {path: [0] * len(KINDS) for path in vault.parsed.files}
+    for note in vault.parsed.notes:
+        counts[note.path][KINDS.index(note.kind)] += 1
+    notes = {path: tuple(n) for path, n in counts.items()}
+    unnumbered = sum(note.note_id is None for note in vault.parsed.notes) - assigned
+    save_verdict(vault.root, inputs, Verdict(loaded, rendered, notes, unnumbered))
+
+
 def _read_only_files(vault: Vault, rendered: list[RenderedNote]) -> set[str]:
     """The files that would get an ID but cannot be written (their mode, whoever runs)."""
     needing = {r.note.path for r in rendered if r.note.note_id is None}
     return {path for path in needing if is_read_only(vault.root / path)}
 
 
-def _vault_folders(vault: Vault) -> set[Path]:
+def _vault_folders(root: Path, paths: Iterable[str]) -> set[Path]:
     """Where a killed run may have left a temp file: beside each note file, and `.notecards/`."""
-    folders = {posixpath.dirname(path) for path in vault.parsed.files}
-    return {vault.root / folder for folder in folders} | {vault.root / STATE_DIR}
+    folders = {posixpath.dirname(path) for path in paths}
+    return {root / folder for folder in folders} | {root / STATE_DIR}
 
 
 def _summary(
@@ -231,24 +276,40 @@ def _summary(
     )
 
 
-def inputs_digest(vault: Vault) -> str:
-    """Everything a build's package follows from, cheap to compute without rendering: the
-    code (with the versions of the libraries that render and write the package), the
-    settings, each markdown file's bytes, and the vault's file list (links and embeds resolve
-    against it). Media contents are checked apart, by size and mtime."""
-    snapshots = sorted(vault.parsed.files.items())
-    files = "\n".join(f"{path}\0{snapshot.digest}" for path, snapshot in snapshots)
-    index = VaultIndex.scan(vault.root)
-    listing = file_list_digest(index.files, index.outside)
-    return key(code_digest(), repr(vault.config.content_settings()), files, listing)
+def _as_left(root: Path, output: Path) -> BuildSummary | None:
+    """The summary of a build with nothing to do, told from the files' bytes alone, without
+    parsing any (the last build's verdict on them, render/inputs.py); None when there may
+    be something to do, or the parse cache to write again."""
+    if not (root / PARSE_CACHE).is_file():
+        return None
+    files = read_vault_files(root)
+    if errors(files.problems):
+        return None
+    inputs = files_digest(files.root, files.config, files.files)
+    verdict = last_verdict(files.root, inputs, files.files)
+    if verdict is None:
+        return None
+    manifest = load_manifest(root)
+    if not _unchanged(manifest, inputs, verdict.unnumbered > 0, output):
+        return None
+    remove_stale_temp_files(_vault_folders(root, files.files))
+    return BuildSummary(
+        notes=sum(sum(counts) for counts in verdict.notes.values()),
+        decks=manifest.decks,
+        media=sorted(manifest.media),
+        ids_assigned=[],
+        output=str(output),
+        written=False,
+        warnings=[p for p in files.problems + verdict.loaded if p.severity is Severity.WARNING],
+    )
 
 
-def _unchanged(manifest: Manifest, inputs: str, vault: Vault, output: Path) -> bool:
+def _unchanged(manifest: Manifest, inputs: str, unnumbered: bool, output: Path) -> bool:
     """The last build read exactly these inputs, its media files and its package are as it
     left them: rendering again would write the very same package, so nothing is done."""
     if not manifest.inputs or manifest.inputs != inputs:
         return False
-    if any(note.note_id is None for note in vault.parsed.notes):
+    if unnumbered:
         return False  # IDs to assign: never the case right after a build
     for source, size, mtime_ns in manifest.media.values():
         try:
@@ -271,10 +332,12 @@ def _check_output_folder(output: Path) -> None:
         pass  # the package is written the same way: a temp file in this folder, renamed
 
 
-def _render_all(vault: Vault, reporter: Reporter, cache: RenderCache) -> list[RenderedNote]:
+def _render_all(
+    vault: Vault, reporter: Reporter, cache: RenderCache
+) -> tuple[list[RenderedNote], list[Problem]]:
     """Render every note, through the vault's render cache (on every core when there are
     many to render), and hold each to the rules check applies; every bad note reported at
-    once (raises NotecardsError), its warnings kept."""
+    once (raises NotecardsError), its warnings kept (and returned)."""
     renderer = Renderer(vault.config, vault.root, cache)
     rendered: list[RenderedNote] = []
     problems = []
@@ -290,7 +353,7 @@ def _render_all(vault: Vault, reporter: Reporter, cache: RenderCache) -> list[Re
     if errors(problems):
         raise NotecardsError(problems)
     vault.parsed.problems += problems  # warnings only: the summary reports them
-    return rendered
+    return rendered, problems
 
 
 def _assign_ids(notes: list[Note]) -> list[tuple[Note, int]]:

@@ -1,7 +1,7 @@
 """`notecards build VAULT -o FILE.apkg`: an Anki package, offline, IDs written back.
 
-The build stage (and its package writer) is imported when the command runs, not for
-`notecards --help` (cli.py)."""
+The build stage (and its package writer), and even the reporting modules, are imported when
+the command runs, not for `notecards --help` (cli.py), which reads every command's help."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ from typing import TYPE_CHECKING
 import click
 
 from notecards import exit_codes
-from notecards.commands.failures import stopping_cleanly
-from notecards.output import Reporter, count
-from notecards.problems import shown_path
 
 if TYPE_CHECKING:
     from notecards.build import BuildSummary
@@ -38,6 +35,8 @@ def build(
 ) -> None:
     """Build VAULT's cards into an Anki package (import it with File > Import)."""
     from notecards.build import build_vault
+    from notecards.commands.failures import stopping_cleanly
+    from notecards.output import Reporter
 
     reporter = Reporter(quiet=quiet, as_json=as_json)
     output = output or Path(f"{vault.resolve().name}.apkg")
@@ -53,6 +52,9 @@ def build(
 
 
 def _describe(summary: BuildSummary, dry_run: bool, prefix: str) -> str:
+    from notecards.output import count
+    from notecards.problems import shown_path
+
     lines = []
     if dry_run:
         for note in summary.contents:

@@ -1,20 +1,22 @@
 """`notecards check VAULT`: every problem as `path:line: message`, exit 1 on errors.
 
-The vault and render stages are imported when the command runs, not for `notecards --help`."""
+The vault and render stages, and even the reporting modules, are imported when the command
+runs, not for `notecards --help` (which reads every command's help)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
 from notecards import exit_codes
-from notecards.model import Note, RenderedNote
-from notecards.output import Reporter, count, problems_json
-from notecards.problems import NotecardsError, Problem, errors, shown_path
+
+if TYPE_CHECKING:
+    from notecards.output import Reporter
+    from notecards.problems import Problem
+    from notecards.vault import Vault
 
 # How each kind of note is counted in `--json`'s `found`.
 _KIND_KEYS = {"block": "blocks", "inline": "inline_notes", "regex": "regex_notes"}
@@ -26,6 +28,9 @@ _KIND_KEYS = {"block": "blocks", "inline": "inline_notes", "regex": "regex_notes
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON on stdout.")
 def check(vault: Path, quiet: bool, as_json: bool) -> None:
     """Check VAULT's cards without writing anything (exit 1 when there are errors)."""
+    from notecards.output import Reporter, count, problems_json
+    from notecards.problems import errors
+
     reporter = Reporter(quiet=quiet, as_json=as_json)
     checked = _check(vault, reporter)
     problems = checked.problems
@@ -37,8 +42,8 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
                 "problems": problems_json(problems, prefix),
                 "errors": failed,
                 "warnings": len(problems) - failed,
-                "notes": len(checked.notes),
-                "files": len(checked.files),
+                "notes": checked.note_count,
+                "files": len(checked.notes),
                 "found": _found(checked, prefix),
             }
         )
@@ -46,31 +51,64 @@ def check(vault: Path, quiet: bool, as_json: bool) -> None:
         reporter.problems(problems, prefix=prefix)
         warned = len(problems) - failed
         reporter.result(
-            f"{count(len(checked.files), 'file')}, {count(len(checked.notes), 'note')}: "
+            f"{count(len(checked.notes), 'file')}, {count(checked.note_count, 'note')}: "
             f"{count(failed, 'error')}, {count(warned, 'warning')}"
         )
     if failed:
         raise SystemExit(exit_codes.BAD_INPUT)
 
 
-@dataclass
-class _Checked:
+class _Checked(NamedTuple):  # not a dataclass: `notecards --help` imports this module
     problems: list[Problem]
-    notes: list[Note] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)  # vault-relative, every markdown file read
+    # Every markdown file read (vault-relative) -> how many notes of each kind it gave.
+    notes: dict[str, Counter[str]]
+
+    @property
+    def note_count(self) -> int:
+        return sum(sum(kinds.values()) for kinds in self.notes.values())
 
 
 def _check(root: Path, reporter: Reporter) -> _Checked:
-    """Every problem in the vault, sorted by place; the notes and files read."""
-    from notecards.render import RenderCache, Renderer, check_note, note_problems
-    from notecards.render.pool import render_all
-    from notecards.vault import load_vault
+    """Every problem in the vault, sorted by place; the notes of each file read.
+
+    When the vault's files are those the last build read (their bytes, the file list, the
+    settings, the code), what it found in them stands (render/inputs.py): nothing is parsed
+    or rendered. Otherwise the vault is loaded and every note rendered."""
+    from notecards.problems import NotecardsError
+    from notecards.render.inputs import KINDS, files_digest, last_verdict
+    from notecards.vault import load_vault, read_vault_files
 
     try:
-        vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
+        files = read_vault_files(root)
     except NotecardsError as err:
-        return _Checked(err.problems)
-    problems = list(vault.parsed.problems)
+        return _Checked(err.problems, {})
+    inputs = files_digest(files.root, files.config, files.files)
+    verdict = last_verdict(files.root, inputs, files.files)
+    if verdict is not None:
+        problems = files.problems + verdict.problems
+        notes = {
+            path: Counter(dict(zip(KINDS, n, strict=True))) for path, n in verdict.notes.items()
+        }
+    else:
+        try:
+            vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
+        except NotecardsError as err:  # the settings changed since they were read
+            return _Checked(err.problems, {})
+        problems = vault.parsed.problems + _render_problems(vault, reporter)
+        notes = {path: Counter() for path in vault.parsed.files}
+        for note in vault.parsed.notes:
+            notes[note.path][note.kind] += 1
+    problems.sort(key=lambda p: (p.path or "", p.line or 0))
+    return _Checked(problems, notes)
+
+
+def _render_problems(vault: Vault, reporter: Reporter) -> list[Problem]:
+    """Every note rendered and held to the rules."""
+    from notecards.model import RenderedNote
+    from notecards.render import RenderCache, Renderer, check_note, note_problems
+    from notecards.render.pool import render_all
+
+    problems: list[Problem] = []
     # The last build's HTML where it still holds (only read: check writes nothing), the rest
     # rendered on every core when there is much of it; every note held to the rules.
     cache = RenderCache.for_vault(vault.root, read_only=True)
@@ -86,18 +124,18 @@ def _check(root: Path, reporter: Reporter) -> _Checked:
                 problems += check_note(note, vault.config, renderer)
     finally:
         cache.close()
-    problems.sort(key=lambda p: (p.path or "", p.line or 0))
-    return _Checked(problems, notes, list(vault.parsed.files))
+    return problems
 
 
 def _found(checked: _Checked, prefix: str) -> list[dict[str, Any]]:
     """Per file, how many notes of each kind it gave: a user who wrote five inline notes
     sees whether five were read (the problems say why one was not)."""
-    counts = Counter((note.path, note.kind) for note in checked.notes)
+    from notecards.problems import shown_path
+
     return [
         {
             "path": shown_path(prefix, path),
-            **{key: counts[path, kind] for kind, key in _KIND_KEYS.items()},
+            **{key: checked.notes[path][kind] for kind, key in _KIND_KEYS.items()},
         }
-        for path in sorted(checked.files)
+        for path in sorted(checked.notes)
     ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import click
 
-from notecards.targets.stylesheet import card_css
-
 
 @click.command()
 def css() -> None:
     """Print the stylesheet of notecards' note types (paste it into a note type's Styling)."""
+    from notecards.targets.stylesheet import card_css  # importlib.resources: not for --help
+
     click.echo(card_css(), nl=False)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +15,6 @@ from pathlib import Path
 import click
 
 from notecards.demo_catalog import DEMOS, linked_demos, unknown_demo
-from notecards.problems import NotecardsError
 
 INSTALL_HINT = "the demos need PyTorch: pip install torch==2.13.0 && pip install 'notecards[demos]'"
 
@@ -52,6 +49,7 @@ def card_title(fields: dict[str, str]) -> str:
 
 def linking_cards(vault: Path) -> dict[str, list[str]]:
     """Demo name -> the cards (`path:line title`) in `vault` that link to it."""
+    from notecards.problems import NotecardsError
     from notecards.vault import load_vault
 
     links: dict[str, list[str]] = {name: [] for name in DEMOS}
@@ -69,6 +67,8 @@ def linking_cards(vault: Path) -> dict[str, list[str]]:
 
 
 def print_list(vault: Path, as_json: bool) -> None:
+    import json  # here, as subprocess below: `notecards --help` reads this module
+
     links = linking_cards(vault)
     if as_json:
         rows = [{"name": n, "shows": DEMOS[n], "cards": links.get(n, [])} for n in DEMOS]
@@ -82,6 +82,8 @@ def print_list(vault: Path, as_json: bool) -> None:
 
 def time_demo(name: str) -> float:
     """Wall seconds of one demo at its default settings, in a fresh process (no shared cache)."""
+    import subprocess
+
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", demo_module(name)], capture_output=True, text=True
@@ -141,6 +143,8 @@ def demo(
             if not as_json:
                 click.echo(f"{each:14} {timings[each]:6.1f} s")
         if as_json:
+            import json
+
             click.echo(json.dumps(timings))
         return
     if name is None:

@@ -1,8 +1,8 @@
 """`notecards sync VAULT` and `notecards pull VAULT`: make a running Anki and the vault agree,
 through AnkiConnect.
 
-The sync stage and the HTTP client are imported when a command runs, not for `notecards
---help` (cli.py)."""
+The sync stage and the HTTP client, and even the reporting modules, are imported when a
+command runs, not for `notecards --help` (cli.py), which reads every command's help."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ from urllib.parse import urlsplit
 import click
 
 from notecards import exit_codes
-from notecards.commands.failures import stopping_cleanly
-from notecards.output import Reporter
-from notecards.problems import Problem, Severity, shown_path
 from notecards.targets.address import DEFAULT_URL, is_loopback
-from notecards.targets.errors import AnkiConnectError
 
 if TYPE_CHECKING:
+    from notecards.output import Reporter
+    from notecards.problems import Problem
     from notecards.sync import SyncOptions, SyncReport
     from notecards.targets.ankiconnect import AnkiConnect
 
@@ -163,6 +161,8 @@ def _run(
     as_json: bool,
     quiet: bool,
 ) -> None:
+    from notecards.commands.failures import stopping_cleanly
+    from notecards.output import Reporter
     from notecards.sync import sync_vault
 
     reporter = Reporter(quiet=quiet, as_json=as_json)
@@ -186,6 +186,7 @@ def _run(
 def _ankiweb(client: AnkiConnect, reporter: Reporter, when: str) -> list[Problem]:
     """Anki's own sync with AnkiWeb; a refusal (not logged in, a full sync needed) is a
     warning, and the local sync goes on. Anki unreachable stops the run, as in any sync."""
+    from notecards.problems import Problem, Severity
     from notecards.targets.errors import AnkiRefused
 
     reporter.info(f"syncing Anki with AnkiWeb ({when} the local sync)")
@@ -219,6 +220,7 @@ def anki_client(root: Path, url: str | None, api_key: str | None, timeout: float
     --api-key or its environment variable (click reads both), else notecards.yaml."""
     from notecards.config import load_config
     from notecards.targets.ankiconnect import AnkiConnect
+    from notecards.targets.errors import AnkiConnectError
 
     config = load_config(root)
     if url is None:
@@ -232,6 +234,7 @@ def anki_client(root: Path, url: str | None, api_key: str | None, timeout: float
 
 
 def _print(report: SyncReport, reporter: Reporter, options: SyncOptions, prefix: str) -> None:
+    from notecards.problems import shown_path
     from notecards.sync import plan_lines
     from notecards.sync.report import pulled_lines
 

@@ -7,16 +7,13 @@ one JSON object per run, on one line."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from notecards.commands.failures import stopping_cleanly
 from notecards.commands.sync import PREFER, anki_client, anki_options
-from notecards.output import Reporter
 
 if TYPE_CHECKING:
     from notecards.problems import Problem
@@ -61,6 +58,10 @@ def watch(
     reported and left out; the rest syncs. Anki closed: said once, synced when it is back.
     Ctrl-C stops it (exit 130) once the sync under way has finished.
     """
+    import json  # here, as every import of a command's run: not for `notecards --help`
+
+    from notecards.commands.failures import stopping_cleanly
+    from notecards.output import Reporter
     from notecards.watch.changes import VaultChanges
     from notecards.watch.loop import watch as watching
     from notecards.watch.steps import BuildStep, Step, SyncStep

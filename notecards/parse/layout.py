@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from notecards.config.bounded_yaml import YamlProblem, load_yaml
 from notecards.parse.source import SourceText
 from notecards.problems import Problem
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 _FRONTMATTER_OPEN = "---"
 _FRONTMATTER_CLOSE = ("---", "...")
-# Only the block structure is needed (fences, headings): skipping inline parsing saves ~2/3.
-_MARKDOWN = MarkdownIt("commonmark").disable("inline")
+
+
+@cache
+def _block_parser() -> MarkdownIt:
+    """CommonMark's block parser, built on first need: a run that takes every file from the
+    parse cache never imports markdown-it. Only the block structure is needed (fences,
+    headings): skipping inline parsing saves ~2/3."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").disable("inline")
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ def find_layout(source: SourceText, path: str) -> Layout:
 
 def markdown_blocks(lines: list[str]) -> tuple[set[int], list[Heading]]:
     """Fenced code lines and headings as markdown-it's CommonMark parser finds them."""
-    tokens = _MARKDOWN.parse("\n".join(lines))
+    tokens = _block_parser().parse("\n".join(lines))
     code: set[int] = set()
     headings: list[Heading] = []
     for index, token in enumerate(tokens):

@@ -3,15 +3,17 @@ made in Anki back into them (atomically: `atomic.py`), and the `.notecards/` fol
 (`state_dir.py`)."""
 
 from notecards.vault.field_writeback import FieldUpdate, FieldWriteResult, write_fields
-from notecards.vault.load import Vault, load_vault
+from notecards.vault.load import Vault, VaultFiles, load_vault, read_vault_files
 from notecards.vault.writeback import WriteBackResult, write_back
 
 __all__ = [
     "FieldUpdate",
     "FieldWriteResult",
     "Vault",
+    "VaultFiles",
     "WriteBackResult",
     "load_vault",
+    "read_vault_files",
     "write_back",
     "write_fields",
 ]

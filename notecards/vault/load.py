@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards.config import VaultConfig, load_config
-from notecards.model import ParsedVault
+from notecards.model import FileSnapshot, ParsedVault
 from notecards.parse import parse_file
 from notecards.problems import NotecardsError, Problem
 from notecards.vault.files import markdown_files, read_markdown
@@ -58,14 +58,11 @@ def load_vault(
     parsed = ParsedVault(problems=list(listing.problems))
     cache = ParseCache(root, config)
     for rel in progress(listing.paths):
-        try:
-            text, snapshot = read_markdown(root, rel)
-        except NotecardsError as err:
-            parsed.problems += err.problems
+        read = _read(root, rel)
+        if isinstance(read, list):
+            parsed.problems += read
             continue
-        except OSError as err:
-            parsed.problems.append(Problem.at(rel, 1, f"cannot read: {err.strerror}"))
-            continue
+        text, snapshot = read
         one = cache.get(rel, snapshot.digest)
         if one is None:
             one = parse_file(text, rel, config)
@@ -76,6 +73,48 @@ def load_vault(
         parsed.problems += one.problems
     parsed.problems += id_range_problems(parsed) + duplicate_id_problems(parsed)
     return Vault(root=root, config=config, parsed=parsed, parse_cache=cache)
+
+
+@dataclass
+class VaultFiles:
+    """A vault's settings and how each markdown file looks, nothing parsed."""
+
+    root: Path
+    config: VaultConfig
+    files: dict[str, FileSnapshot]  # the files read, by vault-relative path
+    problems: list[Problem]  # what could not be listed or read, as `load_vault` says it
+
+
+def read_vault_files(
+    root: Path,
+    progress: Callable[[Sequence[str]], Iterable[str]] = lambda paths: paths,
+) -> VaultFiles:
+    """Settings and every markdown file's digest, as `load_vault` reads them but parsing
+    nothing: enough to tell whether the vault is as a build left it (`check`). Raises
+    NotecardsError only for bad settings."""
+    root = Path(root)
+    if not root.is_dir():
+        raise NotecardsError(f"{root}: not a folder")
+    config = load_config(root)
+    listing = markdown_files(root, config)
+    read = VaultFiles(root, config, {}, list(listing.problems))
+    for rel in progress(listing.paths):
+        one = _read(root, rel)
+        if isinstance(one, list):
+            read.problems += one
+        else:
+            read.files[rel] = one[1]
+    return read
+
+
+def _read(root: Path, rel: str) -> tuple[str, FileSnapshot] | list[Problem]:
+    """A file's text and snapshot, or why it cannot be read."""
+    try:
+        return read_markdown(root, rel)
+    except NotecardsError as err:
+        return err.problems
+    except OSError as err:
+        return [Problem.at(rel, 1, f"cannot read: {err.strerror}")]
 
 
 # Anki's note ids are positive 64-bit integers.

@@ -60,6 +60,11 @@ class ParseCache:
         self._current[rel] = {"digest": digest, **_encode(parsed)}
         self._changed = True
 
+    def clean(self, rel: str) -> bool:
+        """Whether the file, as this run last read or wrote it, parsed without a problem."""
+        entry = self._current.get(rel)
+        return entry is not None and not entry["problems"]
+
     def save(self) -> None:
         """Write the cache when it changed (creating the state folder). Atomic via rename;
         no fsync, as a lost or empty cache file is just a miss."""

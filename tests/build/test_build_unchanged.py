@@ -16,7 +16,7 @@ import pytest
 from notecards.build import build_vault
 from notecards.build import pipeline as build_module
 from notecards.vault import load as vault_module
-from notecards.vault.state_dir import BUILD_MANIFEST, RENDER_CACHE, STATE_DIR
+from notecards.vault.state_dir import BUILD_MANIFEST, CHECKED, RENDER_CACHE, STATE_DIR
 from tests.helpers.build import snapshot_bytes
 from tests.helpers.collection import AnkiCollection, StoredNote
 from tests.helpers.vault import block, ids_in, write_vault
@@ -220,3 +220,27 @@ def test_a_file_edited_while_its_id_was_written_is_read_again_next_time(tmp_path
     monkeypatch.setattr(build_module, "_render_all", render_all)
     build_vault(root, output(root))
     assert rendered  # not the unchanged path
+
+
+def test_nothing_changed_is_told_from_the_bytes_alone(tmp_path, monkeypatch):
+    """The rebuild of files as the last build left them parses nothing (the build's verdict
+    on them, render/inputs.py), and its summary, warnings included, is the one a rebuild
+    that parses everything gives."""
+    root = write_vault(
+        tmp_path / "v",
+        {
+            "a.md": block("q1", "| $a|b$ | c |", note_id=NOTE_ID),  # a rule's warning
+            "b.md": "text\nEND\n",  # a parse warning
+        },
+    )
+    build_vault(root, output(root))
+    (root / CHECKED).rename(tmp_path / "verdict")
+    parsed = build_vault(root, output(root))  # no verdict: the vault is parsed
+    assert [p.message for p in parsed.warnings] == ["END without START"]
+    (tmp_path / "verdict").rename(root / CHECKED)
+    monkeypatch.setattr(build_module, "load_vault", refuse_to_parse)
+    assert build_vault(root, output(root)) == parsed
+
+
+def refuse_to_parse(*args, **kwargs):
+    raise AssertionError("parsed although nothing changed")

@@ -3,6 +3,7 @@ code digest, so a change of code or demos is seen by the render cache and the bu
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import mdit_py_plugins
@@ -79,7 +80,15 @@ def _edit_the_code(code: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _upgrade_a_library(code: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mdit_py_plugins, "__version__", "999.0")
+    """A new release: the file that names the library's version (read, not imported) reads
+    otherwise. The installed library stays as it is; its spec points at the new release."""
+    release = code.parent / "site" / "mdit_py_plugins"
+    release.mkdir(parents=True)
+    (release / "__init__.py").write_text('__version__ = "999.0"\n')
+    spec = importlib.util.spec_from_file_location(
+        "mdit_py_plugins", release / "__init__.py", submodule_search_locations=[str(release)]
+    )
+    monkeypatch.setattr(mdit_py_plugins, "__spec__", spec)
 
 
 @pytest.mark.parametrize("change", [_edit_the_code, _upgrade_a_library])
