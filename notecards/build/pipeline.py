@@ -198,6 +198,8 @@ def _package(
         for path, digest in result.digests.items():
             vault.parsed.files[path] = replace(vault.parsed.files[path], digest=digest)
         fresh_manifest.inputs = inputs_digest(vault)
+    if _embeds_unread_text(vault, kept):
+        fresh_manifest.inputs = ""  # the next build renders again (from the render cache)
     _save_verdict(vault, fresh_manifest.inputs, rendering, len(assignments))
     vault.save_cache()
     fresh_manifest.decks, fresh_manifest.media = writer.deck_names, writer.media_stats()
@@ -230,8 +232,7 @@ def _save_verdict(
     note embeds the text of a markdown file that is not one of the vault's notes (outside
     `scan_dir`, or ignored): the inputs do not hold its bytes."""
     notes, rendered = rendering
-    embedded = {d[2].partition("\0")[0] for n in notes for d in n.deps if d[0] == "embed"}
-    if any(f.lower().endswith(".md") and f not in vault.parsed.files for f in embedded):
+    if _embeds_unread_text(vault, notes):
         return
     listed = markdown_files(vault.root, vault.config).problems
     problems, cache = vault.parsed.problems, vault.parse_cache
@@ -248,6 +249,14 @@ def _save_verdict(
     notes = {path: tuple(n) for path, n in counts.items()}
     unnumbered = sum(note.note_id is None for note in vault.parsed.notes) - assigned
     save_verdict(vault.root, inputs, Verdict(loaded, rendered, notes, unnumbered))
+
+
+def _embeds_unread_text(vault: Vault, notes: Iterable[RenderedNote]) -> bool:
+    """Whether a note embeds the text of a markdown file that is not one of the vault's notes
+    (outside `scan_dir`, or ignored): the inputs digest does not hold its bytes, so it cannot
+    tell that nothing changed."""
+    embedded = {d[2].partition("\0")[0] for n in notes for d in n.deps if d[0] == "embed"}
+    return any(f.lower().endswith(".md") and f not in vault.parsed.files for f in embedded)
 
 
 def _read_only_files(vault: Vault, rendered: list[RenderedNote]) -> set[str]:

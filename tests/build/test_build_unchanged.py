@@ -112,6 +112,31 @@ def test_a_moved_link_target_rebuilds(vault, tmp_path):
         assert "file=elsewhere%2Fslides.pdf" in note.fields["Front"]
 
 
+@pytest.mark.parametrize(
+    ("settings", "embedded"),
+    [("scan_dir: cards\n", "side.md"), ("ignore: [side.md]\n", "side.md")],
+    ids=["outside scan_dir", "ignored"],
+)
+def test_an_edited_text_embedded_from_a_file_that_holds_no_notes_rebuilds(
+    tmp_path, settings, embedded
+):
+    """Its bytes are not among the files the build reads: the build must still see the edit."""
+    note = "cards/a.md" if "scan_dir" in settings else "a.md"
+    root = write_vault(
+        tmp_path / "v",
+        {
+            "notecards.yaml": settings,
+            note: block("q ![[side]]", "a1", note_id=NOTE_ID),
+            embedded: "the first text\n",
+        },
+    )
+    build_vault(root, output(root))
+    (root / embedded).write_text("the second text\n", encoding="utf-8")
+    stored, anki = rebuild_and_import(root, tmp_path)
+    with anki:
+        assert "the second text" in stored.fields["Front"]
+
+
 def test_a_deleted_package_is_written_again(vault, tmp_path):
     output(vault).unlink()
     note, anki = rebuild_and_import(vault, tmp_path)

@@ -97,3 +97,21 @@ def test_an_embed_that_cannot_be_shown_is_a_warning_in_sync_too(tmp_path, anki_s
     warning = next(line for line in check.output.splitlines() if "Nowhere" in line)
     assert warning in result.stderr.splitlines()
     assert len(sync(vault, anki_server, dry_run=True).problems) == 0  # unchanged: not again
+
+
+def test_a_changed_embedded_file_that_holds_no_notes_is_pushed(tmp_path, anki_server):
+    """A file outside `scan_dir` is not one of the files sync reads; its text still shows."""
+    vault = write_vault(
+        tmp_path / "v",
+        {
+            "notecards.yaml": "scan_dir: cards\n",
+            "cards/a.md": block("Q", "![[Topic#Loss]]"),
+            "Topic.md": TOPIC,
+        },
+    )
+    sync(vault, anki_server)
+    (note_id,) = ids_in(vault / "cards" / "a.md")
+    (vault / "Topic.md").write_text(TOPIC.replace("the loss", "the new loss"))
+    report = sync(vault, anki_server)
+    assert [u.note_id for u in report.plan.updates] == [note_id]
+    assert _back(anki_server, note_id) == "<h2>Loss</h2>\n<p>the new loss is \\(\\ell\\)</p>"
