@@ -6,6 +6,7 @@ command runs, not for `notecards --help` (cli.py), which reads every command's h
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -172,6 +173,7 @@ def _run(
         client = anki_client(root, url, api_key, timeout)
         if ankiweb:
             refused += _ankiweb(client, reporter, "before")
+            options = dataclasses.replace(options, after_ankiweb=True)
         report = sync_vault(root, client, options, reporter=reporter)
         if ankiweb and not options.dry_run:
             refused += _ankiweb(client, reporter, "after")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from notecards.problems import NotecardsError
 from notecards.pull.merge import Conflict, merge_field
 from notecards.pull.patch import place_edit
+from notecards.render.anki_form import anki_form
 from notecards.render.compare import shows_the_same
 
 # markdown -> the field's HTML in Anki's form; raises NotecardsError (a bad reference).
@@ -39,10 +40,18 @@ def pull_field(
 ) -> Pulled | NotPulled:
     """`markdown` (which rendered to `base_html`) with the edit that turned `base_html` into
     `anki_html`: placed as a small patch where it can be, else the whole field converted.
-    Either must render back to what Anki holds."""
+    Either must render back to what Anki holds.
+
+    An edit of plain words (a typo fixed, a sentence added) is placed from the two HTMLs
+    themselves first, in the form Anki's editor keeps: their text is the markdown's there,
+    and converting both fields back costs most of a pull. Rendered back to what Anki holds,
+    that is the patch; else the fields are converted."""
+    embeds = _NOTE_EMBED.findall(markdown)
+    placed = _in_text(anki_form(base_html), anki_form(anki_html), markdown)
+    if placed is not None and _keeps(embeds, placed) and _renders_to(placed, anki_html, render):
+        return Pulled(placed, "patch")
     before, after = convert(base_html), convert(anki_html)
     placed = place_edit(before, after, markdown)
-    embeds = _NOTE_EMBED.findall(markdown)
     if placed is not None and _keeps(embeds, placed) and _renders_to(placed, anki_html, render):
         return Pulled(placed, "patch")
     if embeds:  # the converted field would hold the embedded text, and lose the embed
@@ -57,6 +66,49 @@ def pull_field(
 
 # `![[Note]]`, `![[Note#Heading]]`, `![[Note#^block]]`: an embed of text, not of a media file.
 _NOTE_EMBED = re.compile(r"!\[\[(?![^\]|#]*\.(?!md\b)\w{1,5}[\]|#])[^\]\n]+\]\]")
+
+
+# What an edit of plain words removes and adds: letters, digits, spaces and punctuation that
+# is no markup in HTML or markdown (no `&`, `;`, `<`, `*`, `_`, line break...).
+_PLAIN = re.compile(r"(?:[^\W_]|[ ,.:?'\"])*")
+_PLAIN_END = re.compile(rf"{_PLAIN.pattern}$")
+_CONTEXT = 24  # characters of the text each side of the edit that find its place
+
+
+def _in_text(base_html: str, anki_html: str, markdown: str) -> str | None:
+    """`markdown` with the edit from `base_html` to `anki_html` made, where that edit is one
+    run of plain words within one text (outside tags, not next to an entity) and that text
+    around it, as far as it is plain, is once in the field's HTML and once in `markdown`;
+    else None."""
+    shorter = min(len(base_html), len(anki_html))
+    start = 0
+    while start < shorter and base_html[start] == anki_html[start]:
+        start += 1
+    end = 0  # the common suffix's length, not reaching into the common prefix
+    while end < shorter - start and base_html[-1 - end] == anki_html[-1 - end]:
+        end += 1
+    removed = base_html[start : len(base_html) - end]
+    added = anki_html[start : len(anki_html) - end]
+    before, after = base_html[:start], base_html[len(base_html) - end :]
+    if (
+        base_html == anki_html
+        or _PLAIN.fullmatch(removed) is None
+        or _PLAIN.fullmatch(added) is None
+        or before.rfind("<") > before.rfind(">")
+        or "&" in before[-_CONTEXT:]  # (an entity's name is plain)
+    ):
+        return None
+    # The plain text each side, which markdown spells the same.
+    left = _PLAIN_END.search(before[-_CONTEXT:])[0]  # type: ignore[index]
+    right = _PLAIN.match(after, 0, _CONTEXT)[0]  # type: ignore[index]
+    needle = left + removed + right
+    at = markdown.find(needle)
+    if not needle or at < 0 or markdown.find(needle, at + 1) >= 0:
+        return None
+    if base_html.find(needle, base_html.find(needle) + 1) >= 0:
+        return None
+    at += len(left)
+    return markdown[:at] + added + markdown[at + len(removed) :]
 
 
 def _keeps(embeds: list[str], markdown: str) -> bool:

@@ -238,7 +238,12 @@ def _plan_existing(
     else:
         plan.unchanged += 1
     replaced = {name: field_digest(anki_note.fields[name]) for name in changed}
-    plan.pushed[anki_note.note_id] = pushed_record(item, replaced)
+    # Anki's time as last seen stays (a later one only makes the note looked at once more):
+    # a record without one makes the next two-way sync ask every note's time.
+    record = pushed_record(item, replaced)
+    if pushed is not None:
+        record.anki_mod = pushed.anki_mod
+    plan.pushed[anki_note.note_id] = record
 
 
 def pushed_record(item: Rendered, replaced: dict[str, str] | None = None) -> PushedNote:

@@ -50,12 +50,18 @@ def read_anki(
     items: Sequence[SyncNote],
     *,
     two_way: bool,
+    after_ankiweb: bool = False,
 ) -> AnkiSnapshot:
     """One request: version, decks, which known notes Anki still has, what it holds for the
     rendered ones (only those can differ from the last push), pending adds, its media folder;
     for a two-way sync also which notes were edited in Anki, by their modification times (a
-    release that has them answers them instead of the ids, at the same cost) or by `edited:N`.
-    Whether this Anki has them is remembered in the state."""
+    release that has them answers them instead of the ids) or by `edited:N`. Whether this Anki
+    has them is remembered in the state.
+
+    Asking every note's time costs Anki a note read each: where most notes were last seen
+    unchanged before the days `edited:N` covers, the search comes first, and a second request
+    asks the times of only the notes it finds (none found: no second request); not
+    `after_ankiweb`, when edits made elsewhere days ago may have just come in."""
     known = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
     known |= {d.note_id for d in vault.parsed.deletions} | set(state.notes)
     rendered = sorted(
@@ -67,15 +73,19 @@ def read_anki(
         "decks": ("deckNamesAndIds", {}),
         "pending": ("findNotes", {"query": f"tag:{PENDING_TAG}*"}),
     }
+    days = _days_since(state.synced_at)
+    search_first = bool(
+        two_way and state.mod_times and not after_ankiweb and _mostly_seen_before(state, days)
+    )
     if known:  # (an empty `nid:` is a search error; with no known note there is nothing to ask)
-        if two_way and state.mod_times is not False:
+        if two_way and state.mod_times is not False and not search_first:
             asked["mods"] = ("notesModTime", {"notes": ids})
-        if not (two_way and state.mod_times):
+        if not (two_way and state.mod_times) or search_first:
             asked["present"] = ("findNotes", {"query": "nid:" + ",".join(map(str, ids))})
         if rendered:
             asked["notes"] = ("notesInfo", {"notes": rendered})
-        if two_way and not state.mod_times:
-            asked["edited"] = ("findNotes", {"query": f"edited:{_days_since(state.synced_at)}"})
+        if two_way and (not state.mod_times or search_first):
+            asked["edited"] = ("findNotes", {"query": f"edited:{days}"})
     # An add-on without getMediaDirPath answers an error for it: then Anki cannot share files.
     asked["media_dir"] = ("getMediaDirPath", {})
     answers = dict(
@@ -88,13 +98,20 @@ def read_anki(
         )
     )
     client.check_version(answers["version"][0])
+    edited = set(answers["edited"][0]) if "edited" in answers else set()
+    if search_first:
+        found = sorted(edited & state.notes.keys())
+        answers["mods"] = _mod_times(client, found) if found else ([], None)
     mods = None
     if "mods" in answers:
         times, error = answers["mods"]
         state.mod_times = error is None
         if error is None:
             mods = {t["noteId"]: t["mod"] for t in times if is_mod_time(t)}
-    present = set(mods) if mods is not None else set(answers.get("present", ([], None))[0])
+    if search_first or mods is None:
+        present = set(answers.get("present", ([], None))[0])
+    else:
+        present = set(mods)
     notes = parse_notes_info(answers["notes"][0]) if "notes" in answers else {}
     media_dir = answers["media_dir"][0]
     # Anki can open our files when it runs here and sees this file system (not in WSL, or in
@@ -102,10 +119,35 @@ def read_anki(
     shares_files = (
         is_loopback(client.url) and isinstance(media_dir, str) and Path(media_dir).is_dir()
     )
-    edited = set(answers["edited"][0]) if "edited" in answers else set()
     return AnkiSnapshot(
         notes, present, answers["decks"][0], answers["pending"][0], shares_files, mods, edited
     )
+
+
+def _mostly_seen_before(state: SyncState, days: int) -> bool:
+    """Whether most recorded notes were last seen modified before the `edited:{days}` search's
+    reach (then it finds few). Not when a record has no time yet (it is asked for), nor at
+    the first two-way sync of a day: an edit made on another device before the last sync,
+    which came to this Anki since through AnkiWeb, is older than the search reaches, and
+    every note's time, asked once a day, finds it."""
+    now = time.time()
+    if not state.synced_at or state.synced_at // 86400 != now // 86400:
+        return False
+    reach = now - 86400 * days
+    recent = 0
+    for record in state.notes.values():
+        if not record.anki_mod:
+            return False
+        recent += record.anki_mod >= reach
+    return recent * 2 <= len(state.notes)
+
+
+def _mod_times(client: AnkiConnect, notes: list[int]) -> tuple[object, str | None]:
+    """The second request: those notes' modification times, or why Anki refused them."""
+    answers = client.multi_or_raise(
+        [("notesModTime", {"notes": notes})], may_fail=("notesModTime",)
+    )
+    return answers[0]
 
 
 def _days_since(when: int) -> int:
@@ -119,7 +161,7 @@ def _days_since(when: int) -> int:
 def is_mod_time(answer: object) -> bool:
     """`{noteId, mod}`; `{}` is a note Anki does not have."""
     return (
-        isinstance(answer, dict)
-        and isinstance(answer.get("noteId"), int)
-        and isinstance(answer.get("mod"), int)
+        type(answer) is dict
+        and type(answer.get("noteId")) is int
+        and type(answer.get("mod")) is int
     )

@@ -58,6 +58,8 @@ class SyncOptions:
     two_way: bool = True  # bring Anki's edits home first
     push: bool = True  # False: `notecards pull`, Anki's edits home and nothing sent
     prefer: str | None = None  # "vault" or "anki": who wins where both edited the same text
+    # `--ankiweb`: Anki synced with AnkiWeb just before (edits made elsewhere may come in).
+    after_ankiweb: bool = False
     # `notecards watch`: a file with an error (a START typed, its END not yet) is left out
     # and reported, and the rest of the vault syncs; else one error stops the sync.
     leave_out_bad_files: bool = False
@@ -210,7 +212,9 @@ def _read(
 ) -> tuple[SyncState, list[SyncNote], list[Problem], AnkiSnapshot]:
     state = load_state(vault.root, client.url)
     items, warnings = vault_notes(vault, renderer, state, reporter, options.force)
-    snapshot = read_anki(client, vault, state, items, two_way=options.two_way)
+    snapshot = read_anki(
+        client, vault, state, items, two_way=options.two_way, after_ankiweb=options.after_ankiweb
+    )
     return state, items, warnings, snapshot
 
 
@@ -344,9 +348,9 @@ def _after_push(
 
 def _remember_anki(state: SyncState, mods: dict[int, int] | None, unsettled: set[int]) -> None:
     """Each record's note as Anki last showed it: its modification time (a later one is
-    looked at again, as is every `unsettled` note); without those, the day of this sync, for
-    Anki's `edited:N` search (kept to the day: a finer time would rewrite the state on every
-    sync; and not moved on while an edit made in Anki waits)."""
+    looked at again, as is every `unsettled` note); and the day of this sync, for Anki's
+    `edited:N` search (kept to the day: a finer time would rewrite the state on every sync;
+    and not moved on while an edit made in Anki waits, so the search still finds it)."""
     now = int(time.time())
     for nid, mod in (mods or {}).items():
         # Anki counts whole seconds: a note modified in the second it was read could be
@@ -355,7 +359,7 @@ def _remember_anki(state: SyncState, mods: dict[int, int] | None, unsettled: set
         record = state.notes.get(nid)
         if record is not None and record.anki_mod != seen and nid not in unsettled:
             state.notes[nid] = dataclasses.replace(record, anki_mod=seen)
-    if not state.mod_times and not unsettled and now // 86400 != state.synced_at // 86400:
+    if not unsettled and now // 86400 != state.synced_at // 86400:
         state.synced_at = now
 
 

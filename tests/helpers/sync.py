@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from notecards.build import build_vault
 from notecards.cli import cli
 from notecards.sync import SyncOptions, SyncReport, sync_vault
 from notecards.sync.plan import Plan
+from notecards.sync.state import load_state, save_state
 from notecards.targets.ankiconnect import AnkiConnect
 from tests.helpers.collection import stored_notes
 from tests.helpers.paths import USER_NOTES
@@ -72,3 +74,17 @@ def anki_notes(server) -> dict[int, dict]:
             }
             for note_id, note in stored_notes(col).items()
         }
+
+
+def a_month_on(vault: Path, server, days_since_sync: int = 0) -> None:
+    """The collection and the sync state as they are when the notes were last modified a month
+    ago and the vault was last synced `days_since_sync` days ago (0: earlier today), nothing
+    changed since: a vault's usual day."""
+    month = 30 * 86400
+    with server.collection() as col:
+        col.db.execute("update notes set mod = mod - ?", month)
+    state = load_state(vault, server.url)
+    for nid, record in state.notes.items():
+        state.notes[nid] = dataclasses.replace(record, anki_mod=record.anki_mod - month)
+    state.synced_at -= days_since_sync * 86400
+    save_state(vault, state)

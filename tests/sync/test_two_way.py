@@ -13,6 +13,7 @@ import pytest
 from notecards import exit_codes
 from notecards.sync import plan_lines
 from tests.helpers.sync import (
+    a_month_on,
     anki_notes,
     edit_in_anki,
     nothing_to_send,
@@ -220,6 +221,54 @@ def test_a_two_way_no_op_sends_one_request_and_reads_no_note(tmp_path, anki_serv
     report = sync(vault, anki_server)
     assert nothing_to_send(report.plan) and anki_server.requests == 1
     assert anki_server.actions["notesInfo"] == 0  # no note's fields read
+
+
+@pytest.mark.parametrize("anki_server", [{"mod_times": True}], indirect=True)
+def test_notes_seen_before_the_days_searched_are_not_asked_their_times(tmp_path, anki_server):
+    """Anki's `edited:N` search first: a no-op asks no note's time, and an edit made in Anki
+    since the last sync is still found, and comes home."""
+    vault = _vault(tmp_path)
+    sync(vault, anki_server)
+    sync(vault, anki_server)  # learns the note's time
+    (note_id,) = ids_in(vault / "a.md")
+    a_month_on(vault, anki_server)
+    anki_server.reset_counts()
+    report = sync(vault, anki_server)
+    assert nothing_to_send(report.plan) and not report.pulled and anki_server.requests == 1
+    assert anki_server.actions["notesModTime"] == 0 and anki_server.actions["notesInfo"] == 0
+    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
+    edit_in_anki(anki_server, note_id, Back=held.replace("chosen", "preferred"))
+    anki_server.reset_counts()
+    assert [p.note_id for p in sync(vault, anki_server).pulled] == [note_id]
+    assert anki_server.actions["notesModTime"] == 1
+    assert "pushes up the preferred answer" in (vault / "a.md").read_text(encoding="utf-8")
+    _settled(vault, anki_server)
+
+
+@pytest.mark.parametrize("anki_server", [{"mod_times": True}], indirect=True)
+@pytest.mark.parametrize(
+    ("days_since_sync", "after_ankiweb"), [(1, False), (0, True)], ids=["next day", "ankiweb"]
+)
+def test_an_edit_older_than_the_search_reaches_is_found_the_next_day_or_after_ankiweb(
+    tmp_path, anki_server, days_since_sync, after_ankiweb
+):
+    """An edit made on another device days ago, which came to this Anki through AnkiWeb since
+    the last sync: the first sync of a day, and one after AnkiWeb's, ask every note's time."""
+    vault = _vault(tmp_path)
+    sync(vault, anki_server)
+    sync(vault, anki_server)
+    (note_id,) = ids_in(vault / "a.md")
+    a_month_on(vault, anki_server, days_since_sync)
+    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
+    edit_in_anki(anki_server, note_id, Back=held.replace("chosen", "preferred"))
+    with anki_server.collection() as col:
+        col.db.execute(
+            "update notes set mod = ? where id = ?", int(time.time()) - 5 * 86400, note_id
+        )
+    anki_server.reset_counts()
+    report = sync(vault, anki_server, after_ankiweb=after_ankiweb)
+    assert [p.note_id for p in report.pulled] == [note_id]
+    assert "pushes up the preferred answer" in (vault / "a.md").read_text(encoding="utf-8")
 
 
 @RELEASES

@@ -1,0 +1,89 @@
+"""pull_field: one field edited in Anki comes home as the edit, placed on the author's text,
+and renders back to what Anki holds; an edit of plain words is placed from the HTML's own text,
+without converting the fields back to markdown."""
+
+from __future__ import annotations
+
+import pytest
+
+from notecards.config import VaultConfig
+from notecards.pull.field_pull import Pulled, pull_field
+from notecards.pull.html_to_markdown import vault_html_to_markdown
+from notecards.render import Renderer
+from notecards.render.compare import shows_the_same
+
+CONFIG = VaultConfig(vault_name="V")
+# The author's own spelling, which a conversion would not give back: `_` emphasis, `+`
+# markers, a wrapped line.
+MARKDOWN = (
+    "The loss _pushes up_ the chosen answer\nand pushes down the rejected one.\n\n"
+    "+ first point\n+ second point with $x^2$"
+)
+
+
+class Converter:
+    """The real converter, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, html: str) -> str:
+        self.calls += 1
+        return vault_html_to_markdown(html, CONFIG, cloze=False)
+
+
+@pytest.fixture
+def render(tmp_path):
+    renderer = Renderer(CONFIG, tmp_path)
+    return lambda markdown: renderer.render_field(markdown, cloze=False, path="a.md", line=1).html
+
+
+def _pulled(render, markdown: str, edit) -> tuple[Pulled, int]:
+    base = render(markdown)
+    anki = edit(base)
+    assert anki != base
+    convert = Converter()
+    result = pull_field(markdown, base, anki, render, convert)
+    assert isinstance(result, Pulled) and result.how == "patch"
+    assert shows_the_same(render(result.markdown), anki)
+    return result, convert.calls
+
+
+def test_a_word_fixed_in_anki_is_placed_from_the_html_without_converting(render):
+    result, conversions = _pulled(
+        render, MARKDOWN, lambda html: html.replace("chosen", "preferred")
+    )
+    assert result.markdown == MARKDOWN.replace("chosen", "preferred")
+    assert conversions == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("second point", "second, longer point"), ("rejected one.", "rejected one. Or more.")],
+    ids=["in a list item", "a sentence added"],
+)
+def test_words_added_keep_the_authors_spelling(render, old, new):
+    result, conversions = _pulled(render, MARKDOWN, lambda html: html.replace(old, new))
+    assert result.markdown == MARKDOWN.replace(old, new)
+    assert conversions == 0
+
+
+def test_a_word_whose_text_is_twice_in_the_field_is_placed_by_converting(render):
+    """The text around the edit is not enough to tell where it goes: the fields are
+    converted, and the edit lands on the occurrence the person edited."""
+    markdown = "the same words here\n\nthe same words here"
+    result, conversions = _pulled(
+        render, markdown, lambda html: "words here".join(html.rsplit("words here", 1)[:1])
+        + "words there" + html.rsplit("words here", 1)[1]
+    )  # fmt: skip
+    assert result.markdown == "the same words here\n\nthe same words there"
+    assert conversions == 2
+
+
+def test_an_edit_of_markup_is_placed_by_converting(render):
+    result, conversions = _pulled(
+        render, MARKDOWN, lambda html: html.replace("the rejected", "the <b>rejected</b>")
+    )
+    assert "the <b>rejected</b> one" in result.markdown
+    assert result.markdown.startswith("The loss _pushes up_")
+    assert conversions == 2
