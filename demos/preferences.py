@@ -244,8 +244,8 @@ def sft_policy(
     pick from. DPO and PPO both start here; within one process it is trained once.
     """
     key = ("sft", steps, seed, str(device), pretrain_steps)
-    model = training.load_trained(key, device)
-    if model is not None:
+    model = training.fresh_model(seed, device)
+    if training.load_trained(key, model):
         print(f"sft: reusing pi_SFT trained earlier ({steps} steps, seed {seed})")
         return model
     model = training.pretrain(pretrain_steps, seed, device)
