@@ -52,14 +52,7 @@ def stage_report(model: tinylm.TinyGPT, questions, samples: int, seed: int) -> d
     asked = [questions[i % len(questions)] for i in range(samples)]
     ids, mask, _ = preferences.rollout(model, asked, preferences.MAX_NEW_TOKENS, generator)
     answers = training.response_texts(ids, mask)
-    scores = torch.tensor(
-        [preferences.human_score(q, a) for q, a in zip(asked, answers, strict=True)]
-    )
-    return {
-        "answers": answers,
-        **preferences.judge(asked, answers),
-        "score_sd": scores.std().item(),
-    }
+    return {"answers": answers, **preferences.judge(asked, answers)}
 
 
 def draw(axes, stages) -> None:
@@ -128,8 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     pre, mid, last = (stages[s] for s in stages)
     noise = 2 * math.sqrt(0.25 / args.samples)  # two standard errors of a share
-    # two standard errors of the difference of two mean scores (each answer scores -4 to 3)
-    score_noise = 2 * math.sqrt((mid["score_sd"] ** 2 + last["score_sd"] ** 2) / args.samples)
+    score_noise = preferences.score_noise(mid, last, args.samples)  # each answer: -4 to 3
     print(
         f"beyond noise: a share moves by more than {noise:.2f}, the labellers' score by more "
         f"than {score_noise:.2f} (two standard errors)"
