@@ -111,7 +111,24 @@ def test_a_cache_folder_that_cannot_be_written_is_no_error(monkeypatch, tmp_path
     assert blocked.read_text() == "a file where the folder would go"
 
 
-def test_sample_reads_only_up_to_the_furthest_cursor_and_matches_a_full_read():
+def test_greedy_answers_through_the_kv_cache_are_those_of_a_full_reread():
+    """Rows of different prompt lengths, decoded column by column through the cache, give the
+    tokens a plain loop gets by re-reading each row whole."""
+    training.set_seed(3)
+    model = tinylm.TinyGPT(toyworld.TOKENIZER.vocab_size).eval()
+    prompts = [toyworld.TOKENIZER.encode(t) for t in ("q: a", "the cat sees the ", "x")]
+    ids, mask, _ = training.sample(model, prompts, 7, greedy=True)
+    for row, prompt in enumerate(prompts):
+        expected = list(prompt)
+        for _ in range(7):
+            expected.append(int(model(torch.tensor([expected]))[0, -1].argmax()))
+            if expected[-1] == toyworld.TOKENIZER.eos_id:
+                break
+        generated = ids[row][mask[row].bool()].tolist()
+        assert generated == expected[len(prompt) :]
+
+
+def test_sampled_logprobs_through_the_kv_cache_match_a_full_read():
     training.set_seed(0)
     model = tinylm.TinyGPT(toyworld.TOKENIZER.vocab_size).eval()
     prompts = [toyworld.TOKENIZER.encode("q: a"), toyworld.TOKENIZER.encode("the cat sees ")]
