@@ -78,18 +78,17 @@ def split_pairs(rng: random.Random) -> tuple[set[tuple[int, int]], set[tuple[int
     return set(pairs[n_held:]), set(pairs[:n_held])
 
 
-def random_segment(rng: random.Random, length: int, allowed: set[tuple[int, int]]) -> list[int]:
+def random_segment(rng: random.Random, length: int, successors: list[list[int]]) -> list[int]:
     """Distinct tokens in which every neighbouring pair, and the pair (last, first) where the
-    repeat starts, is in `allowed`."""
+    repeat starts, is allowed: b may follow a where b is in successors[a]."""
     while True:
         segment = [rng.randrange(len(SYLLABLES))]
         while len(segment) < length:
-            options = [b for b in range(len(SYLLABLES)) if (segment[-1], b) in allowed]
-            options = [b for b in options if b not in segment]
+            options = [b for b in successors[segment[-1]] if b not in segment]
             if not options:
                 break
             segment.append(rng.choice(options))
-        if len(segment) == length and (segment[-1], segment[0]) in allowed:
+        if len(segment) == length and segment[0] in successors[segment[-1]]:
             return segment
 
 
@@ -98,7 +97,9 @@ def repeat_batch(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """n rows "segment + segment", right-padded: ids (n, T), and repeat_mask (n, T) marking the
     tokens of the second copy from its second token on: the ones the first copy predicts."""
-    segments = [random_segment(rng, rng.randint(*SEGMENT_LENGTHS), allowed) for _ in range(n)]
+    tokens = range(len(SYLLABLES))
+    successors = [[b for b in tokens if (a, b) in allowed] for a in tokens]  # in token order
+    segments = [random_segment(rng, rng.randint(*SEGMENT_LENGTHS), successors) for _ in range(n)]
     T = 2 * SEGMENT_LENGTHS[1]
     ids = torch.full((n, T), PAD)
     repeat_mask = torch.zeros(n, T, dtype=torch.bool)
