@@ -52,8 +52,8 @@ DEFAULTS = {
     "full_betas": "0.1,0.25,0.5,1,2,5,10",
     "batch_size": 16,  # preference pairs per step
     "lr": 5e-5,  # AdamW; small: at 1e-4 and beta 0.5 a quarter of the answers stop ending
-    "samples": 96,  # answers sampled per model to judge it
-    "full_samples": 256,
+    "samples": 256,  # answers sampled per model to judge it
+    "full_samples": 512,
     "print_every": 10,  # steps between progress lines
 }
 PROBE_SAMPLES = 32  # answers sampled every print_every steps to follow the share that stop
@@ -283,8 +283,9 @@ def main(argv: list[str] | None = None) -> dict:
     margin = noise(args.samples)
     paper_ref, card_ref = results["paper", ref_beta], results["card", ref_beta]
     print(
-        f"\nat beta {main_beta:g}, since pi_SFT (a share moves by more than {margin:.2f} "
-        "only beyond noise):"
+        f"\nat beta {main_beta:g}, since pi_SFT (beyond noise: a share moves by more than "
+        f"{margin:.2f}, the labellers' score by more than "
+        f"{preferences.score_noise(paper, sft_result, args.samples):.2f}):"
     )
     for name, r in (("with pi_ref", paper), ("without pi_ref", card)):
         print(
@@ -332,7 +333,9 @@ def main(argv: list[str] | None = None) -> dict:
     )
     # the card's claim: minimising l_DPO makes pi prefer Y+, i.e. answer as the labellers like
     towards = paper["friendly"] > sft_result["friendly"] + margin
-    score_kept = paper["human_score"] > sft_result["human_score"] - 2 * margin
+    score_kept = paper["human_score"] >= sft_result["human_score"] - preferences.score_noise(
+        paper, sft_result, args.samples
+    )
     line = cli.verdict(
         towards and score_kept,
         f"DPO moved sampled answers toward Y+: friendly closings {sft_result['friendly']:.0%} -> "
@@ -340,7 +343,7 @@ def main(argv: list[str] | None = None) -> dict:
         + ("" if towards else f" (does not hold at beta {main_beta:g})")
         + f"; labellers' score {sft_result['human_score']:.2f} -> {paper['human_score']:.2f} "
         f"at beta {main_beta:g}"
-        + ("" if score_kept else " (fell: the freed probability went to garbled answers)")
+        + ("" if score_kept else " (fell beyond noise: see the garbled share)")
         + f"; loss {first:.4f} (log 2) at step 1",
     )
     return {

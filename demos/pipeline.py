@@ -42,7 +42,7 @@ DEFAULTS = {
     "batch_size": 32,  # preference pairs per DPO step
     "print_every": 10,  # steps between progress lines
     "show": 4,  # questions printed side by side
-    "samples": 160,  # answers sampled per stage
+    "samples": 320,  # answers sampled per stage (the score's standard error: about 0.07)
 }
 
 
@@ -121,9 +121,14 @@ def main(argv: list[str] | None = None) -> dict:
 
     pre, mid, last = (stages[s] for s in stages)
     noise = 2 * math.sqrt(0.25 / args.samples)  # two standard errors of a share
+    score_noise = preferences.score_noise(mid, last, args.samples)  # each answer: -4 to 3
+    print(
+        f"beyond noise: a share moves by more than {noise:.2f}, the labellers' score by more "
+        f"than {score_noise:.2f} (two standard errors)"
+    )
     sft_better = mid["human_score"] > pre["human_score"] + 1.0 and mid["finished"] >= 0.9
     dpo_style = last["friendly"] > mid["friendly"] + noise
-    dpo_kept = last["human_score"] >= mid["human_score"] - 2 * noise
+    dpo_kept = last["human_score"] >= mid["human_score"] - score_noise
     line = cli.verdict(
         sft_better and dpo_style and dpo_kept,
         f"labellers' score {pre['human_score']:.2f} (pretrained) -> {mid['human_score']:.2f} "

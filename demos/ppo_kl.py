@@ -45,16 +45,15 @@ except ImportError:  # run as a script: python demos/ppo_kl.py
     from reward_model import train_reward_model
     from training import masked_mean
 
-# settings (each is also a --option; --quick uses the quick_ values)
+# settings (each is also a --option; --quick is the default: at 15 steps the beta runs had not
+# yet drifted apart at seed 1, KL 3.55 nats at beta 0 against 3.38 at beta 0.5)
 DEFAULTS = {
     "steps": 30,  # PPO iterations per beta (sample a batch, then update on it)
-    "quick_steps": 15,
     "betas": "0,0.5",  # the KL coefficients to compare, comma-separated
     "full_betas": "0,0.02,0.05,0.1,0.2,0.5,1",
     "seeds": 1,  # runs (seed, seed+1, ...) averaged per beta
     "full_seeds": 3,
     "samples": 256,  # answers sampled per beta to judge it (held-out questions in turn)
-    "quick_samples": 128,
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
     "sft_steps": 150,  # -> pi_SFT: the start of every run, and the KL's reference
     "rm_steps": 40,  # -> the reward model r(X, Y)

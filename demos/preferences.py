@@ -9,6 +9,7 @@ reward model trained on them has no way to learn it (the reward-model demo measu
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -112,15 +113,24 @@ def human_score(question: Question, response: str) -> float:
 
 def judge(questions: list[Question], responses: list[str]) -> dict[str, float]:
     """How the labellers see a batch of answers: the shares right, friendly, finished (EOS)
-    and garbled, and the mean score."""
+    and garbled, the mean score and the standard deviation of the scores."""
     n = len(responses)
+    scores = list(map(human_score, questions, responses))
+    mean = sum(scores) / n
     return {
         "right": sum(map(is_right, questions, responses)) / n,
         "friendly": sum(map(is_friendly, responses)) / n,
         "finished": sum(map(is_finished, responses)) / n,
         "garbled": sum(map(is_garbled, responses)) / n,
-        "human_score": sum(map(human_score, questions, responses)) / n,
+        "human_score": mean,
+        "score_sd": math.sqrt(sum((x - mean) ** 2 for x in scores) / max(n - 1, 1)),
     }
+
+
+def score_noise(a: dict[str, float], b: dict[str, float], samples: int) -> float:
+    """Two standard errors of the difference of two mean scores (judge's) on `samples`
+    answers each: a score that moves less than this moved within noise."""
+    return 2 * math.sqrt((a["score_sd"] ** 2 + b["score_sd"] ** 2) / samples)
 
 
 @torch.no_grad()
@@ -244,8 +254,8 @@ def sft_policy(
     pick from. DPO and PPO both start here; within one process it is trained once.
     """
     key = ("sft", steps, seed, str(device), pretrain_steps)
-    model = training.load_trained(key, device)
-    if model is not None:
+    model = training.fresh_model(seed, device)
+    if training.load_trained(key, model):
         print(f"sft: reusing pi_SFT trained earlier ({steps} steps, seed {seed})")
         return model
     model = training.pretrain(pretrain_steps, seed, device)

@@ -29,16 +29,44 @@ class Block(nn.Module):
         )
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        past: list[torch.Tensor] | None = None,
+        reads: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """`past`: this block's slot of a KVCache (the keys and values of the earlier
+        positions, which it reads and extends); with earlier positions, x is one new one.
+        `reads` (B, T, T) bool: which positions each position may read, in place of causal."""
         B, T, D = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(D, dim=-1)  # each (B, T, D)
         # (B, T, D) -> (B, H, T, D/H)
         q, k, v = (t.view(B, T, self.n_heads, D // self.n_heads).transpose(1, 2) for t in (q, k, v))
+        causal = True
+        if past is not None:
+            if past:  # the keys and values of the earlier positions: (B, H, T_past, D/H)
+                if T != 1:
+                    raise ValueError("after the first call, a KVCache takes one position a call")
+                k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+                causal = False  # the one new position reads every earlier one
+            past[:] = [k, v]
         drop = self.dropout if self.training else 0.0
         # (B, H, T, D/H): each position's mix of the values at positions <= it
-        att = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=drop)
+        if reads is not None:
+            att = F.scaled_dot_product_attention(q, k, v, attn_mask=reads[:, None], dropout_p=drop)
+        else:
+            att = F.scaled_dot_product_attention(q, k, v, is_causal=causal, dropout_p=drop)
         x = x + self.proj(att.transpose(1, 2).reshape(B, T, D))  # (B, T, D)
         return x + self.mlp(self.ln2(x))  # (B, T, D)
+
+
+class KVCache:
+    """The keys and values each block computed for the positions read so far: sampling then
+    feeds one new position a step instead of re-reading the whole prefix (same numbers)."""
+
+    def __init__(self, n_layers: int):
+        self.layers: list[list[torch.Tensor]] = [[] for _ in range(n_layers)]  # [keys, values]
+        self.length = 0  # positions read so far
 
 
 class TinyGPT(nn.Module):
@@ -62,20 +90,37 @@ class TinyGPT(nn.Module):
         self.ln_f = nn.LayerNorm(d_model)
         self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
 
-    def hidden(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """(B, T) token ids -> (B, T, D) final hidden states (what a scalar head reads)."""
-        seq_len = input_ids.shape[1]
+    def hidden(
+        self,
+        input_ids: torch.Tensor,
+        cache: KVCache | None = None,
+        reads: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, T) token ids -> (B, T, D) final hidden states (what a scalar head reads).
+
+        With a `cache`, input_ids are the positions after those it has read (it keeps theirs).
+        `reads` (B, T, T) bool replaces the causal mask in every block (True: may read): a
+        causal mask with some reads taken out, to test what the model needs to read."""
+        start = cache.length if cache is not None else 0
+        seq_len = start + input_ids.shape[1]
         if seq_len > self.max_len:
             raise ValueError(f"{seq_len} tokens are more than max_len={self.max_len}")
-        pos = torch.arange(seq_len, device=input_ids.device)  # (T,)
+        pos = torch.arange(start, seq_len, device=input_ids.device)  # (T,)
         x = self.tok_emb(input_ids) + self.pos_emb(pos)  # (B, T, D) + (T, D)
-        for block in self.blocks:
-            x = block(x)  # (B, T, D)
+        for i, block in enumerate(self.blocks):
+            x = block(x, None if cache is None else cache.layers[i], reads)  # (B, T, D)
+        if cache is not None:
+            cache.length = seq_len
         return self.ln_f(x)
 
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        cache: KVCache | None = None,
+        reads: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """(B, T) token ids -> (B, T, V) logits; logits[:, t] predict input_ids[:, t+1]."""
-        return self.lm_head(self.hidden(input_ids))
+        return self.lm_head(self.hidden(input_ids, cache, reads))
 
 
 class ScalarHead(nn.Module):

@@ -11,18 +11,23 @@ Conventions (the same as Hugging Face TRL):
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import os
 import random
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 try:
-    from .tinylm import TinyGPT
+    from .tinylm import KVCache, TinyGPT
     from .toyworld import TOKENIZER, pretraining_text
 except ImportError:  # run as a script: python demos/NAME.py
-    from tinylm import TinyGPT
+    from tinylm import KVCache, TinyGPT
     from toyworld import TOKENIZER, pretraining_text
 
 # settings of the base model the demos share (stage 1); each demo's --pretrain-steps defaults
@@ -159,35 +164,41 @@ def sample(
     model.eval()
     device = next(model.parameters()).device
     B = len(prompts_ids)
-    lengths = [len(p) for p in prompts_ids]
-    T = min(max(lengths) + max_new_tokens, model.max_len)
+    lengths = torch.tensor([len(p) for p in prompts_ids], device=device)
+    T = min(int(lengths.max()) + max_new_tokens, model.max_len)
     input_ids = torch.full((B, T), TOKENIZER.pad_id, dtype=torch.long, device=device)
     for i, p in enumerate(prompts_ids):
         input_ids[i, : len(p)] = torch.tensor(p, device=device)
     response_mask = torch.zeros(B, T, device=device)
     logprobs = torch.zeros(B, T, device=device)
-    cursor = torch.tensor(lengths, device=device)  # where each row writes its next token
+    cursor = lengths.clone()  # where each row writes its next token
     done = torch.zeros(B, dtype=torch.bool, device=device)
     rows = torch.arange(B, device=device)
-    for _ in range(max_new_tokens):
-        done |= cursor >= T
+    # Column by column, all rows together: the shortest prompt is read at once, then one
+    # position a step through a KV cache. A row still in its prompt at a column keeps the
+    # prompt's token; causal attention makes each position's logits those of a full re-read.
+    first = int(lengths.min())
+    cache = KVCache(len(model.blocks))
+    logits = model(input_ids[:, :first], cache)[:, -1]  # (B, V): predict column `first`
+    for column in range(first, T):
+        done |= (cursor >= T) | (cursor - lengths >= max_new_tokens)
         if done.all():
             break
-        # no KV cache: the model is tiny, and re-reading the buffer keeps this easy to follow;
-        # only up to the furthest row's cursor (causal attention: later padding changes nothing)
-        logits = model(input_ids[:, : int(cursor.max())])[rows, (cursor - 1).clamp(max=T - 1)]
-        logp = logits.log_softmax(-1)
-        if greedy:
-            token = logp.argmax(-1)
-        else:
-            token = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
-        active = rows[~done]
-        at = cursor[active]
-        input_ids[active, at] = token[active]
-        response_mask[active, at] = 1.0
-        logprobs[active, at] = logp[active, token[active]]
-        done |= token == TOKENIZER.eos_id
-        cursor = torch.where(done, cursor, cursor + 1)
+        writing = rows[(cursor == column) & ~done]
+        if len(writing):
+            logp = logits[writing].log_softmax(-1)
+            if greedy:
+                token = logp.argmax(-1)
+            else:
+                token = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
+            input_ids[writing, column] = token
+            response_mask[writing, column] = 1.0
+            logprobs[writing, column] = logp.gather(1, token[:, None]).squeeze(1)
+            stopped = token == TOKENIZER.eos_id
+            done[writing[stopped]] = True
+            cursor[writing[~stopped]] += 1
+        if column + 1 < T:
+            logits = model(input_ids[:, column : column + 1], cache)[:, -1]
     used = int(
         ((response_mask.sum(0) > 0) | (input_ids != TOKENIZER.pad_id).any(0)).nonzero().max()
     )
@@ -214,22 +225,81 @@ def response_texts(input_ids: torch.Tensor, response_mask: torch.Tensor) -> list
 
 
 _TRAINED: dict[tuple, dict[str, torch.Tensor]] = {}  # (stage, its settings) -> weights
+CACHE_ENV = "NOTECARDS_DEMO_CACHE"  # the folder for trained weights; "off": train every time
+# the code the base model's and pi_SFT's weights follow from, besides their settings
+TRAINED_BY = ("tinylm.py", "toyworld.py", "training.py", "sft.py", "preferences.py")
 
 
-def load_trained(key: tuple, device: torch.device | str) -> TinyGPT | None:
-    """A fresh copy of the model trained under `key` earlier in this process, else None.
-
-    Several demos start from the same base model (and pi_SFT): a process trains each once."""
-    if key not in _TRAINED:
+def cache_folder() -> Path | None:
+    """Where trained base models and pi_SFT are kept between runs: $NOTECARDS_DEMO_CACHE,
+    else the user's cache folder ($XDG_CACHE_HOME or ~/.cache, then notecards/demos)."""
+    given = os.environ.get(CACHE_ENV)
+    if given == "off":
         return None
-    model = TinyGPT(TOKENIZER.vocab_size).to(device)
+    if given:
+        return Path(given)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "notecards/demos"
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of TRAINED_BY and torch's version: a change to either trains anew."""
+    digest = hashlib.sha256(torch.__version__.encode())
+    for name in TRAINED_BY:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
+
+
+def cache_file(key: tuple) -> Path | None:
+    """The file of the weights trained under `key` (None: no cache)."""
+    folder = cache_folder()
+    if folder is None:
+        return None
+    name = hashlib.sha256(f"{key!r} {code_digest()}".encode()).hexdigest()[:24]
+    return folder / f"{key[0]}-{name}.pt"
+
+
+def fresh_model(seed: int, device: torch.device | str) -> TinyGPT:
+    """The untrained model of the shared stages: its initial weights fixed by `seed` (and the
+    global generator left as training it would leave it, so a cached run goes on the same)."""
+    torch.manual_seed(seed)
+    return TinyGPT(TOKENIZER.vocab_size).to(device)
+
+
+def load_trained(key: tuple, model: TinyGPT) -> bool:
+    """Load into `model` the weights trained under `key` earlier in this process or, kept in
+    cache_folder(), in an earlier run; False when there are none (or they cannot be read).
+
+    Several demos start from the same base model and pi_SFT: each is trained once."""
+    if key not in _TRAINED:
+        path = cache_file(key)
+        if path is None or not path.is_file():
+            return False
+        try:
+            _TRAINED[key] = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception:  # a partial or foreign file: train again (and replace it)
+            return False
     model.load_state_dict(_TRAINED[key])
-    return model
+    return True
 
 
 def keep_trained(key: tuple, model: TinyGPT) -> None:
-    """Remember the weights of `model`, trained under `key`, for load_trained."""
-    _TRAINED[key] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    """Remember the weights of `model`, trained under `key`, for load_trained: in this process
+    and, where the cache folder can be written, for later runs (written whole, then renamed)."""
+    _TRAINED[key] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    path = cache_file(key)
+    if path is None:
+        return
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as file:
+            temporary = Path(file.name)
+            torch.save(_TRAINED[key], file)
+        os.replace(temporary, path)
+    except OSError:  # a read-only or full disk: the cache is optional
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def pretrain(
@@ -237,15 +307,13 @@ def pretrain(
 ) -> TinyGPT:
     """Stage 1: next-token prediction on raw text. Returns a base model that continues text.
 
-    Within one process it is trained once; each caller gets its own copy.
+    Trained once (load_trained); each caller gets its own copy.
     """
     key = ("pretrain", steps, seed, str(device))
-    model = load_trained(key, device)
-    if model is not None:
+    model = fresh_model(seed, device)  # its initial weights are part of what `key` names
+    if load_trained(key, model):
         print(f"pretrain: reusing the base model trained earlier ({steps} steps, seed {seed})")
         return model
-    torch.manual_seed(seed)  # before the model: its initial weights are part of what `key` names
-    model = TinyGPT(TOKENIZER.vocab_size).to(device)
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
     ids = torch.tensor(TOKENIZER.encode(pretraining_text(rng, PRETRAIN_LINES)))

@@ -90,9 +90,23 @@ def test_induction_completes_repeats_of_pairs_it_never_saw(quick_run):
     assert quick_run["induction_head_score"] > 0.5
 
 
-def test_zeroing_the_induction_heads_takes_repeat_accuracy_to_chance(quick_run):
+def test_blocking_the_induction_read_takes_repeat_accuracy_to_chance(quick_run):
+    assert quick_run["blocked_repeat_accuracy"] <= 1 / len(icl.SYLLABLES) + 0.1
+    # zeroing the heads that read it most takes away most of the copying, not always all
     assert quick_run["induction_head"] in quick_run["ablated_heads"]
-    assert quick_run["ablated_repeat_accuracy"] <= 1 / len(icl.SYLLABLES) + 0.1
+    assert quick_run["ablated_repeat_accuracy"] < quick_run["repeat_accuracy"] - 0.5
+    # the named head reads the token after the match far more than even attention would
+    assert quick_run["induction_head_score"] > 5 * quick_run["even_attention"]
+
+
+def test_the_blocked_read_is_the_one_after_the_earlier_occurrence():
+    ids = torch.tensor([[3, 4, 5, 3, 4, 5]])  # segment "3 4 5" twice, no padding
+    repeat_mask = torch.tensor([[False, False, False, False, True, True]])
+    reads = icl.without_match_reads(ids, repeat_mask)[0]  # for model(ids[:, :-1]): 5 x 5
+    causal = torch.ones(5, 5, dtype=torch.bool).tril()
+    # query 3 (the second '3') predicts ids[4] = 4: it may not read position 1 (the '4'
+    # after the first '3'); query 4 (the second '4') may not read position 2
+    assert (causal & ~reads).nonzero().tolist() == [[3, 1], [4, 2]]
 
 
 def test_the_icl_score_shows_a_phase_change(quick_run):

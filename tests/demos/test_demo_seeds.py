@@ -1,8 +1,9 @@
 """Each demo's verdict holds for more than one seed: a PASS that only seed 0 earns would not
 tell a learner the card's claim held. Seed 0 is each demo's own test module; this one runs the
---quick form at seeds 1 and 2 (the base model and pi_SFT of a seed are trained once per process
-and shared by the demos, which keeps this to a few minutes on 2 cores). The README's table has
-seeds 0 to 4 at the default settings."""
+--quick form at seeds 1 and 2 (the base model and pi_SFT of a seed are trained once per session
+and shared by the demos, which keeps this to a few minutes on 2 cores), and icl at seed 4, where
+zeroing its induction heads once left 13% of the repeats (the read they make is blocked now).
+The README's table has seeds 0 to 4 at the default settings."""
 
 import importlib
 
@@ -12,9 +13,22 @@ pytest.importorskip("torch")
 
 from notecards.demo_catalog import DEMOS  # noqa: E402
 
+# A verdict that fails at a seed for a reason the README states stays FAIL: the test says so
+# and turns red once the claim holds there (strict), so the README's table gets updated.
+DOES_NOT_HOLD = {
+    ("pipeline", 1): "DPO's freed probability goes to garbled closings: the labellers' score "
+    "falls beyond two standard errors (-0.46 -> -0.70 on 320 answers)",
+}
+RUNS = [
+    pytest.param(name, seed, marks=pytest.mark.xfail(reason=why, strict=True))
+    if (why := DOES_NOT_HOLD.get((name, seed)))
+    else (name, seed)
+    for seed in (1, 2)
+    for name in DEMOS
+] + [("icl", 4)]
 
-@pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize("name", list(DEMOS))
+
+@pytest.mark.parametrize(("name", "seed"), RUNS)
 def test_the_quick_verdict_holds_at_another_seed(name, seed, capsys):
     demo = importlib.import_module(f"demos.{name}")
     demo.main(["--quick", "--seed", str(seed)])

@@ -65,8 +65,9 @@ def test_last_token_values_reads_the_end_of_each_response():
     assert training.last_token_values(values, mask).tolist() == [2.0, 11.0]
 
 
-def test_pretrain_seed_fixes_the_initial_weights_whatever_ran_before():
+def test_pretrain_seed_fixes_the_initial_weights_whatever_ran_before(monkeypatch):
     """The seed goes in before the model is built: its cache key promises the same weights."""
+    monkeypatch.setenv(training.CACHE_ENV, "off")
     runs = []
     for noise in (1, 2):
         torch.manual_seed(noise)  # what an earlier demo might leave in the global generator
@@ -75,7 +76,59 @@ def test_pretrain_seed_fixes_the_initial_weights_whatever_ran_before():
     assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
 
 
-def test_sample_reads_only_up_to_the_furthest_cursor_and_matches_a_full_read():
+def test_a_later_run_reads_the_trained_weights_and_goes_on_as_a_fresh_one(monkeypatch, tmp_path):
+    """The weights come back from the cache folder in a new process (here: an emptied
+    in-process store), and the global generator is left as training left it."""
+    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path))
+    key = ("pretrain", 3, 11, "cpu")
+    training._TRAINED.pop(key, None)
+    trained = training.pretrain(3, seed=11).state_dict()
+    after_training = torch.rand(3)
+    assert [p.name for p in tmp_path.iterdir()] == [training.cache_file(key).name]
+    training._TRAINED.pop(key)
+    cached = training.pretrain(3, seed=11).state_dict()
+    assert torch.equal(torch.rand(3), after_training)
+    assert all(torch.equal(trained[k], cached[k]) for k in trained)
+
+
+def test_an_unreadable_cache_file_is_trained_again_and_replaced(monkeypatch, tmp_path):
+    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path))
+    key = ("pretrain", 2, 12, "cpu")
+    training._TRAINED.pop(key, None)
+    training.cache_file(key).write_bytes(b"not torch weights")
+    model = training.pretrain(2, seed=12)
+    training._TRAINED.pop(key)
+    assert training.load_trained(key, training.fresh_model(0, "cpu"))
+    assert all(torch.equal(v, training._TRAINED[key][k]) for k, v in model.state_dict().items())
+
+
+def test_a_cache_folder_that_cannot_be_written_is_no_error(monkeypatch, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder would go")
+    monkeypatch.setenv(training.CACHE_ENV, str(blocked / "demos"))
+    training._TRAINED.pop(("pretrain", 1, 13, "cpu"), None)
+    training.pretrain(1, seed=13)
+    assert blocked.read_text() == "a file where the folder would go"
+
+
+def test_greedy_answers_through_the_kv_cache_are_those_of_a_full_reread():
+    """Rows of different prompt lengths, decoded column by column through the cache, give the
+    tokens a plain loop gets by re-reading each row whole."""
+    training.set_seed(3)
+    model = tinylm.TinyGPT(toyworld.TOKENIZER.vocab_size).eval()
+    prompts = [toyworld.TOKENIZER.encode(t) for t in ("q: a", "the cat sees the ", "x")]
+    ids, mask, _ = training.sample(model, prompts, 7, greedy=True)
+    for row, prompt in enumerate(prompts):
+        expected = list(prompt)
+        for _ in range(7):
+            expected.append(int(model(torch.tensor([expected]))[0, -1].argmax()))
+            if expected[-1] == toyworld.TOKENIZER.eos_id:
+                break
+        generated = ids[row][mask[row].bool()].tolist()
+        assert generated == expected[len(prompt) :]
+
+
+def test_sampled_logprobs_through_the_kv_cache_match_a_full_read():
     training.set_seed(0)
     model = tinylm.TinyGPT(toyworld.TOKENIZER.vocab_size).eval()
     prompts = [toyworld.TOKENIZER.encode("q: a"), toyworld.TOKENIZER.encode("the cat sees ")]
