@@ -40,7 +40,7 @@ from notecards.render.inputs import (
 )
 from notecards.render.pool import render_all
 from notecards.targets.package import PackageWriter
-from notecards.vault import Vault, load_vault, read_vault_files, write_back
+from notecards.vault import Vault, VaultFiles, load_vault, read_vault_files, write_back
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.files import is_read_only, markdown_files
 from notecards.vault.lock import vault_lock
@@ -98,9 +98,10 @@ def build_vault(
 
 
 def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> BuildSummary:
-    if not dry_run and (summary := _as_left(root, output)) is not None:
+    read = read_vault_files(root, lambda paths: reporter.progress(paths, "reading"))
+    if not dry_run and (summary := _as_left(read, output)) is not None:
         return summary
-    vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
+    vault = load_vault(root, lambda paths: reporter.progress(paths, "parsing"), read)
     if vault.parsed.errors:
         raise NotecardsError(vault.parsed.problems)
     if not dry_run:
@@ -285,23 +286,21 @@ def _summary(
     )
 
 
-def _as_left(root: Path, output: Path) -> BuildSummary | None:
+def _as_left(read: VaultFiles, output: Path) -> BuildSummary | None:
     """The summary of a build with nothing to do, told from the files' bytes alone, without
     parsing any (the last build's verdict on them, render/inputs.py); None when there may
     be something to do, or the parse cache to write again."""
-    if not (root / PARSE_CACHE).is_file():
+    root, files, problems = read.root, read.files, read.problems
+    if not (root / PARSE_CACHE).is_file() or errors(problems):
         return None
-    files = read_vault_files(root)
-    if errors(files.problems):
-        return None
-    inputs = files_digest(files.root, files.config, files.files)
-    verdict = last_verdict(files.root, inputs, files.files)
+    inputs = files_digest(root, read.config, files)
+    verdict = last_verdict(root, inputs, files)
     if verdict is None:
         return None
     manifest = load_manifest(root)
     if not _unchanged(manifest, inputs, verdict.unnumbered > 0, output):
         return None
-    remove_stale_temp_files(_vault_folders(root, files.files))
+    remove_stale_temp_files(_vault_folders(root, files))
     return BuildSummary(
         notes=sum(sum(counts) for counts in verdict.notes.values()),
         decks=manifest.decks,
@@ -309,7 +308,7 @@ def _as_left(root: Path, output: Path) -> BuildSummary | None:
         ids_assigned=[],
         output=str(output),
         written=False,
-        warnings=[p for p in files.problems + verdict.loaded if p.severity is Severity.WARNING],
+        warnings=[p for p in problems + verdict.loaded if p.severity is Severity.WARNING],
     )
 
 

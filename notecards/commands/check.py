@@ -79,21 +79,18 @@ def _check(root: Path, reporter: Reporter) -> _Checked:
     from notecards.vault import load_vault, read_vault_files
 
     try:
-        files = read_vault_files(root)
+        read = read_vault_files(root, lambda paths: reporter.progress(paths, "reading"))
     except NotecardsError as err:
         return _Checked(err.problems, {})
-    inputs = files_digest(files.root, files.config, files.files)
-    verdict = last_verdict(files.root, inputs, files.files)
+    files = read.files
+    verdict = last_verdict(read.root, files_digest(read.root, read.config, files), files)
     if verdict is not None:
-        problems = files.problems + verdict.problems
+        problems = read.problems + verdict.problems
         notes = {
             path: Counter(dict(zip(KINDS, n, strict=True))) for path, n in verdict.notes.items()
         }
     else:
-        try:
-            vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
-        except NotecardsError as err:  # the settings changed since they were read
-            return _Checked(err.problems, {})
+        vault = load_vault(root, lambda paths: reporter.progress(paths, "parsing"), read)
         problems = vault.parsed.problems + _render_problems(vault, reporter)
         notes = {path: Counter() for path in vault.parsed.files}
         for note in vault.parsed.notes:

@@ -40,9 +40,11 @@ class Vault:
 def load_vault(
     root: Path,
     progress: Callable[[Sequence[str]], Iterable[str]] = lambda paths: paths,
+    read: VaultFiles | None = None,
 ) -> Vault:
     """Read settings and every markdown file; problems go in `parsed.problems`. `progress`
-    wraps the loop over the files (a progress bar).
+    wraps the loop over the files (a progress bar). `read`: the files as `read_vault_files`
+    already read them (a command that first asked whether anything changed), not read again.
 
     A file whose bytes and settings are unchanged since it was last parsed comes from
     the parse cache (`state_dir.PARSE_CACHE`) instead of being parsed again; the
@@ -50,19 +52,17 @@ def load_vault(
 
     Raises NotecardsError only for bad settings (nothing can be read right then).
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise NotecardsError(f"{root}: not a folder")
-    config = load_config(root)
-    listing = markdown_files(root, config)
-    parsed = ParsedVault(problems=list(listing.problems))
-    cache = ParseCache(root, config)
-    for rel in progress(listing.paths):
-        read = _read(root, rel)
-        if isinstance(read, list):
-            parsed.problems += read
+    if read is None:
+        read = _listed(root)
+    config = read.config
+    parsed = ParsedVault(problems=list(read.listed))
+    cache = ParseCache(read.root, config)
+    for rel in progress(read.paths):
+        one_read = read.reads.get(rel) or _read(read.root, rel)
+        if isinstance(one_read, list):
+            parsed.problems += one_read
             continue
-        text, snapshot = read
+        text, snapshot = one_read
         one = cache.get(rel, snapshot.digest)
         if one is None:
             one = parse_file(text, rel, config)
@@ -72,39 +72,54 @@ def load_vault(
         parsed.deletions += one.deletions
         parsed.problems += one.problems
     parsed.problems += id_range_problems(parsed) + duplicate_id_problems(parsed)
-    return Vault(root=root, config=config, parsed=parsed, parse_cache=cache)
+    return Vault(root=read.root, config=config, parsed=parsed, parse_cache=cache)
 
 
 @dataclass
 class VaultFiles:
-    """A vault's settings and how each markdown file looks, nothing parsed."""
+    """A vault's settings and its markdown files as read (text and snapshot, or why one
+    cannot be read), nothing parsed: `load_vault` parses them without reading them again."""
 
     root: Path
     config: VaultConfig
-    files: dict[str, FileSnapshot]  # the files read, by vault-relative path
-    problems: list[Problem]  # what could not be listed or read, as `load_vault` says it
+    listed: list[Problem]  # what listing the files found (a folder that cannot be read)
+    paths: list[str]  # every markdown file listed, in order
+    # By path, as far as read: the text and snapshot, or the problems of reading it.
+    reads: dict[str, tuple[str, FileSnapshot] | list[Problem]] = field(default_factory=dict)
+
+    @property
+    def files(self) -> dict[str, FileSnapshot]:
+        """The files read, by vault-relative path."""
+        return {rel: one[1] for rel, one in self.reads.items() if not isinstance(one, list)}
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What could not be listed or read, in the order `load_vault` says it."""
+        unread = [p for one in self.reads.values() if isinstance(one, list) for p in one]
+        return self.listed + unread
 
 
 def read_vault_files(
     root: Path,
     progress: Callable[[Sequence[str]], Iterable[str]] = lambda paths: paths,
 ) -> VaultFiles:
-    """Settings and every markdown file's digest, as `load_vault` reads them but parsing
-    nothing: enough to tell whether the vault is as a build left it (`check`). Raises
-    NotecardsError only for bad settings."""
+    """Settings and every markdown file, as `load_vault` reads them but parsing nothing:
+    enough to tell whether the vault is as a build left it (`check`). Raises NotecardsError
+    only for bad settings."""
+    read = _listed(root)
+    for rel in progress(read.paths):
+        read.reads[rel] = _read(read.root, rel)
+    return read
+
+
+def _listed(root: Path) -> VaultFiles:
+    """The settings and the list of markdown files, none read yet."""
     root = Path(root)
     if not root.is_dir():
         raise NotecardsError(f"{root}: not a folder")
     config = load_config(root)
     listing = markdown_files(root, config)
-    read = VaultFiles(root, config, {}, list(listing.problems))
-    for rel in progress(listing.paths):
-        one = _read(root, rel)
-        if isinstance(one, list):
-            read.problems += one
-        else:
-            read.files[rel] = one[1]
-    return read
+    return VaultFiles(root, config, list(listing.problems), list(listing.paths))
 
 
 def _read(root: Path, rel: str) -> tuple[str, FileSnapshot] | list[Problem]:

@@ -269,3 +269,18 @@ def test_nothing_changed_is_told_from_the_bytes_alone(tmp_path, monkeypatch):
 
 def refuse_to_parse(*args, **kwargs):
     raise AssertionError("parsed although nothing changed")
+
+
+def test_a_build_after_an_edit_reads_each_file_once(vault, monkeypatch):
+    """Asking whether anything changed reads the files; the load that follows parses those
+    very reads instead of reading every file a second time."""
+    (vault / "b.md").write_text(block("q2", "b", note_id=NOTE_ID + 1), encoding="utf-8")
+    build_vault(vault, output(vault))
+    (vault / "a.md").write_text(block(FRONT, "edited", note_id=NOTE_ID), encoding="utf-8")
+    reads = []
+    real = vault_module.read_markdown
+    monkeypatch.setattr(
+        vault_module, "read_markdown", lambda root, rel: reads.append(rel) or real(root, rel)
+    )
+    assert build_vault(vault, output(vault)).written
+    assert sorted(reads) == ["a.md", "b.md"]
