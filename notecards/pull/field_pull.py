@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from diff_match_patch import diff_match_patch
+
 from notecards.problems import NotecardsError
 from notecards.pull.merge import Conflict, merge_field
 from notecards.pull.patch import place_edit
@@ -72,6 +74,7 @@ _NOTE_EMBED = re.compile(r"!\[\[(?![^\]|#]*\.(?!md\b)\w{1,5}[\]|#])[^\]\n]+\]\]"
 # is no markup in HTML or markdown (no `&`, `;`, `<`, `*`, `_`, line break...).
 _PLAIN = re.compile(r"(?:[^\W_]|[ ,.:?'\"])*")
 _PLAIN_END = re.compile(rf"{_PLAIN.pattern}$")
+_DIFF = diff_match_patch()  # its common prefix and suffix: a binary search, not a loop
 _CONTEXT = 24  # characters of the text each side of the edit that find its place
 
 
@@ -80,13 +83,8 @@ def _in_text(base_html: str, anki_html: str, markdown: str) -> str | None:
     run of plain words within one text (outside tags, not next to an entity) and that text
     around it, as far as it is plain, is once in the field's HTML and once in `markdown`;
     else None."""
-    shorter = min(len(base_html), len(anki_html))
-    start = 0
-    while start < shorter and base_html[start] == anki_html[start]:
-        start += 1
-    end = 0  # the common suffix's length, not reaching into the common prefix
-    while end < shorter - start and base_html[-1 - end] == anki_html[-1 - end]:
-        end += 1
+    start = _DIFF.diff_commonPrefix(base_html, anki_html)
+    end = _DIFF.diff_commonSuffix(base_html[start:], anki_html[start:])  # (not into the prefix)
     removed = base_html[start : len(base_html) - end]
     added = anki_html[start : len(anki_html) - end]
     before, after = base_html[:start], base_html[len(base_html) - end :]

@@ -10,13 +10,13 @@ every sync. It is written atomically, so a crash leaves the old state or the new
 
 from __future__ import annotations
 
+import json
 from dataclasses import astuple, dataclass, field, fields
 from operator import attrgetter
 from pathlib import Path
 
-from notecards import json_codec
 from notecards.problems import FileError, NotecardsError, Problem
-from notecards.vault.atomic import replacing
+from notecards.vault.atomic import write_json
 from notecards.vault.state_dir import SYNC_STATE
 
 # Bump when the shape or meaning of a stored field changes; see load_state for older files.
@@ -90,7 +90,7 @@ def load_state(root: Path, url: str) -> SyncState:
     media no size or mtime (hashed once more), and its journal's values give the pending tag."""
     path = state_path(root)
     try:
-        raw = json_codec.loads(path.read_bytes())
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return SyncState(url=url)
     except (OSError, ValueError, RecursionError) as err:
@@ -220,8 +220,6 @@ def save_state(root: Path, state: SyncState) -> None:
         "mod_times": state.mod_times,
     }
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(target) as tmp:
-            tmp.write_bytes(json_codec.dumps(payload))
+        write_json(target, payload)
     except OSError as err:
         raise FileError("write", target, err) from err

@@ -18,7 +18,6 @@ from functools import cache
 from typing import Any, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
-from notecards import json_codec
 from notecards.targets.address import DEFAULT_URL
 from notecards.targets.errors import AnkiConnectError, AnkiRefused, AnkiUnreachableError
 
@@ -176,7 +175,7 @@ class AnkiConnect:
                 f"The server at {self.url} answered HTTP {status}; is it AnkiConnect?"
             )
         try:
-            return json_codec.loads(payload)
+            return json.loads(payload)
         except ValueError as exc:
             raise AnkiConnectError(
                 f"The server at {self.url} does not answer like AnkiConnect (not JSON)."
