@@ -18,7 +18,6 @@ torch = pytest.importorskip("torch")
 
 from demos import cli  # noqa: E402
 from notecards.cli import cli as notecards  # noqa: E402
-from notecards.commands import demo as demo_command  # noqa: E402
 from notecards.demo_catalog import DEMOS  # noqa: E402
 from tests.helpers.paths import REPO  # noqa: E402
 
@@ -236,10 +235,11 @@ def test_notecards_demo_turns_hostile_input_into_a_usage_error(argv, says, tmp_p
 
 
 def test_time_reports_a_failed_demo_in_one_line(monkeypatch):
+    """A mock: a demo that runs out of memory is a fault the real one cannot be made to have."""
     crashed = subprocess.CompletedProcess(
         [], 1, "", "Traceback (most recent call last):\n  File ...\nMemoryError: out of memory\n"
     )
-    monkeypatch.setattr(demo_command.subprocess, "run", lambda *a, **k: crashed)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: crashed)  # (imported when it runs)
     result = CliRunner().invoke(notecards, ["demo", "--time", "sft"])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: demo sft failed (exit 1): MemoryError: out of memory"
