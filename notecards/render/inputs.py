@@ -20,15 +20,18 @@ from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notecards.config import VaultConfig
 from notecards.hashing import code_digest, file_list_digest, key
 from notecards.model import FileSnapshot
 from notecards.problems import Problem, Severity
 from notecards.render.vault_index import VaultIndex
-from notecards.vault import Vault
 from notecards.vault.atomic import write_json
 from notecards.vault.state_dir import CHECKED
+
+if TYPE_CHECKING:
+    from notecards.vault import Vault
 
 KINDS = ("block", "inline", "regex")  # how a note is written (model.Note.kind)
 

@@ -4,9 +4,32 @@ One file per step, in the order `run.py` takes them: read the vault (`read_vault
 Anki (`read_anki.py`), recover an interrupted run (`recovery.py`), bring Anki's edits home
 (`pull_edits.py`, with the bases in `pushed_fields.py`), plan (`plan.py`, pure),
 push (`push.py`, `importer.py`, `media.py`), remember what was pushed (`state.py`), and tell
-the user (`report.py`)."""
+the user (`report.py`). A sync with nothing to do is told apart first (`as_left.py`).
 
-from notecards.sync.report import SyncReport, plan_lines
-from notecards.sync.run import SyncOptions, sync_vault
+Each name is imported on first use (PEP 562): that sync imports none of the steps it skips."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notecards.sync.entry import sync_vault
+    from notecards.sync.options import SyncOptions
+    from notecards.sync.report import SyncReport, plan_lines
+
+_MODULES = {
+    "SyncOptions": "options",
+    "SyncReport": "report",
+    "plan_lines": "report",
+    "sync_vault": "entry",
+}
 __all__ = ["SyncOptions", "SyncReport", "plan_lines", "sync_vault"]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from notecards.model import Dependency, MediaRef, Note, RenderedNote
 from notecards.problems import Problem
-from notecards.render import Renderer
-from notecards.render.pool import render_all
+
+if TYPE_CHECKING:
+    from notecards.render import Renderer
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ def render_each(
 ) -> tuple[list[Rendered], list[Problem]]:
     """The notes that render, and the problems of those that don't (many of them on every
     core: render/pool.py). `done` hears how many notes each step finished."""
+    from notecards.render.pool import render_all  # (multiprocessing: only when rendering)
+
     items = list(items)
     todo = [item for item in items if not isinstance(item, Rendered)]
     outcomes = iter(render_all(renderer, [item.note for item in todo], done))

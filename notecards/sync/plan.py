@@ -17,14 +17,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from notecards.hashing import field_digest, field_matches
 from notecards.model import Deletion, Note
 from notecards.problems import Location, Problem, Severity
-from notecards.render.compare import shows_the_same
 from notecards.sync.notes import Rendered, SyncNote, Unrendered
 from notecards.sync.state import PushedNote, SyncState
-from notecards.targets.ankiconnect import AnkiNote
+
+if TYPE_CHECKING:
+    from notecards.targets.ankiconnect import AnkiNote
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ def _plan_existing(
     card_decks: dict[int, str],
     force: bool,
 ) -> None:
+    from notecards.render.compare import shows_the_same  # (justhtml: only for a changed note)
+
     note = item.note
     changed, kept, conflicting = {}, [], []
     for name, want in item.fields.items():

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notecards.sync.notes import Rendered, SyncNote
-from notecards.sync.recovery import PENDING_TAG
-from notecards.sync.state import SyncState
+from notecards.sync.state import PENDING_TAG, SyncState
 from notecards.targets.address import is_loopback
 from notecards.targets.ankiconnect import AnkiConnect, AnkiNote, parse_notes_info
-from notecards.vault import Vault
+
+if TYPE_CHECKING:
+    from notecards.vault import Vault
 
 
 @dataclass
@@ -64,9 +66,24 @@ def read_anki(
     `after_ankiweb`, when edits made elsewhere days ago may have just come in."""
     known = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
     known |= {d.note_id for d in vault.parsed.deletions} | set(state.notes)
-    rendered = sorted(
-        {i.note.note_id for i in items if isinstance(i, Rendered) and i.note.note_id is not None}
-    )
+    rendered = {
+        i.note.note_id for i in items if isinstance(i, Rendered) and i.note.note_id is not None
+    }
+    return ask_anki(client, known, rendered, state, two_way=two_way, after_ankiweb=after_ankiweb)
+
+
+def ask_anki(
+    client: AnkiConnect,
+    known: Collection[int],
+    rendered: Collection[int],
+    state: SyncState,
+    *,
+    two_way: bool,
+    after_ankiweb: bool = False,
+) -> AnkiSnapshot:
+    """read_anki's request, for the `known` notes (those the vault and the state name) and
+    the contents of the `rendered` ones: a sync that parsed nothing asks it too (as_left.py)."""
+    rendered = sorted(rendered)
     ids = sorted(known)
     asked: dict[str, tuple[str, dict]] = {
         "version": ("version", {}),

@@ -24,11 +24,10 @@ from notecards.output import Reporter
 from notecards.problems import NotecardsError, Problem
 from notecards.render import Renderer
 from notecards.sync.notes import SyncNote, render
-from notecards.sync.state import SyncState, save_state
+from notecards.sync.state import PENDING_TAG, SyncState, save_state
 from notecards.targets.ankiconnect import AnkiConnect, AnkiNote
 from notecards.vault import Vault, write_back
 
-PENDING_TAG = "notecards::pending::"
 FAULT_STEPS = (
     "journaled",
     "decks_created",

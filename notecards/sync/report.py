@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notecards.problems import Problem, errors, shown_path
 from notecards.sync.plan import Plan, Update
-from notecards.sync.pull_edits import PulledField
+
+if TYPE_CHECKING:
+    from notecards.sync.pull_edits import PulledField
 
 
 @dataclass

@@ -16,9 +16,9 @@ Order of work, chosen so that a sync killed at any moment and run again duplicat
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from notecards.faults import fault_point
@@ -28,9 +28,11 @@ from notecards.problems import NotecardsError, Problem, Severity, errors
 from notecards.render import Renderer
 from notecards.render.cache import RenderCache
 from notecards.render.compare import shows_the_same
+from notecards.render.inputs import files_digest as inputs_digest
 from notecards.sync import push
 from notecards.sync.media import MediaFiles, media_files, store_media
 from notecards.sync.notes import Rendered, SyncNote, Unrendered
+from notecards.sync.options import SyncOptions
 from notecards.sync.plan import Plan, make_plan, needs_deck_check, plan_media, pushed_record
 from notecards.sync.pull_edits import apply_agreement, differs, editor_rewrites, plan_pull
 from notecards.sync.pushed_fields import PushedFields
@@ -38,58 +40,20 @@ from notecards.sync.read_anki import AnkiSnapshot, is_mod_time, read_anki
 from notecards.sync.read_vault import files_digest, render_checked, source_digest, vault_notes
 from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport
-from notecards.sync.state import SyncState, load_state, save_state, state_snapshot
+from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state, state_snapshot
 from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info
 from notecards.vault import Vault, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.field_writeback import write_fields
 from notecards.vault.files import is_read_only
-from notecards.vault.lock import vault_lock
 from notecards.vault.state_dir import STATE_DIR
 
 
-@dataclass(frozen=True)
-class SyncOptions:
-    """How a sync runs (the command line's flags)."""
-
-    dry_run: bool = False
-    force: bool = False  # the vault's version wins, also over edits made in Anki
-    prune: bool = False
-    two_way: bool = True  # bring Anki's edits home first
-    push: bool = True  # False: `notecards pull`, Anki's edits home and nothing sent
-    prefer: str | None = None  # "vault" or "anki": who wins where both edited the same text
-    # `--ankiweb`: Anki synced with AnkiWeb just before (edits made elsewhere may come in).
-    after_ankiweb: bool = False
-    # `notecards watch`: a file with an error (a START typed, its END not yet) is left out
-    # and reported, and the rest of the vault syncs; else one error stops the sync.
-    leave_out_bad_files: bool = False
-
-
-def sync_vault(
-    root: Path,
-    client: AnkiConnect,
-    options: SyncOptions = SyncOptions(),
-    reporter: Reporter | None = None,
-) -> SyncReport:
-    """Plan, and unless `options.dry_run` apply (holding the vault's lock), the changes that
-    make Anki and the vault at `root` agree.
-
-    Raises NotecardsError for a vault with errors (nothing sent), AnkiConnectError when Anki
-    cannot be reached or refuses a request, VaultBusy while another run writes the vault.
-    """
-    reporter = reporter or Reporter(quiet=True)
-    if options.force and options.prefer is None:
-        options = dataclasses.replace(options, prefer="vault")
-    if options.dry_run:
-        return _sync_leaving_out(root, client, options, reporter)
-    with vault_lock(root, waiting=reporter.info):
-        return _sync_leaving_out(root, client, options, reporter)
-
-
-def _sync_leaving_out(
+def sync_leaving_out(
     root: Path, client: AnkiConnect, options: SyncOptions, reporter: Reporter
 ) -> SyncReport:
-    """One sync; with `leave_out_bad_files`, the files an error names are left out and the
+    """One whole sync (the caller holds the lock unless it is a dry run: entry.py); with
+    `leave_out_bad_files`, the files an error names are left out and the
     sync runs again without them (a sync stopped by an error has sent nothing, or stopped
     where a crash could have: a run after it is safe), until no error remains outside them
     or an error names no file (the settings)."""
@@ -200,6 +164,7 @@ def _sync(
             _remember_base(base, state, items, taken, report.plan)
             base.save()
         _remember_files(state, vault, renderer, report.plan)
+        state.as_left = _as_left(vault, state, items, taken, report, unsettled)
         vault.save_cache()
         if state_snapshot(state) != saved:
             save_state(vault.root, state)
@@ -353,9 +318,7 @@ def _remember_anki(state: SyncState, mods: dict[int, int] | None, unsettled: set
     and not moved on while an edit made in Anki waits, so the search still finds it)."""
     now = int(time.time())
     for nid, mod in (mods or {}).items():
-        # Anki counts whole seconds: a note modified in the second it was read could be
-        # edited again within it, under the same time; it is looked at once more.
-        seen = mod if mod < now - 1 else mod - 1
+        seen = mod_as_seen(mod, now)
         record = state.notes.get(nid)
         if record is not None and record.anki_mod != seen and nid not in unsettled:
             state.notes[nid] = dataclasses.replace(record, anki_mod=seen)
@@ -454,6 +417,47 @@ def _leave_out_read_only(
         for i in left_out
     ]
     return [i for i in items if i not in left_out], problems
+
+
+def _as_left(
+    vault: Vault,
+    state: SyncState,
+    items: Sequence[SyncNote],
+    added: Sequence[tuple[Rendered, int]],
+    report: SyncReport,
+    unsettled: set[int],
+) -> str:
+    """The vault's inputs as this sync leaves them, when it leaves nothing to do (as_left.py):
+    no problem, conflict, pending add or edit made in Anki waiting or brought home; the
+    state's records are the vault's notes, no more (a record whose block is gone is warned
+    about each time); no note embeds the text of a markdown file whose bytes the inputs do
+    not hold. Else ""."""
+    plan = report.plan
+    if report.problems or plan.problems or plan.conflicts or unsettled or state.pending_tag:
+        return ""
+    notes = vault.parsed.notes
+    replaced = {a.replaces for a in plan.adds if a.replaces is not None}
+    ids = {n.note_id for n in notes if n.note_id is not None} - replaced
+    ids |= {nid for _, nid in added}
+    if ids != state.notes.keys() or len(ids) != len(notes):
+        return ""
+    if report.pulled:
+        return ""  # (the files an edit made in Anki went into: the next sync records them)
+    files = vault.parsed.files  # (with the digests _write_ids wrote)
+    if _embeds_unread_text(state, files, items):
+        return ""
+    return inputs_digest(vault.root, vault.config, files)
+
+
+def _embeds_unread_text(
+    state: SyncState, files: Collection[str], items: Sequence[SyncNote]
+) -> bool:
+    """Whether a note embeds the text of a markdown file that is not one of the vault's notes
+    (outside `scan_dir`, or ignored): its edit is in no digest of the inputs."""
+    deps = [list(i.deps) for i in items if isinstance(i, Rendered)]
+    deps += [json.loads(r.deps) for r in state.notes.values() if r.deps and '["embed",' in r.deps]
+    embedded = {d[2].partition("\0")[0] for each in deps for d in each if d[0] == "embed"}
+    return any(f.lower().endswith(".md") and f not in files for f in embedded)
 
 
 def _remember_files(state: SyncState, vault: Vault, renderer: Renderer, plan: Plan) -> None:
@@ -579,6 +583,13 @@ def _write_ids(
         )
     report.files_written = result.files_written
     report.problems += result.problems
+    # Each file as written, for the state's `as_left`: its new digest, or none (an edit the
+    # user made meanwhile, kept: bytes this sync never read).
+    for path in result.files_written:
+        snapshot = vault.parsed.files[path]
+        vault.parsed.files[path] = dataclasses.replace(
+            snapshot, digest=result.digests.get(path, "")
+        )
     report.written_ids = [(p, ln, i) for (p, ln), i in ids_at.items() if (p, ln) in result.written]
     return result.written
 

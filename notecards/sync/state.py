@@ -23,6 +23,9 @@ from notecards.vault.state_dir import SYNC_STATE
 FORMAT = 4
 _READABLE_FORMATS = (2, 3, FORMAT)
 
+# The tag an add carries until its ID is in the vault (recovery.py): the journal's.
+PENDING_TAG = "notecards::pending::"
+
 
 @dataclass
 class PushedNote:
@@ -74,6 +77,17 @@ class SyncState:
     synced_at: int = 0
     # Whether this Anki answers notesModTime (the releases since 2024 do); None: not known yet.
     mod_times: bool | None = None
+    # The vault's inputs (render/inputs.files_digest) as a sync left them with nothing left
+    # to do (no problem, conflict or pending add, every note of the vault and no other in
+    # its records); "" otherwise. The same again: no file is parsed (as_left.py).
+    as_left: str = ""
+
+
+def mod_as_seen(mod: int, now: float) -> int:
+    """The time a record keeps of a note Anki answers `mod` for, at `now`: Anki counts whole
+    seconds, so a note modified in the second it was read could be edited again within it,
+    under the same time; kept a second earlier, it is looked at once more."""
+    return mod if mod < now - 1 else mod - 1
 
 
 def state_path(root: Path) -> Path:
@@ -107,6 +121,7 @@ def load_state(root: Path, url: str) -> SyncState:
             }
             media = {_text(name): _media(v) for name, v in raw["media"].items()}
             synced_at, mod_times = raw.get("synced_at", 0), raw.get("mod_times")
+            as_left = raw.get("as_left", "")
             return SyncState(
                 url,
                 notes,
@@ -115,6 +130,7 @@ def load_state(root: Path, url: str) -> SyncState:
                 _text(raw["vault_files"]),
                 synced_at if _is_int(synced_at) else 0,
                 mod_times if isinstance(mod_times, bool) else None,
+                as_left if isinstance(as_left, str) else "",
             )
         return SyncState(
             url,
@@ -200,7 +216,7 @@ def state_snapshot(state: SyncState) -> tuple:
     with the state later compares each unchanged record with itself, at no cost (copying the
     10,000 records' lists and dicts took longer than the no-op sync's requests)."""
     return (dict(state.notes), dict(state.media), state.pending_tag, state.vault_files,
-            state.synced_at, state.mod_times)  # fmt: skip
+            state.synced_at, state.mod_times, state.as_left)  # fmt: skip
 
 
 def save_state(root: Path, state: SyncState) -> None:
@@ -218,6 +234,7 @@ def save_state(root: Path, state: SyncState) -> None:
         "vault_files": state.vault_files,
         "synced_at": state.synced_at,
         "mod_times": state.mod_times,
+        "as_left": state.as_left,
     }
     try:
         write_json(target, payload)

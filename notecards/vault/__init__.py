@@ -1,11 +1,31 @@
 """The user's files on disk: which files the vault holds, reading them, writing IDs and edits
 made in Anki back into them (atomically: `atomic.py`), and the `.notecards/` folder beside them
-(`state_dir.py`)."""
+(`state_dir.py`).
 
-from notecards.vault.field_writeback import FieldUpdate, FieldWriteResult, write_fields
-from notecards.vault.load import Vault, VaultFiles, load_vault, read_vault_files
-from notecards.vault.writeback import WriteBackResult, write_back
+Each name is imported on first use (PEP 562): a sync with nothing to do, which only reads the
+files, imports neither the parser nor the write-back."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notecards.vault.field_writeback import FieldUpdate, FieldWriteResult, write_fields
+    from notecards.vault.load import Vault, VaultFiles, load_vault, read_vault_files
+    from notecards.vault.writeback import WriteBackResult, write_back
+
+_MODULES = {
+    "FieldUpdate": "field_writeback",
+    "FieldWriteResult": "field_writeback",
+    "Vault": "load",
+    "VaultFiles": "load",
+    "WriteBackResult": "writeback",
+    "load_vault": "load",
+    "read_vault_files": "load",
+    "write_back": "writeback",
+    "write_fields": "field_writeback",
+}
 __all__ = [
     "FieldUpdate",
     "FieldWriteResult",
@@ -17,3 +37,11 @@ __all__ = [
     "write_back",
     "write_fields",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from notecards.config import VaultConfig, load_config
 from notecards.model import FileSnapshot, ParsedVault
-from notecards.parse import parse_file
 from notecards.problems import NotecardsError, Problem
 from notecards.vault.files import markdown_files, read_markdown
 from notecards.vault.parse_cache import ParseCache
@@ -52,6 +51,8 @@ def load_vault(
 
     Raises NotecardsError only for bad settings (nothing can be read right then).
     """
+    from notecards.parse import parse_file  # (not for read_vault_files alone: a no-op sync)
+
     if read is None:
         read = _listed(root)
     config = read.config

@@ -1,0 +1,98 @@
+"""A sync with nothing to do, told without parsing a file: the vault's inputs (its bytes, file
+list, settings and the code: render/inputs.files_digest) are those a sync left with nothing
+left to do (`SyncState.as_left`), its media files are as stored, and the one request a sync
+starts with (read_anki.py) finds every note in Anki, none edited there since, none pending.
+Anything else, and the whole sync runs (run.py), which then records `as_left` anew.
+
+A no-op sync of 10,000 cards spent most of its time parsing (the parse cache), digesting
+and planning notes that had not changed; this reads and hashes the files, and loads the
+state, only."""
+
+from __future__ import annotations
+
+import posixpath
+import stat
+import time
+from pathlib import Path
+
+from notecards.problems import NotecardsError
+from notecards.render.inputs import files_digest
+from notecards.sync.options import SyncOptions
+from notecards.sync.plan import Plan
+from notecards.sync.read_anki import AnkiSnapshot, ask_anki
+from notecards.sync.report import SyncReport
+from notecards.sync.state import SyncState, load_state, mod_as_seen
+from notecards.targets.ankiconnect import AnkiConnect
+from notecards.vault.atomic import remove_stale_temp_files
+from notecards.vault.load import read_vault_files
+from notecards.vault.state_dir import STATE_DIR
+
+
+def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> SyncReport | None:
+    """The report of a sync with nothing to do, having asked Anki once; None when there may
+    be something to do (nothing was changed then, the state neither: the whole sync reads
+    it again). Not for a dry run (it lists the plan), --force or a pull."""
+    if options.dry_run or options.force or not options.push:
+        return None
+    start = client.requests_sent
+    try:
+        read = read_vault_files(root)
+        state = load_state(read.root, client.url)
+    except NotecardsError:
+        return None  # (the whole sync says why)
+    if read.problems or not state.as_left or state.pending_tag:
+        return None
+    if options.two_way and state.synced_at // 86400 != int(time.time()) // 86400:
+        return None  # the first two-way sync of a day asks every note's time, and keeps the day
+    if files_digest(read.root, read.config, read.files) != state.as_left:
+        return None
+    if not media_as_stored(read.root, state):
+        return None
+    known = set(state.notes)
+    mod_times = state.mod_times
+    snapshot = ask_anki(
+        client, known, (), state, two_way=options.two_way, after_ankiweb=options.after_ankiweb
+    )
+    if snapshot.pending or snapshot.present != known or state.mod_times != mod_times:
+        return None
+    if options.two_way and not _seen_as_recorded(snapshot, state):
+        return None
+    folders = {posixpath.dirname(path) for path in read.files}
+    remove_stale_temp_files({read.root / f for f in folders} | {read.root / STATE_DIR})
+    report = SyncReport(plan=Plan(unchanged=len(known)))
+    report.requests = client.requests_sent - start
+    return report
+
+
+def media_as_stored(root: Path, state: SyncState) -> bool:
+    """Whether every file the state's notes embed has the source, size and mtime it had when
+    it was stored (else the sync hashes it, or reports it missing)."""
+    inside = root.resolve()
+    for record in state.notes.values():
+        for source, anki_name in record.media:
+            stored = state.media.get(anki_name)
+            path = (root / source).resolve()
+            try:
+                info = path.stat()
+            except OSError:
+                return False
+            if (
+                stored is None
+                or not path.is_relative_to(inside)
+                or not stat.S_ISREG(info.st_mode)
+                or (stored.source, stored.size, stored.mtime_ns)
+                != (source, info.st_size, info.st_mtime_ns)
+            ):
+                return False
+    return True
+
+
+def _seen_as_recorded(snapshot: AnkiSnapshot, state: SyncState) -> bool:
+    """Whether Anki shows each note as the state last saw it: none edited since, and every
+    time it answered the one recorded (a sync would record any other)."""
+    if snapshot.edited_since(state):
+        return False
+    now = time.time()
+    notes = state.notes
+    mods = snapshot.mods or {}
+    return all(notes[nid].anki_mod == mod_as_seen(mod, now) for nid, mod in mods.items())
