@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import stat
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from notecards.problems import NotecardsError
@@ -28,40 +29,55 @@ from notecards.vault.load import read_vault_files
 from notecards.vault.state_dir import STATE_DIR
 
 
-def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> SyncReport | None:
-    """The report of a sync with nothing to do, having asked Anki once; None when there may
-    be something to do (nothing was changed then, the state neither: the whole sync reads
-    it again). Not for a dry run (it lists the plan), --force or a pull."""
+@dataclass(frozen=True)
+class Asked:
+    """What the check learned from Anki when it found something to do, for the whole sync
+    after it (which asks the very same of the same notes when it renders none)."""
+
+    known: set[int]  # the notes asked about
+    snapshot: AnkiSnapshot
+    mod_times: bool | None  # whether Anki answered their modification times
+
+
+def unchanged_sync(
+    root: Path, client: AnkiConnect, options: SyncOptions
+) -> tuple[SyncReport | None, Asked | None]:
+    """The report of a sync with nothing to do, having asked Anki once; else None (nothing
+    was changed then, the state neither: the whole sync reads it again), with what Anki
+    was asked, if it was. Not for a dry run (it lists the plan), --force or a pull."""
     if options.dry_run or options.force or not options.push:
-        return None
+        return None, None
     start = client.requests_sent
     try:
         read = read_vault_files(root)
         state = load_state(read.root, client.url)
     except NotecardsError:
-        return None  # (the whole sync says why)
+        return None, None  # (the whole sync says why)
     if read.problems or not state.as_left or state.pending_tag:
-        return None
+        return None, None
     if options.two_way and state.synced_at // 86400 != int(time.time()) // 86400:
-        return None  # the first two-way sync of a day asks every note's time, and keeps the day
+        return None, None  # the day's first two-way sync asks every note's time, keeps the day
     if files_digest(read.root, read.config, read.files) != state.as_left:
-        return None
+        return None, None
     if not media_as_stored(read.root, state):
-        return None
+        return None, None
     known = set(state.notes)
     mod_times = state.mod_times
     snapshot = ask_anki(
         client, known, (), state, two_way=options.two_way, after_ankiweb=options.after_ankiweb
     )
-    if snapshot.pending or snapshot.present != known or state.mod_times != mod_times:
-        return None
-    if options.two_way and not _seen_as_recorded(snapshot, state):
-        return None
+    if (
+        snapshot.pending
+        or snapshot.present != known
+        or state.mod_times != mod_times
+        or (options.two_way and not _seen_as_recorded(snapshot, state))
+    ):
+        return None, Asked(known, snapshot, state.mod_times)
     folders = {posixpath.dirname(path) for path in read.files}
     remove_stale_temp_files({read.root / f for f in folders} | {read.root / STATE_DIR})
     report = SyncReport(plan=Plan(unchanged=len(known)))
     report.requests = client.requests_sent - start
-    return report
+    return report, None
 
 
 def media_as_stored(root: Path, state: SyncState) -> bool:

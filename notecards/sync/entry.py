@@ -8,7 +8,7 @@ import dataclasses
 from pathlib import Path
 
 from notecards.output import Reporter
-from notecards.sync.as_left import unchanged_sync
+from notecards.sync.as_left import Asked, unchanged_sync
 from notecards.sync.options import SyncOptions
 from notecards.sync.report import SyncReport
 from notecards.targets.ankiconnect import AnkiConnect
@@ -34,10 +34,17 @@ def sync_vault(
     if options.dry_run:
         return _whole(root, client, options, reporter)
     with vault_lock(root, waiting=reporter.info):
-        return unchanged_sync(root, client, options) or _whole(root, client, options, reporter)
+        report, asked = unchanged_sync(root, client, options)
+        return report or _whole(root, client, options, reporter, asked)
 
 
-def _whole(root: Path, client: AnkiConnect, options: SyncOptions, reporter: Reporter) -> SyncReport:
+def _whole(
+    root: Path,
+    client: AnkiConnect,
+    options: SyncOptions,
+    reporter: Reporter,
+    asked: Asked | None = None,
+) -> SyncReport:
     from notecards.sync.run import sync_leaving_out
 
-    return sync_leaving_out(root, client, options, reporter)
+    return sync_leaving_out(root, client, options, reporter, asked)

@@ -64,12 +64,17 @@ def read_anki(
     unchanged before the days `edited:N` covers, the search comes first, and a second request
     asks the times of only the notes it finds (none found: no second request); not
     `after_ankiweb`, when edits made elsewhere days ago may have just come in."""
-    known = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
-    known |= {d.note_id for d in vault.parsed.deletions} | set(state.notes)
+    known = known_notes(vault, state)
     rendered = {
         i.note.note_id for i in items if isinstance(i, Rendered) and i.note.note_id is not None
     }
     return ask_anki(client, known, rendered, state, two_way=two_way, after_ankiweb=after_ankiweb)
+
+
+def known_notes(vault: Vault, state: SyncState) -> set[int]:
+    """The notes a sync asks Anki about: those the vault and the state name."""
+    known = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
+    return known | {d.note_id for d in vault.parsed.deletions} | set(state.notes)
 
 
 def ask_anki(

@@ -23,20 +23,23 @@ from pathlib import Path
 
 from notecards.faults import fault_point
 from notecards.hashing import field_digest, field_matches, settings_digest
+from notecards.model import RenderedNote
 from notecards.output import Reporter
 from notecards.problems import NotecardsError, Problem, Severity, errors
-from notecards.render import Renderer
+from notecards.render import Renderer, note_problems
 from notecards.render.cache import RenderCache
 from notecards.render.compare import shows_the_same
+from notecards.render.inputs import KINDS, Verdict, save_verdict
 from notecards.render.inputs import files_digest as inputs_digest
 from notecards.sync import push
+from notecards.sync.as_left import Asked
 from notecards.sync.media import MediaFiles, media_files, store_media
 from notecards.sync.notes import Rendered, SyncNote, Unrendered
 from notecards.sync.options import SyncOptions
 from notecards.sync.plan import Plan, make_plan, needs_deck_check, plan_media, pushed_record
 from notecards.sync.pull_edits import apply_agreement, differs, editor_rewrites, plan_pull
 from notecards.sync.pushed_fields import PushedFields
-from notecards.sync.read_anki import AnkiSnapshot, is_mod_time, read_anki
+from notecards.sync.read_anki import AnkiSnapshot, is_mod_time, known_notes, read_anki
 from notecards.sync.read_vault import files_digest, render_checked, source_digest, vault_notes
 from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport
@@ -45,22 +48,28 @@ from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info
 from notecards.vault import Vault, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.field_writeback import write_fields
-from notecards.vault.files import is_read_only
+from notecards.vault.files import is_read_only, markdown_files
 from notecards.vault.state_dir import STATE_DIR
 
 
 def sync_leaving_out(
-    root: Path, client: AnkiConnect, options: SyncOptions, reporter: Reporter
+    root: Path,
+    client: AnkiConnect,
+    options: SyncOptions,
+    reporter: Reporter,
+    asked: Asked | None = None,
 ) -> SyncReport:
     """One whole sync (the caller holds the lock unless it is a dry run: entry.py); with
     `leave_out_bad_files`, the files an error names are left out and the
     sync runs again without them (a sync stopped by an error has sent nothing, or stopped
     where a crash could have: a run after it is safe), until no error remains outside them
-    or an error names no file (the settings)."""
+    or an error names no file (the settings). `asked`: what the no-op check (as_left.py)
+    learned from Anki, not asked again."""
     left_out: dict[str, list[Problem]] = {}
     while True:
         try:
-            report = _sync(root, client, options, reporter, left_out.keys())
+            report = _sync(root, client, options, reporter, left_out.keys(), asked)
+            asked = None  # (a run again reads a part of the vault)
         except NotecardsError as err:
             bad = errors(err.problems)
             paths = {p.path for p in bad}
@@ -81,8 +90,10 @@ def _sync(
     options: SyncOptions,
     reporter: Reporter,
     left_out: Collection[str] = (),
+    asked: Asked | None = None,
 ) -> SyncReport:
     dry_run, force, prune = options.dry_run, options.force, options.prune
+    whole = not left_out  # (every file read: `check`'s verdict can be left)
     start = client.requests_sent
     recovered: list[str] = []
     vault, held_back = _load(root, reporter, left_out)
@@ -94,7 +105,7 @@ def _sync(
     # lives in memory for this run only: a pull renders a field to check it, then again as
     # the vault now reads (the sync state already spares unchanged notes any rendering).
     renderer = Renderer(vault.config, vault.root, RenderCache(None, read_only=True))
-    state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
+    state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options, asked)
     if snapshot.pending and not dry_run and options.push:
         recovered, problems = recover(
             client, vault, renderer, state, items, snapshot.pending, snapshot.present, reporter
@@ -120,6 +131,7 @@ def _sync(
         if not dry_run:
             _settle_pulled(state, items, snapshot, report)
             _remember_anki(state, snapshot.mods, unsettled)
+            state.renders_clean = _renders_clean(vault, state, items, ())
             if state_snapshot(state) != saved:
                 save_state(vault.root, state)
             base.save()
@@ -164,7 +176,12 @@ def _sync(
             _remember_base(base, state, items, taken, report.plan)
             base.save()
         _remember_files(state, vault, renderer, report.plan)
-        state.as_left = _as_left(vault, state, items, taken, report, unsettled)
+        inputs = _inputs_as_left(vault, state, items, report)
+        state.renders_clean = _renders_clean(vault, state, items, taken)
+        nothing_left = _nothing_left(vault, state, taken, report, unsettled)
+        state.as_left = inputs if nothing_left else ""
+        if inputs and state.renders_clean and whole:
+            _leave_verdict(vault, inputs, taken)
         vault.save_cache()
         if state_snapshot(state) != saved:
             save_state(vault.root, state)
@@ -173,10 +190,24 @@ def _sync(
 
 
 def _read(
-    vault: Vault, renderer: Renderer, client: AnkiConnect, reporter: Reporter, options: SyncOptions
+    vault: Vault,
+    renderer: Renderer,
+    client: AnkiConnect,
+    reporter: Reporter,
+    options: SyncOptions,
+    asked: Asked | None = None,
 ) -> tuple[SyncState, list[SyncNote], list[Problem], AnkiSnapshot]:
+    """The state, the vault's notes, and what Anki holds: `asked` already, when the no-op
+    check asked it of the same notes and this sync renders none (the same request)."""
     state = load_state(vault.root, client.url)
     items, warnings = vault_notes(vault, renderer, state, reporter, options.force)
+    if (
+        asked is not None
+        and asked.known == known_notes(vault, state)
+        and not any(isinstance(item, Rendered) for item in items)
+    ):
+        state.mod_times = asked.mod_times
+        return state, items, warnings, asked.snapshot
     snapshot = read_anki(
         client, vault, state, items, two_way=options.two_way, after_ankiweb=options.after_ankiweb
     )
@@ -419,34 +450,70 @@ def _leave_out_read_only(
     return [i for i in items if i not in left_out], problems
 
 
-def _as_left(
+def _inputs_as_left(
+    vault: Vault, state: SyncState, items: Sequence[SyncNote], report: SyncReport
+) -> str:
+    """The vault's inputs (render/inputs.py) as this sync leaves its files, when their bytes
+    are known: no edit made in Anki brought home (the next sync reads those files), every
+    file written from the bytes read, no note embedding the text of a markdown file the
+    inputs do not hold. Else ""."""
+    files = vault.parsed.files  # (with the digests _write_ids wrote)
+    if report.pulled or not all(s.digest for s in files.values()):
+        return ""
+    if _embeds_unread_text(state, files, items):
+        return ""
+    return inputs_digest(vault.root, vault.config, files)
+
+
+def _nothing_left(
     vault: Vault,
     state: SyncState,
-    items: Sequence[SyncNote],
     added: Sequence[tuple[Rendered, int]],
     report: SyncReport,
     unsettled: set[int],
-) -> str:
-    """The vault's inputs as this sync leaves them, when it leaves nothing to do (as_left.py):
-    no problem, conflict, pending add or edit made in Anki waiting or brought home; the
-    state's records are the vault's notes, no more (a record whose block is gone is warned
-    about each time); no note embeds the text of a markdown file whose bytes the inputs do
-    not hold. Else ""."""
+) -> bool:
+    """Whether this sync leaves nothing to do (as_left.py): no problem, conflict, pending add
+    or edit made in Anki waiting; the state's records are the vault's notes, no more (a
+    record whose block is gone is warned about each time)."""
     plan = report.plan
     if report.problems or plan.problems or plan.conflicts or unsettled or state.pending_tag:
-        return ""
+        return False
     notes = vault.parsed.notes
     replaced = {a.replaces for a in plan.adds if a.replaces is not None}
     ids = {n.note_id for n in notes if n.note_id is not None} - replaced
     ids |= {nid for _, nid in added}
-    if ids != state.notes.keys() or len(ids) != len(notes):
-        return ""
-    if report.pulled:
-        return ""  # (the files an edit made in Anki went into: the next sync records them)
-    files = vault.parsed.files  # (with the digests _write_ids wrote)
-    if _embeds_unread_text(state, files, items):
-        return ""
-    return inputs_digest(vault.root, vault.config, files)
+    return ids == state.notes.keys() and len(ids) == len(notes)
+
+
+def _renders_clean(
+    vault: Vault, state: SyncState, items: Sequence[SyncNote], added: Sequence[tuple[Rendered, int]]
+) -> bool:
+    """Whether every record's note rendered, when it last did, without a problem
+    (`SyncState.renders_clean`): the notes this sync rendered by their rendering, the others
+    by the last state's word."""
+    rendered = [item for item in items if isinstance(item, Rendered)]
+    for item in rendered:
+        as_note = RenderedNote(item.note, item.fields, item.media, item.deps, item.warnings)
+        if note_problems(as_note, vault.config):
+            return False
+    ids = {item.note.note_id for item in rendered} | {nid for _, nid in added}
+    return state.renders_clean or state.notes.keys() <= ids
+
+
+def _leave_verdict(vault: Vault, inputs: str, added: Sequence[tuple[Rendered, int]]) -> None:
+    """`check`'s verdict on the vault as this sync leaves it (render/inputs.py), as a build
+    leaves it: no rendered note has a problem (`renders_clean`), so the parse's are all. Not
+    when new ID lines moved the line of one, or the listing says other than at the start."""
+    listed = markdown_files(vault.root, vault.config).problems
+    problems = vault.parsed.problems
+    if problems[: len(listed)] != listed or (added and len(problems) > len(listed)):
+        return
+    counts = {path: [0] * len(KINDS) for path in vault.parsed.files}
+    for note in vault.parsed.notes:
+        counts[note.path][KINDS.index(note.kind)] += 1
+    notes = {path: tuple(n) for path, n in counts.items()}
+    unnumbered = sum(note.note_id is None for note in vault.parsed.notes) - len(added)
+    save_verdict(vault.root, inputs, Verdict(problems[len(listed) :], [], notes, unnumbered))
 
 
 def _embeds_unread_text(
