@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from notecards.problems import NotecardsError
@@ -22,62 +22,67 @@ from notecards.sync.options import SyncOptions
 from notecards.sync.plan import Plan
 from notecards.sync.read_anki import AnkiSnapshot, ask_anki
 from notecards.sync.report import SyncReport
-from notecards.sync.state import SyncState, load_state, mod_as_seen
+from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault.atomic import remove_stale_temp_files
-from notecards.vault.load import read_vault_files
+from notecards.vault.load import VaultFiles, read_vault_files
 from notecards.vault.state_dir import STATE_DIR
 
 
-@dataclass(frozen=True)
-class Asked:
-    """What the check learned from Anki when it found something to do, for the whole sync
-    after it (which asks the very same of the same notes when it renders none)."""
+@dataclass
+class Looked:
+    """What the check found: the report of a sync with nothing to do; else what it read on
+    its way, for the whole sync not to read it again: the vault's files, the state (with
+    Anki's word on modification times, if asked), and Anki's answer to the request the
+    whole sync starts with, if it was asked (of these `known` notes, none rendered)."""
 
-    known: set[int]  # the notes asked about
-    snapshot: AnkiSnapshot
-    mod_times: bool | None  # whether Anki answered their modification times
+    report: SyncReport | None = None
+    read: VaultFiles | None = None
+    state: SyncState | None = None
+    known: set[int] = field(default_factory=set)
+    snapshot: AnkiSnapshot | None = None
 
 
-def unchanged_sync(
-    root: Path, client: AnkiConnect, options: SyncOptions
-) -> tuple[SyncReport | None, Asked | None]:
-    """The report of a sync with nothing to do, having asked Anki once; else None (nothing
-    was changed then, the state neither: the whole sync reads it again), with what Anki
-    was asked, if it was. Not for a dry run (it lists the plan), --force or a pull."""
+def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> Looked:
+    """A sync with nothing to do, having asked Anki once, or what was read finding there may
+    be something (nothing was changed then). Not for a dry run (it lists the plan), --force
+    or a pull."""
     if options.dry_run or options.force or not options.push:
-        return None, None
+        return Looked()
     start = client.requests_sent
     try:
         read = read_vault_files(root)
         state = load_state(read.root, client.url)
     except NotecardsError:
-        return None, None  # (the whole sync says why)
+        return Looked()  # (the whole sync says why)
+    looked = Looked(read=read, state=state)
     if read.problems or not state.as_left or state.pending_tag:
-        return None, None
+        return looked
     if options.two_way and state.synced_at // 86400 != int(time.time()) // 86400:
-        return None, None  # the day's first two-way sync asks every note's time, keeps the day
+        return looked  # the day's first two-way sync asks every note's time, keeps the day
     if files_digest(read.root, read.config, read.files) != state.as_left:
-        return None, None
+        return looked
     if not media_as_stored(read.root, state):
-        return None, None
+        return looked
     known = set(state.notes)
     mod_times = state.mod_times
     snapshot = ask_anki(
         client, known, (), state, two_way=options.two_way, after_ankiweb=options.after_ankiweb
     )
+    looked.known, looked.snapshot = known, snapshot
     if (
         snapshot.pending
         or snapshot.present != known
-        or state.mod_times != mod_times
         or (options.two_way and not _seen_as_recorded(snapshot, state))
     ):
-        return None, Asked(known, snapshot, state.mod_times)
+        return looked
+    if state.mod_times != mod_times:
+        save_state(read.root, state)  # whether Anki answers modification times, now known
     folders = {posixpath.dirname(path) for path in read.files}
     remove_stale_temp_files({read.root / f for f in folders} | {read.root / STATE_DIR})
-    report = SyncReport(plan=Plan(unchanged=len(known)))
-    report.requests = client.requests_sent - start
-    return report, None
+    looked.report = SyncReport(plan=Plan(unchanged=len(known)))
+    looked.report.requests = client.requests_sent - start
+    return looked
 
 
 def media_as_stored(root: Path, state: SyncState) -> bool:

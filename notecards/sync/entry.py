@@ -8,7 +8,7 @@ import dataclasses
 from pathlib import Path
 
 from notecards.output import Reporter
-from notecards.sync.as_left import Asked, unchanged_sync
+from notecards.sync.as_left import Looked, unchanged_sync
 from notecards.sync.options import SyncOptions
 from notecards.sync.report import SyncReport
 from notecards.targets.ankiconnect import AnkiConnect
@@ -34,8 +34,8 @@ def sync_vault(
     if options.dry_run:
         return _whole(root, client, options, reporter)
     with vault_lock(root, waiting=reporter.info):
-        report, asked = unchanged_sync(root, client, options)
-        return report or _whole(root, client, options, reporter, asked)
+        looked = unchanged_sync(root, client, options)
+        return looked.report or _whole(root, client, options, reporter, looked)
 
 
 def _whole(
@@ -43,8 +43,8 @@ def _whole(
     client: AnkiConnect,
     options: SyncOptions,
     reporter: Reporter,
-    asked: Asked | None = None,
+    looked: Looked | None = None,
 ) -> SyncReport:
     from notecards.sync.run import sync_leaving_out
 
-    return sync_leaving_out(root, client, options, reporter, asked)
+    return sync_leaving_out(root, client, options, reporter, looked)

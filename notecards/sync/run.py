@@ -26,13 +26,13 @@ from notecards.hashing import field_digest, field_matches, settings_digest
 from notecards.model import RenderedNote
 from notecards.output import Reporter
 from notecards.problems import NotecardsError, Problem, Severity, errors
-from notecards.render import Renderer, note_problems
+from notecards.render import Renderer, check_note, note_problems
 from notecards.render.cache import RenderCache
 from notecards.render.compare import shows_the_same
 from notecards.render.inputs import KINDS, Verdict, save_verdict
 from notecards.render.inputs import files_digest as inputs_digest
 from notecards.sync import push
-from notecards.sync.as_left import Asked
+from notecards.sync.as_left import Looked
 from notecards.sync.media import MediaFiles, media_files, store_media
 from notecards.sync.notes import Rendered, SyncNote, Unrendered
 from notecards.sync.options import SyncOptions
@@ -45,7 +45,7 @@ from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport
 from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state, state_snapshot
 from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info
-from notecards.vault import Vault, load_vault, write_back
+from notecards.vault import Vault, VaultFiles, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.field_writeback import write_fields
 from notecards.vault.files import is_read_only, markdown_files
@@ -57,19 +57,19 @@ def sync_leaving_out(
     client: AnkiConnect,
     options: SyncOptions,
     reporter: Reporter,
-    asked: Asked | None = None,
+    looked: Looked | None = None,
 ) -> SyncReport:
     """One whole sync (the caller holds the lock unless it is a dry run: entry.py); with
     `leave_out_bad_files`, the files an error names are left out and the
     sync runs again without them (a sync stopped by an error has sent nothing, or stopped
     where a crash could have: a run after it is safe), until no error remains outside them
-    or an error names no file (the settings). `asked`: what the no-op check (as_left.py)
-    learned from Anki, not asked again."""
+    or an error names no file (the settings). `looked`: what the no-op check (as_left.py)
+    read, not read again."""
     left_out: dict[str, list[Problem]] = {}
     while True:
         try:
-            report = _sync(root, client, options, reporter, left_out.keys(), asked)
-            asked = None  # (a run again reads a part of the vault)
+            report = _sync(root, client, options, reporter, left_out.keys(), looked)
+            looked = None  # (a run again reads the vault again, and a part of it)
         except NotecardsError as err:
             bad = errors(err.problems)
             paths = {p.path for p in bad}
@@ -90,13 +90,14 @@ def _sync(
     options: SyncOptions,
     reporter: Reporter,
     left_out: Collection[str] = (),
-    asked: Asked | None = None,
+    looked: Looked | None = None,
 ) -> SyncReport:
     dry_run, force, prune = options.dry_run, options.force, options.prune
     whole = not left_out  # (every file read: `check`'s verdict can be left)
     start = client.requests_sent
     recovered: list[str] = []
-    vault, held_back = _load(root, reporter, left_out)
+    looked = looked or Looked()
+    vault, held_back = _load(root, reporter, left_out, looked.read)
     if not dry_run:
         remove_stale_temp_files(
             {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
@@ -105,7 +106,7 @@ def _sync(
     # lives in memory for this run only: a pull renders a field to check it, then again as
     # the vault now reads (the sync state already spares unchanged notes any rendering).
     renderer = Renderer(vault.config, vault.root, RenderCache(None, read_only=True))
-    state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options, asked)
+    state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options, looked)
     if snapshot.pending and not dry_run and options.push:
         recovered, problems = recover(
             client, vault, renderer, state, items, snapshot.pending, snapshot.present, reporter
@@ -131,7 +132,7 @@ def _sync(
         if not dry_run:
             _settle_pulled(state, items, snapshot, report)
             _remember_anki(state, snapshot.mods, unsettled)
-            state.renders_clean = _renders_clean(vault, state, items, ())
+            state.warned = _warned(state, items, (), _rendered_problems(vault, items))
             if state_snapshot(state) != saved:
                 save_state(vault.root, state)
             base.save()
@@ -145,6 +146,8 @@ def _sync(
             for card in snapshot.notes[item.note.note_id].cards
         ]
     )
+    rendered_problems = _rendered_problems(vault, items)  # (with those left out just below)
+    every_item = items
     items, left_out = _leave_out_read_only(items, vault)
     report.problems += left_out
     media = media_files(vault, items, state, client)
@@ -177,11 +180,11 @@ def _sync(
             base.save()
         _remember_files(state, vault, renderer, report.plan)
         inputs = _inputs_as_left(vault, state, items, report)
-        state.renders_clean = _renders_clean(vault, state, items, taken)
+        state.warned = _warned(state, items, taken, rendered_problems)
         nothing_left = _nothing_left(vault, state, taken, report, unsettled)
         state.as_left = inputs if nothing_left else ""
-        if inputs and state.renders_clean and whole:
-            _leave_verdict(vault, inputs, taken)
+        if inputs and whole:
+            _leave_verdict(vault, renderer, state, every_item, rendered_problems, inputs, report)
         vault.save_cache()
         if state_snapshot(state) != saved:
             save_state(vault.root, state)
@@ -195,19 +198,20 @@ def _read(
     client: AnkiConnect,
     reporter: Reporter,
     options: SyncOptions,
-    asked: Asked | None = None,
+    looked: Looked | None = None,
 ) -> tuple[SyncState, list[SyncNote], list[Problem], AnkiSnapshot]:
-    """The state, the vault's notes, and what Anki holds: `asked` already, when the no-op
-    check asked it of the same notes and this sync renders none (the same request)."""
-    state = load_state(vault.root, client.url)
+    """The state, the vault's notes, and what Anki holds: as the no-op check `looked` at
+    them, when it did (Anki's answer when it asked of the same notes and none renders: the
+    same request)."""
+    looked = looked or Looked()
+    state = looked.state or load_state(vault.root, client.url)
     items, warnings = vault_notes(vault, renderer, state, reporter, options.force)
     if (
-        asked is not None
-        and asked.known == known_notes(vault, state)
+        looked.snapshot is not None
+        and looked.known == known_notes(vault, state)
         and not any(isinstance(item, Rendered) for item in items)
     ):
-        state.mod_times = asked.mod_times
-        return state, items, warnings, asked.snapshot
+        return state, items, warnings, looked.snapshot
     snapshot = read_anki(
         client, vault, state, items, two_way=options.two_way, after_ankiweb=options.after_ankiweb
     )
@@ -395,10 +399,12 @@ def _remember_base(
         base.put(nid, item.note.fields, item.fields)
 
 
-def _load(root: Path, reporter: Reporter, left_out: Collection[str] = ()) -> tuple[Vault, set[int]]:
+def _load(
+    root: Path, reporter: Reporter, left_out: Collection[str] = (), read: VaultFiles | None = None
+) -> tuple[Vault, set[int]]:
     """The vault without the notes and deletions of the `left_out` files, and those notes'
-    IDs; raises NotecardsError for an error elsewhere."""
-    vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"))
+    IDs; raises NotecardsError for an error elsewhere. `read`: its files, read already."""
+    vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"), read)
     parsed = vault.parsed
     if any(p.path not in left_out for p in parsed.errors):
         raise NotecardsError(parsed.problems)
@@ -485,35 +491,75 @@ def _nothing_left(
     return ids == state.notes.keys() and len(ids) == len(notes)
 
 
-def _renders_clean(
-    vault: Vault, state: SyncState, items: Sequence[SyncNote], added: Sequence[tuple[Rendered, int]]
-) -> bool:
-    """Whether every record's note rendered, when it last did, without a problem
-    (`SyncState.renders_clean`): the notes this sync rendered by their rendering, the others
-    by the last state's word."""
+def _rendered_problems(vault: Vault, items: Sequence[SyncNote]) -> dict[tuple[str, int], list]:
+    """The problems (render/checks.py) of each note this sync rendered, by its place."""
+    problems = {}
+    for item in items:
+        if isinstance(item, Rendered):
+            as_note = RenderedNote(item.note, item.fields, item.media, item.deps, item.warnings)
+            problems[_key(item)] = note_problems(as_note, vault.config)
+    return problems
+
+
+def _warned(
+    state: SyncState,
+    items: Sequence[SyncNote],
+    added: Sequence[tuple[Rendered, int]],
+    problems: dict[tuple[str, int], list[Problem]],
+) -> frozenset[int] | None:
+    """The records whose note rendered with a problem when it last did (`SyncState.warned`):
+    of the notes this sync rendered, by their rendering; of the others, the last state's."""
     rendered = [item for item in items if isinstance(item, Rendered)]
-    for item in rendered:
-        as_note = RenderedNote(item.note, item.fields, item.media, item.deps, item.warnings)
-        if note_problems(as_note, vault.config):
-            return False
     ids = {item.note.note_id for item in rendered} | {nid for _, nid in added}
-    return state.renders_clean or state.notes.keys() <= ids
+    warned = {item.note.note_id for item in rendered if problems.get(_key(item))}
+    warned |= {nid for item, nid in added if problems.get(_key(item))}
+    if state.warned is not None:
+        warned |= state.warned - ids
+    elif not state.notes.keys() <= ids:
+        return None  # (not known for a record this sync did not render)
+    return frozenset(warned & state.notes.keys())
 
 
-def _leave_verdict(vault: Vault, inputs: str, added: Sequence[tuple[Rendered, int]]) -> None:
+# At most this many unchanged notes with a problem are rendered again, to tell check's
+# verdict their problems (about a tenth of a second; many more: no verdict, check renders).
+RENDER_AGAIN = 100
+
+
+def _leave_verdict(
+    vault: Vault,
+    renderer: Renderer,
+    state: SyncState,
+    items: Sequence[SyncNote],
+    problems: dict[tuple[str, int], list[Problem]],
+    inputs: str,
+    report: SyncReport,
+) -> None:
     """`check`'s verdict on the vault as this sync leaves it (render/inputs.py), as a build
-    leaves it: no rendered note has a problem (`renders_clean`), so the parse's are all. Not
-    when new ID lines moved the line of one, or the listing says other than at the start."""
+    leaves one: the parse's problems, those of the notes this sync rendered, and those of the
+    unchanged notes that had one (`state.warned`), rendered again. Not when that is unknown
+    or too many, IDs written (or DELETE lines taken out) moved a problem's line, or the
+    listing says other than at the start."""
+    if state.warned is None:
+        return
+    again = [i for i in items if isinstance(i, Unrendered) and i.note.note_id in state.warned]
+    if len(again) > RENDER_AGAIN:
+        return
+    rendered = [p for item in items if isinstance(item, Rendered) for p in problems[_key(item)]]
+    for item in again:
+        rendered += check_note(item.note, vault.config, renderer)
     listed = markdown_files(vault.root, vault.config).problems
-    problems = vault.parsed.problems
-    if problems[: len(listed)] != listed or (added and len(problems) > len(listed)):
+    loaded = vault.parsed.problems
+    moved = bool(report.files_written)
+    if loaded[: len(listed)] != listed or (moved and (rendered or len(loaded) > len(listed))):
         return
     counts = {path: [0] * len(KINDS) for path in vault.parsed.files}
     for note in vault.parsed.notes:
         counts[note.path][KINDS.index(note.kind)] += 1
     notes = {path: tuple(n) for path, n in counts.items()}
-    unnumbered = sum(note.note_id is None for note in vault.parsed.notes) - len(added)
-    save_verdict(vault.root, inputs, Verdict(problems[len(listed) :], [], notes, unnumbered))
+    unnumbered = {(n.path, n.start_line) for n in vault.parsed.notes if n.note_id is None}
+    unnumbered -= {(path, line) for path, line, _ in report.written_ids}
+    verdict = Verdict(loaded[len(listed) :], rendered, notes, len(unnumbered))
+    save_verdict(vault.root, inputs, verdict)
 
 
 def _embeds_unread_text(

@@ -81,10 +81,11 @@ class SyncState:
     # to do (no problem, conflict or pending add, every note of the vault and no other in
     # its records); "" otherwise. The same again: no file is parsed (as_left.py).
     as_left: str = ""
-    # Whether every record's note rendered, when it last did, with no problem (a warning
-    # included): then a sync knows every problem of the vault (the parse's), and leaves
-    # `check` its verdict as a build does (render/inputs.py). No record: true.
-    renders_clean: bool = True
+    # The records whose note rendered with a problem (a warning) when it last did; None: not
+    # known (a state from before it was kept). With it, a sync knows every problem of the
+    # vault, rendering only those notes again, and leaves `check` its verdict as a build
+    # does (render/inputs.py).
+    warned: frozenset[int] | None = frozenset()
 
 
 def mod_as_seen(mod: int, now: float) -> int:
@@ -125,7 +126,7 @@ def load_state(root: Path, url: str) -> SyncState:
             }
             media = {_text(name): _media(v) for name, v in raw["media"].items()}
             synced_at, mod_times = raw.get("synced_at", 0), raw.get("mod_times")
-            as_left, clean = raw.get("as_left", ""), raw.get("renders_clean")
+            as_left, warned = raw.get("as_left", ""), raw.get("warned")
             return SyncState(
                 url,
                 notes,
@@ -135,7 +136,7 @@ def load_state(root: Path, url: str) -> SyncState:
                 synced_at if _is_int(synced_at) else 0,
                 mod_times if isinstance(mod_times, bool) else None,
                 as_left if isinstance(as_left, str) else "",
-                clean is True or not notes,
+                frozenset(warned) if _is_ids(warned) else frozenset() if not notes else None,
             )
         notes = {int(k): _note([*v, None, 0, {}]) for k, v in raw["notes"].items()}
         return SyncState(
@@ -143,7 +144,7 @@ def load_state(root: Path, url: str) -> SyncState:
             notes,
             {_text(name): _media([sha, "", -1, -1]) for name, sha in raw["media"].items()},
             _text(next(iter(raw["pending"].values()), "")),
-            renders_clean=not notes,
+            warned=None if notes else frozenset(),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise _damaged(err) from err
@@ -165,6 +166,10 @@ def _text(value: object) -> str:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_ids(value: object) -> bool:
+    return type(value) is list and all(type(n) is int for n in value)
 
 
 def _note(row: object) -> PushedNote:
@@ -223,7 +228,7 @@ def state_snapshot(state: SyncState) -> tuple:
     with the state later compares each unchanged record with itself, at no cost (copying the
     10,000 records' lists and dicts took longer than the no-op sync's requests)."""
     return (dict(state.notes), dict(state.media), state.pending_tag, state.vault_files,
-            state.synced_at, state.mod_times, state.as_left, state.renders_clean)  # fmt: skip
+            state.synced_at, state.mod_times, state.as_left, state.warned)  # fmt: skip
 
 
 def save_state(root: Path, state: SyncState) -> None:
@@ -242,7 +247,7 @@ def save_state(root: Path, state: SyncState) -> None:
         "synced_at": state.synced_at,
         "mod_times": state.mod_times,
         "as_left": state.as_left,
-        "renders_clean": state.renders_clean,
+        "warned": None if state.warned is None else sorted(state.warned),
     }
     try:
         write_json(target, payload)
