@@ -8,8 +8,9 @@ library (the vault scan, the last build's verdict that `check` reads) imports no
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from notecards.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from notecards.render.cache import RenderCache
@@ -40,10 +41,4 @@ __all__ = [
     "note_problems",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULES)

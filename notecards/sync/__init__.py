@@ -10,8 +10,9 @@ Each name is imported on first use (PEP 562): that sync imports none of the step
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from notecards.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from notecards.sync.entry import sync_vault
@@ -26,10 +27,4 @@ _MODULES = {
 }
 __all__ = ["SyncOptions", "SyncReport", "plan_lines", "sync_vault"]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULES)

@@ -5,10 +5,11 @@ then: its steps import the renderer, the HTML walker and the write-back)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from notecards.output import Reporter
-from notecards.sync.as_left import Looked, unchanged_sync
+from notecards.sync.as_left import unchanged_sync
 from notecards.sync.options import SyncOptions
 from notecards.sync.report import SyncReport
 from notecards.targets.ankiconnect import AnkiConnect
@@ -32,19 +33,14 @@ def sync_vault(
     if options.force and options.prefer is None:
         options = dataclasses.replace(options, prefer="vault")
     if options.dry_run:
-        return _whole(root, client, options, reporter)
+        return _whole_sync()(root, client, options, reporter)
     with vault_lock(root, waiting=reporter.info):
         looked = unchanged_sync(root, client, options)
-        return looked.report or _whole(root, client, options, reporter, looked)
+        return looked.report or _whole_sync()(root, client, options, reporter, looked)
 
 
-def _whole(
-    root: Path,
-    client: AnkiConnect,
-    options: SyncOptions,
-    reporter: Reporter,
-    looked: Looked | None = None,
-) -> SyncReport:
+def _whole_sync() -> Callable[..., SyncReport]:
+    """run.py's whole sync, imported when one runs."""
     from notecards.sync.run import sync_leaving_out
 
-    return sync_leaving_out(root, client, options, reporter, looked)
+    return sync_leaving_out

@@ -7,8 +7,9 @@ files, imports neither the parser nor the write-back."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from notecards.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from notecards.vault.field_writeback import FieldUpdate, FieldWriteResult, write_fields
@@ -38,10 +39,4 @@ __all__ = [
     "write_fields",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULES)

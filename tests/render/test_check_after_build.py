@@ -44,12 +44,11 @@ def no_render(monkeypatch) -> None:
     monkeypatch.setattr(vault_package, "load_vault", refuse)
 
 
-@pytest.fixture
-def vault(tmp_path: Path) -> Path:
-    """A built vault whose notes all have IDs, one of them breaking a rule (a warning), a file
-    with a parse warning, one without notes, and a link that loops (the listing's warning)."""
-    root = write_vault(
-        tmp_path / "v",
+def write_checked_vault(root: Path) -> Path:
+    """A vault whose notes all have IDs, one of them breaking a rule (a warning), a file with
+    a parse warning, one without notes, and a link that loops (the listing's warning)."""
+    write_vault(
+        root,
         {
             "a.md": block("q1", "a1", note_id=1_700_000_000_001),
             "b.md": "intro\n\n" + block("q2", PIPE_IN_MATH, note_id=1_700_000_000_002),
@@ -58,13 +57,20 @@ def vault(tmp_path: Path) -> Path:
         },
     )
     (root / "loop.md").symlink_to("loop.md")
+    return root
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    """The vault of `write_checked_vault`, built."""
+    root = write_checked_vault(tmp_path / "v")
     build_vault(root, tmp_path / "out.apkg")
     return root
 
 
-def test_check_of_the_files_a_build_read_renders_nothing_and_says_the_same(
-    vault, tmp_path, monkeypatch
-):
+def says_the_same_rendering_nothing(vault: Path, tmp_path: Path, monkeypatch) -> None:
+    """Check of the `write_checked_vault` vault says what a fresh check says, and parses and
+    renders nothing."""
     expected = fresh_check(vault, tmp_path)
     assert "b.md:6: warning: a `|` inside math ends this table cell" in expected[2]
     assert "c.md:2: warning: END without START" in expected[2]
@@ -73,6 +79,12 @@ def test_check_of_the_files_a_build_read_renders_nothing_and_says_the_same(
     no_render(monkeypatch)
     assert check(vault) == expected
     assert check(vault, "--json") == as_json
+
+
+def test_check_of_the_files_a_build_read_renders_nothing_and_says_the_same(
+    vault, tmp_path, monkeypatch
+):
+    says_the_same_rendering_nothing(vault, tmp_path, monkeypatch)
 
 
 def test_check_writes_nothing_after_a_build(vault):

@@ -13,36 +13,27 @@ from notecards.sync.state import load_state
 from notecards.vault.state_dir import CHECKED, SYNC_STATE
 from tests.helpers.sync import sync
 from tests.helpers.vault import block, ids_in, write_vault
-from tests.render.test_check_after_build import PIPE_IN_MATH, check, fresh_check, no_render
+from tests.render.test_check_after_build import (
+    PIPE_IN_MATH,
+    check,
+    fresh_check,
+    no_render,
+    says_the_same_rendering_nothing,
+    write_checked_vault,
+)
 
 
 @pytest.fixture
 def vault(tmp_path, anki_server):
-    """The vault of test_check_after_build (a note breaking a rule, a file with a parse
-    warning, one without notes, a link that loops), synced instead of built."""
-    root = write_vault(
-        tmp_path / "v",
-        {
-            "a.md": block("q1", "a1", note_id=1_700_000_000_001),
-            "b.md": "intro\n\n" + block("q2", PIPE_IN_MATH, note_id=1_700_000_000_002),
-            "c.md": "text\nEND\n",
-            "d/e.md": "no cards here\n",
-        },
-    )
-    (root / "loop.md").symlink_to("loop.md")
+    """The vault of test_check_after_build, synced instead of built."""
+    root = write_checked_vault(tmp_path / "v")
     report = sync(root, anki_server)
     assert not report.errors
     return root
 
 
 def test_check_after_a_sync_alone_renders_nothing_and_says_the_same(vault, tmp_path, monkeypatch):
-    expected = fresh_check(vault, tmp_path)
-    assert "b.md:6: warning: a `|` inside math ends this table cell" in expected[2]
-    assert "c.md:2: warning: END without START" in expected[2]
-    as_json = fresh_check(vault, tmp_path, "--json")
-    no_render(monkeypatch)
-    assert check(vault) == expected
-    assert check(vault, "--json") == as_json
+    says_the_same_rendering_nothing(vault, tmp_path, monkeypatch)
 
 
 def test_after_a_sync_of_one_edited_card_too(vault, anki_server, tmp_path, monkeypatch):
