@@ -35,8 +35,13 @@ def sync_vault(
     if options.dry_run:
         return _whole_sync()(root, client, options, reporter)
     with vault_lock(root, waiting=reporter.info):
+        start = client.requests_sent
         looked = unchanged_sync(root, client, options)
-        return looked.report or _whole_sync()(root, client, options, reporter, looked)
+        if looked.report is not None:
+            return looked.report
+        report = _whole_sync()(root, client, options, reporter, looked)
+    report.requests = client.requests_sent - start  # (the check's own request among them)
+    return report
 
 
 def _whole_sync() -> Callable[..., SyncReport]:
