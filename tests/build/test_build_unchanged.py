@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import notecards.parse as parse_package  # (load_vault takes parse_file from it when it parses)
 from notecards.build import build_vault
 from notecards.build import pipeline as build_module
 from notecards.vault import load as vault_module
@@ -172,9 +173,9 @@ def test_a_build_that_assigns_ids_caches_the_written_files_parse(tmp_path, monke
     root = write_vault(tmp_path / "fresh", {"a.md": block("q", "a")})
     assert build_vault(root, output(root)).files_written == ["a.md"]
     parsed = []
-    real = vault_module.parse_file
+    real = parse_package.parse_file
     monkeypatch.setattr(
-        vault_module,
+        parse_package,
         "parse_file",
         lambda text, rel, config: parsed.append(rel) or real(text, rel, config),
     )

@@ -15,9 +15,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import notecards.parse as parse_package  # (load_vault takes parse_file from it when it parses)
 from notecards.model import ParsedVault
 from notecards.parse.layout import markdown_blocks, scan_blocks
-from notecards.vault import load as vault_module
 from notecards.vault import load_vault, write_back
 from notecards.vault.state_dir import PARSE_CACHE
 from tests.helpers.paths import FIXTURES
@@ -160,9 +160,9 @@ def test_written_back_text_is_learned_by_the_cache(tmp_path, monkeypatch):
     assert result.files_written == ["new.md"]
     vault.save_cache()
     parsed: list[str] = []
-    real_parse = vault_module.parse_file
+    real_parse = parse_package.parse_file
     monkeypatch.setattr(
-        vault_module,
+        parse_package,
         "parse_file",
         lambda text, rel, config: parsed.append(rel) or real_parse(text, rel, config),
     )
