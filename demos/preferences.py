@@ -213,6 +213,33 @@ def style_pairs(
     return pairs
 
 
+@torch.no_grad()
+def sampled_pairs(
+    model: tinylm.TinyGPT,
+    questions: list[Question],
+    per_question: int,
+    generator: torch.Generator,
+) -> list[PreferencePair]:
+    """What the labellers are shown in the DPO paper's recipe: `per_question` answers sampled
+    from `model` (pi_SFT, the later pi_ref) to each question, and every two of them that
+    human_score tells apart as a pair, the better one Y+. Unlike style_pairs, the answers
+    pi_SFT garbles are among the labelled ones. An answer that never ended is left out (a
+    pair's response is trained with EOS after it)."""
+    asked = [q for q in questions for _ in range(per_question)]
+    input_ids, response_mask, _ = rollout(model, asked, MAX_NEW_TOKENS, generator)
+    texts = training.response_texts(input_ids, response_mask)
+    pairs = []
+    for i, question in enumerate(questions):
+        answers = [t for t in texts[i * per_question : (i + 1) * per_question] if is_finished(t)]
+        scored = [(human_score(question, t), t.removesuffix(toyworld.EOS)) for t in answers]
+        for a, (score_a, text_a) in enumerate(scored):
+            for score_b, text_b in scored[a + 1 :]:
+                if score_a != score_b:
+                    better, worse = (text_a, text_b) if score_a > score_b else (text_b, text_a)
+                    pairs.append(PreferencePair(toyworld.question(*question), better, worse))
+    return pairs
+
+
 def correctness_pairs(
     questions: list[Question], rng: random.Random, per_question: int = 4
 ) -> list[PreferencePair]:
