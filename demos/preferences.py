@@ -2,13 +2,15 @@
 
 Simulated labellers compare two answers to the same question and follow a hidden rule
 (`human_score`): a correct answer first, then a friendly closing, an answer that ends, and no
-rambling or garbled closing. The pairs
-they label only ever contrast closings of CORRECT answers: correctness is never varied, so a
-reward model trained on them has no way to learn it (the reward-model demo measures that).
+rambling or garbled closing. The pairs of style_pairs (the reward model's, DPO's and PPO's)
+only ever contrast closings of CORRECT answers: correctness is never varied, so a reward model
+trained on them has no way to learn it (the reward-model demo measures that). The pipeline's
+pairs (sampled_pairs) are pi_SFT's own answers, compared whole.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -232,11 +234,10 @@ def sampled_pairs(
     for i, question in enumerate(questions):
         answers = [t for t in texts[i * per_question : (i + 1) * per_question] if is_finished(t)]
         scored = [(human_score(question, t), t.removesuffix(toyworld.EOS)) for t in answers]
-        for a, (score_a, text_a) in enumerate(scored):
-            for score_b, text_b in scored[a + 1 :]:
-                if score_a != score_b:
-                    better, worse = (text_a, text_b) if score_a > score_b else (text_b, text_a)
-                    pairs.append(PreferencePair(toyworld.question(*question), better, worse))
+        for (score_a, text_a), (score_b, text_b) in itertools.combinations(scored, 2):
+            if score_a != score_b:
+                better, worse = (text_a, text_b) if score_a > score_b else (text_b, text_a)
+                pairs.append(PreferencePair(toyworld.question(*question), better, worse))
     return pairs
 
 
