@@ -101,7 +101,10 @@ def main(argv: list[str] | None = None) -> dict:
         f"\n== stage 2, step 2: DPO, beta {args.beta}, on {len(pairs)} pairs of pi_SFT's own "
         f"answers ({args.per_question} per training question) the labellers told apart"
     )
-    for pair in pairs[:3]:
+    first_of_each = {}  # question -> its first pair
+    for pair in pairs:
+        first_of_each.setdefault(pair.prompt, pair)
+    for pair in list(first_of_each.values())[:3]:
         print(f"  e.g. Y+ {pair.chosen!r} over Y- {pair.rejected!r}")
     policy = copy.deepcopy(sft).train().requires_grad_(True)
     batches = preferences.batches(pairs, args.steps, args.batch_size, rng)
