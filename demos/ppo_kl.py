@@ -193,18 +193,23 @@ def ppo(args, beta, reference, reward_model, questions, seed) -> tuple[tinylm.Ti
         input_ids, mask, old_logprobs = preferences.rollout(
             policy, batch, args.max_new_tokens, generator
         )
+        # V before any update, read once: GAE takes it detached, the first epoch's value loss
+        # with its graph (the same numbers as a separate no-grad pass, one pass fewer)
+        current_values = state_values(critic, input_ids)
         with torch.no_grad():
             ref_logprobs = training.token_logprobs(reference(input_ids), input_ids) * mask
             scores = training.last_token_values(reward_model(input_ids), mask)
-            values = state_values(critic, input_ids) * mask
+            values = current_values.detach() * mask
             rewards = kl_penalized_rewards(scores, old_logprobs, ref_logprobs, mask, beta)
             advantages, returns = gae(rewards, values, mask, args.gamma, args.lam)
             advantages = whiten(advantages, mask)
 
-        for _ in range(args.ppo_epochs):
+        for epoch in range(args.ppo_epochs):
             logprobs = training.token_logprobs(policy(input_ids), input_ids)
             policy_loss = ppo_clip_loss(logprobs, old_logprobs, advantages, mask, args.clip_range)
-            value_loss = 0.5 * masked_mean((state_values(critic, input_ids) - returns) ** 2, mask)
+            if epoch:  # the critic has moved since current_values
+                current_values = state_values(critic, input_ids)
+            value_loss = 0.5 * masked_mean((current_values - returns) ** 2, mask)
             optimizer.zero_grad(set_to_none=True)
             (policy_loss + args.vf_coef * value_loss).backward()
             optimizer.step()

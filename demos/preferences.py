@@ -2,13 +2,15 @@
 
 Simulated labellers compare two answers to the same question and follow a hidden rule
 (`human_score`): a correct answer first, then a friendly closing, an answer that ends, and no
-rambling or garbled closing. The pairs
-they label only ever contrast closings of CORRECT answers: correctness is never varied, so a
-reward model trained on them has no way to learn it (the reward-model demo measures that).
+rambling or garbled closing. The pairs of style_pairs (the reward model's, DPO's and PPO's)
+only ever contrast closings of CORRECT answers: correctness is never varied, so a reward model
+trained on them has no way to learn it (the reward-model demo measures that). The pipeline's
+pairs (sampled_pairs) are pi_SFT's own answers, compared whole.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -210,6 +212,32 @@ def style_pairs(
                     styled(right, worse),
                 )
             )
+    return pairs
+
+
+@torch.no_grad()
+def sampled_pairs(
+    model: tinylm.TinyGPT,
+    questions: list[Question],
+    per_question: int,
+    generator: torch.Generator,
+) -> list[PreferencePair]:
+    """What the labellers are shown in the DPO paper's recipe: `per_question` answers sampled
+    from `model` (pi_SFT, the later pi_ref) to each question, and every two of them that
+    human_score tells apart as a pair, the better one Y+. Unlike style_pairs, the answers
+    pi_SFT garbles are among the labelled ones. An answer that never ended is left out (a
+    pair's response is trained with EOS after it)."""
+    asked = [q for q in questions for _ in range(per_question)]
+    input_ids, response_mask, _ = rollout(model, asked, MAX_NEW_TOKENS, generator)
+    texts = training.response_texts(input_ids, response_mask)
+    pairs = []
+    for i, question in enumerate(questions):
+        answers = [t for t in texts[i * per_question : (i + 1) * per_question] if is_finished(t)]
+        scored = [(human_score(question, t), t.removesuffix(toyworld.EOS)) for t in answers]
+        for (score_a, text_a), (score_b, text_b) in itertools.combinations(scored, 2):
+            if score_a != score_b:
+                better, worse = (text_a, text_b) if score_a > score_b else (text_b, text_a)
+                pairs.append(PreferencePair(toyworld.question(*question), better, worse))
     return pairs
 
 

@@ -35,3 +35,21 @@ def test_pipeline_answers_the_same_questions_at_every_stage(quick_run):
     answers = quick_run["answers"]
     assert set(answers) == {"pretrained", "sft", "dpo"}
     assert len({len(a) for a in answers.values()}) == 1
+
+
+def test_sampled_pairs_are_pi_sft_answers_the_labellers_told_apart(quick_run):
+    from demos import preferences, toyworld
+
+    model = preferences.sft_policy(pipeline.DEFAULTS["sft_steps"], 0)
+    questions, _ = preferences.split_questions(0)
+    pairs = preferences.sampled_pairs(model, questions, 8, torch.Generator().manual_seed(2))
+    asked = {toyworld.question(*q): q for q in questions}
+    assert len(pairs) > len(questions)
+    for pair in pairs:
+        question = asked[pair.prompt]
+        chosen, rejected = (r + toyworld.EOS for r in (pair.chosen, pair.rejected))
+        assert preferences.human_score(question, chosen) > preferences.human_score(
+            question, rejected
+        )
+    # unlike the closing contrasts of style_pairs, what pi_SFT garbles gets labelled too
+    assert any(preferences.is_garbled(p.rejected) for p in pairs)

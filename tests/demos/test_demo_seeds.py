@@ -13,19 +13,7 @@ pytest.importorskip("torch")
 
 from notecards.demo_catalog import DEMOS  # noqa: E402
 
-# A verdict that fails at a seed for a reason the README states stays FAIL: the test says so
-# and turns red once the claim holds there (strict), so the README's table gets updated.
-DOES_NOT_HOLD = {
-    ("pipeline", 1): "DPO's freed probability goes to garbled closings: the labellers' score "
-    "falls beyond two standard errors (-0.46 -> -0.70 on 320 answers)",
-}
-RUNS = [
-    pytest.param(name, seed, marks=pytest.mark.xfail(reason=why, strict=True))
-    if (why := DOES_NOT_HOLD.get((name, seed)))
-    else (name, seed)
-    for seed in (1, 2)
-    for name in DEMOS
-] + [("icl", 4)]
+RUNS = [(name, seed) for seed in (1, 2) for name in DEMOS] + [("icl", 4)]
 
 
 @pytest.mark.parametrize(("name", "seed"), RUNS)
