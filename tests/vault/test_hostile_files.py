@@ -285,23 +285,32 @@ def test_a_kill_while_ids_are_written_in_batches_leaves_every_file_as_it_was_or_
 
 
 def wait_for_cpu_seconds(run: subprocess.Popen, seconds: float) -> None:
-    """Wait until the process has used `seconds` of CPU: a point in its work that a loaded
-    machine moves later in wall time but not in the work done."""
-    stat = Path(f"/proc/{run.pid}/stat")
-    if not stat.exists():  # no /proc: a wall-clock guess
+    """Wait until the process and its worker processes have used `seconds` of CPU: a point
+    in its work that a loaded machine moves later in wall time but not in the work done."""
+    if not Path(f"/proc/{run.pid}/stat").exists():  # no /proc: a wall-clock guess
         time.sleep(seconds * 1.5)
         return
-    tick = os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + 60
     while run.poll() is None and time.monotonic() < deadline:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        if (int(fields[11]) + int(fields[12])) / tick >= seconds:  # utime + stime
+        if _cpu_seconds(run.pid) >= seconds:
             return
         time.sleep(0.01)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and of its children (the render and parse workers), live
+    or ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:  # gone meanwhile
+        return 0.0
+    own = sum(map(int, fields[11:15])) / os.sysconf("SC_CLK_TCK")  # utime, stime, cu-, cs-
+    return own + sum(_cpu_seconds(int(child)) for child in children)
+
+
 def test_ctrl_c_exits_130_and_leaves_every_file_whole(tmp_path):
-    files = {f"n{i:04}.md": block(f"q{i} " + "word " * 50, "$x^2$ " * 20) for i in range(1500)}
+    files = {f"n{i:04}.md": block(f"q{i} " + "word " * 50, "$x^2$ " * 20) for i in range(3000)}
     vault = write_vault(tmp_path / "v", files)
     run = subprocess.Popen(
         [sys.executable, "-m", "notecards", "build", str(vault), "-o", str(tmp_path / "v.apkg")],
