@@ -24,11 +24,18 @@ class PushedFields:
     def __init__(self, root: Path):
         self._path = root / PUSHED_FIELDS
         self._new: dict[int, tuple[dict[str, str], dict[str, str]] | None] = {}
+        # What was read: a pull asks for a note twice (editor_rewrites, then plan_pull).
+        self._read: dict[int, tuple[dict[str, str], dict[str, str]] | None] = {}
 
     def get(self, note_id: int) -> tuple[dict[str, str], dict[str, str]] | None:
         """(markdown, HTML) per field as last pushed, or None when not known."""
         if note_id in self._new:
             return self._new[note_id]
+        if note_id not in self._read:
+            self._read[note_id] = self._stored(note_id)
+        return self._read[note_id]
+
+    def _stored(self, note_id: int) -> tuple[dict[str, str], dict[str, str]] | None:
         if not self._path.is_file():
             return None
         try:
@@ -82,4 +89,5 @@ class PushedFields:
                 self._path.unlink(missing_ok=True)
             except OSError:
                 return
+        self._read.update(self._new)
         self._new.clear()
