@@ -329,24 +329,24 @@ def editor_rewrites(
     """The fields Anki holds in another form than pushed, but the same once normalised as
     Anki's editor does (it rewrites a field when a note is merely opened): per note id, field
     name -> Anki's HTML, to be recorded as pushed, so that nobody's edit is seen there."""
-    found: dict[int, dict[str, str]] = {}
+    differing: list[tuple[int, Rendered, str, str, str]] = []  # (id, item, field, Anki's, digest)
     for item in items:
         nid = item.note.note_id
         record = state.notes.get(nid) if nid is not None else None
-        if record is None or nid not in anki:
+        if nid is None or record is None or nid not in anki:
             continue
-        pushed: dict[str, str] | None = None
         for name, have in anki[nid].fields.items():
             last = record.fields.get(name)
-            if last is None or field_matches(have, last):
-                continue
-            if pushed is None:
-                stored = base.get(nid)
-                pushed = stored[1] if stored is not None else {}
-            html = pushed.get(name)
-            same = shows_as_rendered if html == item.fields.get(name) else shows_the_same
-            if html is not None and field_matches(html, last) and same(html, have):
-                found.setdefault(nid, {})[name] = have
+            if last is not None and not field_matches(have, last):
+                differing.append((nid, item, name, have, last))
+    base.read(nid for nid, *_ in differing)
+    found: dict[int, dict[str, str]] = {}
+    for nid, item, name, have, last in differing:
+        stored = base.get(nid)
+        html = stored[1].get(name) if stored is not None else None
+        same = shows_as_rendered if html == item.fields.get(name) else shows_the_same
+        if html is not None and field_matches(html, last) and same(html, have):
+            found.setdefault(nid, {})[name] = have
     return found
 
 
