@@ -381,7 +381,10 @@ class _Converter(MarkdownConverter):
     def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:
         if el.attrs:
             return _verbatim(el)
-        if n <= 2 and any(isinstance(b, Tag) and b.name == "br" and _softbreak(b) for b in el):
+        lines = "\n" in el.get_text()  # (math that spans lines)
+        if n <= 2 and (
+            lines or any(isinstance(b, Tag) and b.name == "br" and _softbreak(b) for b in el)
+        ):
             underline = "=" if n == 1 else "-"  # a heading of lines: setext's
             return self.inline(self.children(el, parent_tags)) + "\n" + underline * 3
         content = self.one_line(el, parent_tags)
@@ -650,7 +653,10 @@ class _Converter(MarkdownConverter):
         pad = source.startswith("`") or source.endswith("`")
         pad = pad or (source[:1] == source[-1:] == " " and source.strip(" "))
         space = " " if pad else ""
-        return f"{fence}{space}{source}{space}{fence}"
+        # Right after another code span, the backticks would run into its closer (`a``b`
+        # is one span): an empty Obsidian comment between them renders to nothing.
+        after_code = isinstance(el.previous_sibling, Tag) and el.previous_sibling.name == "code"
+        return f"{'%%%%' if after_code else ''}{fence}{space}{source}{space}{fence}"
 
     def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         if _backref(el):

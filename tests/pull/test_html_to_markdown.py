@@ -179,6 +179,8 @@ CODE = [
     ("inline with backticks", "<code>a`b</code>", "``a`b``"),
     ("inline with a backtick at its edge", "<code>`a</code>", "`` `a ``"),
     ("inline, spaces kept", "<code> x </code>", "`  x  `"),
+    # `a``b` would be one span: an empty comment between them renders to nothing
+    ("two spans side by side", "<code>a</code><code>b</code>", "`a`%%%%`b`"),
 ]
 
 
@@ -198,6 +200,8 @@ def callout(kind: str, rgb: str) -> str:
 TITLE = '<div class="callout-title" style="font-weight: bold;">'
 BLOCKS = [
     ("heading", "<h1>Title</h1>\n<p>para</p>", "# Title\n\npara"),
+    # a `#` heading holds one line: setext's underline takes math that spans lines
+    ("heading of math on two lines", "<h2>\\(a\nb\\)</h2>", "$a\nb$\n---"),
     ("a heading of two lines", "<h2>a<br>\nb</h2>", "a\nb\n---"),
     ("a heading's closing hashes kept", "<h3>C #</h3>", "### C \\#"),
     ("rule", "<p>a</p>\n<hr>\n<p>b</p>", "a\n\n---\n\nb"),
