@@ -870,6 +870,7 @@ class _Inline:
         readable = (
             tex
             and "$$" not in tex
+            and "$" not in (tex[0], tex[-1])  # `$$$`: a closer, then a `$` of text
             and not tex.endswith("\\")
             and not before.isdigit()
             and not after.isdigit()

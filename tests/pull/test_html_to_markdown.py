@@ -42,6 +42,8 @@ MATH = [
     ("entities decoded, TeX kept", "\\(a&lt;b \\&amp; c&gt;d\\)", "$a<b \\& c>d$"),
     ("TeX untouched", "\\(\\{x_1 * y_2\\} \\\\ z\\)", "$\\{x_1 * y_2\\} \\\\ z$"),
     ("display inside text", "Displayed \\[z = 10\\]", "Displayed $$z = 10$$"),
+    # `$$1$1$$$` would close at the first `$$`: the escaped delimiters instead
+    ("display ending in a dollar", "b\\[1$1$\\]", "b\\\\[1$1$\\\\]"),
     (
         "display on a line of a paragraph",
         "a<br>\n\\[x\\]<br>\nb",
