@@ -285,8 +285,10 @@ class _Converter(MarkdownConverter):
                 isinstance(run[0], NavigableString) and str(run[0]).startswith("\n")
             )
             after_html = bool(out) and isinstance(out[-1], _Html)
-            # In a tight item no blank line ends the HTML: what follows is HTML too.
-            swallowed = after_html and "_tight" in tags
+            # In a tight item no blank line ends the HTML: what follows is HTML too; where
+            # markdown wraps paragraphs, inline content left bare after it was HTML too.
+            bare = wraps and not all(_blank(n) for n in run)
+            swallowed = after_html and ("_tight" in tags or bare)
             glued = same_line and after_html and run[0].previous_sibling is last_block
             if run and (swallowed or glued):
                 out[-1] = _Html(out[-1] + "".join(_html_of(n) for n in run))
