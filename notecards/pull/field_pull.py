@@ -40,16 +40,16 @@ class NotPulled:
 def pull_field(
     markdown: str, base_html: str, anki_html: str, render: RenderField, convert: ConvertHtml
 ) -> Pulled | NotPulled:
-    """`markdown` (which rendered to `base_html`) with the edit that turned `base_html` into
-    `anki_html`: placed as a small patch where it can be, else the whole field converted.
-    Either must render back to what Anki holds.
+    """`markdown` (which rendered to `base_html`, in the form Anki's editor keeps) with the
+    edit that turned `base_html` into `anki_html`: placed as a small patch where it can be,
+    else the whole field converted. Either must render back to what Anki holds.
 
     An edit of plain words (a typo fixed, a sentence added) is placed from the two HTMLs
     themselves first, in the form Anki's editor keeps: their text is the markdown's there,
     and converting both fields back costs most of a pull. Rendered back to what Anki holds,
     that is the patch; else the fields are converted."""
     embeds = _NOTE_EMBED.findall(markdown)
-    placed = _in_text(anki_form(base_html), anki_form(anki_html), markdown)
+    placed = _in_text(base_html, anki_form(anki_html), markdown)
     if placed is not None and _keeps(embeds, placed) and _renders_to(placed, anki_html, render):
         return Pulled(placed, "patch")
     before, after = convert(base_html), convert(anki_html)

@@ -285,8 +285,10 @@ class _Converter(MarkdownConverter):
                 isinstance(run[0], NavigableString) and str(run[0]).startswith("\n")
             )
             after_html = bool(out) and isinstance(out[-1], _Html)
-            # In a tight item no blank line ends the HTML: what follows is HTML too.
-            swallowed = after_html and "_tight" in tags
+            # In a tight item no blank line ends the HTML: what follows is HTML too; where
+            # markdown wraps paragraphs, inline content left bare after it was HTML too.
+            bare = wraps and not all(_blank(n) for n in run)
+            swallowed = after_html and ("_tight" in tags or bare)
             glued = same_line and after_html and run[0].previous_sibling is last_block
             if run and (swallowed or glued):
                 out[-1] = _Html(out[-1] + "".join(_html_of(n) for n in run))
@@ -381,7 +383,10 @@ class _Converter(MarkdownConverter):
     def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:
         if el.attrs:
             return _verbatim(el)
-        if n <= 2 and any(isinstance(b, Tag) and b.name == "br" and _softbreak(b) for b in el):
+        lines = "\n" in el.get_text()  # (math that spans lines)
+        if n <= 2 and (
+            lines or any(isinstance(b, Tag) and b.name == "br" and _softbreak(b) for b in el)
+        ):
             underline = "=" if n == 1 else "-"  # a heading of lines: setext's
             return self.inline(self.children(el, parent_tags)) + "\n" + underline * 3
         content = self.one_line(el, parent_tags)
@@ -650,7 +655,10 @@ class _Converter(MarkdownConverter):
         pad = source.startswith("`") or source.endswith("`")
         pad = pad or (source[:1] == source[-1:] == " " and source.strip(" "))
         space = " " if pad else ""
-        return f"{fence}{space}{source}{space}{fence}"
+        # Right after another code span, the backticks would run into its closer (`a``b`
+        # is one span): an empty Obsidian comment between them renders to nothing.
+        after_code = isinstance(el.previous_sibling, Tag) and el.previous_sibling.name == "code"
+        return f"{'%%%%' if after_code else ''}{fence}{space}{source}{space}{fence}"
 
     def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         if _backref(el):
@@ -864,6 +872,7 @@ class _Inline:
         readable = (
             tex
             and "$$" not in tex
+            and "$" not in (tex[0], tex[-1])  # `$$$`: a closer, then a `$` of text
             and not tex.endswith("\\")
             and not before.isdigit()
             and not after.isdigit()
@@ -1048,11 +1057,19 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
 _MAY_ESCAPE = re.compile(r"[\\!$\xa0\n\r`*_~=<&\[\]%(]")
 
 
+_ANKI_CLOZE = re.compile(r"\{\{c\d+::")
+
+
 def _cloze_braces(text: str) -> set[int]:
-    """Where a `{` of text would open a curly cloze: any but the two of Anki's own `{{`."""
+    """Where a `{` of text would open a curly cloze: any but the two of Anki's own `{{`;
+    and the second of a `{{` that opens no cloze of Anki's and is not closed in the text
+    (the renderer writes such a `{{` twice where a link or highlight may follow; `{\\{` is
+    the same text)."""
     lone, at = set(), 0
     while (at := text.find("{", at)) >= 0:
         if text.startswith("{{", at):
+            if "}}" not in text[at + 2 :] and not _ANKI_CLOZE.match(text, at):
+                lone.add(at + 1)
             at += 2
         else:
             lone.add(at)

@@ -23,8 +23,19 @@ _BETWEEN_BLOCKS = re.compile(rf"(</?(?:{_BLOCK})\b[^>]*>)\n+(?=</?(?:{_BLOCK})\b
 
 
 def shows_the_same(html: str, other: str) -> bool:
-    """Whether Anki shows `html` and `other` alike (see the module's docstring)."""
-    return html == other or _collapsed(anki_form(html)) == _collapsed(anki_form(other))
+    """Whether Anki shows `html` and `other` alike (see the module's docstring). `other`'s
+    form first: where that is `html`, so is `html`'s (`anki_form` is idempotent), and `html`
+    (a rendering, say) is not parsed."""
+    if html == other:
+        return True
+    kept = anki_form(other)
+    return kept == html or _collapsed(anki_form(html)) == _collapsed(kept)
+
+
+def shows_as_rendered(rendered: str, other: str) -> bool:
+    """`shows_the_same(rendered, other)` for the renderer's own output, which it writes in the
+    form Anki's editor keeps (renderer.py): only `other` is brought into that form."""
+    return rendered == other or _collapsed(rendered) == _collapsed(anki_form(other))
 
 
 def _collapsed(html: str) -> str:

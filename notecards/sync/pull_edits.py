@@ -30,7 +30,7 @@ from notecards.pull.field_pull import NotPulled, Pulled, RenderField, merge_edit
 from notecards.pull.merge import Conflict
 from notecards.render import Renderer
 from notecards.render.anki_form import anki_form
-from notecards.render.compare import shows_the_same
+from notecards.render.compare import shows_as_rendered, shows_the_same
 from notecards.sync.notes import Rendered
 from notecards.sync.pushed_fields import PushedFields
 from notecards.sync.recovery import PENDING_TAG
@@ -124,11 +124,13 @@ class _NotePull:
         base_md, base_html = base if base is not None else ({}, {})
         for name, want in self.item.fields.items():
             have = self.anki_note.fields.get(name)
-            if have is None or have == want or not self._edited_in_anki(name, have, base_html):
+            if have is None or have == want:
+                continue
+            if not self._edited_in_anki(name, have, want, base_html):
                 continue
             if self._put_back(name, have):
                 continue
-            if shows_the_same(have, want):
+            if shows_as_rendered(want, have):
                 continue  # Anki holds what the vault renders to (edited alike on both sides)
             self._field(name, want, have, base_md.get(name), base_html.get(name))
         tags = self._tags()
@@ -141,12 +143,14 @@ class _NotePull:
         if self.agreed:
             self.plan.agreed[self.anki_note.note_id] = self.agreed
 
-    def _edited_in_anki(self, name: str, have: str, base_html: dict[str, str]) -> bool:
+    def _edited_in_anki(self, name: str, have: str, want: str, base_html: dict[str, str]) -> bool:
         """Whether Anki's field differs from what was pushed (up to the editor's rewrite)."""
         last = self.pushed.fields.get(name)
         if last is not None and field_matches(have, last):
             return False
         pushed = base_html.get(name)
+        if pushed == want:  # (most often: the vault's field is as pushed)
+            return not shows_as_rendered(want, have)
         return pushed is None or not shows_the_same(pushed, have)
 
     def _put_back(self, name: str, have: str) -> bool:
@@ -206,7 +210,7 @@ class _NotePull:
         if base_md is None:
             merged = NotPulled("no record of what was last pushed, to merge from")
         else:
-            html = base_html if base_html is not None else render(base_md)
+            html = anki_form(base_html) if base_html is not None else render(base_md)
             merged = merge_edits(base_md, vault_md, html, own, render, self._convert)
         if take(merged, "merge"):
             return
@@ -325,23 +329,24 @@ def editor_rewrites(
     """The fields Anki holds in another form than pushed, but the same once normalised as
     Anki's editor does (it rewrites a field when a note is merely opened): per note id, field
     name -> Anki's HTML, to be recorded as pushed, so that nobody's edit is seen there."""
-    found: dict[int, dict[str, str]] = {}
+    differing: list[tuple[int, Rendered, str, str, str]] = []  # (id, item, field, Anki's, digest)
     for item in items:
         nid = item.note.note_id
         record = state.notes.get(nid) if nid is not None else None
-        if record is None or nid not in anki:
+        if nid is None or record is None or nid not in anki:
             continue
-        pushed: dict[str, str] | None = None
         for name, have in anki[nid].fields.items():
             last = record.fields.get(name)
-            if last is None or field_matches(have, last):
-                continue
-            if pushed is None:
-                stored = base.get(nid)
-                pushed = stored[1] if stored is not None else {}
-            html = pushed.get(name)
-            if html is not None and field_matches(html, last) and shows_the_same(html, have):
-                found.setdefault(nid, {})[name] = have
+            if last is not None and not field_matches(have, last):
+                differing.append((nid, item, name, have, last))
+    base.read(nid for nid, *_ in differing)
+    found: dict[int, dict[str, str]] = {}
+    for nid, item, name, have, last in differing:
+        stored = base.get(nid)
+        html = stored[1].get(name) if stored is not None else None
+        same = shows_as_rendered if html == item.fields.get(name) else shows_the_same
+        if html is not None and field_matches(html, last) and same(html, have):
+            found.setdefault(nid, {})[name] = have
     return found
 
 

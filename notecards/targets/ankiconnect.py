@@ -249,15 +249,6 @@ class AnkiConnect:
         return invert_decks(self.invoke("getDecks", cards=list(card_ids)))
 
 
-_NOTE_INFO = {
-    "noteId": int,
-    "modelName": str,
-    "fields": dict[str, dict],
-    "tags": list[str],
-    "cards": list[int],
-}
-
-
 def parse_notes_info(answer: Iterable[dict[str, Any]]) -> dict[int, AnkiNote]:
     """`notesInfo`'s list -> id -> AnkiNote; `{}` entries (no such note) are skipped.
     Raises AnkiConnectError for an entry of another shape."""
@@ -265,17 +256,10 @@ def parse_notes_info(answer: Iterable[dict[str, Any]]) -> dict[int, AnkiNote]:
     for info in answer:
         if not info:
             continue
-        fields_ = info.get("fields") if isinstance(info, dict) else None
-        if not (
-            all(_conforms(info.get(k), shape) for k, shape in _NOTE_INFO.items())
-            and all(
-                _conforms(f.get("value"), str) and _conforms(f.get("order"), int)
-                for f in fields_.values()
-            )
-        ):
+        if not _note_info_shape(info):
             shown = repr(info)[:60]
             raise AnkiConnectError(f"notesInfo answered a note of another shape: {shown}")
-        ordered = sorted(fields_.items(), key=lambda kv: kv[1]["order"])
+        ordered = sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])
         notes[info["noteId"]] = AnkiNote(
             note_id=info["noteId"],
             model=info["modelName"],
@@ -284,6 +268,32 @@ def parse_notes_info(answer: Iterable[dict[str, Any]]) -> dict[int, AnkiNote]:
             cards=tuple(info["cards"]),
         )
     return notes
+
+
+def _note_info_shape(info: Any) -> bool:
+    """Whether a `notesInfo` entry is `{noteId: int, modelName: str, fields: {str: {value:
+    str, order: int}}, tags: [str], cards: [int]}` (as `_conforms` would say, with the types
+    JSON gives: bool is no int). Spelled out: a two-way sync on the day of a push checks
+    10,000 of them, and the general walk took most of the time their reading takes here."""
+    if type(info) is not dict:
+        return False
+    fields, tags, cards = info.get("fields"), info.get("tags"), info.get("cards")
+    return (
+        type(info.get("noteId")) is int
+        and type(info.get("modelName")) is str
+        and type(fields) is dict
+        and type(tags) is list
+        and type(cards) is list
+        and all(type(tag) is str for tag in tags)
+        and all(type(card) is int for card in cards)
+        and all(
+            type(name) is str
+            and type(field) is dict
+            and type(field.get("value")) is str
+            and type(field.get("order")) is int
+            for name, field in fields.items()
+        )
+    )
 
 
 def _conforms(value: Any, shape: Any) -> bool:

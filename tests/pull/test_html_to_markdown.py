@@ -42,6 +42,8 @@ MATH = [
     ("entities decoded, TeX kept", "\\(a&lt;b \\&amp; c&gt;d\\)", "$a<b \\& c>d$"),
     ("TeX untouched", "\\(\\{x_1 * y_2\\} \\\\ z\\)", "$\\{x_1 * y_2\\} \\\\ z$"),
     ("display inside text", "Displayed \\[z = 10\\]", "Displayed $$z = 10$$"),
+    # `$$1$1$$$` would close at the first `$$`: the escaped delimiters instead
+    ("display ending in a dollar", "b\\[1$1$\\]", "b\\\\[1$1$\\\\]"),
     (
         "display on a line of a paragraph",
         "a<br>\n\\[x\\]<br>\nb",
@@ -179,6 +181,8 @@ CODE = [
     ("inline with backticks", "<code>a`b</code>", "``a`b``"),
     ("inline with a backtick at its edge", "<code>`a</code>", "`` `a ``"),
     ("inline, spaces kept", "<code> x </code>", "`  x  `"),
+    # `a``b` would be one span: an empty comment between them renders to nothing
+    ("two spans side by side", "<code>a</code><code>b</code>", "`a`%%%%`b`"),
 ]
 
 
@@ -198,6 +202,8 @@ def callout(kind: str, rgb: str) -> str:
 TITLE = '<div class="callout-title" style="font-weight: bold;">'
 BLOCKS = [
     ("heading", "<h1>Title</h1>\n<p>para</p>", "# Title\n\npara"),
+    # a `#` heading holds one line: setext's underline takes math that spans lines
+    ("heading of math on two lines", "<h2>\\(a\nb\\)</h2>", "$a\nb$\n---"),
     ("a heading of two lines", "<h2>a<br>\nb</h2>", "a\nb\n---"),
     ("a heading's closing hashes kept", "<h3>C #</h3>", "### C \\#"),
     ("rule", "<p>a</p>\n<hr>\n<p>b</p>", "a\n\n---\n\nb"),
@@ -321,6 +327,9 @@ def test_clozes_of_a_cloze_field(renderer: Renderer) -> None:
     """Where `{x}` is a cloze, a brace of text is escaped (Anki's `{{` is not); where `==x==`
     is one, a highlight stays HTML."""
     check(renderer, "{x} and {{c1::y}}", "\\{x} and {{c1::y}}", curly_clozes=True)
+    # a `{{` of text that nothing closes: `{\{` (the renderer doubles a bare one before `[`)
+    html = "<ul>\n<li>1<br>\n[<br>\n1<br>\n{{</li>\n</ul>"
+    check(renderer, html, "- 1\n  [\n  1\n  {\\{", curly_clozes=True)
     check(renderer, "{x}", "{x}")
     check(renderer, "<mark>h</mark>", "<mark>h</mark>", highlight_clozes=True)
 

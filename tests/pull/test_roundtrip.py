@@ -207,7 +207,11 @@ def inline_markdown(draw, depth: int = 2) -> str:
         inner = inline_markdown(depth=depth - 1)
         for marks in (("*", "*"), ("_", "_"), ("**", "**"), ("~~", "~~"), ("==", "==")):
             atoms.append(inner.map(_wrap(marks)))
-        atoms.append(inner.map(lambda t: f"[{t}](http://example.com)"))
+        # Not an inline footnote in a link's text: the renderer writes a link inside the link,
+        # which the editor's browser splits (an `<a>` cannot nest), and no markdown renders
+        # to the split form (a footnote's reference outside its `<sup>`).
+        linked = inner.filter(lambda t: "^[" not in t)
+        atoms.append(linked.map(lambda t: f"[{t}](http://example.com)"))
     parts = draw(st.lists(st.one_of(*atoms), min_size=1, max_size=5))
     separators = draw(st.lists(st.sampled_from(["", " ", "  "]), min_size=len(parts)))
     return "".join(s + p for s, p in zip(separators, parts, strict=False)).strip()
@@ -299,16 +303,18 @@ def generated_vault() -> Iterator[Renderer]:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="open (issue 10): generated shapes still found that do not round-trip, such as a"
-    " table followed by display math inside a list item; the corpora above all do",
+    reason="open (issue 10): most runs of 400 pass now, but generated shapes are still found"
+    " now and then, such as a footnote whose definition is a fence the converter keeps as"
+    " HTML (`[^1]: ~~~\"`: the back-link then lands on the fence's line)",
 )
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(markdown=field_markdown(), cloze=st.booleans())
 def test_generated_markdown_round_trips(generated_vault: Renderer, markdown: str, cloze: bool):
     assume("^[]" not in markdown)  # an empty inline footnote: no `[^1]:` renders the same
     # The renderer's bug: in a cloze field, an unclosed `{{` inside a highlight or a link
-    # is written twice (the curly cloze rule adds text while markdown-it only looks ahead).
-    assume(not (cloze and re.search(r"\{\{(?!.*\}\})", markdown, re.S)))
+    # is written twice (the curly cloze rule adds text while markdown-it only looks ahead);
+    # unclosed in its line or table cell, where a `}}` further on does not close it.
+    assume(not (cloze and re.search(r"\{\{(?![^\n|]*\}\})", markdown)))
     field = Field("generated", "", markdown, generated_vault, "deck.md", cloze)
     html = field.render(markdown)
     converted = field.convert(html)
