@@ -91,6 +91,7 @@ ACCEPTS: dict[str, Accepts] = {
     "lam": number(0, 1),  # GAE's lambda
     "vf_coef": number(0),  # 0: the value model is not trained
     "betas": number_list(0),  # beta 0 is PPO without the KL penalty
+    "per_question": whole(2),  # answers compared two by two: one alone makes no pair
 }
 
 

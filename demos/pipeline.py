@@ -97,6 +97,12 @@ def main(argv: list[str] | None = None) -> dict:
 
     generator = torch.Generator(device=device).manual_seed(args.seed + 2)
     pairs = preferences.sampled_pairs(sft, train_questions, args.per_question, generator)
+    if not pairs:  # e.g. --sft-steps 0: the base model's answers never end
+        raise SystemExit(
+            "notecards demo pipeline: no two of pi_SFT's sampled answers were finished and told"
+            " apart by the labellers, so DPO has no pair to learn from; train pi_SFT longer"
+            " (--sft-steps) or sample more answers a question (--per-question)"
+        )
     print(
         f"\n== stage 2, step 2: DPO, beta {args.beta}, on {len(pairs)} pairs of pi_SFT's own "
         f"answers ({args.per_question} per training question) the labellers told apart"

@@ -29,6 +29,7 @@ REFUSED = {
     "rm_steps": ["-1"],
     "batch_size": ["-1", "0"],  # an empty batch has no loss
     "samples": ["0", "-3"],
+    "per_question": ["1", "0", "2.5"],  # pipeline compares its answers two by two
     "seeds": ["0", "-1"],
     "eval_every": ["0"],
     "max_new_tokens": ["0", "-1"],
@@ -55,6 +56,7 @@ ACCEPTED = {  # the edges of the ranges: each must still parse
     "lam": "1",
     "vf_coef": "0",
     "held_out": "0.95",
+    "per_question": "2",
     "betas": "0",
     "seed": str(-(2**63)),
 }

@@ -53,3 +53,14 @@ def test_sampled_pairs_are_pi_sft_answers_the_labellers_told_apart(quick_run):
         )
     # unlike the closing contrasts of style_pairs, what pi_SFT garbles gets labelled too
     assert any(preferences.is_garbled(p.rejected) for p in pairs)
+
+
+def test_no_pair_to_learn_from_stops_with_a_line_not_a_traceback(capsys):
+    """An untrained pi_SFT's answers never end, so its samples give DPO no pair: the run stops
+    (exit 1) saying so and what to change, before DPO or any verdict."""
+    argv = ["--pretrain-steps", "0", "--sft-steps", "0", "--per-question", "2", "--samples", "4"]
+    with pytest.raises(SystemExit) as stopped:
+        pipeline.main(argv)
+    assert "DPO has no pair to learn from" in str(stopped.value.code)
+    assert "--sft-steps" in str(stopped.value.code)
+    assert "stage 2, step 2" not in capsys.readouterr().out
