@@ -189,3 +189,41 @@ def test_notes_changed_by_a_caller_do_not_reach_the_cache(tmp_path):
     unchanged = [n for n in fresh.notes if n.path != "extra.md"]
     assert unchanged and all(n.fields for n in unchanged)
     assert [n for n in parsed_of(root).notes if n.path != "extra.md"] == unchanged
+
+
+def cache_lines(root: Path) -> dict[str, str]:
+    """The cache file's entry lines, by the path each names."""
+    lines = (root / PARSE_CACHE).read_text(encoding="utf-8").split("\n")[1:-1]
+    return {json.JSONDecoder().raw_decode(line)[0]: line.rstrip(",") for line in lines}
+
+
+def test_a_save_keeps_the_lines_of_unchanged_files_as_read(tmp_path):
+    """A one-file edit of a large vault encodes that file's entry alone: the others are
+    written as read (a space planted in one survives; encoding it again would drop it)."""
+    root = vault_copy(tmp_path, "syntax")
+    parsed_of(root)
+    lines = cache_lines(root)
+    assert len(lines) == 3
+    kept, edited = "fenced.md", "target.md"
+    path = root / PARSE_CACHE
+    planted = lines[kept].replace('"notes":[', '"notes": [', 1)
+    assert planted != lines[kept]
+    path.write_text(path.read_text(encoding="utf-8").replace(lines[kept], planted))
+    (root / edited).write_text((root / edited).read_text() + "\nSTART\nBasic\nq\nBack: a\nEND\n")
+    after = parsed_of(root)
+    now = cache_lines(root)
+    assert now[kept] == planted
+    assert now[edited] != lines[edited] and '"q"' in now[edited]
+    assert parsed_of(root) == after == without_cache(root)
+
+
+def test_a_cache_of_another_layout_is_read_and_written_a_line_per_file(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    fresh = parsed_of(root)
+    rewrite_cache(root, lambda files: None)  # one line, as json.dumps writes it
+    assert len((root / PARSE_CACHE).read_text(encoding="utf-8").splitlines()) == 1
+    (root / "fenced.md").write_text((root / "fenced.md").read_text() + "\n")
+    after = parsed_of(root)
+    assert after.notes == fresh.notes
+    assert len(cache_lines(root)) == 3
+    assert parsed_of(root) == after == without_cache(root)
