@@ -19,6 +19,7 @@ from dataclasses import astuple, dataclass, field, fields
 from operator import attrgetter
 from pathlib import Path
 
+from notecards.bulk import long_lived
 from notecards.problems import FileError, NotecardsError, Problem
 from notecards.vault.atomic import write_text
 from notecards.vault.state_dir import SYNC_STATE
@@ -108,6 +109,7 @@ def state_path(root: Path) -> Path:
     return root / SYNC_STATE
 
 
+@long_lived()  # (10,000 records are a quarter of a million objects: bulk.py)
 def load_state(root: Path, url: str) -> SyncState:
     """The saved state for this Anki, or an empty one (none yet, another URL, a format this
     release does not read). Raises NotecardsError for a damaged file: it holds the journal of

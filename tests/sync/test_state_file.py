@@ -8,6 +8,7 @@ import json
 
 from notecards.sync.state import PushedMedia, PushedNote, SyncState, load_state, save_state
 from notecards.vault.state_dir import SYNC_STATE
+from tests.vault.test_parse_cache import collections_during
 
 URL = "http://127.0.0.1:8765"
 
@@ -69,3 +70,9 @@ def test_an_empty_state_round_trips(tmp_path):
     save_state(tmp_path, SyncState(URL))
     assert load_state(tmp_path, URL) == SyncState(URL)
     json.loads((tmp_path / SYNC_STATE).read_text(encoding="utf-8"))  # JSON all the same
+
+
+def test_a_large_state_loads_without_the_cycle_collector(tmp_path):
+    """Its records are plain data (bulk.py): with the collector on, loading them runs it."""
+    save_state(tmp_path, a_state(5000))
+    assert collections_during(lambda: load_state(tmp_path, URL)) <= 1  # (46 with it on)

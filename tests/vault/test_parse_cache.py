@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import notecards.parse as parse_package  # (load_vault takes parse_file from it when it parses)
+from notecards.bulk import release
 from notecards.model import ParsedVault
 from notecards.parse.layout import markdown_blocks, scan_blocks
 from notecards.vault import load_vault, write_back
@@ -227,3 +228,40 @@ def test_a_cache_of_another_layout_is_read_and_written_a_line_per_file(tmp_path)
     assert after.notes == fresh.notes
     assert len(cache_lines(root)) == 3
     assert parsed_of(root) == after == without_cache(root)
+
+
+def collections_during(load) -> int:
+    """How many times the cycle collector ran during `load()` (on again after it). Once at
+    most where the load turns it off: the young objects' collection when it is back on."""
+    runs = []
+
+    def count(phase, info):
+        if phase == "start":
+            runs.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        load()
+    finally:
+        gc.callbacks.remove(count)
+    assert gc.isenabled()
+    return len(runs)
+
+
+def test_a_cached_vault_loads_without_the_cycle_collector(tmp_path):
+    """Its objects are plain data: the collections their allocation sets off only walk them
+    (bulk.py); a load with the collector on would run it dozens of times here. After, they
+    are frozen (no later collection walks them) until released."""
+    root = tmp_path / "v"
+    root.mkdir()
+    card = "START\nBasic\nq{}\nBack: a **b** $x$\nTags: t\nEND\n"
+    for f in range(20):
+        (root / f"f{f}.md").write_text("".join(card.format(f * 100 + i) for i in range(50)))
+    parsed_of(root)
+    release()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    loaded = []
+    assert collections_during(lambda: loaded.append(load_vault(root))) <= 1  # (27 with it on)
+    assert gc.get_freeze_count() > 10 * len(loaded[0].parsed.notes)  # out of later walks
+    release()
+    assert gc.get_freeze_count() == 0
