@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from notecards.bulk import release
 from tests.helpers.ankiconnect_server import AnkiConnectServer, ServerProcess
 from tests.helpers.sync import ANKI_ELSEWHERE
 
@@ -69,3 +70,11 @@ def anki_server_process(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
     )
     yield process
     process.stop()
+
+
+@pytest.fixture(autouse=True)
+def _frozen_released() -> Iterator[None]:
+    """What a test's loads froze (notecards/bulk.py) back to the cycle collector after it, as
+    watch does after each run: a test run is one long process."""
+    yield
+    release()

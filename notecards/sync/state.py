@@ -6,6 +6,10 @@ edit made in the vault, skip rendering (and asking Anki about) notes whose sourc
 change, and skip media Anki already holds. It holds digests, not the HTML pushed: telling
 "Anki still has what notecards pushed" needs only the hash, and a small file loads fast on
 every sync. It is written atomically, so a crash leaves the old state or the new.
+
+Each note's record is on a line of its own (the file is JSON all the same): a save writes the
+records loaded and not replaced since as their lines were read, and encodes only the others
+(encoding 10,000 records again cost a one-card edit more than the rest of saving them).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from dataclasses import astuple, dataclass, field, fields
 from operator import attrgetter
 from pathlib import Path
 
+from notecards.bulk import long_lived
 from notecards.problems import FileError, NotecardsError, Problem
-from notecards.vault.atomic import write_json
+from notecards.vault.atomic import write_text
 from notecards.vault.state_dir import SYNC_STATE
 
 # Bump when the shape or meaning of a stored field changes; see load_state for older files.
@@ -86,6 +91,11 @@ class SyncState:
     # vault, rendering only those notes again, and leaves `check` its verdict as a build
     # does (render/inputs.py).
     warned: frozenset[int] | None = frozenset()
+    # Each record as loaded, with its line in the file: saved again as read while it is the
+    # record (a sync replaces a record that changes, never changes one in place).
+    lines: dict[int, tuple[PushedNote, str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 def mod_as_seen(mod: int, now: float) -> int:
@@ -99,6 +109,7 @@ def state_path(root: Path) -> Path:
     return root / SYNC_STATE
 
 
+@long_lived()  # (10,000 records are a quarter of a million objects: bulk.py)
 def load_state(root: Path, url: str) -> SyncState:
     """The saved state for this Anki, or an empty one (none yet, another URL, a format this
     release does not read). Raises NotecardsError for a damaged file: it holds the journal of
@@ -109,7 +120,8 @@ def load_state(root: Path, url: str) -> SyncState:
     media no size or mtime (hashed once more), and its journal's values give the pending tag."""
     path = state_path(root)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text)
     except FileNotFoundError:
         return SyncState(url=url)
     except (OSError, ValueError, RecursionError) as err:
@@ -127,7 +139,7 @@ def load_state(root: Path, url: str) -> SyncState:
             media = {_text(name): _media(v) for name, v in raw["media"].items()}
             synced_at, mod_times = raw.get("synced_at", 0), raw.get("mod_times")
             as_left, warned = raw.get("as_left", ""), raw.get("warned")
-            return SyncState(
+            state = SyncState(
                 url,
                 notes,
                 media,
@@ -138,6 +150,9 @@ def load_state(root: Path, url: str) -> SyncState:
                 as_left if isinstance(as_left, str) else "",
                 frozenset(warned) if _is_ids(warned) else frozenset() if not notes else None,
             )
+            if raw["format"] == FORMAT:
+                state.lines = _record_lines(text, notes)
+            return state
         notes = {int(k): _note([*v, None, 0, {}]) for k, v in raw["notes"].items()}
         return SyncState(
             url,
@@ -238,9 +253,8 @@ def save_state(root: Path, state: SyncState) -> None:
     payload = {
         "format": FORMAT,
         "url": state.url,
-        # One row per note (PushedNote's fields in order) or media file: half the size of
-        # named keys.
-        "notes": {str(k): _row(v) for k, v in sorted(state.notes.items())},
+        # One row per media file, and below per note (PushedNote's fields in order): half the
+        # size of named keys.
         "media": {name: astuple(m) for name, m in sorted(state.media.items())},
         "pending_tag": state.pending_tag,
         "vault_files": state.vault_files,
@@ -249,7 +263,42 @@ def save_state(root: Path, state: SyncState) -> None:
         "as_left": state.as_left,
         "warned": None if state.warned is None else sorted(state.warned),
     }
+    lines = {}
+    for nid, record in sorted(state.notes.items()):
+        held = state.lines.get(nid)
+        if held is not None and held[0] is record:
+            lines[nid] = held
+        else:
+            lines[nid] = (record, f'"{nid}":{_ENCODER.encode(_row(record))}')
+    text = _ENCODER.encode(payload)[:-1] + ',"notes":{\n'
+    text += ",\n".join(line for _, line in lines.values()) + "\n}}"
     try:
-        write_json(target, payload)
+        write_text(target, text)
     except OSError as err:
         raise FileError("write", target, err) from err
+    state.lines = lines
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _record_lines(text: str, notes: dict[int, PushedNote]) -> dict[int, tuple[PushedNote, str]]:
+    """Each record with its line in the state's `text` (which loaded as `notes`), when the
+    file has the layout `save_state` writes: the notes last, a line per record, each starting
+    with its own id. Else none (the records are encoded anew)."""
+    header, *lines = text.split("\n")
+    if lines[-1:] != ["}}"] or not header.endswith('"notes":{') or len(lines) - 1 != len(notes):
+        return {}
+    found = {}
+    for line in lines[:-1]:
+        quoted, colon, _ = line.partition(":")
+        digits = quoted[1:-1]
+        if not (
+            colon and quoted[:1] == '"' == quoted[-1:] and digits.isascii() and digits.isdigit()
+        ):
+            return {}
+        nid = int(quoted[1:-1])
+        if nid not in notes or nid in found:
+            return {}
+        found[nid] = (notes[nid], line[:-1] if line.endswith(",") else line)
+    return found

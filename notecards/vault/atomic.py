@@ -127,11 +127,15 @@ def remove_stale_temp_files(folders: Iterable[Path]) -> None:
 
 def write_json(target: Path, payload: Any, *, durable: bool = True) -> None:
     """Compact JSON, replaced atomically; creates the folder (`.notecards/`) when missing."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    write_text(target, text, durable=durable)
+
+
+def write_text(target: Path, text: str, *, durable: bool = True) -> None:
+    """UTF-8 text, replaced atomically; creates the folder (`.notecards/`) when missing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with replacing(target, durable=durable) as tmp:
-        tmp.write_text(
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-        )
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _temp_beside(target: Path) -> tuple[int, Path]:

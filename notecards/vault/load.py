@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notecards.bulk import long_lived
 from notecards.config import VaultConfig, load_config
 from notecards.model import FileSnapshot, ParsedVault
 from notecards.problems import NotecardsError, Problem
@@ -57,21 +58,22 @@ def load_vault(
         read = _listed(root)
     config = read.config
     parsed = ParsedVault(problems=list(read.listed))
-    cache = ParseCache(read.root, config)
-    for rel in progress(read.paths):
-        one_read = read.reads.get(rel) or _read(read.root, rel)
-        if isinstance(one_read, list):
-            parsed.problems += one_read
-            continue
-        text, snapshot = one_read
-        one = cache.get(rel, snapshot.digest)
-        if one is None:
-            one = parse_file(text, rel, config)
-            cache.put(rel, snapshot.digest, one)
-        parsed.files[rel] = snapshot
-        parsed.notes += one.notes
-        parsed.deletions += one.deletions
-        parsed.problems += one.problems
+    with long_lived():  # (the cache of a large vault is a million objects: bulk.py)
+        cache = ParseCache(read.root, config)
+        for rel in progress(read.paths):
+            one_read = read.reads.get(rel) or _read(read.root, rel)
+            if isinstance(one_read, list):
+                parsed.problems += one_read
+                continue
+            text, snapshot = one_read
+            one = cache.get(rel, snapshot.digest)
+            if one is None:
+                one = parse_file(text, rel, config)
+                cache.put(rel, snapshot.digest, one)
+            parsed.files[rel] = snapshot
+            parsed.notes += one.notes
+            parsed.deletions += one.deletions
+            parsed.problems += one.problems
     parsed.problems += id_range_problems(parsed) + duplicate_id_problems(parsed)
     return Vault(root=read.root, config=config, parsed=parsed, parse_cache=cache)
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from types import FrameType, TracebackType
 from typing import NoReturn
 
+from notecards.bulk import release
 from notecards.problems import Problem
 from notecards.watch.changes import VaultChanges
 from notecards.watch.steps import Outcome, Step
@@ -42,6 +43,7 @@ def watch(
             if burst is not None:
                 with interrupts.during_run():
                     outcome = step.run()
+                release()  # what the run froze (bulk.py), back to the collector
                 fresh = [p for p in outcome.problems if p.format() not in said or p.path in burst]
                 stuck = outcome.unreachable or outcome.busy
                 if stuck and waiting:

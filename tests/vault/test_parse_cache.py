@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import notecards.parse as parse_package  # (load_vault takes parse_file from it when it parses)
+from notecards.bulk import release
 from notecards.model import ParsedVault
 from notecards.parse.layout import markdown_blocks, scan_blocks
 from notecards.vault import load_vault, write_back
@@ -189,3 +190,78 @@ def test_notes_changed_by_a_caller_do_not_reach_the_cache(tmp_path):
     unchanged = [n for n in fresh.notes if n.path != "extra.md"]
     assert unchanged and all(n.fields for n in unchanged)
     assert [n for n in parsed_of(root).notes if n.path != "extra.md"] == unchanged
+
+
+def cache_lines(root: Path) -> dict[str, str]:
+    """The cache file's entry lines, by the path each names."""
+    lines = (root / PARSE_CACHE).read_text(encoding="utf-8").split("\n")[1:-1]
+    return {json.JSONDecoder().raw_decode(line)[0]: line.rstrip(",") for line in lines}
+
+
+def test_a_save_keeps_the_lines_of_unchanged_files_as_read(tmp_path):
+    """A one-file edit of a large vault encodes that file's entry alone: the others are
+    written as read (a space planted in one survives; encoding it again would drop it)."""
+    root = vault_copy(tmp_path, "syntax")
+    parsed_of(root)
+    lines = cache_lines(root)
+    assert len(lines) == 3
+    kept, edited = "fenced.md", "target.md"
+    path = root / PARSE_CACHE
+    planted = lines[kept].replace('"notes":[', '"notes": [', 1)
+    assert planted != lines[kept]
+    path.write_text(path.read_text(encoding="utf-8").replace(lines[kept], planted))
+    (root / edited).write_text((root / edited).read_text() + "\nSTART\nBasic\nq\nBack: a\nEND\n")
+    after = parsed_of(root)
+    now = cache_lines(root)
+    assert now[kept] == planted
+    assert now[edited] != lines[edited] and '"q"' in now[edited]
+    assert parsed_of(root) == after == without_cache(root)
+
+
+def test_a_cache_of_another_layout_is_read_and_written_a_line_per_file(tmp_path):
+    root = vault_copy(tmp_path, "syntax")
+    fresh = parsed_of(root)
+    rewrite_cache(root, lambda files: None)  # one line, as json.dumps writes it
+    assert len((root / PARSE_CACHE).read_text(encoding="utf-8").splitlines()) == 1
+    (root / "fenced.md").write_text((root / "fenced.md").read_text() + "\n")
+    after = parsed_of(root)
+    assert after.notes == fresh.notes
+    assert len(cache_lines(root)) == 3
+    assert parsed_of(root) == after == without_cache(root)
+
+
+def collections_during(load) -> int:
+    """How many times the cycle collector ran during `load()` (on again after it). Once at
+    most where the load turns it off: the young objects' collection when it is back on."""
+    runs = []
+
+    def count(phase, info):
+        if phase == "start":
+            runs.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        load()
+    finally:
+        gc.callbacks.remove(count)
+    assert gc.isenabled()
+    return len(runs)
+
+
+def test_a_cached_vault_loads_without_the_cycle_collector(tmp_path):
+    """Its objects are plain data: the collections their allocation sets off only walk them
+    (bulk.py); a load with the collector on would run it dozens of times here. After, they
+    are frozen (no later collection walks them) until released."""
+    root = tmp_path / "v"
+    root.mkdir()
+    card = "START\nBasic\nq{}\nBack: a **b** $x$\nTags: t\nEND\n"
+    for f in range(20):
+        (root / f"f{f}.md").write_text("".join(card.format(f * 100 + i) for i in range(50)))
+    parsed_of(root)
+    release()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    loaded = []
+    assert collections_during(lambda: loaded.append(load_vault(root))) <= 1  # (27 with it on)
+    assert gc.get_freeze_count() > 10 * len(loaded[0].parsed.notes)  # out of later walks
+    release()
+    assert gc.get_freeze_count() == 0
