@@ -1057,19 +1057,11 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
 _MAY_ESCAPE = re.compile(r"[\\!$\xa0\n\r`*_~=<&\[\]%(]")
 
 
-_ANKI_CLOZE = re.compile(r"\{\{c\d+::")
-
-
 def _cloze_braces(text: str) -> set[int]:
-    """Where a `{` of text would open a curly cloze: any but the two of Anki's own `{{`;
-    and the second of a `{{` that opens no cloze of Anki's and is not closed in the text
-    (the renderer writes such a `{{` twice where a link or highlight may follow; `{\\{` is
-    the same text)."""
+    """Where a `{` of text would open a curly cloze: any but the two of Anki's own `{{`."""
     lone, at = set(), 0
     while (at := text.find("{", at)) >= 0:
         if text.startswith("{{", at):
-            if "}}" not in text[at + 2 :] and not _ANKI_CLOZE.match(text, at):
-                lone.add(at + 1)
             at += 2
         else:
             lone.add(at)

@@ -91,8 +91,10 @@ def _curly_cloze(state: StateInline, silent: bool) -> bool:
         end = find_in_src(state, "}}", start + 2, state.posMax) if silent else -1
         if end < 0:
             # A text token, not `state.pending += "{{"`, which copies all pending text each
-            # time; markdown-it joins adjacent text tokens into one afterwards.
-            state.push("text", "", 0).content = "{{"
+            # time; markdown-it joins adjacent text tokens into one afterwards. Not when
+            # silent: that is a scan (of a link's or highlight's text), which writes nothing.
+            if not silent:
+                state.push("text", "", 0).content = "{{"
             state.pos = start + 2
         else:
             state.pos = end + 2

@@ -327,9 +327,10 @@ def test_clozes_of_a_cloze_field(renderer: Renderer) -> None:
     """Where `{x}` is a cloze, a brace of text is escaped (Anki's `{{` is not); where `==x==`
     is one, a highlight stays HTML."""
     check(renderer, "{x} and {{c1::y}}", "\\{x} and {{c1::y}}", curly_clozes=True)
-    # a `{{` of text that nothing closes: `{\{` (the renderer doubles a bare one before `[`)
+    # a `{{` of text that nothing closes stays as it is (a scan for a link's end once wrote it
+    # twice, render/cloze.py)
     html = "<ul>\n<li>1<br>\n[<br>\n1<br>\n{{</li>\n</ul>"
-    check(renderer, html, "- 1\n  [\n  1\n  {\\{", curly_clozes=True)
+    check(renderer, html, "- 1\n  [\n  1\n  {{", curly_clozes=True)
     check(renderer, "{x}", "{x}")
     check(renderer, "<mark>h</mark>", "<mark>h</mark>", highlight_clozes=True)
 

@@ -46,6 +46,20 @@ def test_curly_cloze(tmp_path: Path, markdown: str, expected: str) -> None:
     assert cloze(make(tmp_path), markdown) == expected
 
 
+@pytest.mark.parametrize(
+    "markdown, expected",
+    [
+        ("==a {{ b==", "<mark>a {{ b</mark>"),
+        ("[x {{ y](https://e.com)", '<a href="https://e.com">x {{ y</a>'),
+        ("a {{ b", "a {{ b"),
+    ],
+)
+def test_an_unclosed_double_brace_is_written_once(tmp_path: Path, markdown: str, expected: str):
+    """A scan for a highlight's or a link's end passes over `{{` and writes nothing: it was
+    written twice, once before the highlight or link."""
+    assert cloze(make(tmp_path), markdown) == expected
+
+
 def test_numbering_restarts_for_each_field(tmp_path: Path) -> None:
     renderer = make(tmp_path)
     assert cloze(renderer, "{a} {b}") == "{{c1::a}} {{c2::b}}"
