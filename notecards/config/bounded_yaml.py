@@ -7,6 +7,8 @@ This reader measures a document before anything is built from it: its size, its 
 deep it nests and how large it is with every alias expanded (each node counted once, memoised,
 so the count itself is quick), and it refuses a key written twice, which PyYAML would let the
 second one silently win. The limits are far above what a settings file or a note needs.
+PyYAML itself is imported only when a text is read (yaml_loader.py): a command whose vault
+has no notecards.yaml and parses no frontmatter never imports it.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+if TYPE_CHECKING:
+    from yaml.nodes import Node
 
 MAX_CHARS = 1 << 20  # 1 MiB; a settings file is a few KiB
 MAX_ALIASES = 1_000
@@ -30,7 +31,6 @@ MAX_DEPTH = 50  # levels of nesting; settings use five, and each costs the compo
 # so four times the file limit (a file without aliases stays under it).
 MAX_EXPANDED = 4 * MAX_CHARS
 
-_MERGE = "tag:yaml.org,2002:merge"
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no character at all
 
 
@@ -53,6 +53,9 @@ class YamlDocument:
     def line_of(self, path: Sequence[Hashable]) -> int:
         """The line of the value at `path` (mapping keys, list indexes): its key's line in a
         mapping, its own in a list; the closest enclosing one's when the path is not there."""
+        from yaml.constructor import SafeConstructor  # (PyYAML: only where YAML is read)
+        from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
         node = self.node
         if node is None:
             return self.first_line
@@ -86,151 +89,11 @@ def load_yaml(text: str, first_line: int = 1) -> YamlDocument:
     if len(text) > MAX_CHARS:
         message = f"larger than the limit of {MAX_CHARS:,} characters (1 MiB)"
         raise YamlProblem(first_line, message)
-    try:
-        return _load(text, first_line)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + first_line if mark is not None else first_line
-        raise YamlProblem(line, f"not valid YAML: {err.problem or err.context}") from err
-    except yaml.reader.ReaderError as err:
-        line = text.count("\n", 0, err.position) + first_line
-        message = f"not valid YAML: the character U+{err.character:04X} is not allowed"
-        raise YamlProblem(line, message) from err
+    from notecards.config.yaml_loader import load_bounded  # PyYAML, only when YAML is read
 
-
-def _load(text: str, first_line: int) -> YamlDocument:
-    loader = _BoundedLoader(text, first_line)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return YamlDocument(None, None, first_line)
-        _measure(node, loader)
-        return YamlDocument(loader.construct_document(node), node, first_line)
-    finally:
-        loader.dispose()
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing while it composes what would recurse or never end."""
-
-    def __init__(self, text: str, first_line: int):
-        super().__init__(text)
-        self.first_line = first_line
-        self._depth = 0
-        self._aliases = 0
-        self._values = 0
-        self._open_anchors: list[str | None] = []
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
-        line = self.file_line(event.start_mark)
-        if isinstance(event, yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise YamlProblem(line, f"more than {MAX_ALIASES:,} aliases (the limit)")
-            if event.anchor in self._open_anchors:
-                message = f"alias *{event.anchor} stands inside its own anchor: it never ends"
-                raise YamlProblem(line, message)
-            return super().compose_node(parent, index)
-        self._values += 1
-        if self._values > MAX_VALUES:
-            raise YamlProblem(line, f"more than {MAX_VALUES:,} values (the limit)")
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            raise YamlProblem(line, f"nested more than {MAX_DEPTH} levels deep (the limit)")
-        anchor = getattr(event, "anchor", None)
-        self._open_anchors.append(anchor)
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-            self._open_anchors.pop()
-
-    def file_line(self, mark: yaml.Mark) -> int:
-        """A mark's line in the file (not `line`: PyYAML's reader keeps its position there)."""
-        return mark.line + self.first_line
-
-    def fetch_flow_collection_start(self, TokenClass: type) -> None:
-        """PyYAML's scanner looks over every open `[` and `{` at each token it reads, which is
-        quadratic in the nesting: refuse it at the limit, before the cost can grow."""
-        super().fetch_flow_collection_start(TokenClass)
-        if self.flow_level > MAX_DEPTH:
-            line = self.file_line(self.get_mark())
-            raise YamlProblem(line, f"nested more than {MAX_DEPTH} levels deep (the limit)")
-
-    def construct_object(self, node: Node, deep: bool = False) -> Any:
-        """PyYAML's, with a tagged scalar it cannot convert (`!!int x`, a bad date, an int
-        of 5,000 digits) said at its line instead of escaping as a Python error."""
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, TypeError, AttributeError, OverflowError, LookupError) as err:
-            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-            shown = _clip(str(node.value))
-            message = f"not valid YAML: {shown!r} is not a {tag}"
-            raise YamlProblem(self.file_line(node.start_mark), message) from err
-
-
-def _measure(root: Node, loader: _BoundedLoader) -> None:
-    """Refuse a document too large or too deep once its aliases are expanded, a key written
-    twice in one mapping, or a lone surrogate (`"\\ud800"`), which is no character.
-
-    Iterative and memoised per node: an alias is its anchor's node again, so the billion
-    values of a bomb are a few hundred nodes here; nodes are finished in document order.
-    """
-    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, depth)
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if id(node) in measured:
-            continue
-        children = _children(node)
-        if not children_done:
-            _check_node(node, loader)
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(children))
-            continue
-        line = loader.file_line(node.start_mark)
-        size = 1 + (len(node.value) if isinstance(node, ScalarNode) else 0)
-        size += sum(measured[id(child)][0] for child in children)
-        depth = 1 + max((measured[id(child)][1] for child in children), default=0)
-        if size > MAX_EXPANDED:
-            message = f"its aliases expand it past the limit of {MAX_EXPANDED:,} (4 MiB)"
-            raise YamlProblem(line, message)
-        if depth > MAX_DEPTH:
-            raise YamlProblem(line, f"nested more than {MAX_DEPTH} levels deep (the limit)")
-        measured[id(node)] = (size, depth)
-
-
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, MappingNode):
-        return [child for pair in node.value for child in pair]
-    if isinstance(node, SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _check_node(node: Node, loader: _BoundedLoader) -> None:
-    if isinstance(node, ScalarNode):
-        if found := LONE_SURROGATE.search(node.value):
-            message = f"not valid YAML: {found.group()!r} is half a character (a lone surrogate)"
-            raise YamlProblem(loader.file_line(node.start_mark), message)
-    elif isinstance(node, MappingNode):
-        first_line: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE:
-                continue  # a complex key is refused when built; `<<` may override
-            key = loader.construct_object(key_node)
-            line = loader.file_line(key_node.start_mark)
-            if key in first_line:
-                message = f"duplicate key {_clip(str(key))!r} (first at line {first_line[key]})"
-                raise YamlProblem(line, message)
-            first_line[key] = line
+    return load_bounded(text, first_line)
 
 
 def _same(key: Any, step: Hashable) -> bool:
     """Key equality without YAML's `1 == True`: a path step is a key as built."""
     return type(key) is type(step) and key == step
-
-
-def _clip(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -39,8 +39,9 @@ print(json.dumps({"code": code, "loaded": [m for m in NEVER if m in sys.modules]
 """
 
 
-def _loaded(*args: str) -> dict:
-    runner = f"NEVER = {NEVER!r}\n{_RUNNER}"
+def _loaded(*args: str, watched: tuple[str, ...] = NEVER) -> dict:
+    """The command's exit code, and which of `watched` it imported."""
+    runner = f"NEVER = {watched!r}\n{_RUNNER}"
     done = subprocess.run(
         [sys.executable, "-c", runner, *args],
         capture_output=True,
@@ -69,3 +70,15 @@ def test_a_command_imports_its_stage_when_it_runs(tmp_path):
     result = _loaded("build", str(vault), "-o", str(tmp_path / "a.apkg"))
     assert result["code"] == 0
     assert {"genanki", "notecards.build", "notecards.targets.package"} <= set(result["loaded"])
+
+
+def test_yaml_is_imported_only_where_there_is_yaml_to_read(tmp_path):
+    """PyYAML (10 ms of a 0.1 s check) for notecards.yaml or a note's frontmatter only."""
+    plain = write_vault(tmp_path / "plain", {"a.md": block("Q", "A")})
+    assert _loaded("check", str(plain), watched=("yaml",)) == {"code": 0, "loaded": []}
+    settings = write_vault(
+        tmp_path / "settings", {"a.md": block("Q", "A"), "notecards.yaml": "default_deck: D\n"}
+    )
+    front = write_vault(tmp_path / "front", {"a.md": "---\ntags: [x]\n---\n" + block("Q", "A")})
+    for vault in (settings, front):
+        assert _loaded("check", str(vault), watched=("yaml",)) == {"code": 0, "loaded": ["yaml"]}
