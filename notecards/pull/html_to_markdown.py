@@ -1360,8 +1360,8 @@ def _code_html(body: str, language: str) -> str:
     written = highlight_code(body, language, None)
     if written.startswith("<pre"):
         return written
-    attrs = f' class="language-{escape_text(language)}"' if language else ""
-    return f"<pre><code{attrs}>{written}</code></pre>"
+    code = start_tag("code", {"class": f"language-{language}"} if language else {})
+    return f"<pre>{code}{written}</code></pre>"
 
 
 def _embeddable(name: str) -> bool:

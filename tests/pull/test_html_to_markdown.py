@@ -177,6 +177,11 @@ CODE = [
         '<pre><code class="language-`a`">x\n</code></pre>',
         "~~~`a`\nx\n~~~",
     ),
+    (
+        "a language with a quote, written &quot; in its attribute",
+        '<pre><code class="language-a&quot;b">x\n</code></pre>',
+        '```a"b\nx\n```',
+    ),
     ("inline", "a <code>x*y</code>", "a `x*y`"),
     ("inline with backticks", "<code>a`b</code>", "``a`b``"),
     ("inline with a backtick at its edge", "<code>`a</code>", "`` `a ``"),
