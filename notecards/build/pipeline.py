@@ -31,11 +31,12 @@ from notecards.output import Reporter, count
 from notecards.problems import FileError, NotecardsError, Problem, Severity, errors
 from notecards.render import RenderCache, Renderer, note_problems
 from notecards.render.inputs import (
-    KINDS,
     Verdict,
+    embeds_unread_text,
     files_digest,
     inputs_digest,
     last_verdict,
+    notes_per_file,
     save_verdict,
 )
 from notecards.render.pool import render_all
@@ -199,7 +200,7 @@ def _package(
         for path, digest in result.digests.items():
             vault.parsed.files[path] = replace(vault.parsed.files[path], digest=digest)
         fresh_manifest.inputs = inputs_digest(vault)
-    if _embeds_unread_text(vault, kept):
+    if embeds_unread_text((n.deps for n in kept), vault.parsed.files):
         fresh_manifest.inputs = ""  # the next build renders again (from the render cache)
     _save_verdict(vault, fresh_manifest.inputs, rendering, len(assignments))
     vault.save_cache()
@@ -233,7 +234,7 @@ def _save_verdict(
     note embeds the text of a markdown file that is not one of the vault's notes (outside
     `scan_dir`, or ignored): the inputs do not hold its bytes."""
     notes, rendered = rendering
-    if _embeds_unread_text(vault, notes):
+    if embeds_unread_text((n.deps for n in notes), vault.parsed.files):
         return
     listed = markdown_files(vault.root, vault.config).problems
     problems, cache = vault.parsed.problems, vault.parse_cache
@@ -244,20 +245,9 @@ def _save_verdict(
         loaded or rendered or not cache or not all(map(cache.clean, vault.parsed.files))
     ):
         return
-    counts = {path: [0] * len(KINDS) for path in vault.parsed.files}
-    for note in vault.parsed.notes:
-        counts[note.path][KINDS.index(note.kind)] += 1
-    notes = {path: tuple(n) for path, n in counts.items()}
+    notes = notes_per_file(vault.parsed.files, vault.parsed.notes)
     unnumbered = sum(note.note_id is None for note in vault.parsed.notes) - assigned
     save_verdict(vault.root, inputs, Verdict(loaded, rendered, notes, unnumbered))
-
-
-def _embeds_unread_text(vault: Vault, notes: Iterable[RenderedNote]) -> bool:
-    """Whether a note embeds the text of a markdown file that is not one of the vault's notes
-    (outside `scan_dir`, or ignored): the inputs digest does not hold its bytes, so it cannot
-    tell that nothing changed."""
-    embedded = {d[2].partition("\0")[0] for n in notes for d in n.deps if d[0] == "embed"}
-    return any(f.lower().endswith(".md") and f not in vault.parsed.files for f in embedded)
 
 
 def _read_only_files(vault: Vault, rendered: list[RenderedNote]) -> set[str]:

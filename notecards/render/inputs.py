@@ -16,7 +16,7 @@ Kept apart from the renderer so that reading the verdict imports no markdown lib
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from notecards.config import VaultConfig
 from notecards.hashing import code_digest, file_list_digest, key
-from notecards.model import FileSnapshot
+from notecards.model import FileSnapshot, Note
 from notecards.problems import Problem, Severity
 from notecards.render.vault_index import VaultIndex
 from notecards.vault.atomic import write_json
@@ -34,6 +34,22 @@ if TYPE_CHECKING:
     from notecards.vault import Vault
 
 KINDS = ("block", "inline", "regex")  # how a note is written (model.Note.kind)
+
+
+def notes_per_file(files: Iterable[str], notes: Iterable[Note]) -> dict[str, tuple[int, ...]]:
+    """Per file, how many notes of each kind (`KINDS`) it holds: a verdict's `notes`."""
+    counts = {path: [0] * len(KINDS) for path in files}
+    for note in notes:
+        counts[note.path][KINDS.index(note.kind)] += 1
+    return {path: tuple(n) for path, n in counts.items()}
+
+
+def embeds_unread_text(deps: Iterable[Iterable[tuple]], files: Collection[str]) -> bool:
+    """Whether any of these notes' deps embeds the text of a markdown file that is not among
+    the vault's note `files` (outside `scan_dir`, or ignored): no inputs digest holds its
+    bytes, so none can tell that nothing changed."""
+    embedded = {d[2].partition("\0")[0] for each in deps for d in each if d[0] == "embed"}
+    return any(f.lower().endswith(".md") and f not in files for f in embedded)
 
 
 def inputs_digest(vault: Vault) -> str:

@@ -29,7 +29,7 @@ from notecards.problems import NotecardsError, Problem, Severity, errors
 from notecards.render import Renderer, check_note, note_problems
 from notecards.render.cache import RenderCache
 from notecards.render.compare import shows_the_same
-from notecards.render.inputs import KINDS, Verdict, save_verdict
+from notecards.render.inputs import Verdict, embeds_unread_text, notes_per_file, save_verdict
 from notecards.render.inputs import files_digest as inputs_digest
 from notecards.sync import push
 from notecards.sync.as_left import Looked
@@ -552,10 +552,7 @@ def _leave_verdict(
     moved = bool(report.files_written)
     if loaded[: len(listed)] != listed or (moved and (rendered or len(loaded) > len(listed))):
         return
-    counts = {path: [0] * len(KINDS) for path in vault.parsed.files}
-    for note in vault.parsed.notes:
-        counts[note.path][KINDS.index(note.kind)] += 1
-    notes = {path: tuple(n) for path, n in counts.items()}
+    notes = notes_per_file(vault.parsed.files, vault.parsed.notes)
     unnumbered = {(n.path, n.start_line) for n in vault.parsed.notes if n.note_id is None}
     unnumbered -= {(path, line) for path, line, _ in report.written_ids}
     verdict = Verdict(loaded[len(listed) :], rendered, notes, len(unnumbered))
@@ -569,8 +566,7 @@ def _embeds_unread_text(
     (outside `scan_dir`, or ignored): its edit is in no digest of the inputs."""
     deps = [list(i.deps) for i in items if isinstance(i, Rendered)]
     deps += [json.loads(r.deps) for r in state.notes.values() if r.deps and '["embed",' in r.deps]
-    embedded = {d[2].partition("\0")[0] for each in deps for d in each if d[0] == "embed"}
-    return any(f.lower().endswith(".md") and f not in files for f in embedded)
+    return embeds_unread_text(deps, files)
 
 
 def _remember_files(state: SyncState, vault: Vault, renderer: Renderer, plan: Plan) -> None:
