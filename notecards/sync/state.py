@@ -22,6 +22,7 @@ from pathlib import Path
 from notecards.bulk import long_lived
 from notecards.problems import FileError, NotecardsError, Problem
 from notecards.vault.atomic import write_text
+from notecards.vault.entry_lines import entries_document, entry_line, entry_lines
 from notecards.vault.state_dir import SYNC_STATE
 
 # Bump when the shape or meaning of a stored field changes; see load_state for older files.
@@ -151,7 +152,8 @@ def load_state(root: Path, url: str) -> SyncState:
                 frozenset(warned) if _is_ids(warned) else frozenset() if not notes else None,
             )
             if raw["format"] == FORMAT:
-                state.lines = _record_lines(text, notes)
+                found = entry_lines(text, "notes", raw["notes"])
+                state.lines = {int(k): (notes[int(k)], line) for k, line in found.items()}
             return state
         notes = {int(k): _note([*v, None, 0, {}]) for k, v in raw["notes"].items()}
         return SyncState(
@@ -269,36 +271,10 @@ def save_state(root: Path, state: SyncState) -> None:
         if held is not None and held[0] is record:
             lines[nid] = held
         else:
-            lines[nid] = (record, f'"{nid}":{_ENCODER.encode(_row(record))}')
-    text = _ENCODER.encode(payload)[:-1] + ',"notes":{\n'
-    text += ",\n".join(line for _, line in lines.values()) + "\n}}"
+            lines[nid] = (record, entry_line(str(nid), _row(record)))
+    text = entries_document(payload, "notes", (line for _, line in lines.values()))
     try:
         write_text(target, text)
     except OSError as err:
         raise FileError("write", target, err) from err
     state.lines = lines
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _record_lines(text: str, notes: dict[int, PushedNote]) -> dict[int, tuple[PushedNote, str]]:
-    """Each record with its line in the state's `text` (which loaded as `notes`), when the
-    file has the layout `save_state` writes: the notes last, a line per record, each starting
-    with its own id. Else none (the records are encoded anew)."""
-    header, *lines = text.split("\n")
-    if lines[-1:] != ["}}"] or not header.endswith('"notes":{') or len(lines) - 1 != len(notes):
-        return {}
-    found = {}
-    for line in lines[:-1]:
-        quoted, colon, _ = line.partition(":")
-        digits = quoted[1:-1]
-        if not (
-            colon and quoted[:1] == '"' == quoted[-1:] and digits.isascii() and digits.isdigit()
-        ):
-            return {}
-        nid = int(quoted[1:-1])
-        if nid not in notes or nid in found:
-            return {}
-        found[nid] = (notes[nid], line[:-1] if line.endswith(",") else line)
-    return found

@@ -22,6 +22,7 @@ from notecards.hashing import settings_digest
 from notecards.model import Deletion, IdSlot, Note, ParsedVault, TextSpan
 from notecards.problems import Problem, Severity
 from notecards.vault.atomic import write_text
+from notecards.vault.entry_lines import entries_document, entry_line, entry_lines
 from notecards.vault.state_dir import PARSE_CACHE
 
 
@@ -52,7 +53,7 @@ class ParseCache:
         files = document.get("files")
         if not isinstance(files, dict):
             return {}
-        self._lines = _entry_lines(text, files)
+        self._lines = entry_lines(text, "files", files)
         return files
 
     def get(self, rel: str, digest: str) -> ParsedVault | None:
@@ -85,40 +86,14 @@ class ParseCache:
             kept = {
                 rel: lines[rel]
                 if entry is stored.get(rel) and rel in lines
-                else f"{_ENCODER.encode(rel)}:{_ENCODER.encode(entry)}"
+                else entry_line(rel, entry)
                 for rel, entry in self._current.items()
             }
-            document = f'{{"key":{_ENCODER.encode(self.key)},"files":{{\n'
-            document += ",\n".join(kept.values()) + "\n}}"
+            document = entries_document({"key": self.key}, "files", kept.values())
             write_text(self.path, document, durable=False)
         except (OSError, ValueError):  # read-only vault; ValueError: a lone surrogate in JSON
             return  # the cache is optional
         self._stored, self._lines, self._changed = dict(self._current), kept, False
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _entry_lines(text: str, files: dict[str, dict]) -> dict[str, str]:
-    """Each entry's line in the cache's `text` (which decoded to `files`), by path, when the
-    file has the layout `save` writes: a line per entry, each starting with its own path.
-    Else none (the entries are encoded anew)."""
-    lines = text.split("\n")[1:-1]
-    if len(lines) != len(files):
-        return {}
-    found = {}
-    for line in lines:
-        try:
-            rel, end = _DECODER.raw_decode(line)
-        except ValueError:
-            return {}
-        if not isinstance(rel, str) or line[end : end + 1] != ":" or rel in found:
-            return {}
-        found[rel] = line[:-1] if line.endswith(",") else line
-    return found if found.keys() == files.keys() else {}
-
-
-_DECODER = json.JSONDecoder()
 
 
 def _encode(parsed: ParsedVault) -> dict:
