@@ -12,10 +12,10 @@ import os
 import stat
 from pathlib import Path
 
-from notecards.config.bounded_yaml import MAX_CHARS
 from notecards.config.notecards_yaml import CONFIG_FILE, apply_yaml
 from notecards.config.o2a import O2A_MAX_BYTES, O2A_SETTINGS, apply_o2a
 from notecards.config.schema import VaultConfig
+from notecards.config.yaml_document import MAX_CHARS
 from notecards.problems import NotecardsError, Problem
 
 OBSIDIAN_FOLDER = ".obsidian"

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from notecards.config.bounded_yaml import LONE_SURROGATE
 from notecards.config.js_regexp import compile_js_regexp
 from notecards.config.note_types import BUILTIN_NOTE_TYPES
+from notecards.config.yaml_document import LONE_SURROGATE
 from notecards.model import NoteType
 from notecards.problems import Problem
 

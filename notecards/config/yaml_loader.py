@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from notecards.config.bounded_yaml import (
+from notecards.config.yaml_document import (
     LONE_SURROGATE,
     MAX_ALIASES,
     MAX_DEPTH,
