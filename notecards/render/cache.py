@@ -80,7 +80,10 @@ class RenderCache:
         if key in self._new:
             return self._new[key]
         if self._stored is None:
-            rows = self._db.execute("SELECT key, html, media, deps FROM fields")
+            try:
+                rows = self._db.execute("SELECT key, html, media, deps FROM fields").fetchall()
+            except sqlite3.DatabaseError:  # pages past the header damaged: no cache (save
+                rows = []  # writes the file anew)
             self._stored = {key: values for key, *values in rows}
         row = self._stored.get(key)
         return CachedField.from_row(*row) if row else None
@@ -100,6 +103,25 @@ class RenderCache:
         every entry this run did not use, so the file tracks the vault's size."""
         if self.read_only or not (self._new or prune):
             return
+        try:
+            self._write(prune)
+        except sqlite3.OperationalError:
+            return  # read-only or locked: the cache is only an optimisation
+        except sqlite3.DatabaseError:  # a damaged file: replaced by one of this run's entries
+            self._db.close()  # (Windows removes no file held open)
+            try:
+                if self._path is not None:
+                    self._path.unlink(missing_ok=True)
+                self._write(prune)
+            except (sqlite3.DatabaseError, OSError):
+                self._db = _connect_read_only(self._path)
+                return
+        self._new.clear()
+        self._db.close()
+        self._db = _connect_read_only(self._path)  # the file now holds the new entries
+        self._stored = None
+
+    def _write(self, prune: bool) -> None:
         db = _connect(self._path)
         try:
             with db:
@@ -112,14 +134,8 @@ class RenderCache:
                     db.execute("DELETE FROM used")
                     db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self._used))
                     db.execute("DELETE FROM fields WHERE key NOT IN (SELECT key FROM used)")
-        except sqlite3.OperationalError:
-            return  # read-only or locked: the cache is only an optimisation
         finally:
             db.close()
-        self._new.clear()
-        self._db.close()
-        self._db = _connect_read_only(self._path)  # the file now holds the new entries
-        self._stored = None
 
     def close(self) -> None:
         self._db.close()

@@ -112,6 +112,29 @@ def test_corrupt_cache_file_is_replaced(vault: Path) -> None:
     assert build(vault)[0].fields_rendered == 0
 
 
+def test_cache_file_damaged_past_its_header_is_replaced(vault: Path) -> None:
+    """Pages a disk damaged behind an intact header (the layout check reads) are no cache:
+    the fields render again, no traceback, and the file is written anew."""
+    notes = [card({"Front": f"card {i} " + "text " * 400, "Back": f"{i}"}) for i in range(40)]
+
+    def rendered_now() -> int:
+        with RenderCache.for_vault(vault) as cache:
+            renderer = Renderer(VaultConfig(vault_name="v"), vault, cache)
+            for note in notes:
+                renderer.render(note)
+        return renderer.fields_rendered
+
+    assert rendered_now() == 80
+    path, page = vault / RENDER_CACHE, 4096
+    size = path.stat().st_size
+    assert size > 8 * page
+    with path.open("r+b") as file:
+        file.seek(page)
+        file.write(b"\xff" * (size - page))
+    assert rendered_now() == 80
+    assert rendered_now() == 0
+
+
 def test_prune_drops_entries_this_run_did_not_use(vault: Path) -> None:
     build(vault)
     with RenderCache.for_vault(vault) as cache:
