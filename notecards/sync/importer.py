@@ -100,7 +100,7 @@ def import_notes(
     reporter.info(f"importing {len(result.added) + len(result.restored)} note(s) into Anki")
     package = vault.root / IMPORT_PACKAGE  # one name: a killed run leaves no litter
     try:
-        writer.write(package)
+        writer.write(package, durable=False)  # Anki reads it now, then it is removed
         client.invoke("importPackage", path=str(package.resolve()))
     except AnkiUnreachableError:
         raise  # the import may have happened: the next run recovers it by the pending tag

@@ -236,13 +236,14 @@ class PackageWriter:
             raise NotecardsError([Problem.at(path, line, message)])
         self._media[ref.anki_name] = _PackedMedia(source, ref.anki_name)
 
-    def write(self, output: Path) -> None:
-        """Write the package: temp file beside `output`, then rename (never half-written)."""
+    def write(self, output: Path, *, durable: bool = True) -> None:
+        """Write the package: temp file beside `output`, then rename (never half-written).
+        `durable=False` skips the fsyncs, for a package read once and removed (sync's import)."""
         output.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="notecards-media-") as staging:
             media_files = [self._stage(m, Path(staging)) for m in self._media.values()]
             package = genanki.Package(list(self._decks.values()), media_files=media_files)
-            with replacing(output) as tmp:
+            with replacing(output, durable=durable) as tmp:
                 write_package(package, tmp)
 
     @staticmethod
