@@ -60,6 +60,8 @@ def _inline_math_not_currency(state: StateInline, silent: bool) -> bool:
     i.e. at the field's last character, so the digit check lives here.
     """
     start = state.pos
+    if state.src[start] != "$":  # dollarmath's own first test: the rule is tried at every
+        return False  # character that may start a construct
     if start > 0 and state.src[start - 1].isdigit():
         return False
     if not _find_inline_math(state, True):
