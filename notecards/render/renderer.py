@@ -61,6 +61,11 @@ _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 # env key: True once the field holds something the render rules cannot vouch is in the form
 # Anki's editor keeps (raw HTML, a link inside a link, a file name Anki percent-decodes).
 _ENV_UNVOUCHED = "notecards_unvouched"
+# The inline tokens `_resolve_references` looks at: those it resolves, those `_unvouched`
+# may find, and a link's ends (whether a token sits in a link).
+_REFERENCE_TYPES = frozenset(
+    ("wikilink", "wiki_embed", "image", "link_open", "link_close", "html_inline", "footnote_ref")
+)
 # The raw HTML mdit-py-plugins' task lists write, already in that form.
 _CHECKBOXES = frozenset(
     f'<input class="task-list-item-checkbox" {checked}disabled="disabled" type="checkbox">'
@@ -241,6 +246,8 @@ class Renderer:
             in_link = False
             for token in children:
                 kept.append(token)
+                if token.type not in _REFERENCE_TYPES:  # text, emphasis, math: nothing to do
+                    continue
                 try:
                     if token.type == "wikilink":
                         self._resolve_note(token, env)
