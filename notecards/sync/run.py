@@ -135,7 +135,9 @@ def _sync(
         )
         if problems:
             raise NotecardsError(problems)
-        # IDs written into files (no file added or removed: same scan)
+        # IDs written into files (no file added or removed: same scan); every file read
+        # (scope.py leaves a sync with pending adds whole)
+        scope, unread = None, {}
         vault, held_back = _load(root, reporter, left_out)
         state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
     saved = state_snapshot(state)

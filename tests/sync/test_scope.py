@@ -204,7 +204,9 @@ def test_a_file_added_removed_or_renamed_syncs_the_whole_vault(synced, anki_serv
         assert records[b_id].path == "b2.md"  # (a later sync of b2.md's edit reads it)
 
 
-def test_a_sync_interrupted_after_adding_is_recovered_first(synced, anki_server, monkeypatch):
+def test_a_sync_interrupted_after_adding_is_recovered_first(
+    synced, anki_server, monkeypatch, loaded
+):
     """Its adds are in Anki without their IDs in the vault: the whole sync finds them."""
     with (synced / "a.md").open("a", encoding="utf-8") as file:
         file.write("\n" + block("Q9", "A9"))
@@ -216,9 +218,11 @@ def test_a_sync_interrupted_after_adding_is_recovered_first(synced, anki_server,
     monkeypatch.setattr(notecards.sync.run, "fault_point", crash)
     with pytest.raises(KeyboardInterrupt):
         sync(synced, anki_server)
-    monkeypatch.undo()
+    monkeypatch.setattr(notecards.sync.run, "fault_point", lambda step: None)
     _replace(synced / "b.md", "A3", "A3 edited")
+    loaded.clear()
     report = sync(synced, anki_server)
+    assert loaded == [set(FILES), set(FILES)]  # (and again once the IDs are written)
     assert len(report.recovered) == 1
     assert len(_front(anki_server, "Q9")) == 1 and len(ids_in(synced / "a.md")) == 3
 
