@@ -22,7 +22,7 @@ from notecards.sync.options import SyncOptions
 from notecards.sync.plan import Plan
 from notecards.sync.read_anki import AnkiSnapshot, ask_anki
 from notecards.sync.report import SyncReport
-from notecards.sync.scope import changed_files, files_to_read
+from notecards.sync.scope import changed_files, contents_to_ask, files_to_read
 from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault.atomic import remove_stale_temp_files
@@ -72,8 +72,9 @@ def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> Loo
         return looked
     known = set(state.notes)
     mod_times = state.mod_times
+    contents = contents_to_ask(state, changed) if changed else ()
     snapshot = ask_anki(
-        client, known, (), state, two_way=options.two_way, after_ankiweb=options.after_ankiweb
+        client, known, contents, state, two_way=options.two_way, after_ankiweb=options.after_ankiweb
     )
     looked.known, looked.snapshot = known, snapshot
     if changed:  # (some files' bytes alone: the whole sync reads those)

@@ -2,7 +2,8 @@
 
 Order of work, chosen so that a sync killed at any moment and run again duplicates nothing:
 1. read the vault and the state; render only the notes whose source changed since last push,
-   or whose links or embeds now name other files (read_vault.py);
+   or whose links or embeds now name other files (read_vault.py); where only some files'
+   bytes changed since a sync left nothing to do, read those alone (scope.py);
 2. one request learns what Anki holds (read_anki.py); notes Anki lost are rendered;
 3. recover an interrupted run (recovery.py); plan the whole change (plan.py, pure);
 4. journal the adds in the state, then add each note with the vault's one pending tag

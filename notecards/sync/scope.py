@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Collection, Mapping
 
 from notecards.model import ParsedVault
@@ -40,6 +41,25 @@ def changed_files(read: VaultFiles, state: SyncState) -> set[str] | None:
     if files_digest(read.root, read.config, as_left) != state.as_left:
         return None
     return {path for path, snapshot in files.items() if snapshot.digest != recorded[path]}
+
+
+# At most this many notes' contents are asked for with the first request, per reason below.
+ASK_AT_MOST = 100
+# A record Anki modified this recently (seconds) was, most likely, pushed by the sync just
+# before (each save in `watch`): where Anki's whole seconds leave its time unsure, a sync
+# looks at the note once more (state.mod_as_seen).
+RECENT_S = 60
+
+
+def contents_to_ask(state: SyncState, changed: Collection[str]) -> set[int]:
+    """The notes whose contents the sync of the `changed` files likely needs, asked for with
+    its first request (as_left.py) rather than in one more: those recorded in those files
+    (one changed, most likely), and those Anki modified in the last seconds; each of the
+    two left out where it is more than a few (a first push of the whole vault)."""
+    now = time.time()
+    recorded = [nid for nid, record in state.notes.items() if record.path in changed]
+    recent = [nid for nid, record in state.notes.items() if record.anki_mod >= now - RECENT_S]
+    return {nid for ids in (recorded, recent) if len(ids) <= ASK_AT_MOST for nid in ids}
 
 
 def files_to_read(

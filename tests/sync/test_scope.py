@@ -81,6 +81,9 @@ def test_an_edit_reads_its_file_alone_and_leaves_the_state_a_whole_sync_leaves(
     assert loaded == [{"a.md"}]
     assert [u.note_id for u in report.plan.updates] == [ids_in(synced / "a.md")[0]]
     assert report.plan.unchanged == 4
+    # The contents of the notes of the edited file come with the first request: then the
+    # update, and a look at what Anki made of it.
+    assert report.requests == 3
     assert "A1 edited" in anki_notes(anki_server)[ids_in(synced / "a.md")[0]]["fields"]["Back"]
     after = load_state(synced, anki_server.url)
     assert after.as_left and after.files.keys() == {*FILES, "Topic.md"}
@@ -97,6 +100,21 @@ def _but_times(records: dict) -> dict:
     """The records but Anki's modification times (a note Anki modified within the last
     second is looked at once more, and its time recorded then)."""
     return {nid: dataclasses.replace(r, anki_mod=0) for nid, r in records.items()}
+
+
+def test_an_edit_right_after_another_asks_anki_as_often(synced, anki_server, loaded):
+    """The note the sync before updated is looked at once more (Anki's times are whole
+    seconds): where Anki answers modification times, its contents come with the first
+    request, not in one of their own."""
+    _replace(synced / "a.md", "A1", "A1 edited")
+    sync(synced, anki_server)
+    _replace(synced / "b.md", "A3", "A3 edited")
+    anki_server.reset_counts()
+    report = sync(synced, anki_server)
+    assert loaded[-1] == {"a.md", "b.md"} and not report.pulled
+    # (and once more after the update: what Anki made of it)
+    asked = 2 if load_state(synced, anki_server.url).mod_times else 3
+    assert anki_server.actions["notesInfo"] == asked
 
 
 def test_a_new_card_gets_its_id_and_the_next_sync_has_nothing_to_do(
