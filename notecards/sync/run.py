@@ -242,7 +242,7 @@ def _read(
     if looked.snapshot is not None and looked.known == known_notes(vault, state):
         snapshot = looked.snapshot
         edited = snapshot.edited_since(state) if options.two_way else set()
-        unread = sorted(
+        to_ask = sorted(
             {
                 item.note.note_id
                 for item in items
@@ -251,8 +251,8 @@ def _read(
             }
             - snapshot.notes.keys()
         )
-        if unread:  # (and those that the pull looks at, in the same request)
-            snapshot.notes.update(client.notes_info(unread))
+        if to_ask:  # (and those that the pull looks at, in the same request)
+            snapshot.notes.update(client.notes_info(to_ask))
         return state, items, warnings, snapshot
     snapshot = read_anki(
         client, vault, state, items, two_way=options.two_way, after_ankiweb=options.after_ankiweb
@@ -658,7 +658,7 @@ def _remember_files(
     files = files_digest(renderer)
     if plan.conflicts or files == state.vault_files:
         return
-    gone = plan.pushed.keys() - {n.note_id for n in vault.parsed.notes} - unread.keys()
+    gone = plan.pushed.keys() - {n.note_id for n in vault.parsed.notes} - unread.keys()  # (--prune)
     for note_id in gone:
         if state.notes[note_id].deps:
             state.notes[note_id] = dataclasses.replace(state.notes[note_id], deps=None)
