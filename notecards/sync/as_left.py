@@ -22,6 +22,7 @@ from notecards.sync.options import SyncOptions
 from notecards.sync.plan import Plan
 from notecards.sync.read_anki import AnkiSnapshot, ask_anki
 from notecards.sync.report import SyncReport
+from notecards.sync.scope import changed_files, contents_to_ask, files_to_read
 from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault.atomic import remove_stale_temp_files
@@ -41,12 +42,16 @@ class Looked:
     state: SyncState | None = None
     known: set[int] = field(default_factory=set)
     snapshot: AnkiSnapshot | None = None
+    # The files to read, where the others are as the last sync left them (scope.py); None:
+    # every file.
+    scope: set[str] | None = None
 
 
 def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> Looked:
     """A sync with nothing to do, having asked Anki once, or what was read finding there may
-    be something (nothing was changed then). Not for a dry run (it lists the plan), --force
-    or a pull."""
+    be something (nothing was changed then): where only some files' bytes changed, Anki is
+    asked the same, and the files the whole sync must read found (scope.py). Not for a dry
+    run (it lists the plan), --force or a pull."""
     if options.dry_run or options.force or not options.push:
         return Looked()
     start = client.requests_sent
@@ -60,16 +65,21 @@ def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> Loo
         return looked
     if options.two_way and state.synced_at // 86400 != int(time.time()) // 86400:
         return looked  # the day's first two-way sync asks every note's time, keeps the day
+    changed: set[str] | None = set()
     if files_digest(read.root, read.config, read.files) != state.as_left:
-        return looked
-    if not media_as_stored(read.root, state):
+        changed = changed_files(read, state)
+    if changed is None or not media_as_stored(read.root, state):
         return looked
     known = set(state.notes)
     mod_times = state.mod_times
+    contents = contents_to_ask(state, changed) if changed else ()
     snapshot = ask_anki(
-        client, known, (), state, two_way=options.two_way, after_ankiweb=options.after_ankiweb
+        client, known, contents, state, two_way=options.two_way, after_ankiweb=options.after_ankiweb
     )
     looked.known, looked.snapshot = known, snapshot
+    if changed:  # (some files' bytes alone: the whole sync reads those)
+        looked.scope = files_to_read(changed, snapshot, state, known)
+        return looked
     if (
         snapshot.pending
         or snapshot.present != known

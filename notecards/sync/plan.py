@@ -15,8 +15,8 @@ type anyway.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from notecards.hashing import field_digest, field_matches
@@ -155,6 +155,7 @@ def make_plan(
     force: bool = False,
     restore_ids: bool = True,
     present: set[int] | None = None,
+    unread: Mapping[int, PushedNote] | None = None,
 ) -> Plan:
     """Everything that must change in Anki for it to match the vault.
 
@@ -162,11 +163,15 @@ def make_plan(
     every id Anki has among those the vault and the state name (default: `anki`'s ids).
     `card_decks` covers the cards of the notes for which `needs_deck_check` is true;
     `media_hashes` maps an Anki media name to the content digest of the vault file it comes from;
-    `restore_ids` lets a note whose ID Anki lacks, and never had from notecards, keep its ID.
+    `restore_ids` lets a note whose ID Anki lacks, and never had from notecards, keep its ID;
+    `unread`: the records of the notes of the files a sync did not read, unchanged
+    (sync/scope.py).
     """
     plan = Plan()
     present = set(anki) if present is None else present
-    vault_ids = set()
+    vault_ids = set(unread or ())
+    plan.pushed.update(unread or {})
+    plan.unchanged = len(vault_ids)
     for item in items:
         note = item.note
         pushed = state.notes.get(note.note_id) if note.note_id is not None else None
@@ -181,7 +186,9 @@ def make_plan(
             if pushed is None:
                 raise ValueError(f"{note.location}: a note without a record must be rendered")
             plan.unchanged += 1  # unchanged in the vault: Anki's copy stays as it is
-            plan.pushed[note.note_id] = pushed
+            # (where the block now is: a sync of the changed files finds its file by it)
+            moved = pushed.path != note.path
+            plan.pushed[note.note_id] = replace(pushed, path=note.path) if moved else pushed
             continue
         _plan_existing(plan, item, anki[note.note_id], pushed, card_decks, force)
     _plan_deletes(plan, deletions, present, state, vault_ids, prune)

@@ -2,7 +2,8 @@
 
 Order of work, chosen so that a sync killed at any moment and run again duplicates nothing:
 1. read the vault and the state; render only the notes whose source changed since last push,
-   or whose links or embeds now name other files (read_vault.py);
+   or whose links or embeds now name other files (read_vault.py); where only some files'
+   bytes changed since a sync left nothing to do, read those alone (scope.py);
 2. one request learns what Anki holds (read_anki.py); notes Anki lost are rendered;
 3. recover an interrupted run (recovery.py); plan the whole change (plan.py, pure);
 4. journal the adds in the state, then add each note with the vault's one pending tag
@@ -18,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from notecards.faults import fault_point
@@ -29,7 +30,13 @@ from notecards.problems import NotecardsError, Problem, Severity, errors
 from notecards.render import Renderer, check_note, note_problems
 from notecards.render.cache import RenderCache
 from notecards.render.compare import shows_the_same
-from notecards.render.inputs import Verdict, embeds_unread_text, notes_per_file, save_verdict
+from notecards.render.inputs import (
+    Verdict,
+    embeds_unread_text,
+    last_verdict,
+    notes_per_file,
+    save_verdict,
+)
 from notecards.render.inputs import files_digest as inputs_digest
 from notecards.sync import push
 from notecards.sync.as_left import Looked
@@ -43,7 +50,15 @@ from notecards.sync.read_anki import AnkiSnapshot, is_mod_time, known_notes, rea
 from notecards.sync.read_vault import files_digest, render_checked, source_digest, vault_notes
 from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport
-from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state, state_snapshot
+from notecards.sync.scope import clashes, unread_records
+from notecards.sync.state import (
+    PushedNote,
+    SyncState,
+    load_state,
+    mod_as_seen,
+    save_state,
+    state_snapshot,
+)
 from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info
 from notecards.vault import Vault, VaultFiles, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
@@ -97,7 +112,15 @@ def _sync(
     start = client.requests_sent
     recovered: list[str] = []
     looked = looked or Looked()
-    vault, held_back = _load(root, reporter, left_out, looked.read)
+    # Where only some files changed since a sync left nothing to do, those alone (scope.py):
+    # the others' notes are their records, `unread`, and that sync's verdict tells of them.
+    scope = looked.scope if looked.state is not None and not left_out else None
+    vault, held_back = _load(root, reporter, left_out, looked.read, scope)
+    unread = unread_records(looked.state, scope) if looked.state and scope is not None else {}
+    if clashes(vault.parsed, unread):
+        scope, unread = None, {}
+        vault, held_back = _load(root, reporter, left_out, looked.read)
+    verdict_before = looked.state.as_left if looked.state and scope is not None else ""
     if not dry_run:
         remove_stale_temp_files(
             {(vault.root / path).parent for path in vault.parsed.files} | {vault.root / STATE_DIR}
@@ -113,7 +136,9 @@ def _sync(
         )
         if problems:
             raise NotecardsError(problems)
-        # IDs written into files (no file added or removed: same scan)
+        # IDs written into files (no file added or removed: same scan); every file read
+        # (scope.py leaves a sync with pending adds whole)
+        scope, unread = None, {}
         vault, held_back = _load(root, reporter, left_out)
         state, items, warnings, snapshot = _read(vault, renderer, client, reporter, options)
     saved = state_snapshot(state)
@@ -164,6 +189,7 @@ def _sync(
         force=force,
         restore_ids=snapshot.shares_files,  # by importing a package
         present=snapshot.present,
+        unread=unread,
     )
     if snapshot.pending and dry_run:
         message = (
@@ -178,13 +204,20 @@ def _sync(
             _remember_anki(state, {**(snapshot.mods or {}), **mods}, unsettled)
             _remember_base(base, state, items, taken, report.plan)
             base.save()
-        _remember_files(state, vault, renderer, report.plan)
+        _remember_files(state, vault, renderer, report.plan, unread)
         inputs = _inputs_as_left(vault, state, items, report)
         state.warned = _warned(state, items, taken, rendered_problems)
-        nothing_left = _nothing_left(vault, state, taken, report, unsettled)
+        nothing_left = _nothing_left(vault, state, taken, report, unsettled, unread)
         state.as_left = inputs if nothing_left else ""
+        files = vault.parsed.files
+        state.files = {p: files[p].digest for p in sorted(files)} if state.as_left else {}
         if inputs and whole:
-            _leave_verdict(vault, renderer, state, every_item, rendered_problems, inputs, report)
+            unread_verdict = _unread_verdict(vault, scope, verdict_before)
+            if scope is None or unread_verdict is not None:
+                _leave_verdict(
+                    vault, renderer, state, every_item, rendered_problems, inputs, report,
+                    unread_verdict,
+                )  # fmt: skip
         vault.save_cache()
         if state_snapshot(state) != saved:
             save_state(vault.root, state)
@@ -201,17 +234,26 @@ def _read(
     looked: Looked | None = None,
 ) -> tuple[SyncState, list[SyncNote], list[Problem], AnkiSnapshot]:
     """The state, the vault's notes, and what Anki holds: as the no-op check `looked` at
-    them, when it did (Anki's answer when it asked of the same notes and none renders: the
-    same request)."""
+    them, when it did (Anki's answer when it asked of the same notes: the same request, and
+    then what Anki holds for the notes rendered and those edited there, in one more)."""
     looked = looked or Looked()
     state = looked.state or load_state(vault.root, client.url)
     items, warnings = vault_notes(vault, renderer, state, reporter, options.force)
-    if (
-        looked.snapshot is not None
-        and looked.known == known_notes(vault, state)
-        and not any(isinstance(item, Rendered) for item in items)
-    ):
-        return state, items, warnings, looked.snapshot
+    if looked.snapshot is not None and looked.known == known_notes(vault, state):
+        snapshot = looked.snapshot
+        edited = snapshot.edited_since(state) if options.two_way else set()
+        to_ask = sorted(
+            {
+                item.note.note_id
+                for item in items
+                if item.note.note_id in snapshot.present
+                and (isinstance(item, Rendered) or item.note.note_id in edited)
+            }
+            - snapshot.notes.keys()
+        )
+        if to_ask:  # (and those that the pull looks at, in the same request)
+            snapshot.notes.update(client.notes_info(to_ask))
+        return state, items, warnings, snapshot
     snapshot = read_anki(
         client, vault, state, items, two_way=options.two_way, after_ankiweb=options.after_ankiweb
     )
@@ -400,11 +442,16 @@ def _remember_base(
 
 
 def _load(
-    root: Path, reporter: Reporter, left_out: Collection[str] = (), read: VaultFiles | None = None
+    root: Path,
+    reporter: Reporter,
+    left_out: Collection[str] = (),
+    read: VaultFiles | None = None,
+    scope: Collection[str] | None = None,
 ) -> tuple[Vault, set[int]]:
     """The vault without the notes and deletions of the `left_out` files, and those notes'
-    IDs; raises NotecardsError for an error elsewhere. `read`: its files, read already."""
-    vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"), read)
+    IDs; raises NotecardsError for an error elsewhere. `read`: its files, read already;
+    `scope`: the files to parse (None: all)."""
+    vault = load_vault(root, lambda paths: reporter.progress(paths, "reading"), read, scope)
     parsed = vault.parsed
     if any(p.path not in left_out for p in parsed.errors):
         raise NotecardsError(parsed.problems)
@@ -477,18 +524,20 @@ def _nothing_left(
     added: Sequence[tuple[Rendered, int]],
     report: SyncReport,
     unsettled: set[int],
+    unread: Mapping[int, PushedNote],
 ) -> bool:
     """Whether this sync leaves nothing to do (as_left.py): no problem, conflict, pending add
-    or edit made in Anki waiting; the state's records are the vault's notes, no more (a
-    record whose block is gone is warned about each time)."""
+    or edit made in Anki waiting; the state's records are the vault's notes (those of the
+    files read, and the `unread` ones), no more (a record whose block is gone is warned
+    about each time)."""
     plan = report.plan
     if report.problems or plan.problems or plan.conflicts or unsettled or state.pending_tag:
         return False
     notes = vault.parsed.notes
     replaced = {a.replaces for a in plan.adds if a.replaces is not None}
     ids = {n.note_id for n in notes if n.note_id is not None} - replaced
-    ids |= {nid for _, nid in added}
-    return ids == state.notes.keys() and len(ids) == len(notes)
+    ids |= {nid for _, nid in added} | unread.keys()
+    return ids == state.notes.keys() and len(ids) == len(notes) + len(unread)
 
 
 def _rendered_problems(vault: Vault, items: Sequence[SyncNote]) -> dict[tuple[str, int], list]:
@@ -533,12 +582,14 @@ def _leave_verdict(
     problems: dict[tuple[str, int], list[Problem]],
     inputs: str,
     report: SyncReport,
+    unread: Verdict | None = None,
 ) -> None:
     """`check`'s verdict on the vault as this sync leaves it (render/inputs.py), as a build
     leaves one: the parse's problems, those of the notes this sync rendered, and those of the
-    unchanged notes that had one (`state.warned`), rendered again. Not when that is unknown
-    or too many, IDs written (or DELETE lines taken out) moved a problem's line, or the
-    listing says other than at the start."""
+    unchanged notes that had one (`state.warned`), rendered again; of the files it did not
+    read, what the last verdict says (`unread`). Not when that is unknown or too many, IDs
+    written (or DELETE lines taken out) moved a problem's line, or the listing says other
+    than at the start."""
     if state.warned is None:
         return
     again = [i for i in items if isinstance(i, Unrendered) and i.note.note_id in state.warned]
@@ -549,14 +600,37 @@ def _leave_verdict(
         rendered += check_note(item.note, vault.config, renderer)
     listed = markdown_files(vault.root, vault.config).problems
     loaded = vault.parsed.problems
-    moved = bool(report.files_written)
-    if loaded[: len(listed)] != listed or (moved and (rendered or len(loaded) > len(listed))):
-        return
     notes = notes_per_file(vault.parsed.files, vault.parsed.notes)
+    found = loaded[len(listed) :]
+    if unread is not None:  # (in the files' order, as a load of every file finds them)
+        order = {path: index for index, path in enumerate(vault.parsed.files)}
+        found = sorted([*found, *unread.loaded], key=lambda p: order.get(p.path, len(order)))
+        rendered += unread.rendered
+        notes.update(unread.notes)
+    moved = bool(report.files_written)
+    if loaded[: len(listed)] != listed or (moved and (rendered or found)):
+        return
     unnumbered = {(n.path, n.start_line) for n in vault.parsed.notes if n.note_id is None}
     unnumbered -= {(path, line) for path, line, _ in report.written_ids}
-    verdict = Verdict(loaded[len(listed) :], rendered, notes, len(unnumbered))
+    verdict = Verdict(found, rendered, notes, len(unnumbered))
     save_verdict(vault.root, inputs, verdict)
+
+
+def _unread_verdict(vault: Vault, scope: Collection[str] | None, inputs: str) -> Verdict | None:
+    """What the verdict the last sync left on its `inputs` says of the files this one did not
+    read (those outside `scope`); None where it read every file, or there is no such verdict
+    (or one with a note without an ID: the count is not per file)."""
+    if scope is None:
+        return None
+    last = last_verdict(vault.root, inputs, vault.parsed.files)
+    if last is None or last.unnumbered:
+        return None
+    return Verdict(
+        [p for p in last.loaded if p.path not in scope],
+        [p for p in last.rendered if p.path not in scope],
+        {path: counts for path, counts in last.notes.items() if path not in scope},
+        0,
+    )
 
 
 def _embeds_unread_text(
@@ -569,15 +643,22 @@ def _embeds_unread_text(
     return embeds_unread_text(deps, files)
 
 
-def _remember_files(state: SyncState, vault: Vault, renderer: Renderer, plan: Plan) -> None:
+def _remember_files(
+    state: SyncState,
+    vault: Vault,
+    renderer: Renderer,
+    plan: Plan,
+    unread: Mapping[int, PushedNote],
+) -> None:
     """Record the file list under which every record's deps now hold: those of the vault's
-    notes were checked or rendered against it. Not while a conflict keeps an old record (it
-    must be looked at again, and reported again); a record whose block is gone was not checked,
-    so its deps become unknown (were the block pasted back, it renders)."""
+    notes were checked or rendered against it (the `unread` ones' are as left under it).
+    Not while a conflict keeps an old record (it must be looked at again, and reported
+    again); a record whose block is gone was not checked, so its deps become unknown (were
+    the block pasted back, it renders)."""
     files = files_digest(renderer)
     if plan.conflicts or files == state.vault_files:
         return
-    gone = plan.pushed.keys() - {n.note_id for n in vault.parsed.notes}  # kept for --prune
+    gone = plan.pushed.keys() - {n.note_id for n in vault.parsed.notes} - unread.keys()  # (--prune)
     for note_id in gone:
         if state.notes[note_id].deps:
             state.notes[note_id] = dataclasses.replace(state.notes[note_id], deps=None)

@@ -92,6 +92,9 @@ class SyncState:
     # vault, rendering only those notes again, and leaves `check` its verdict as a build
     # does (render/inputs.py).
     warned: frozenset[int] | None = frozenset()
+    # With `as_left`, each markdown file's digest as that sync left it: a sync after an
+    # edit then reads only the files whose bytes changed since (scope.py); {} otherwise.
+    files: dict[str, str] = field(default_factory=dict)
     # Each record as loaded, with its line in the file: saved again as read while it is the
     # record (a sync replaces a record that changes, never changes one in place).
     lines: dict[int, tuple[PushedNote, str]] = field(
@@ -140,6 +143,7 @@ def load_state(root: Path, url: str) -> SyncState:
             media = {_text(name): _media(v) for name, v in raw["media"].items()}
             synced_at, mod_times = raw.get("synced_at", 0), raw.get("mod_times")
             as_left, warned = raw.get("as_left", ""), raw.get("warned")
+            files = raw.get("files", {})
             state = SyncState(
                 url,
                 notes,
@@ -150,6 +154,7 @@ def load_state(root: Path, url: str) -> SyncState:
                 mod_times if isinstance(mod_times, bool) else None,
                 as_left if isinstance(as_left, str) else "",
                 frozenset(warned) if _is_ids(warned) else frozenset() if not notes else None,
+                files if _is_digests(files) else {},
             )
             if raw["format"] == FORMAT:
                 found = entry_lines(text, "notes", raw["notes"])
@@ -183,6 +188,10 @@ def _text(value: object) -> str:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_digests(value: object) -> bool:
+    return type(value) is dict and all(type(d) is str for d in value.values())
 
 
 def _is_ids(value: object) -> bool:
@@ -245,7 +254,8 @@ def state_snapshot(state: SyncState) -> tuple:
     with the state later compares each unchanged record with itself, at no cost (copying the
     10,000 records' lists and dicts took longer than the no-op sync's requests)."""
     return (dict(state.notes), dict(state.media), state.pending_tag, state.vault_files,
-            state.synced_at, state.mod_times, state.as_left, state.warned)  # fmt: skip
+            state.synced_at, state.mod_times, state.as_left, state.warned,
+            dict(state.files))  # fmt: skip
 
 
 def save_state(root: Path, state: SyncState) -> None:
@@ -264,6 +274,7 @@ def save_state(root: Path, state: SyncState) -> None:
         "mod_times": state.mod_times,
         "as_left": state.as_left,
         "warned": None if state.warned is None else sorted(state.warned),
+        "files": state.files,
     }
     lines = {}
     for nid, record in sorted(state.notes.items()):

@@ -7,7 +7,7 @@ problem is collected with its file and line, so `check` can list them all and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,10 +41,15 @@ def load_vault(
     root: Path,
     progress: Callable[[Sequence[str]], Iterable[str]] = lambda paths: paths,
     read: VaultFiles | None = None,
+    only: Collection[str] | None = None,
 ) -> Vault:
     """Read settings and every markdown file; problems go in `parsed.problems`. `progress`
     wraps the loop over the files (a progress bar). `read`: the files as `read_vault_files`
     already read them (a command that first asked whether anything changed), not read again.
+    `only`: the files whose notes, deletions and problems are wanted, parsed without the
+    cache (the others are in `parsed.files` alone): a sync of the few files that changed
+    (sync/scope.py) neither reads nor writes the cache of a whole vault's parses, which a
+    later load of every file brings up to date (parsing those few again).
 
     A file whose bytes and settings are unchanged since it was last parsed comes from
     the parse cache (`state_dir.PARSE_CACHE`) instead of being parsed again; the
@@ -59,18 +64,21 @@ def load_vault(
     config = read.config
     parsed = ParsedVault(problems=list(read.listed))
     with long_lived():  # (the cache of a large vault is a million objects: bulk.py)
-        cache = ParseCache(read.root, config)
+        cache = ParseCache(read.root, config) if only is None else None
         for rel in progress(read.paths):
             one_read = read.reads.get(rel) or _read(read.root, rel)
             if isinstance(one_read, list):
                 parsed.problems += one_read
                 continue
             text, snapshot = one_read
-            one = cache.get(rel, snapshot.digest)
+            parsed.files[rel] = snapshot
+            if only is not None and rel not in only:
+                continue
+            one = cache.get(rel, snapshot.digest) if cache is not None else None
             if one is None:
                 one = parse_file(text, rel, config)
-                cache.put(rel, snapshot.digest, one)
-            parsed.files[rel] = snapshot
+                if cache is not None:
+                    cache.put(rel, snapshot.digest, one)
             parsed.notes += one.notes
             parsed.deletions += one.deletions
             parsed.problems += one.problems

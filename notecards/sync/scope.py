@@ -1,0 +1,95 @@
+"""A sync of the files that changed alone: after an edit, when the last sync left nothing to do
+(`SyncState.as_left`), and nothing but the bytes of some files changed since, every other
+file's notes are as that sync left them, in Anki as in their records (the file list, the
+settings, the code, the media all the same, no note of theirs edited or deleted in Anki).
+Those files are neither parsed nor planned: their records are kept as they are. A one-card
+edit of 10,000 cards spent most of its time parsing, digesting and planning the others.
+
+The shortcut is taken only where it cannot be wrong; anything else, and the sync reads every
+file (run.py), as it did before: an interrupted sync's adds, a note warned about, --force or
+--dry-run (as_left.py), the day's first two-way sync, a media file changed, a note deleted in
+Anki (added again), a note that embeds the text of a file read (it renders again), an ID
+also in a file not read (a duplicate), a file added, removed or renamed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Collection, Mapping
+
+from notecards.model import ParsedVault
+from notecards.render.inputs import files_digest
+from notecards.sync.read_anki import AnkiSnapshot
+from notecards.sync.state import PushedNote, SyncState
+from notecards.vault.load import VaultFiles
+
+
+def changed_files(read: VaultFiles, state: SyncState) -> set[str] | None:
+    """The files whose bytes changed since a sync left the vault with nothing to do; None
+    where anything else may have changed too (the inputs digest, with the bytes that sync
+    left, is not its `as_left`: another file list, settings or code), or that sync left
+    something to look at again (pending adds, a note warned about)."""
+    recorded = state.files
+    if read.problems or not state.as_left or state.pending_tag or state.warned != frozenset():
+        return None
+    files = read.files
+    if not recorded or files.keys() != recorded.keys():
+        return None
+    as_left = {path: dataclasses.replace(s, digest=recorded[path]) for path, s in files.items()}
+    if files_digest(read.root, read.config, as_left) != state.as_left:
+        return None
+    return {path for path, snapshot in files.items() if snapshot.digest != recorded[path]}
+
+
+# At most this many notes' contents are asked for with the first request, per reason below.
+ASK_AT_MOST = 100
+# A record Anki modified this recently (seconds) was, most likely, pushed by the sync just
+# before (each save in `watch`): where Anki's whole seconds leave its time unsure, a sync
+# looks at the note once more (state.mod_as_seen).
+RECENT_S = 60
+
+
+def contents_to_ask(state: SyncState, changed: Collection[str]) -> set[int]:
+    """The notes whose contents the sync of the `changed` files likely needs, asked for with
+    its first request (as_left.py) rather than in one more: those recorded in those files
+    (one changed, most likely), and those Anki modified in the last seconds; each of the
+    two left out where it is more than a few (a first push of the whole vault)."""
+    now = time.time()
+    recorded = [nid for nid, record in state.notes.items() if record.path in changed]
+    recent = [nid for nid, record in state.notes.items() if record.anki_mod >= now - RECENT_S]
+    return {nid for ids in (recorded, recent) if len(ids) <= ASK_AT_MOST for nid in ids}
+
+
+def files_to_read(
+    changed: set[str], snapshot: AnkiSnapshot, state: SyncState, known: Collection[int]
+) -> set[str] | None:
+    """The files a sync of the `changed` ones reads, once Anki answered (of the `known`
+    notes, the state's): those, and the files of the notes edited in Anki since (their
+    edits come home). None where it must read every file: an interrupted sync's adds are
+    in Anki, a recorded note is not (it is added again), a note embeds the text of a file
+    to read (it renders again)."""
+    if snapshot.pending or snapshot.present != set(known):
+        return None
+    notes = state.notes
+    scope = changed | {notes[nid].path for nid in snapshot.edited_since(state)}
+    for record in notes.values():
+        if record.deps and '["embed",' in record.deps:
+            embedded = {d[2].partition("\0")[0] for d in json.loads(record.deps) if d[0] == "embed"}
+            if embedded & scope:
+                return None
+    return scope
+
+
+def unread_records(state: SyncState, scope: Collection[str]) -> dict[int, PushedNote]:
+    """The records of the notes in the files a sync does not read: unchanged."""
+    return {nid: record for nid, record in state.notes.items() if record.path not in scope}
+
+
+def clashes(parsed: ParsedVault, unread: Mapping[int, PushedNote]) -> bool:
+    """Whether a note or DELETE line of the files read names a note of a file not read (a
+    duplicate ID, which only the whole sync tells)."""
+    return any(n.note_id in unread for n in parsed.notes) or any(
+        d.note_id in unread for d in parsed.deletions
+    )
