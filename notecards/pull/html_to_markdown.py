@@ -41,6 +41,8 @@ from bs4 import (
     ProcessingInstruction,
     Tag,
 )
+from bs4.dammit import EntitySubstitution
+from bs4.formatter import HTMLFormatter
 from markdown_it.common.normalize_url import normalizeLink, validateLink
 from markdownify import MarkdownConverter
 
@@ -112,6 +114,12 @@ _CHECKBOX = {
 }
 _FOOTNOTE_REF = re.compile(r"#fn([0-9]+)")
 _FOOTNOTE_REF_ID = re.compile(r"fnref([0-9]+)(?::([0-9]+))?")
+# End tags after a newline at the end of a container's last HTML block.
+_END_TAGS_AT_END = re.compile(r"\n((?:</[^<>\s/]+>)+)\Z")
+# The browser's formatting elements (reopened after a container's end) and the elements a
+# list item's or quote's end tag stops at (their scope).
+_FORMATTING = _words("a b big code em font i nobr s small strike strong tt u")
+_SCOPES = _words("applet caption html table td th marquee object template math svg select")
 # Delimiters an emphasis may take, in order of preference; None: the element's own tags.
 _DELIMITERS = {"em": ("*", "_", None), "strong": ("**", "__", None), "s": ("~~", None)}
 
@@ -337,6 +345,8 @@ class _Converter(MarkdownConverter):
             else:
                 run.append(child)
         flush()
+        if out and isinstance(out[-1], _Html) and isinstance(node, Tag) and _is_container(node):
+            out[-1] = _Html(_left_open(out[-1]))
         append("")  # the last block's end
         return out[:-1]
 
@@ -443,7 +453,7 @@ class _Converter(MarkdownConverter):
             return _verbatim(el)
         language = (code.get("class") or "").removeprefix("language-")
         source = code.get_text()
-        written = anki_form(str(el))
+        written = anki_form(_serialized(el))
         if (code.attrs and code.attrs != {"class": f"language-{language}"}) or re.search(
             r"\s", language
         ):
@@ -1284,7 +1294,11 @@ def _paragraphs(pieces: str) -> list[tuple[str, str]]:
 
 
 def _joined(items: list[tuple[str, str]]) -> str:
-    return "".join(_piece(k, v) if k else v for k, v in items)
+    """The pieces again; an empty formula too (`\\[\\]`: text has nothing to write)."""
+    return "".join(
+        f"{_OPEN}{k}{v}{_CLOSE}" if k and (v or k not in (_TEXT, _LINK_TEXT)) else v
+        for k, v in items
+    )
 
 
 def _display_block(tex: str, indent: int) -> str:
@@ -1326,9 +1340,39 @@ class _Html(str):
     """Markdown that is a block of raw HTML (which markdown goes on reading to a blank line)."""
 
 
+class _AsWritten(HTMLFormatter):
+    """bs4's minimal formatter with each element's attributes in the field's order (bs4's
+    own sorts them, which Anki's editor would not)."""
+
+    def attributes(self, tag: Tag) -> list[tuple[str, str]]:
+        return list(tag.attrs.items())
+
+
+_AS_WRITTEN = _AsWritten(entity_substitution=EntitySubstitution.substitute_xml)
+
+
+def _serialized(el: Tag) -> str:
+    return el.decode(formatter=_AS_WRITTEN)
+
+
 def _verbatim(el: Tag) -> _Html:
     """An element as HTML in markdown: a block of raw HTML the renderer passes through."""
-    return _Html(anki_form(str(el)))
+    return _Html(anki_form(_serialized(el)))
+
+
+def _left_open(html: str) -> str:
+    """The HTML a container ends with, its elements' end tags left out where they follow a
+    newline: markdown ends an HTML block with a newline, so an element closed after one was
+    open when the block ended, and the container's end tag closed it (an autolink's
+    `<http://x>` read as a tag). An emphasis or a scope's element is kept: the browser
+    opens the first again later, and the container's end tag does not close the second."""
+    found = _END_TAGS_AT_END.search(html)
+    if found is None:
+        return html
+    names = re.findall(r"</([^>]+)>", found[1])
+    if any(n in _BLOCK_NAMES or n in _FORMATTING or n in _SCOPES for n in names):
+        return html
+    return html[: found.start(1)]
 
 
 def _opens_with_a_tag(run: list[NavigableString | Tag]) -> bool:
@@ -1352,7 +1396,7 @@ def _html_of(node: NavigableString | Tag) -> str:
         return escape_text(str(node))
     if node.name in VOID:
         return start_tag(node.name, node.attrs)
-    return anki_form(str(node))
+    return anki_form(_serialized(node))
 
 
 def _code_html(body: str, language: str) -> str:

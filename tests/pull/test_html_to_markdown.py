@@ -55,6 +55,8 @@ MATH = [
         "para\n\n$$\n\\pi_\\theta(Y | X)\n$$\n\nafter",
     ),
     ("display alone", "\\[x\\]", "$$\nx\n$$"),
+    # an empty formula is text markdown writes in escaped delimiters; it was left out
+    ("an empty display after one", "y\\[ \\]\\[\\]", "y$$ $$\\\\[\\\\]"),
     ("a formula after a digit is no `$` math: its text", "5\\(x\\)", "5\\\\(x\\\\)"),
     ("a no-break space the editor typed after it", "\\(x\\)&nbsp;of n", "$x$&nbsp;of n"),
     (
@@ -229,6 +231,23 @@ BLOCKS = [
         '<div class="x">\n<p>a</p>\n</div>',
     ),
     ("a tag alone on its line: an HTML block", "<p>a</p>\n<br>\n<p>b</p>", "a\n\n<br>\n\nb"),
+    (
+        "an HTML block's attributes in their order (bs4 would sort them)",
+        '<p>a</p>\n<p style="color: red" class="x">b</p>',
+        'a\n\n<p style="color: red" class="x">b</p>',
+    ),
+    (
+        # markdown ended the HTML block with a newline, the browser closed `<http:>` at the
+        # item's end: written open, as the autolink inside an HTML block left it
+        "an element the item's end closed",
+        '<ul>\n<li>\n<div>\nx\n</div>\n<http: example.com="">\n</http:></li>\n</ul>\n<p>b</p>',
+        '- <div>\n  x\n  </div>\n  <http: example.com="">\n\nb',
+    ),
+    (
+        "an element the quote's end closed",
+        '<blockquote>\n<div>\nx\n</div>\n<http: e="">\n</http:></blockquote>\n<p>b</p>',
+        '> <div>\n> x\n> </div>\n> <http: e="">\n\nb',
+    ),
     (
         "HTML blocks side by side, and text after one",
         "<div>a</div><div>b</div>tail",
