@@ -6,6 +6,7 @@ note contents at all; `notesInfo` is asked only for the notes the vault changed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Collection, Sequence
@@ -13,13 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from notecards.hashing import field_matches
 from notecards.sync.notes import Rendered, SyncNote
-from notecards.sync.state import PENDING_TAG, SyncState
+from notecards.sync.state import PENDING_TAG, PushedNote, SyncState, mod_as_seen
 from notecards.targets.address import is_loopback
 from notecards.targets.ankiconnect import AnkiConnect, AnkiNote, parse_notes_info
 
 if TYPE_CHECKING:
     from notecards.vault import Vault
+
+# Tags Anki itself puts on notes while a person reviews: not the author's to write down.
+ANKI_REVIEW_TAGS = frozenset(("leech", "marked"))
 
 
 @dataclass
@@ -43,6 +48,48 @@ class AnkiSnapshot:
             for nid, mod in self.mods.items()
             if nid in state.notes and mod > state.notes[nid].anki_mod
         }
+
+
+def unedited(client: AnkiConnect, snapshot: AnkiSnapshot, state: SyncState) -> bool:
+    """Whether every note Anki shows modified since notecards last saw it still holds what was
+    last pushed, told by its fields, in one request (`notesInfo`, kept in the snapshot for a
+    sync that goes on). On the day of a push Anki's `edited:N` finds every note pushed, and
+    a note modified in the second its time was read could have been edited within it: only
+    the fields tell. Where Anki answers times, those notes' are then recorded as seen."""
+    edited = sorted(snapshot.edited_since(state))
+    unread = [nid for nid in edited if nid not in snapshot.notes]
+    if unread:
+        snapshot.notes.update(client.notes_info(unread))
+    if any(
+        nid not in snapshot.notes or differs(snapshot.notes[nid], state.notes[nid])
+        for nid in edited
+    ):
+        return False
+    now = time.time()
+    for nid in edited if snapshot.mods is not None else ():
+        seen = mod_as_seen(snapshot.mods[nid], now)
+        state.notes[nid] = dataclasses.replace(state.notes[nid], anki_mod=seen)
+    return True
+
+
+def differs(anki_note: AnkiNote, record: PushedNote) -> bool:
+    """Whether Anki holds a field or tags other than notecards last pushed: only such a
+    note is rendered and looked at (a note Anki merely saved again is not)."""
+    fields = anki_note.fields
+    if any(
+        name in fields and not field_matches(fields[name], d) for name, d in record.fields.items()
+    ):
+        return True
+    return {t.casefold() for t in authored(anki_note.tags)} != {t.casefold() for t in record.tags}
+
+
+def authored(tags: Sequence[str]) -> list[str]:
+    """A note's tags in Anki without those notecards or Anki's reviews put there."""
+    return [
+        t
+        for t in tags
+        if not t.casefold().startswith(PENDING_TAG) and t.casefold() not in ANKI_REVIEW_TAGS
+    ]
 
 
 def read_anki(
