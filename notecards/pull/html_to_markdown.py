@@ -899,16 +899,21 @@ class _Inline:
     # -- text -------------------------------------------------------------------------
 
     def escape_texts(self) -> None:
+        highlights = 0  # open around the part
         for index, (kind, text) in enumerate(self.parts):
-            if kind in (_TEXT, _LINK_TEXT):
-                self.parts[index] = ("", self.escaped(index, text, kind == _LINK_TEXT))
+            if kind in (_OPENER, _CLOSER) and self.converter.emphases[int(text)].kind == "mark":
+                highlights += 1 if kind == _OPENER else -1
+            elif kind in (_TEXT, _LINK_TEXT):
+                scanned = kind == _LINK_TEXT or highlights > 0
+                self.parts[index] = ("", self.escaped(index, text, kind == _LINK_TEXT, scanned))
 
-    def escaped(self, index: int, text: str, in_link: bool) -> str:
+    def escaped(self, index: int, text: str, in_link: bool, scanned: bool) -> str:
         """The text escaped, right to left: whether a `\\` escapes what follows, or a `!`
-        makes an image of it, depends on how that is written (`&nbsp;`, `\\[`)."""
+        makes an image of it, depends on how that is written (`&nbsp;`, `\\[`). `scanned`:
+        the text is a link's or a highlight's, which markdown scans for its end."""
         before, after = self.before(index), self.after(index)
         last_space = self.line_ends(index) and text[-1] in " \t"
-        braces = _cloze_braces(text) if self.converter.curly_clozes else set()
+        braces = _cloze_braces(text, scanned) if self.converter.curly_clozes else set()
         if not (last_space or braces or _MAY_ESCAPE.search(text)):  # most text: as it is
             return self.at_line_start(index, text)
         out: list[str] = []
@@ -1067,11 +1072,15 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
 _MAY_ESCAPE = re.compile(r"[\\!$\xa0\n\r`*_~=<&\[\]%(]")
 
 
-def _cloze_braces(text: str) -> set[int]:
-    """Where a `{` of text would open a curly cloze: any but the two of Anki's own `{{`."""
+def _cloze_braces(text: str, scanned: bool) -> set[int]:
+    """Where a `{` of text would open a curly cloze: any but the two of Anki's own `{{`; and
+    those two too in a `scanned` text (a link's, a highlight's) that does not hold their
+    `}}`: the scan for the text's end skips Anki's cloze whole, to a `}}` beyond it."""
     lone, at = set(), 0
     while (at := text.find("{", at)) >= 0:
         if text.startswith("{{", at):
+            if scanned and text.find("}}", at + 2) < 0:
+                lone |= {at, at + 1}
             at += 2
         else:
             lone.add(at)

@@ -355,6 +355,13 @@ def test_clozes_of_a_cloze_field(renderer: Renderer) -> None:
     # twice, render/cloze.py)
     html = "<ul>\n<li>1<br>\n[<br>\n1<br>\n{{</li>\n</ul>"
     check(renderer, html, "- 1\n  [\n  1\n  {{", curly_clozes=True)
+    # a `{{` in a link's or a highlight's text whose `}}` is beyond it (the browser split a
+    # link in the link) is escaped: the scan for the text's end would skip to that `}}`
+    split = '<a href="http://x.com">{{c1::a</a><a href="http://y.com">b</a>}}'
+    check(renderer, split, "[\\{\\{c1::a](http://x.com)[b](http://y.com)}}", curly_clozes=True)
+    check(renderer, "x <mark>{{c1::a</mark> b}}", "x ==\\{\\{c1::a== b}}", curly_clozes=True)
+    linked = '<a href="http://x.com">{{c1::a}}</a>'
+    check(renderer, linked, "[{{c1::a}}](http://x.com)", curly_clozes=True)
     check(renderer, "{x}", "{x}")
     check(renderer, "<mark>h</mark>", "<mark>h</mark>", highlight_clozes=True)
 
