@@ -108,9 +108,10 @@ def read_anki(
     has them is remembered in the state.
 
     Asking every note's time costs Anki a note read each: where most notes were last seen
-    unchanged before the days `edited:N` covers, the search comes first, and a second request
-    asks the times of only the notes it finds (none found: no second request); not
-    `after_ankiweb`, when edits made elsewhere days ago may have just come in."""
+    unchanged before the days `edited:N` covers, the search comes first, beside the times of
+    the notes last seen within those days (the ones the search finds unless Anki has others,
+    as on the day of a push), and a second request asks the times of any other note it finds;
+    not `after_ankiweb`, when edits made elsewhere days ago may have just come in."""
     known = known_notes(vault, state)
     rendered = {
         i.note.note_id for i in items if isinstance(i, Rendered) and i.note.note_id is not None
@@ -143,12 +144,15 @@ def ask_anki(
         "pending": ("findNotes", {"query": f"tag:{PENDING_TAG}*"}),
     }
     days = _days_since(state.synced_at)
-    search_first = bool(
-        two_way and state.mod_times and not after_ankiweb and _mostly_seen_before(state, days)
-    )
+    recent = None
+    if two_way and state.mod_times and not after_ankiweb:
+        recent = _seen_recently(state, days)
+    search_first = recent is not None
     if known:  # (an empty `nid:` is a search error; with no known note there is nothing to ask)
         if two_way and state.mod_times is not False and not search_first:
             asked["mods"] = ("notesModTime", {"notes": ids})
+        elif recent:
+            asked["mods"] = ("notesModTime", {"notes": recent})  # (those the search finds)
         if not (two_way and state.mod_times) or search_first:
             asked["present"] = ("findNotes", {"query": "nid:" + ",".join(map(str, ids))})
         if rendered:
@@ -169,8 +173,12 @@ def ask_anki(
     client.check_version(answers["version"][0])
     edited = set(answers["edited"][0]) if "edited" in answers else set()
     if search_first:
-        found = sorted(edited & state.notes.keys())
-        answers["mods"] = _mod_times(client, found) if found else ([], None)
+        times, error = answers.get("mods", ([], None))
+        others = sorted((edited & state.notes.keys()) - set(recent or ()))
+        if others and error is None:
+            more, error = _mod_times(client, others)
+            times = [*times, *more]  # (Anki answers a list of times)
+        answers["mods"] = (times, error)
     mods = None
     if "mods" in answers:
         times, error = answers["mods"]
@@ -193,22 +201,24 @@ def ask_anki(
     )
 
 
-def _mostly_seen_before(state: SyncState, days: int) -> bool:
-    """Whether most recorded notes were last seen modified before the `edited:{days}` search's
-    reach (then it finds few). Not when a record has no time yet (it is asked for), nor at
-    the first two-way sync of a day: an edit made on another device before the last sync,
-    which came to this Anki since through AnkiWeb, is older than the search reaches, and
-    every note's time, asked once a day, finds it."""
+def _seen_recently(state: SyncState, days: int) -> list[int] | None:
+    """The recorded notes last seen modified within the `edited:{days}` search's reach, where
+    they are at most half of them (then the search comes first, and finds few); else None.
+    Not when a record has no time yet (it is asked for), nor at the first two-way sync of a
+    day: an edit made on another device before the last sync, which came to this Anki through
+    AnkiWeb since, is older than the search reaches, and every note's time, asked once a day,
+    finds it."""
     now = time.time()
     if not state.synced_at or state.synced_at // 86400 != now // 86400:
-        return False
+        return None
     reach = now - 86400 * days
-    recent = 0
-    for record in state.notes.values():
+    recent = []
+    for nid, record in state.notes.items():
         if not record.anki_mod:
-            return False
-        recent += record.anki_mod >= reach
-    return recent * 2 <= len(state.notes)
+            return None
+        if record.anki_mod >= reach:
+            recent.append(nid)
+    return sorted(recent) if len(recent) * 2 <= len(state.notes) else None
 
 
 def _mod_times(client: AnkiConnect, notes: list[int]) -> tuple[object, str | None]:
