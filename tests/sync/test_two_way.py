@@ -271,6 +271,34 @@ def test_notes_seen_before_the_days_searched_are_not_asked_their_times(tmp_path,
 
 
 @pytest.mark.parametrize("anki_server", [{"mod_times": True}], indirect=True)
+def test_the_times_of_the_notes_pushed_today_come_with_the_search(tmp_path, anki_server):
+    """The other notes last modified a month ago, one pushed today: its time is asked beside
+    Anki's `edited:N` search, so that a no-op sends one request; an edit made in Anki since,
+    to it or to another note (asked in a second request), is found and comes home."""
+    text = block("first?", "one answer") + "\n" + block("second?", "another answer")
+    vault = write_vault(tmp_path / "v", {"a.md": text})
+    sync(vault, anki_server)
+    sync(vault, anki_server)
+    first, second = ids_in(vault / "a.md")
+    a_month_on(vault, anki_server)
+    markdown = (vault / "a.md").read_text(encoding="utf-8")
+    (vault / "a.md").write_text(markdown.replace("one answer", "one pushed"), encoding="utf-8")
+    assert [u.note_id for u in sync(vault, anki_server).plan.updates] == [first]
+    time.sleep(2)  # (a note modified in the second its time was read is read once more)
+    sync(vault, anki_server)
+    anki_server.reset_counts()
+    report = sync(vault, anki_server)
+    assert nothing_to_send(report.plan) and anki_server.requests == 1
+    assert anki_server.actions["notesModTime"] == 1 and anki_server.actions["notesInfo"] == 0
+    for note_id, old, new in ((first, "pushed", "fixed"), (second, "another", "a fixed")):
+        held = anki_notes(anki_server)[note_id]["fields"]["Back"]
+        edit_in_anki(anki_server, note_id, Back=held.replace(old, new))
+        assert [p.note_id for p in sync(vault, anki_server).pulled] == [note_id]
+    markdown = (vault / "a.md").read_text(encoding="utf-8")
+    assert "one fixed" in markdown and "a fixed answer" in markdown
+
+
+@pytest.mark.parametrize("anki_server", [{"mod_times": True}], indirect=True)
 @pytest.mark.parametrize(
     ("days_since_sync", "after_ankiweb"), [(1, False), (0, True)], ids=["next day", "ankiweb"]
 )
