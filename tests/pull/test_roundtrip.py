@@ -301,13 +301,6 @@ def generated_vault() -> Iterator[Renderer]:
         yield Renderer(config, Path(root))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open (issue 10): most runs of 400 pass now, but generated shapes are still found"
-    " now and then, such as raw HTML that a browser repairs inside a list item followed by a"
-    " footnote (`- <div>..</div>\\n  <http://example.com>` then `[^1]: 1`: the repaired"
-    " `</http:>` comes home on a line of its own, and the item's HTML ends with a newline)",
-)
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(markdown=field_markdown(), cloze=st.booleans())
 def test_generated_markdown_round_trips(generated_vault: Renderer, markdown: str, cloze: bool):
