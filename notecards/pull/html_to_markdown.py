@@ -295,7 +295,8 @@ class _Converter(MarkdownConverter):
             after_html = bool(out) and isinstance(out[-1], _Html)
             # In a tight item no blank line ends the HTML: what follows is HTML too; where
             # markdown wraps paragraphs, inline content left bare after it was HTML too.
-            bare = wraps and not all(_blank(n) for n in run)
+            # (Display math alone is a `$$` block, which markdown writes bare.)
+            bare = wraps and not all(_blank(n) or _display_only(n) for n in run)
             swallowed = after_html and ("_tight" in tags or bare)
             glued = same_line and after_html and run[0].previous_sibling is last_block
             if run and (swallowed or glued):
@@ -463,8 +464,7 @@ class _Converter(MarkdownConverter):
         for body in ("", source) if source == "\n" else (source,):
             if (body.endswith("\n") or not body) and _code_html(body, language) == written:
                 return f"{fence}{language}\n{body}{fence}"
-        at_end = el.next_sibling is None and isinstance(el.parent, BeautifulSoup)
-        if at_end and source and _code_html(source, language) == written:
+        if _ends_field(el) and source and _code_html(source, language) == written:
             return f"{fence}{language}\n{source}"  # no newline at its end: a fence left open
         return _verbatim(el)
 
@@ -560,8 +560,10 @@ class _Converter(MarkdownConverter):
                 "task-list-item"
             ):
                 return _verbatim(el)
+            base = _list_indent(parent_tags)
+            marker = _item_marker(marker, ordered and number > start, item, base)
             indent = " " * (len(marker) + 1)
-            depth = _list_indent(parent_tags) + len(indent)
+            depth = base + len(indent)
             tags = _outside_lists(parent_tags) | {el.name, f"_indent={depth}"}
             tags |= set() if loose else {"_tight"}
             blocks = self.blocks(item, tags)
@@ -1060,6 +1062,8 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
         return "\\[" if in_link or _among(after, "[^\0") or before == "^" else char
     if char == "]":
         return "\\]" if in_link or _among(after, "([:\0") else char
+    if char == "^":  # before a `[` (a link's, a footnote's): an inline footnote `^[...]`
+        return "\\^" if after == "[" else char
     if char == "%":  # `%%` opens an Obsidian comment
         return "\\%" if after == "%" else char
     if char == "(":  # right after markup's `]` (a footnote's, a wikilink's): a destination
@@ -1069,7 +1073,7 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
 
 # The characters `_escape_char` and `escaped` may write otherwise; text without any is
 # written as it is.
-_MAY_ESCAPE = re.compile(r"[\\!$\xa0\n\r`*_~=<&\[\]%(]")
+_MAY_ESCAPE = re.compile(r"[\\!$\xa0\n\r`*_~=<&\[\]%(^]")
 
 
 def _cloze_braces(text: str, scanned: bool) -> set[int]:
@@ -1230,6 +1234,17 @@ def _formulas(text: str) -> list[tuple[int, int, bool]]:
         at = end + 2
 
 
+def _ends_field(el: Tag) -> bool:
+    """Whether nothing but white space follows the element in the field (a quote or list
+    item it ends may close after it)."""
+    node: Tag | BeautifulSoup = el
+    while not isinstance(node, BeautifulSoup):
+        if any(not _blank(n) for n in node.next_siblings) or node.parent is None:
+            return False
+        node = node.parent
+    return True
+
+
 def _display_only(node: object) -> bool:
     """Text that is display math alone (a `$$` block) and white space."""
     if not isinstance(node, NavigableString) or isinstance(node, Comment):
@@ -1308,6 +1323,32 @@ def _joined(items: list[tuple[str, str]]) -> str:
         f"{_OPEN}{k}{v}{_CLOSE}" if k and (v or k not in (_TEXT, _LINK_TEXT)) else v
         for k, v in items
     )
+
+
+def _item_marker(marker: str, renumbered: bool, item: Tag, base: int) -> str:
+    """An item's marker (`base`: the column it starts at; one space after it). Where the
+    item's display math says its lines began left of where they would (the math rule keeps
+    that indent in every line of TeX after the first, and two ordered lists in a row are one
+    list to markdown, renumbered: a marker may be wider than the one the TeX was written
+    under), an item after an ordered list's first, whose number markdown disregards, gets
+    a number of fewer digits."""
+    lines = [
+        line
+        for child in item.children
+        if isinstance(child, NavigableString) and not isinstance(child, Comment)
+        for start, end, display in _formulas(str(child))
+        if display
+        for at, line in enumerate(str(child)[start + 2 : end - 2].split("\n"))
+        # (the first: the opening line's, unless the editor dropped the newline after it)
+        if line.strip(" ") and (at or line.startswith(" "))
+    ]
+    if not lines:
+        return marker
+    column = min(len(line) - len(line.lstrip(" ")) for line in lines)
+    digits = column - base - 2  # and one space
+    if column < base + len(marker) + 1 and renumbered and 1 <= digits <= 9:
+        return marker[:-1].zfill(digits)[-digits:] + marker[-1]
+    return marker
 
 
 def _display_block(tex: str, indent: int) -> str:
