@@ -244,6 +244,16 @@ BLOCKS = [
         '- <div>\n  x\n  </div>\n  <http: example.com="">\n\nb',
     ),
     (
+        "display math alone after an HTML block: a block of its own",
+        "<div>\nx\n</div>\n\\[=+\\]\n<p>after</p>",
+        "<div>\nx\n</div>\n\n$$\n=+\n$$\n\nafter",
+    ),
+    (
+        "a fence left open at the end of a quote",
+        "<blockquote>\n<p>a</p>\n<pre><code>x</code></pre>\n</blockquote>",
+        "> a\n>\n> ```\n> x",
+    ),
+    (
         "an element the quote's end closed",
         '<blockquote>\n<div>\nx\n</div>\n<http: e="">\n</http:></blockquote>\n<p>b</p>',
         '> <div>\n> x\n> </div>\n> <http: e="">\n\nb',
@@ -295,6 +305,13 @@ LISTS = [
         "- a\n\n* b",
     ),
     ("an empty item", "<ul>\n<li></li>\n<li>b</li>\n</ul>", "-\n- b"),
+    (
+        # its TeX keeps the indent of a `4.` (two lists in a row, renumbered as one)
+        "an item's number as narrow as its math's indent",
+        '<ol start="12">\n<li>\n<p>a</p>\n</li>\n<li>\n<p>b</p>\n</li>\n<li>\n'
+        "\\[   \\&amp;\n   \\]\n</li>\n</ol>",
+        "12. a\n\n13. b\n\n4. $$\n   \\&\n   $$",
+    ),
     (
         "tasks",
         '<ul class="contains-task-list">\n'
@@ -383,6 +400,7 @@ ESCAPES = [
     ("a backslash", "a\\b \\* \\", "a\\b \\\\\\* \\\\"),
     ("code", "a `b` c", "a \\`b\\` c"),
     ("a comment's marks", "50%% off", "50\\%% off"),
+    ("an inline footnote's mark", '^<a href="http://x.com">a</a>', "\\^[a](http://x.com)"),
     ("highlight and strikethrough marks", "a == b ~~ c = d ~ e", "a \\=\\= b \\~\\~ c = d ~ e"),
     ("spaces markdown would drop", "&nbsp; a&nbsp;b", "&nbsp; a&nbsp;b"),
     ("a line's leading space", "a<br>\n b", "a\n&#32;b"),
