@@ -7,8 +7,11 @@ release, which has none and is asked `edited:N`), on a 10,000-card vault after i
 - pulling N notes edited in Anki (a word fixed in each back): the sync that brings them home,
   beside the no-op (goal: under 1 s on top of it), and that a sync right after sends nothing;
 - both again a month on: the notes last modified a month ago, the vault synced earlier today
-  (a vault's usual day; on the day of a push, every note is one Anki modified that day; the
-  first two-way sync of a day asks every note's time, as on the day of a push).
+  (a vault's usual day; on the day of the first sync, every note is one Anki modified that day;
+  the first two-way sync of a day asks every note's time, as on that day);
+- the no-ops on the day of a push of N notes edited in the vault, the others last modified a
+  month ago: only the notes pushed today are asked their times (25.11) or read (2023); the
+  first sync after the push reads the pushed notes once more (Anki's times are whole seconds).
 
 The server costs 25 ms per request, as a real Anki does (../shared/ankiconnect/README.md).
 
@@ -53,6 +56,19 @@ def edit_in_anki(server: AnkiConnectServer, note_ids: list[int]) -> None:
             col.update_note(note)
 
 
+def edit_in_vault(vault: Path, count: int) -> None:
+    """A word added to the front of the first `count` cards, as a person edits the vault."""
+    left = count
+    for path in sorted(vault.rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        while left and "\nwhat is **" in text:
+            text = text.replace("\nwhat is **", "\nwhat really is **", 1)
+            left -= 1
+        path.write_text(text, encoding="utf-8")
+        if not left:
+            return
+
+
 def release(root: Path, cards: int, edited: int, runs: int, mod_times: bool) -> None:
     name = "25.11 (notesModTime)" if mod_times else "2023 (edited:N)"
     vault = root / ("vault-new" if mod_times else "vault-old")
@@ -74,6 +90,18 @@ def release(root: Path, cards: int, edited: int, runs: int, mod_times: bool) -> 
         print("  a month on (notes last modified a month ago, the vault synced earlier today):")
         two = no_ops(vault, client, server, runs)
         pulls(vault, client, server, runs, edited, two, first=runs * edited)
+        a_month_on(vault, server)
+        edit_in_vault(vault, edited)
+        timed(vault, client, server, two_way=True)  # pushes them
+        time.sleep(2.5)  # (a note Anki modified in the last 2 s is looked at by every sync)
+        print(f"  the day of a push of {edited} notes (the others last modified a month ago):")
+        # Anki's times are whole seconds: a note the push modified in the second its time was
+        # read could have been edited again within it, so the sync after reads it once more.
+        seconds, requests, _ = timed(vault, client, server, two_way=True)
+        read = server.actions["notesInfo"]
+        print(f"  the sync after the push: {seconds:.3f} s, {requests} request(s), "
+              f"{read} notesInfo (the pushed notes read once more)")  # fmt: skip
+        no_ops(vault, client, server, runs)
 
 
 def no_ops(vault: Path, client: AnkiConnect, server: AnkiConnectServer, runs: int) -> float:

@@ -41,6 +41,8 @@ from bs4 import (
     ProcessingInstruction,
     Tag,
 )
+from bs4.dammit import EntitySubstitution
+from bs4.formatter import HTMLFormatter
 from markdown_it.common.normalize_url import normalizeLink, validateLink
 from markdownify import MarkdownConverter
 
@@ -112,6 +114,12 @@ _CHECKBOX = {
 }
 _FOOTNOTE_REF = re.compile(r"#fn([0-9]+)")
 _FOOTNOTE_REF_ID = re.compile(r"fnref([0-9]+)(?::([0-9]+))?")
+# End tags after a newline at the end of a container's last HTML block.
+_END_TAGS_AT_END = re.compile(r"\n((?:</[^<>\s/]+>)+)\Z")
+# The browser's formatting elements (reopened after a container's end) and the elements a
+# list item's or quote's end tag stops at (their scope).
+_FORMATTING = _words("a b big code em font i nobr s small strike strong tt u")
+_SCOPES = _words("applet caption html table td th marquee object template math svg select")
 # Delimiters an emphasis may take, in order of preference; None: the element's own tags.
 _DELIMITERS = {"em": ("*", "_", None), "strong": ("**", "__", None), "s": ("~~", None)}
 
@@ -287,7 +295,8 @@ class _Converter(MarkdownConverter):
             after_html = bool(out) and isinstance(out[-1], _Html)
             # In a tight item no blank line ends the HTML: what follows is HTML too; where
             # markdown wraps paragraphs, inline content left bare after it was HTML too.
-            bare = wraps and not all(_blank(n) for n in run)
+            # (Display math alone is a `$$` block, which markdown writes bare.)
+            bare = wraps and not all(_blank(n) or _display_only(n) for n in run)
             swallowed = after_html and ("_tight" in tags or bare)
             glued = same_line and after_html and run[0].previous_sibling is last_block
             if run and (swallowed or glued):
@@ -337,6 +346,8 @@ class _Converter(MarkdownConverter):
             else:
                 run.append(child)
         flush()
+        if out and isinstance(out[-1], _Html) and isinstance(node, Tag) and _is_container(node):
+            out[-1] = _Html(_left_open(out[-1]))
         append("")  # the last block's end
         return out[:-1]
 
@@ -443,7 +454,7 @@ class _Converter(MarkdownConverter):
             return _verbatim(el)
         language = (code.get("class") or "").removeprefix("language-")
         source = code.get_text()
-        written = anki_form(str(el))
+        written = anki_form(_serialized(el))
         if (code.attrs and code.attrs != {"class": f"language-{language}"}) or re.search(
             r"\s", language
         ):
@@ -453,8 +464,7 @@ class _Converter(MarkdownConverter):
         for body in ("", source) if source == "\n" else (source,):
             if (body.endswith("\n") or not body) and _code_html(body, language) == written:
                 return f"{fence}{language}\n{body}{fence}"
-        at_end = el.next_sibling is None and isinstance(el.parent, BeautifulSoup)
-        if at_end and source and _code_html(source, language) == written:
+        if _ends_field(el) and source and _code_html(source, language) == written:
             return f"{fence}{language}\n{source}"  # no newline at its end: a fence left open
         return _verbatim(el)
 
@@ -550,8 +560,10 @@ class _Converter(MarkdownConverter):
                 "task-list-item"
             ):
                 return _verbatim(el)
+            base = _list_indent(parent_tags)
+            marker = _item_marker(marker, ordered and number > start, item, base)
             indent = " " * (len(marker) + 1)
-            depth = _list_indent(parent_tags) + len(indent)
+            depth = base + len(indent)
             tags = _outside_lists(parent_tags) | {el.name, f"_indent={depth}"}
             tags |= set() if loose else {"_tight"}
             blocks = self.blocks(item, tags)
@@ -889,16 +901,21 @@ class _Inline:
     # -- text -------------------------------------------------------------------------
 
     def escape_texts(self) -> None:
+        highlights = 0  # open around the part
         for index, (kind, text) in enumerate(self.parts):
-            if kind in (_TEXT, _LINK_TEXT):
-                self.parts[index] = ("", self.escaped(index, text, kind == _LINK_TEXT))
+            if kind in (_OPENER, _CLOSER) and self.converter.emphases[int(text)].kind == "mark":
+                highlights += 1 if kind == _OPENER else -1
+            elif kind in (_TEXT, _LINK_TEXT):
+                scanned = kind == _LINK_TEXT or highlights > 0
+                self.parts[index] = ("", self.escaped(index, text, kind == _LINK_TEXT, scanned))
 
-    def escaped(self, index: int, text: str, in_link: bool) -> str:
+    def escaped(self, index: int, text: str, in_link: bool, scanned: bool) -> str:
         """The text escaped, right to left: whether a `\\` escapes what follows, or a `!`
-        makes an image of it, depends on how that is written (`&nbsp;`, `\\[`)."""
+        makes an image of it, depends on how that is written (`&nbsp;`, `\\[`). `scanned`:
+        the text is a link's or a highlight's, which markdown scans for its end."""
         before, after = self.before(index), self.after(index)
         last_space = self.line_ends(index) and text[-1] in " \t"
-        braces = _cloze_braces(text) if self.converter.curly_clozes else set()
+        braces = _cloze_braces(text, scanned) if self.converter.curly_clozes else set()
         if not (last_space or braces or _MAY_ESCAPE.search(text)):  # most text: as it is
             return self.at_line_start(index, text)
         out: list[str] = []
@@ -1045,6 +1062,8 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
         return "\\[" if in_link or _among(after, "[^\0") or before == "^" else char
     if char == "]":
         return "\\]" if in_link or _among(after, "([:\0") else char
+    if char == "^":  # before a `[` (a link's, a footnote's): an inline footnote `^[...]`
+        return "\\^" if after == "[" else char
     if char == "%":  # `%%` opens an Obsidian comment
         return "\\%" if after == "%" else char
     if char == "(":  # right after markup's `]` (a footnote's, a wikilink's): a destination
@@ -1054,14 +1073,18 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
 
 # The characters `_escape_char` and `escaped` may write otherwise; text without any is
 # written as it is.
-_MAY_ESCAPE = re.compile(r"[\\!$\xa0\n\r`*_~=<&\[\]%(]")
+_MAY_ESCAPE = re.compile(r"[\\!$\xa0\n\r`*_~=<&\[\]%(^]")
 
 
-def _cloze_braces(text: str) -> set[int]:
-    """Where a `{` of text would open a curly cloze: any but the two of Anki's own `{{`."""
+def _cloze_braces(text: str, scanned: bool) -> set[int]:
+    """Where a `{` of text would open a curly cloze: any but the two of Anki's own `{{`; and
+    those two too in a `scanned` text (a link's, a highlight's) that does not hold their
+    `}}`: the scan for the text's end skips Anki's cloze whole, to a `}}` beyond it."""
     lone, at = set(), 0
     while (at := text.find("{", at)) >= 0:
         if text.startswith("{{", at):
+            if scanned and text.find("}}", at + 2) < 0:
+                lone |= {at, at + 1}
             at += 2
         else:
             lone.add(at)
@@ -1211,6 +1234,17 @@ def _formulas(text: str) -> list[tuple[int, int, bool]]:
         at = end + 2
 
 
+def _ends_field(el: Tag) -> bool:
+    """Whether nothing but white space follows the element in the field (a quote or list
+    item it ends may close after it)."""
+    node: Tag | BeautifulSoup = el
+    while not isinstance(node, BeautifulSoup):
+        if any(not _blank(n) for n in node.next_siblings) or node.parent is None:
+            return False
+        node = node.parent
+    return True
+
+
 def _display_only(node: object) -> bool:
     """Text that is display math alone (a `$$` block) and white space."""
     if not isinstance(node, NavigableString) or isinstance(node, Comment):
@@ -1284,7 +1318,37 @@ def _paragraphs(pieces: str) -> list[tuple[str, str]]:
 
 
 def _joined(items: list[tuple[str, str]]) -> str:
-    return "".join(_piece(k, v) if k else v for k, v in items)
+    """The pieces again; an empty formula too (`\\[\\]`: text has nothing to write)."""
+    return "".join(
+        f"{_OPEN}{k}{v}{_CLOSE}" if k and (v or k not in (_TEXT, _LINK_TEXT)) else v
+        for k, v in items
+    )
+
+
+def _item_marker(marker: str, renumbered: bool, item: Tag, base: int) -> str:
+    """An item's marker (`base`: the column it starts at; one space after it). Where the
+    item's display math says its lines began left of where they would (the math rule keeps
+    that indent in every line of TeX after the first, and two ordered lists in a row are one
+    list to markdown, renumbered: a marker may be wider than the one the TeX was written
+    under), an item after an ordered list's first, whose number markdown disregards, gets
+    a number of fewer digits."""
+    lines = [
+        line
+        for child in item.children
+        if isinstance(child, NavigableString) and not isinstance(child, Comment)
+        for start, end, display in _formulas(str(child))
+        if display
+        for at, line in enumerate(str(child)[start + 2 : end - 2].split("\n"))
+        # (the first: the opening line's, unless the editor dropped the newline after it)
+        if line.strip(" ") and (at or line.startswith(" "))
+    ]
+    if not lines:
+        return marker
+    column = min(len(line) - len(line.lstrip(" ")) for line in lines)
+    digits = column - base - 2  # and one space
+    if column < base + len(marker) + 1 and renumbered and 1 <= digits <= 9:
+        return marker[:-1].zfill(digits)[-digits:] + marker[-1]
+    return marker
 
 
 def _display_block(tex: str, indent: int) -> str:
@@ -1326,9 +1390,39 @@ class _Html(str):
     """Markdown that is a block of raw HTML (which markdown goes on reading to a blank line)."""
 
 
+class _AsWritten(HTMLFormatter):
+    """bs4's minimal formatter with each element's attributes in the field's order (bs4's
+    own sorts them, which Anki's editor would not)."""
+
+    def attributes(self, tag: Tag) -> list[tuple[str, str]]:
+        return list(tag.attrs.items())
+
+
+_AS_WRITTEN = _AsWritten(entity_substitution=EntitySubstitution.substitute_xml)
+
+
+def _serialized(el: Tag) -> str:
+    return el.decode(formatter=_AS_WRITTEN)
+
+
 def _verbatim(el: Tag) -> _Html:
     """An element as HTML in markdown: a block of raw HTML the renderer passes through."""
-    return _Html(anki_form(str(el)))
+    return _Html(anki_form(_serialized(el)))
+
+
+def _left_open(html: str) -> str:
+    """The HTML a container ends with, its elements' end tags left out where they follow a
+    newline: markdown ends an HTML block with a newline, so an element closed after one was
+    open when the block ended, and the container's end tag closed it (an autolink's
+    `<http://x>` read as a tag). An emphasis or a scope's element is kept: the browser
+    opens the first again later, and the container's end tag does not close the second."""
+    found = _END_TAGS_AT_END.search(html)
+    if found is None:
+        return html
+    names = re.findall(r"</([^>]+)>", found[1])
+    if any(n in _BLOCK_NAMES or n in _FORMATTING or n in _SCOPES for n in names):
+        return html
+    return html[: found.start(1)]
 
 
 def _opens_with_a_tag(run: list[NavigableString | Tag]) -> bool:
@@ -1352,7 +1446,7 @@ def _html_of(node: NavigableString | Tag) -> str:
         return escape_text(str(node))
     if node.name in VOID:
         return start_tag(node.name, node.attrs)
-    return anki_form(str(node))
+    return anki_form(_serialized(node))
 
 
 def _code_html(body: str, language: str) -> str:

@@ -1,7 +1,8 @@
 """A sync with nothing to do, told without parsing a file: the vault's inputs (its bytes, file
 list, settings and the code: render/inputs.files_digest) are those a sync left with nothing
-left to do (`SyncState.as_left`), its media files are as stored, and the one request a sync
-starts with (read_anki.py) finds every note in Anki, none edited there since, none pending.
+left to do (`SyncState.as_left`), its media files are as stored, and the request a sync
+starts with (read_anki.py) finds every note in Anki, none pending, and none edited there
+since (a note Anki shows modified, as on the day of a push, is told by its fields).
 Anything else, and the whole sync runs (run.py), which then records `as_left` anew.
 
 A no-op sync of 10,000 cards spent most of its time parsing (the parse cache), digesting
@@ -20,10 +21,10 @@ from notecards.problems import NotecardsError
 from notecards.render.inputs import files_digest
 from notecards.sync.options import SyncOptions
 from notecards.sync.plan import Plan
-from notecards.sync.read_anki import AnkiSnapshot, ask_anki
+from notecards.sync.read_anki import AnkiSnapshot, ask_anki, unedited
 from notecards.sync.report import SyncReport
 from notecards.sync.scope import changed_files, contents_to_ask, files_to_read
-from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state
+from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state, state_snapshot
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.load import VaultFiles, read_vault_files
@@ -71,7 +72,7 @@ def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> Loo
     if changed is None or not media_as_stored(read.root, state):
         return looked
     known = set(state.notes)
-    mod_times = state.mod_times
+    saved = state_snapshot(state)
     contents = contents_to_ask(state, changed) if changed else ()
     snapshot = ask_anki(
         client, known, contents, state, two_way=options.two_way, after_ankiweb=options.after_ankiweb
@@ -80,14 +81,14 @@ def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> Loo
     if changed:  # (some files' bytes alone: the whole sync reads those)
         looked.scope = files_to_read(changed, snapshot, state, known)
         return looked
-    if (
-        snapshot.pending
-        or snapshot.present != known
-        or (options.two_way and not _seen_as_recorded(snapshot, state))
+    if snapshot.pending or snapshot.present != known:
+        return looked
+    if options.two_way and not (
+        unedited(client, snapshot, state) and _seen_as_recorded(snapshot, state)
     ):
         return looked
-    if state.mod_times != mod_times:
-        save_state(read.root, state)  # whether Anki answers modification times, now known
+    if state_snapshot(state) != saved:
+        save_state(read.root, state)  # whether Anki answers times, the times seen, now known
     folders = {posixpath.dirname(path) for path in read.files}
     remove_stale_temp_files({read.root / f for f in folders} | {read.root / STATE_DIR})
     looked.report = SyncReport(plan=Plan(unchanged=len(known)))
@@ -119,10 +120,7 @@ def media_as_stored(root: Path, state: SyncState) -> bool:
 
 
 def _seen_as_recorded(snapshot: AnkiSnapshot, state: SyncState) -> bool:
-    """Whether Anki shows each note as the state last saw it: none edited since, and every
-    time it answered the one recorded (a sync would record any other)."""
-    if snapshot.edited_since(state):
-        return False
+    """Whether every time Anki answered is the one recorded (a sync would record any other)."""
     now = time.time()
     notes = state.notes
     mods = snapshot.mods or {}

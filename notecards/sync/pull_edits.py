@@ -33,14 +33,11 @@ from notecards.render.anki_form import anki_form
 from notecards.render.compare import shows_as_rendered, shows_the_same
 from notecards.sync.notes import Rendered
 from notecards.sync.pushed_fields import PushedFields
-from notecards.sync.recovery import PENDING_TAG
+from notecards.sync.read_anki import authored
 from notecards.sync.state import PushedNote, SyncState
 from notecards.targets.ankiconnect import AnkiNote
 from notecards.vault import Vault
 from notecards.vault.field_writeback import FieldUpdate, own_tags
-
-# Tags Anki itself puts on notes while a person reviews: not the author's to write down.
-ANKI_REVIEW_TAGS = frozenset(("leech", "marked"))
 
 
 @dataclass(frozen=True)
@@ -263,7 +260,7 @@ class _NotePull:
         """The block's own tags with Anki's additions and removals, or None (no change)."""
         managed = {t.casefold() for t in self.pushed.tags}
         vault = {t.casefold() for t in self.note.tags}
-        anki_tags = _authored(self.anki_note.tags)
+        anki_tags = authored(self.anki_note.tags)
         in_anki = {t.casefold() for t in anki_tags}
         added = [t for t in anki_tags if t.casefold() not in managed | vault]
         removed = [
@@ -301,26 +298,6 @@ class _NotePull:
             PulledField(self.anki_note.note_id, where, "Tags", " ".join(own), " ".join(new), "tags")
         )
         return new
-
-
-def differs(anki_note: AnkiNote, record: PushedNote) -> bool:
-    """Whether Anki holds a field or tags other than notecards last pushed: only such a
-    note is rendered and looked at (a note Anki merely saved again is not)."""
-    fields = anki_note.fields
-    if any(
-        name in fields and not field_matches(fields[name], d) for name, d in record.fields.items()
-    ):
-        return True
-    return {t.casefold() for t in _authored(anki_note.tags)} != {t.casefold() for t in record.tags}
-
-
-def _authored(tags: Sequence[str]) -> list[str]:
-    """A note's tags in Anki without those notecards or Anki's reviews put there."""
-    return [
-        t
-        for t in tags
-        if not t.casefold().startswith(PENDING_TAG) and t.casefold() not in ANKI_REVIEW_TAGS
-    ]
 
 
 def editor_rewrites(

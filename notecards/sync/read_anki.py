@@ -6,6 +6,7 @@ note contents at all; `notesInfo` is asked only for the notes the vault changed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Collection, Sequence
@@ -13,13 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from notecards.hashing import field_matches
 from notecards.sync.notes import Rendered, SyncNote
-from notecards.sync.state import PENDING_TAG, SyncState
+from notecards.sync.state import PENDING_TAG, PushedNote, SyncState, mod_as_seen
 from notecards.targets.address import is_loopback
 from notecards.targets.ankiconnect import AnkiConnect, AnkiNote, parse_notes_info
 
 if TYPE_CHECKING:
     from notecards.vault import Vault
+
+# Tags Anki itself puts on notes while a person reviews: not the author's to write down.
+ANKI_REVIEW_TAGS = frozenset(("leech", "marked"))
 
 
 @dataclass
@@ -45,6 +50,48 @@ class AnkiSnapshot:
         }
 
 
+def unedited(client: AnkiConnect, snapshot: AnkiSnapshot, state: SyncState) -> bool:
+    """Whether every note Anki shows modified since notecards last saw it still holds what was
+    last pushed, told by its fields, in one request (`notesInfo`, kept in the snapshot for a
+    sync that goes on). On the day of a push Anki's `edited:N` finds every note pushed, and
+    a note modified in the second its time was read could have been edited within it: only
+    the fields tell. Where Anki answers times, those notes' are then recorded as seen."""
+    edited = sorted(snapshot.edited_since(state))
+    unread = [nid for nid in edited if nid not in snapshot.notes]
+    if unread:
+        snapshot.notes.update(client.notes_info(unread))
+    if any(
+        nid not in snapshot.notes or differs(snapshot.notes[nid], state.notes[nid])
+        for nid in edited
+    ):
+        return False
+    now = time.time()
+    for nid in edited if snapshot.mods is not None else ():
+        seen = mod_as_seen(snapshot.mods[nid], now)
+        state.notes[nid] = dataclasses.replace(state.notes[nid], anki_mod=seen)
+    return True
+
+
+def differs(anki_note: AnkiNote, record: PushedNote) -> bool:
+    """Whether Anki holds a field or tags other than notecards last pushed: only such a
+    note is rendered and looked at (a note Anki merely saved again is not)."""
+    fields = anki_note.fields
+    if any(
+        name in fields and not field_matches(fields[name], d) for name, d in record.fields.items()
+    ):
+        return True
+    return {t.casefold() for t in authored(anki_note.tags)} != {t.casefold() for t in record.tags}
+
+
+def authored(tags: Sequence[str]) -> list[str]:
+    """A note's tags in Anki without those notecards or Anki's reviews put there."""
+    return [
+        t
+        for t in tags
+        if not t.casefold().startswith(PENDING_TAG) and t.casefold() not in ANKI_REVIEW_TAGS
+    ]
+
+
 def read_anki(
     client: AnkiConnect,
     vault: Vault,
@@ -61,9 +108,10 @@ def read_anki(
     has them is remembered in the state.
 
     Asking every note's time costs Anki a note read each: where most notes were last seen
-    unchanged before the days `edited:N` covers, the search comes first, and a second request
-    asks the times of only the notes it finds (none found: no second request); not
-    `after_ankiweb`, when edits made elsewhere days ago may have just come in."""
+    unchanged before the days `edited:N` covers, the search comes first, beside the times of
+    the notes last seen within those days (the ones the search finds unless Anki has others,
+    as on the day of a push), and a second request asks the times of any other note it finds;
+    not `after_ankiweb`, when edits made elsewhere days ago may have just come in."""
     known = known_notes(vault, state)
     rendered = {
         i.note.note_id for i in items if isinstance(i, Rendered) and i.note.note_id is not None
@@ -96,12 +144,15 @@ def ask_anki(
         "pending": ("findNotes", {"query": f"tag:{PENDING_TAG}*"}),
     }
     days = _days_since(state.synced_at)
-    search_first = bool(
-        two_way and state.mod_times and not after_ankiweb and _mostly_seen_before(state, days)
-    )
+    recent = None
+    if two_way and state.mod_times and not after_ankiweb:
+        recent = _seen_recently(state, days)
+    search_first = recent is not None
     if known:  # (an empty `nid:` is a search error; with no known note there is nothing to ask)
         if two_way and state.mod_times is not False and not search_first:
             asked["mods"] = ("notesModTime", {"notes": ids})
+        elif recent:
+            asked["mods"] = ("notesModTime", {"notes": recent})  # (those the search finds)
         if not (two_way and state.mod_times) or search_first:
             asked["present"] = ("findNotes", {"query": "nid:" + ",".join(map(str, ids))})
         if rendered:
@@ -122,8 +173,12 @@ def ask_anki(
     client.check_version(answers["version"][0])
     edited = set(answers["edited"][0]) if "edited" in answers else set()
     if search_first:
-        found = sorted(edited & state.notes.keys())
-        answers["mods"] = _mod_times(client, found) if found else ([], None)
+        times, error = answers.get("mods", ([], None))
+        others = sorted((edited & state.notes.keys()) - set(recent or ()))
+        if others and error is None:
+            more, error = _mod_times(client, others)
+            times = [*times, *more]  # (Anki answers a list of times)
+        answers["mods"] = (times, error)
     mods = None
     if "mods" in answers:
         times, error = answers["mods"]
@@ -146,22 +201,24 @@ def ask_anki(
     )
 
 
-def _mostly_seen_before(state: SyncState, days: int) -> bool:
-    """Whether most recorded notes were last seen modified before the `edited:{days}` search's
-    reach (then it finds few). Not when a record has no time yet (it is asked for), nor at
-    the first two-way sync of a day: an edit made on another device before the last sync,
-    which came to this Anki since through AnkiWeb, is older than the search reaches, and
-    every note's time, asked once a day, finds it."""
+def _seen_recently(state: SyncState, days: int) -> list[int] | None:
+    """The recorded notes last seen modified within the `edited:{days}` search's reach, where
+    they are at most half of them (then the search comes first, and finds few); else None.
+    Not when a record has no time yet (it is asked for), nor at the first two-way sync of a
+    day: an edit made on another device before the last sync, which came to this Anki through
+    AnkiWeb since, is older than the search reaches, and every note's time, asked once a day,
+    finds it."""
     now = time.time()
     if not state.synced_at or state.synced_at // 86400 != now // 86400:
-        return False
+        return None
     reach = now - 86400 * days
-    recent = 0
-    for record in state.notes.values():
+    recent = []
+    for nid, record in state.notes.items():
         if not record.anki_mod:
-            return False
-        recent += record.anki_mod >= reach
-    return recent * 2 <= len(state.notes)
+            return None
+        if record.anki_mod >= reach:
+            recent.append(nid)
+    return sorted(recent) if len(recent) * 2 <= len(state.notes) else None
 
 
 def _mod_times(client: AnkiConnect, notes: list[int]) -> tuple[object, str | None]:

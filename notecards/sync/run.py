@@ -44,9 +44,15 @@ from notecards.sync.media import MediaFiles, media_files, store_media
 from notecards.sync.notes import Rendered, SyncNote, Unrendered
 from notecards.sync.options import SyncOptions
 from notecards.sync.plan import Plan, make_plan, needs_deck_check, plan_media, pushed_record
-from notecards.sync.pull_edits import apply_agreement, differs, editor_rewrites, plan_pull
+from notecards.sync.pull_edits import apply_agreement, editor_rewrites, plan_pull
 from notecards.sync.pushed_fields import PushedFields
-from notecards.sync.read_anki import AnkiSnapshot, is_mod_time, known_notes, read_anki
+from notecards.sync.read_anki import (
+    AnkiSnapshot,
+    differs,
+    is_mod_time,
+    known_notes,
+    read_anki,
+)
 from notecards.sync.read_vault import files_digest, render_checked, source_digest, vault_notes
 from notecards.sync.recovery import pending_tag, recover
 from notecards.sync.report import SyncReport

@@ -55,6 +55,8 @@ MATH = [
         "para\n\n$$\n\\pi_\\theta(Y | X)\n$$\n\nafter",
     ),
     ("display alone", "\\[x\\]", "$$\nx\n$$"),
+    # an empty formula is text markdown writes in escaped delimiters; it was left out
+    ("an empty display after one", "y\\[ \\]\\[\\]", "y$$ $$\\\\[\\\\]"),
     ("a formula after a digit is no `$` math: its text", "5\\(x\\)", "5\\\\(x\\\\)"),
     ("a no-break space the editor typed after it", "\\(x\\)&nbsp;of n", "$x$&nbsp;of n"),
     (
@@ -230,6 +232,33 @@ BLOCKS = [
     ),
     ("a tag alone on its line: an HTML block", "<p>a</p>\n<br>\n<p>b</p>", "a\n\n<br>\n\nb"),
     (
+        "an HTML block's attributes in their order (bs4 would sort them)",
+        '<p>a</p>\n<p style="color: red" class="x">b</p>',
+        'a\n\n<p style="color: red" class="x">b</p>',
+    ),
+    (
+        # markdown ended the HTML block with a newline, the browser closed `<http:>` at the
+        # item's end: written open, as the autolink inside an HTML block left it
+        "an element the item's end closed",
+        '<ul>\n<li>\n<div>\nx\n</div>\n<http: example.com="">\n</http:></li>\n</ul>\n<p>b</p>',
+        '- <div>\n  x\n  </div>\n  <http: example.com="">\n\nb',
+    ),
+    (
+        "display math alone after an HTML block: a block of its own",
+        "<div>\nx\n</div>\n\\[=+\\]\n<p>after</p>",
+        "<div>\nx\n</div>\n\n$$\n=+\n$$\n\nafter",
+    ),
+    (
+        "a fence left open at the end of a quote",
+        "<blockquote>\n<p>a</p>\n<pre><code>x</code></pre>\n</blockquote>",
+        "> a\n>\n> ```\n> x",
+    ),
+    (
+        "an element the quote's end closed",
+        '<blockquote>\n<div>\nx\n</div>\n<http: e="">\n</http:></blockquote>\n<p>b</p>',
+        '> <div>\n> x\n> </div>\n> <http: e="">\n\nb',
+    ),
+    (
         "HTML blocks side by side, and text after one",
         "<div>a</div><div>b</div>tail",
         "<div>a</div><div>b</div>tail",
@@ -276,6 +305,13 @@ LISTS = [
         "- a\n\n* b",
     ),
     ("an empty item", "<ul>\n<li></li>\n<li>b</li>\n</ul>", "-\n- b"),
+    (
+        # its TeX keeps the indent of a `4.` (two lists in a row, renumbered as one)
+        "an item's number as narrow as its math's indent",
+        '<ol start="12">\n<li>\n<p>a</p>\n</li>\n<li>\n<p>b</p>\n</li>\n<li>\n'
+        "\\[   \\&amp;\n   \\]\n</li>\n</ol>",
+        "12. a\n\n13. b\n\n4. $$\n   \\&\n   $$",
+    ),
     (
         "tasks",
         '<ul class="contains-task-list">\n'
@@ -336,6 +372,13 @@ def test_clozes_of_a_cloze_field(renderer: Renderer) -> None:
     # twice, render/cloze.py)
     html = "<ul>\n<li>1<br>\n[<br>\n1<br>\n{{</li>\n</ul>"
     check(renderer, html, "- 1\n  [\n  1\n  {{", curly_clozes=True)
+    # a `{{` in a link's or a highlight's text whose `}}` is beyond it (the browser split a
+    # link in the link) is escaped: the scan for the text's end would skip to that `}}`
+    split = '<a href="http://x.com">{{c1::a</a><a href="http://y.com">b</a>}}'
+    check(renderer, split, "[\\{\\{c1::a](http://x.com)[b](http://y.com)}}", curly_clozes=True)
+    check(renderer, "x <mark>{{c1::a</mark> b}}", "x ==\\{\\{c1::a== b}}", curly_clozes=True)
+    linked = '<a href="http://x.com">{{c1::a}}</a>'
+    check(renderer, linked, "[{{c1::a}}](http://x.com)", curly_clozes=True)
     check(renderer, "{x}", "{x}")
     check(renderer, "<mark>h</mark>", "<mark>h</mark>", highlight_clozes=True)
 
@@ -357,6 +400,7 @@ ESCAPES = [
     ("a backslash", "a\\b \\* \\", "a\\b \\\\\\* \\\\"),
     ("code", "a `b` c", "a \\`b\\` c"),
     ("a comment's marks", "50%% off", "50\\%% off"),
+    ("an inline footnote's mark", '^<a href="http://x.com">a</a>', "\\^[a](http://x.com)"),
     ("highlight and strikethrough marks", "a == b ~~ c = d ~ e", "a \\=\\= b \\~\\~ c = d ~ e"),
     ("spaces markdown would drop", "&nbsp; a&nbsp;b", "&nbsp; a&nbsp;b"),
     ("a line's leading space", "a<br>\n b", "a\n&#32;b"),

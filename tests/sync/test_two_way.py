@@ -11,7 +11,9 @@ import time
 import pytest
 
 from notecards import exit_codes
-from notecards.sync import plan_lines
+from notecards.sync import SyncOptions, plan_lines
+from notecards.sync.as_left import unchanged_sync
+from notecards.targets.ankiconnect import AnkiConnect
 from tests.helpers.sync import (
     a_month_on,
     anki_notes,
@@ -223,6 +225,29 @@ def test_a_two_way_no_op_sends_one_request_and_reads_no_note(tmp_path, anki_serv
     assert anki_server.actions["notesInfo"] == 0  # no note's fields read
 
 
+@RELEASES
+def test_on_the_day_of_a_push_a_no_op_tells_the_pushed_notes_by_their_fields(tmp_path, anki_server):
+    """Anki's `edited:N` counts whole days and its times whole seconds: on the day of a push
+    each pushed note is one Anki modified today. The no-op check reads their fields in its
+    second request and tells a no-op with no whole sync; an edit made in Anki after the
+    push, the same day, is still found, and comes home."""
+    vault = _vault(tmp_path)
+    sync(vault, anki_server)  # the push (the note's first)
+    (note_id,) = ids_in(vault / "a.md")
+    client = AnkiConnect(anki_server.url)
+    for _ in range(2):
+        anki_server.reset_counts()
+        looked = unchanged_sync(vault, client, SyncOptions())
+        assert looked.report is not None and nothing_to_send(looked.report.plan)
+        assert anki_server.requests <= 2 and anki_server.actions["notesInfo"] <= 1
+    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
+    edit_in_anki(anki_server, note_id, Back=held.replace("chosen", "preferred"))
+    assert unchanged_sync(vault, client, SyncOptions()).report is None
+    assert [p.note_id for p in sync(vault, anki_server).pulled] == [note_id]
+    assert "pushes up the preferred answer" in (vault / "a.md").read_text(encoding="utf-8")
+    _settled(vault, anki_server)
+
+
 @pytest.mark.parametrize("anki_server", [{"mod_times": True}], indirect=True)
 def test_notes_seen_before_the_days_searched_are_not_asked_their_times(tmp_path, anki_server):
     """Anki's `edited:N` search first: a no-op asks no note's time, and an edit made in Anki
@@ -243,6 +268,34 @@ def test_notes_seen_before_the_days_searched_are_not_asked_their_times(tmp_path,
     assert anki_server.actions["notesModTime"] == 1
     assert "pushes up the preferred answer" in (vault / "a.md").read_text(encoding="utf-8")
     _settled(vault, anki_server)
+
+
+@pytest.mark.parametrize("anki_server", [{"mod_times": True}], indirect=True)
+def test_the_times_of_the_notes_pushed_today_come_with_the_search(tmp_path, anki_server):
+    """The other notes last modified a month ago, one pushed today: its time is asked beside
+    Anki's `edited:N` search, so that a no-op sends one request; an edit made in Anki since,
+    to it or to another note (asked in a second request), is found and comes home."""
+    text = block("first?", "one answer") + "\n" + block("second?", "another answer")
+    vault = write_vault(tmp_path / "v", {"a.md": text})
+    sync(vault, anki_server)
+    sync(vault, anki_server)
+    first, second = ids_in(vault / "a.md")
+    a_month_on(vault, anki_server)
+    markdown = (vault / "a.md").read_text(encoding="utf-8")
+    (vault / "a.md").write_text(markdown.replace("one answer", "one pushed"), encoding="utf-8")
+    assert [u.note_id for u in sync(vault, anki_server).plan.updates] == [first]
+    time.sleep(2)  # (a note modified in the second its time was read is read once more)
+    sync(vault, anki_server)
+    anki_server.reset_counts()
+    report = sync(vault, anki_server)
+    assert nothing_to_send(report.plan) and anki_server.requests == 1
+    assert anki_server.actions["notesModTime"] == 1 and anki_server.actions["notesInfo"] == 0
+    for note_id, old, new in ((first, "pushed", "fixed"), (second, "another", "a fixed")):
+        held = anki_notes(anki_server)[note_id]["fields"]["Back"]
+        edit_in_anki(anki_server, note_id, Back=held.replace(old, new))
+        assert [p.note_id for p in sync(vault, anki_server).pulled] == [note_id]
+    markdown = (vault / "a.md").read_text(encoding="utf-8")
+    assert "one fixed" in markdown and "a fixed answer" in markdown
 
 
 @pytest.mark.parametrize("anki_server", [{"mod_times": True}], indirect=True)
