@@ -33,7 +33,7 @@ from notecards.vault.atomic import (
     replacing,
     stage,
 )
-from notecards.vault.files import is_read_only
+from notecards.vault.files import is_read_only, read_regular
 from notecards.vault.parse_cache import ParseCache
 from notecards.vault.written_parse import IdLine, parse_with_ids
 
@@ -178,7 +178,7 @@ def _write_batch(
     def rename(item: _Pending) -> Problem | bool:
         """True: renamed; False: the file changed since it was read."""
         try:
-            if (root / item.work[0].path).read_bytes() != item.raw:
+            if read_regular(root / item.work[0].path) != item.raw:
                 return False
             commit(item.staged)
         except OSError as exc:
@@ -271,7 +271,7 @@ def _new_bytes(
         message = "the file is read-only: its new IDs and DELETE lines were not written"
         return [Problem.at(snapshot.path, 1, message)], None
     try:
-        raw = target.read_bytes()
+        raw = read_regular(target)
         text = raw.decode(snapshot.encoding)
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem.at(snapshot.path, 1, f"could not re-read the file: {exc}")], None
@@ -395,7 +395,7 @@ def _atomic_replace(target: Path, data: bytes, expected: bytes) -> bool:
     try:
         with replacing(target) as tmp:
             tmp.write_bytes(data)
-            if target.read_bytes() != expected:  # edited while we were writing
+            if read_regular(target) != expected:  # edited while we were writing
                 raise _ChangedMeanwhile
     except _ChangedMeanwhile:
         return False
