@@ -181,9 +181,10 @@ def is_utf8_name(name: str) -> bool:
     return True
 
 
-def _read_regular(path: str) -> bytes:
+def read_regular(path: str | Path) -> bytes:
     """The file's bytes, if it is still a regular file when opened: a FIFO put in its place
-    since the listing would block the read for ever (O_NONBLOCK opens one without waiting)."""
+    since the listing would block the read for ever (O_NONBLOCK opens one without waiting).
+    (No isatty or seek calls, as `Path.read_bytes` makes: a write-back reads every file twice.)"""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
@@ -207,7 +208,7 @@ def read_markdown(root: Path, rel: str) -> tuple[str, FileSnapshot]:
     A file that is not UTF-8 raises NotecardsError naming the line of the first
     bad byte, so the caller can report it and go on with the other files.
     """
-    data = _read_regular(os.path.join(root, rel))
+    data = read_regular(os.path.join(root, rel))
     encoding = detect_encoding(data)
     try:
         text = data.decode(encoding)

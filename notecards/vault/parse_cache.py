@@ -71,6 +71,14 @@ class ParseCache:
         self._current[rel] = {"digest": digest, **_encode(parsed)}
         self._changed = True
 
+    def parsed(self, rel: str, digest: str) -> ParsedVault | None:
+        """This run's parse of the file at these bytes (None: none), for write-back to
+        derive the parse of the text it writes from (vault/written_parse.py)."""
+        entry = self._current.get(rel)
+        if entry is None or entry.get("digest") != digest:
+            return None
+        return _decode(rel, entry)
+
     def clean(self, rel: str) -> bool:
         """Whether the file, as this run last read or wrote it, parsed without a problem."""
         entry = self._current.get(rel)

@@ -33,8 +33,9 @@ from notecards.vault.atomic import (
     replacing,
     stage,
 )
-from notecards.vault.files import is_read_only
+from notecards.vault.files import is_read_only, read_regular
 from notecards.vault.parse_cache import ParseCache
+from notecards.vault.written_parse import IdLine, parse_with_ids
 
 # How often a file that keeps changing under us is re-read before giving up on it.
 _MAX_ATTEMPTS = 3
@@ -65,6 +66,7 @@ class _Edit:
     end: int
     text: str
     note_line: int | None = None  # the start line (as passed in) of the note it gives an ID
+    note_id: int | None = None  # the ID it gives
 
 
 def write_back(
@@ -82,9 +84,10 @@ def write_back(
 
     `notes` are the notes the keys name, as parsed from the snapshots: a note is
     re-located by its content in a file the user changed since it was read. With
-    `parse_cache`, each written file's new text is parsed into it, so the next run
-    does not parse again every file that just got an ID. `done` hears how many files each
-    batch took care of (a progress bar).
+    `parse_cache`, each written file's new text goes into it with its parse (derived from
+    the one before where that is sure: vault/written_parse.py), so the next run does not
+    parse again every file that just got an ID. `done` hears how many files each batch
+    took care of (a progress bar).
     """
     by_key = {(n.path, n.start_line): n for n in notes}
     wanted: dict[str, list[tuple[Note, int]]] = defaultdict(list)
@@ -101,23 +104,38 @@ def write_back(
     paths = sorted(wanted.keys() | deleted.keys())
     for number, start in enumerate(range(0, len(paths), WRITE_BATCH)):
         batch = [(snapshots[p], wanted[p], deleted[p]) for p in paths[start : start + WRITE_BATCH]]
-        for snapshot, lines, data, as_read in _write_batch(
+        for snapshot, edits, data, as_read in _write_batch(
             root, batch, config, result.problems, number
         ):
             path, digest = snapshot.path, content_digest(data)
             result.files_written.append(path)
-            result.written.update((path, line) for line in lines)
+            result.written.update((path, e.note_line) for e in edits if e.note_line is not None)
             if as_read:
                 result.digests[path] = digest
             if parse_cache is not None:
                 text = data.decode(snapshot.encoding)
-                parse_cache.put(path, digest, parse_file(text, path, config))
+                before = parse_cache.parsed(path, snapshot.digest) if as_read else None
+                parsed = before and parse_with_ids(before, text, _id_lines(edits), config)
+                parse_cache.put(path, digest, parsed or parse_file(text, path, config))
         done(len(batch))
     return result
 
 
 _Work = tuple[FileSnapshot, list[tuple[Note, int]], list[Deletion]]
-_Written = tuple[FileSnapshot, list[int], bytes, bool]  # ..., written from the bytes as read
+_Written = tuple[FileSnapshot, list[_Edit], bytes, bool]  # ..., written from the bytes as read
+# The file's bytes as read, its new bytes, the edits made, whether the bytes read are the
+# snapshot's.
+_Plan = tuple[bytes, bytes, list[_Edit], bool]
+
+
+def _id_lines(edits: list[_Edit]) -> list[IdLine] | None:
+    """The edits as the ID lines they insert; None when one does something else."""
+    lines = [
+        IdLine(e.start, e.text, e.note_line, e.note_id)
+        for e in edits
+        if e.start == e.end and e.note_line is not None and e.note_id is not None
+    ]
+    return lines if len(lines) == len(edits) else None
 
 
 @dataclass
@@ -125,7 +143,7 @@ class _Pending:
     work: _Work
     raw: bytes  # the file as read, which must still be there at the rename
     data: bytes
-    lines: list[int]
+    edits: list[_Edit]
     as_read: bool  # the bytes read are those of the snapshot
     staged: Staged
 
@@ -135,12 +153,12 @@ def _write_batch(
 ) -> list[_Written]:
     """Write one batch of files: every new file staged, one flush, then the renames and
     the folders' fsyncs. A file changed between its read and its rename is done again on
-    its own (`_write_file`). The files written, with their notes' lines and new bytes.
+    its own (`_write_file`). The files written, with the edits made and their new bytes.
 
     The file system work runs in threads: most of it is waiting (replacing a file frees the
     old one's blocks, milliseconds each on some disks), and waits overlap."""
     staged: list[Staged] = []  # every temp file made, for the cleanup on the way out
-    planned: list[tuple[_Work, tuple[bytes, bytes, list[int], bool]]] = []
+    planned: list[tuple[_Work, _Plan]] = []
     for work in batch:
         snapshot = work[0]
         found, plan = _new_bytes(root / snapshot.path, snapshot, work[1], work[2], config)
@@ -148,7 +166,7 @@ def _write_batch(
         if plan is not None:
             planned.append((work, plan))
 
-    def prepare(job: tuple[_Work, tuple[bytes, bytes, list[int], bool]]) -> _Pending | Problem:
+    def prepare(job: tuple[_Work, _Plan]) -> _Pending | Problem:
         work, plan = job
         try:
             made = stage(root / work[0].path, plan[1])
@@ -160,7 +178,7 @@ def _write_batch(
     def rename(item: _Pending) -> Problem | bool:
         """True: renamed; False: the file changed since it was read."""
         try:
-            if (root / item.work[0].path).read_bytes() != item.raw:
+            if read_regular(root / item.work[0].path) != item.raw:
                 return False
             commit(item.staged)
         except OSError as exc:
@@ -188,13 +206,13 @@ def _write_batch(
     problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))
     fsync_folders(item.staged.target.parent for item in renamed)
     fault_point(f"writeback:renamed:{number}")
-    written = [(item.work[0], item.lines, item.data, item.as_read) for item in renamed]
+    written = [(item.work[0], item.edits, item.data, item.as_read) for item in renamed]
     for item, outcome in zip(pending, outcomes, strict=True):
         if outcome is False:  # edited meanwhile: read it again, on its own
-            found, lines, data = _write_file(root, *item.work, config)
+            found, edits, data = _write_file(root, *item.work, config)
             problems.extend(found)
             if data is not None:
-                written.append((item.work[0], lines, data, False))
+                written.append((item.work[0], edits, data, False))
     return written
 
 
@@ -214,16 +232,15 @@ def _write_file(
     wanted: list[tuple[Note, int]],
     deletions: list[Deletion],
     config: VaultConfig,
-) -> tuple[list[Problem], list[int], bytes | None]:
+) -> tuple[list[Problem], list[_Edit], bytes | None]:
     """One file on its own, read again while it keeps changing under us: problems, the
-    start lines of the notes whose ID went in, and the file's new bytes (None: not written,
-    and then no ID went in)."""
+    edits made, and the file's new bytes (None: not written, and then no ID went in)."""
     target = root / snapshot.path
     for _ in range(_MAX_ATTEMPTS):
         problems, plan = _new_bytes(target, snapshot, wanted, deletions, config)
         if plan is None:
             return problems, [], None
-        raw, data, lines, _ = plan
+        raw, data, edits, _ = plan
         try:
             replaced = _atomic_replace(target, data, raw)
         except OSError as exc:
@@ -233,7 +250,7 @@ def _write_file(
                 None,
             )
         if replaced:
-            return problems, lines, data
+            return problems, edits, data
     return (
         [Problem.at(snapshot.path, 1, "file keeps changing; IDs not written, run again")],
         [],
@@ -247,16 +264,14 @@ def _new_bytes(
     wanted: list[tuple[Note, int]],
     deletions: list[Deletion],
     config: VaultConfig,
-) -> tuple[list[Problem], tuple[bytes, bytes, list[int], bool] | None]:
-    """The file read now and its edits applied: problems, and (its bytes as read, its new
-    bytes, the start lines of the notes given an ID, whether the bytes read are the
-    snapshot's), or None when there is nothing to write (read-only, unreadable, or no edit
-    left)."""
+) -> tuple[list[Problem], _Plan | None]:
+    """The file read now and its edits applied: problems, and its `_Plan`, or None when
+    there is nothing to write (read-only, unreadable, or no edit left)."""
     if is_read_only(target):
         message = "the file is read-only: its new IDs and DELETE lines were not written"
         return [Problem.at(snapshot.path, 1, message)], None
     try:
-        raw = target.read_bytes()
+        raw = read_regular(target)
         text = raw.decode(snapshot.encoding)
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem.at(snapshot.path, 1, f"could not re-read the file: {exc}")], None
@@ -268,8 +283,7 @@ def _new_bytes(
     if not edits:
         return problems, None
     data = _apply_edits(text, edits).encode(snapshot.encoding)
-    lines = [e.note_line for e in edits if e.note_line is not None]
-    return problems, (raw, data, lines, as_read)
+    return problems, (raw, data, edits, as_read)
 
 
 def _apply_edits(text: str, edits: Iterable[_Edit]) -> str:
@@ -288,7 +302,8 @@ def _edits_as_read(
     """The file is as parsed: the notes' own slots and the deletions' offsets hold."""
     edits = [_Edit(d.start_offset, d.end_offset, "") for d in deletions]
     problems = []
-    lines = SourceText(text).lines
+    # The lines only to find an old ID to replace (an empty slot knows its offset).
+    lines = SourceText(text).lines if any(n.id_slot is None for n, _ in wanted) else []
     for note, new_id in wanted:
         edit = _id_edit(lines, note, new_id)
         if edit is None:
@@ -337,7 +352,9 @@ def _edits_after_change(
         free.remove(match)
         slot = match.id_slot
         assert slot is not None  # filtered above
-        edits.append(_Edit(slot.offset, slot.offset, slot.text.format(id=new_id), note.start_line))
+        edits.append(
+            _Edit(slot.offset, slot.offset, slot.text.format(id=new_id), note.start_line, new_id)
+        )
     current_deletions = {d.note_id: d for d in current.deletions}
     for deletion in deletions:
         found = current_deletions.get(deletion.note_id)
@@ -352,7 +369,7 @@ def _id_edit(lines: Sequence[Line], note: Note, new_id: int) -> _Edit | None:
     the parser numbers them (on `\\n` only)."""
     if note.id_slot is not None:
         slot = note.id_slot
-        return _Edit(slot.offset, slot.offset, slot.text.format(id=new_id), note.start_line)
+        return _Edit(slot.offset, slot.offset, slot.text.format(id=new_id), note.start_line, new_id)
     if note.note_id is None or note.id_line is None or note.id_line > len(lines):
         return None
     line = lines[note.id_line - 1]
@@ -360,7 +377,7 @@ def _id_edit(lines: Sequence[Line], note: Note, new_id: int) -> _Edit | None:
     at = line.text.rfind(old)
     if at < 0:
         return None
-    return _Edit(line.start + at, line.start + at + len(old), str(new_id), note.start_line)
+    return _Edit(line.start + at, line.start + at + len(old), str(new_id), note.start_line, new_id)
 
 
 def _relocate(note: Note, candidates: list[Note]) -> Note | None:
@@ -378,7 +395,7 @@ def _atomic_replace(target: Path, data: bytes, expected: bytes) -> bool:
     try:
         with replacing(target) as tmp:
             tmp.write_bytes(data)
-            if target.read_bytes() != expected:  # edited while we were writing
+            if read_regular(target) != expected:  # edited while we were writing
                 raise _ChangedMeanwhile
     except _ChangedMeanwhile:
         return False
