@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import re
-import secrets
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,9 +33,6 @@ _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
 # Up to this many staged files, an fsync each is cheaper than a sync of the file system
 # (which also flushes whatever else is waiting there).
 _FSYNC_EACH_UP_TO = 16
-# A new file of our own: never an existing one, never through a link.
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-_CREATE |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 _BY_FD = os.chmod in os.supports_fd and os.chown in os.supports_fd
 
 
@@ -149,22 +146,17 @@ def write_text(target: Path, text: str, *, durable: bool = True) -> None:
 
 
 def _temp_beside(target: Path) -> tuple[int, Path]:
-    """An open new temp file in the target's folder (mode 0600, as mkstemp makes one),
-    named so a later run knows it."""
+    """An open new temp file in the target's folder, named so a later run knows it."""
     # Part of the name only: the temp name must stay within the system's limit (255 bytes)
     # even when the target's own name is near it.
     prefix = f".{target.name[:_NAME_CHARS]}."
-    while True:
-        tmp = target.parent / f"{prefix}{secrets.token_hex(4)}{TEMP_SUFFIX}"
-        try:
-            return os.open(tmp, _CREATE, 0o600), tmp
-        except FileExistsError:
-            continue
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=target.parent)
+    return fd, Path(name)
 
 
 def _keep_mode_and_owner(tmp: Path | int, target: Path) -> None:
     """The target's own mode and owner (root writing a user's note must not take it over), or
-    what a plain open() would give a new file (a temp file's mode is 0600)."""
+    what a plain open() would give a new file (mkstemp's mode is 0600)."""
     try:
         info = target.stat()
     except FileNotFoundError:
