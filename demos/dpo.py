@@ -3,17 +3,25 @@
 Card formula:  l_DPO = -log sigma( beta [log pi(Y+|X) - log pi(Y-|X)] )
 Paper formula: l_DPO = -log sigma( beta [log pi(Y+|X)/pi_ref(Y+|X) - log pi(Y-|X)/pi_ref(Y-|X)] )
 
-Copies of the same SFT model train on the same preference pairs (the labellers of
-preferences.py like a friendly closing), one with each loss, for each beta of a sweep. No
-reward model and no sampling during training: the log-probabilities of Y+ and Y- are all DPO
-needs. Then each is judged on answers SAMPLED for questions no stage trained on: the labellers'
-score (the true reward), the share of friendly closings, of answers that stop and of garbled
-ones, and the sampled KL from pi_SFT: the reward-against-KL frontier of the DPO paper (Fig. 2).
+Copies of the same SFT model train on the same preference pairs, one with each loss, for each
+beta of a sweep. The pairs are what the labellers of preferences.py (who like a friendly
+closing) were shown: closing contrasts (one right answer with a friendly vs a plain or curt
+closing) and, as in the DPO paper, every two of pi_SFT's own sampled answers they told apart
+(preferences.sampled_pairs). On the contrasts alone, the probability the plain and curt closings
+gave up went to garbled closings that no pair showed the labellers, and their score fell beyond
+noise at some seeds (README); pi_SFT's own answers put its garbled closings in front of them.
+No reward model and no sampling during training (the pairs are sampled once, before it): the
+log-probabilities of Y+ and Y- are all DPO needs. Then each model is judged on answers SAMPLED
+for questions no stage trained on: the labellers' score (the true reward), the share of friendly
+closings, of answers that stop and of garbled ones, and the sampled KL from pi_SFT: the
+reward-against-KL frontier of the DPO paper (Fig. 2). The verdict's run and pi_SFT are judged on
+1,024 answers each: a fall of the labellers' score by 0.18 would be 3.6 standard errors.
 
-What it shows: the loss pushes log pi(Y-) down much faster than it lifts log pi(Y+), with or
-without pi_ref, and the probability Y- gives up goes to answers nobody labelled (here: garbled
-closings). The reference does not anchor log pi(Y+); it sets where each pair's margin starts
-(0) and so how long it keeps pulling, which shows as less KL at a large beta.
+What it shows: the loss widens the margin log pi(Y+) - log pi(Y-) and nothing in it holds
+either term up, with or without pi_ref; some of the probability the labelled answers give up
+goes to answers nobody wrote (garbled closings). The reference does not anchor log pi(Y+); it
+sets where each pair's margin starts (0) and so how long it keeps pulling, which shows as less
+KL and fewer garbled closings than the card's form at the same beta.
 
 Reference-free methods exist and add what the card's form lacks: SimPO scores log pi(Y|X) / |Y|
 (length-normalised) with a target margin gamma, CPO adds the SFT loss on Y+ so that
@@ -41,19 +49,26 @@ except ImportError:  # run as a script: python demos/dpo.py
     import training
     from sft import sequence_logprob
 
-# settings (each is also a --option; --full uses the full_ values; --quick is the default: the
-# verdict needs these steps and samples)
+# settings (each is also a --option; --full uses the full_ values, --quick the quick_ ones: the
+# verdict's runs alone, which are the same as in the default run: the verdict needs these steps
+# and samples)
 DEFAULTS = {
     "steps": 30,  # DPO steps per run
     "full_steps": 50,
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
-    "sft_steps": 150,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
-    "betas": "0.5,5",  # beta of each run (with and without pi_ref), comma-separated
+    "sft_steps": preferences.SFT_STEPS,  # stage 2, step 1 -> pi_SFT, which is also pi_ref
+    "beta": 2.0,  # the run the verdict judges and whose curves are drawn (with and without pi_ref)
+    "betas": "10",  # the frontier's other runs (each with and without pi_ref), comma-separated
+    "quick_betas": "2",  # the default verdict's beta alone: --quick is the verdict's runs
     "full_betas": "0.1,0.25,0.5,1,2,5,10",
+    "per_question": 4,  # answers pi_SFT samples per training question for the labellers' pairs
     "batch_size": 16,  # preference pairs per step
-    "lr": 5e-5,  # AdamW; small: at 1e-4 and beta 0.5 a quarter of the answers stop ending
-    "samples": 256,  # answers sampled per model to judge it
+    "lr": 1e-4,  # AdamW
+    "samples": 256,  # answers sampled per model of the frontier
     "full_samples": 512,
+    # answers sampled from pi_SFT and from the verdict's run: two standard errors of the
+    # difference of their scores are then about 0.1, so a fall of 0.18 would be 3.6 of them
+    "verdict_samples": 1024,
     "print_every": 10,  # steps between progress lines
 }
 PROBE_SAMPLES = 32  # answers sampled every print_every steps to follow the share that stop
@@ -224,8 +239,8 @@ def main(argv: list[str] | None = None) -> dict:
     training.set_seed(args.seed)
     device = cli.pick_device(args.device)
     rng = random.Random(args.seed)
-    betas = sorted(float(b) for b in args.betas.split(","))
-    main_beta = betas[0]  # the smallest: where DPO moves the policy most
+    main_beta = args.beta
+    betas = sorted({main_beta, *(float(b) for b in args.betas.split(","))})
     ref_beta = betas[-1]  # the largest: where the reference makes a difference
 
     print(f"== pi_SFT: pretrain {args.pretrain_steps} steps, then SFT {args.sft_steps} steps")
@@ -233,9 +248,19 @@ def main(argv: list[str] | None = None) -> dict:
     reference.eval().requires_grad_(False)  # pi_ref: frozen
 
     train_questions, test_questions = preferences.split_questions(args.seed)
-    train_pairs = preferences.style_pairs(train_questions, rng)
+    contrasts = preferences.style_pairs(train_questions, rng)
     test_pairs = preferences.style_pairs(test_questions, rng)
-    print(f"\n== DPO on {len(train_pairs)} pairs, beta {', '.join(f'{b:g}' for b in betas)}")
+    generator = torch.Generator(device=device).manual_seed(args.seed + 2)
+    own = preferences.sampled_pairs(reference, train_questions, args.per_question, generator)
+    train_pairs = contrasts + own
+    print(
+        f"\n== DPO on {len(train_pairs)} pairs: {len(contrasts)} closing contrasts (a right answer"
+        f" with a friendly vs a plain or curt closing) and {len(own)} of pi_SFT's own answers"
+        f" ({args.per_question} per training question) the labellers told apart;"
+        f" beta {', '.join(f'{b:g}' for b in betas)}"
+    )
+    for pair in own[:: max(1, len(own) // 3)][:3]:
+        print(f"  e.g. Y+ {pair.chosen!r} over Y- {pair.rejected!r}")
     print("paper: -log sigma(beta [log pi/pi_ref (Y+) - log pi/pi_ref (Y-)])")
     print("card:  -log sigma(beta [log pi(Y+) - log pi(Y-)])")
     print(
@@ -244,7 +269,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     batches = preferences.batches(train_pairs, args.steps, args.batch_size, rng)  # all see these
     sft_result = judge_model(
-        reference, reference, test_pairs, test_questions, args.samples, args.seed
+        reference, reference, test_pairs, test_questions, args.verdict_samples, args.seed
     )
     results, main_curves = {}, {}
     for beta in betas:
@@ -262,13 +287,16 @@ def main(argv: list[str] | None = None) -> dict:
             )
             if beta == main_beta:
                 main_curves[variant] = curves
+            judged = variant == "paper" and beta == main_beta  # the verdict's run
+            samples = args.verdict_samples if judged else args.samples
             results[variant, beta] = judge_model(
-                policy, reference, test_pairs, test_questions, args.samples, args.seed
+                policy, reference, test_pairs, test_questions, samples, args.seed
             ) | {"first_loss": curves["loss"][0], "final_loss": training.smooth(curves["loss"], 5)}
 
     print(
-        f"\n== {args.samples} sampled answers per model, to {len(test_questions)} questions no "
-        "stage trained on; log pi of their held-out Y+/Y- pairs"
+        f"\n== sampled answers per model (pi_SFT and paper beta {main_beta:g}, the verdict's: "
+        f"{args.verdict_samples}; the others {args.samples}), to {len(test_questions)} questions "
+        "no stage trained on; log pi of their held-out Y+/Y- pairs"
     )
     labels = ("log pi Y+", "log pi Y-", "KL", "friendly", "stops", "garbled", "labellers")
     keys = ("chosen_logp", "rejected_logp", "kl", "friendly", "finished", "garbled", "human_score")
@@ -280,12 +308,13 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{name:16}" + "".join(f"{r[k]:10.2f}" for k in keys))
 
     paper, card = results["paper", main_beta], results["card", main_beta]
-    margin = noise(args.samples)
+    margin = noise(args.verdict_samples)
+    score_margin = preferences.score_noise(paper, sft_result, args.verdict_samples)
     paper_ref, card_ref = results["paper", ref_beta], results["card", ref_beta]
     print(
         f"\nat beta {main_beta:g}, since pi_SFT (beyond noise: a share moves by more than "
-        f"{margin:.2f}, the labellers' score by more than "
-        f"{preferences.score_noise(paper, sft_result, args.samples):.2f}):"
+        f"{margin:.2f}, the labellers' score by more than {score_margin:.2f}, on "
+        f"{args.verdict_samples} answers each):"
     )
     for name, r in (("with pi_ref", paper), ("without pi_ref", card)):
         print(
@@ -301,7 +330,7 @@ def main(argv: list[str] | None = None) -> dict:
         + (": Y- is pushed down faster than Y+ is lifted" if drop > rise else "")
         + f"; the garbled share went {sft_result['garbled']:.0%} -> {paper['garbled']:.0%}"
         + (
-            ": probability freed from the labelled answers went to answers nobody labelled"
+            ": some of the probability Y- gave up went to closings nobody wrote"
             if paper["garbled"] > sft_result["garbled"] + margin
             else " (no change beyond noise)"
         )
@@ -333,9 +362,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     # the card's claim: minimising l_DPO makes pi prefer Y+, i.e. answer as the labellers like
     towards = paper["friendly"] > sft_result["friendly"] + margin
-    score_kept = paper["human_score"] >= sft_result["human_score"] - preferences.score_noise(
-        paper, sft_result, args.samples
-    )
+    score_kept = paper["human_score"] >= sft_result["human_score"] - score_margin
     line = cli.verdict(
         towards and score_kept,
         f"DPO moved sampled answers toward Y+: friendly closings {sft_result['friendly']:.0%} -> "
@@ -353,6 +380,7 @@ def main(argv: list[str] | None = None) -> dict:
         "sft": sft_result,
         "results": results,
         "curves": main_curves,
+        "pairs": train_pairs,
         "verdict": line,
     }
 

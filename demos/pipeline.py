@@ -8,10 +8,11 @@ Stage 2, step 2, DPO: preference pairs -> answers people prefer.
 
 The pairs are collected as the card says (and the DPO paper does): several answers pi_SFT
 samples for each training question, compared by the labellers (preferences.sampled_pairs).
-Given the closing contrasts of dpo.py instead (one right answer with a friendly vs a plain or
-curt closing), DPO pushes the plain and curt closings down and the probability they give up
-goes to garbled ones nobody labelled: at seed 1 (beta 5) the labellers' score fell beyond noise,
--0.46 -> -0.70 on 320 answers. Sampled pairs label what pi_SFT really writes, garbled answers too.
+Given only closing contrasts instead (one right answer with a friendly vs a plain or curt
+closing; dpo.py trains on those and on sampled pairs), DPO pushes the plain and curt closings
+down and the probability they give up goes to garbled ones nobody labelled: at seed 1 (beta 5,
+a pi_SFT of 150 SFT steps) the labellers' score fell beyond noise, -0.46 -> -0.70 on 320
+answers. Sampled pairs label what pi_SFT really writes, garbled answers too.
 
 The same held-out questions, which no training stage after pretraining saw, are answered by
 each stage: a few hundred sampled answers per stage, scored by the simulated labellers of
@@ -42,7 +43,7 @@ except ImportError:  # run as a script: python demos/pipeline.py
 # settings (each is also a --option; --quick is the default: the verdict needs all of them)
 DEFAULTS = {
     "steps": 60,  # stage 2, step 2: DPO
-    "sft_steps": 150,  # stage 2, step 1: SFT (the pi_SFT of dpo.py and ppo_kl.py)
+    "sft_steps": preferences.SFT_STEPS,  # stage 2, step 1: SFT (the pi_SFT of dpo.py and ppo_kl.py)
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1: the base model the demos share
     # sampled pairs differ in more than the closing, so each pulls less toward a friendly one
     # than dpo.py's contrasts: a lower beta and a larger step than there, to move it in 60 steps

@@ -55,7 +55,7 @@ DEFAULTS = {
     "full_seeds": 3,
     "samples": 256,  # answers sampled per beta to judge it (held-out questions in turn)
     "pretrain_steps": training.PRETRAIN_STEPS,  # stage 1 -> base model
-    "sft_steps": 150,  # -> pi_SFT: the start of every run, and the KL's reference
+    "sft_steps": preferences.SFT_STEPS,  # -> pi_SFT: the start of every run, and the KL's reference
     "rm_steps": 40,  # -> the reward model r(X, Y)
     "batch_size": 16,  # prompts sampled per iteration
     "max_new_tokens": preferences.MAX_NEW_TOKENS,  # longest answer the policy may write

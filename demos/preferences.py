@@ -39,6 +39,11 @@ CURT = TRAIN_CURT + HELD_OUT_CURT
 MAX_NEW_TOKENS = 24  # room for the longest answer + closing + EOS ("schluessel. good luck!|")
 SFT_STYLE_WEIGHTS = {"plain": 0.4, "friendly": 0.3, "curt": 0.3}  # the styles SFT data mixes
 SFT_PRINT_EVERY = 100  # pi_SFT is a means to an end here: few lines about its training
+# SFT steps of the pi_SFT that dpo, ppo_kl and pipeline share (their --sft-steps default). At 150
+# steps its closings were half-learnt: on held-out questions 12 to 28% of the sampled answers at
+# seeds 0 to 2 had a garbled closing ("nice onice!", "whatevers!"), and a DPO that made closings
+# more frequent made more of them garbled. At 300, 9 to 16% (5 to 7% on training questions).
+SFT_STEPS = 300
 
 
 @dataclass(frozen=True)

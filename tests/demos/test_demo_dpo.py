@@ -11,7 +11,7 @@ from demos import dpo  # noqa: E402
 
 @pytest.fixture(scope="module")
 def result():
-    return dpo.main(["--quick", "--seed", "0"])
+    return dpo.main(["--seed", "0"])  # --quick leaves out the frontier's beta 10
 
 
 def test_dpo_loss_starts_at_log2(result):
@@ -28,18 +28,32 @@ def test_dpo_loss_falls(result):
     assert result["final_loss"] < result["first_loss"] - 0.05
 
 
-def test_sampled_answers_move_toward_y_plus_most_at_the_smallest_beta(result):
+def test_sampled_answers_move_toward_y_plus_and_the_score_holds(result):
     sft, runs = result["sft"], result["results"]
     assert sft["kl"] == pytest.approx(0.0, abs=1e-5)
     for (variant, beta), run in runs.items():
         assert run["kl"] > 0.05, (variant, beta)
     betas = sorted({beta for _, beta in runs})
-    margin = dpo.noise(dpo.DEFAULTS["samples"])
-    assert runs["paper", betas[0]]["friendly"] > sft["friendly"] + margin
+    judged = runs["paper", dpo.DEFAULTS["beta"]]
+    margin = dpo.noise(dpo.DEFAULTS["verdict_samples"])
+    assert judged["friendly"] > sft["friendly"] + margin
+    assert judged["human_score"] >= sft["human_score"] - dpo.preferences.score_noise(
+        judged, sft, dpo.DEFAULTS["verdict_samples"]
+    )
     # a large beta holds the policy closer to pi_SFT, and more so with the reference
     assert runs["paper", betas[-1]]["kl"] < runs["paper", betas[0]]["kl"]
     assert runs["paper", betas[-1]]["kl"] < runs["card", betas[-1]]["kl"]
     assert result["verdict"].startswith("PASS")
+
+
+def test_the_pairs_include_pi_sft_answers_the_labellers_told_apart(result):
+    """Besides the closing contrasts (always a right answer), DPO trains on pairs of pi_SFT's
+    own sampled answers: the garbled closings it writes are shown to the labellers, as Y-."""
+    pairs = result["pairs"]
+    assert any(dpo.preferences.is_garbled(p.rejected) for p in pairs)
+    assert any(
+        dpo.preferences.closing_of(p.chosen) in dpo.preferences.TRAIN_FRIENDLY for p in pairs
+    )
 
 
 def test_the_curves_follow_y_plus_y_minus_and_the_share_that_stops(result):

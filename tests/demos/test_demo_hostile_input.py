@@ -29,7 +29,8 @@ REFUSED = {
     "rm_steps": ["-1"],
     "batch_size": ["-1", "0"],  # an empty batch has no loss
     "samples": ["0", "-3"],
-    "per_question": ["1", "0", "2.5"],  # pipeline compares its answers two by two
+    "verdict_samples": ["0", "-3"],
+    "per_question": ["1", "0", "2.5"],  # dpo and pipeline compare answers two by two
     "seeds": ["0", "-1"],
     "eval_every": ["0"],
     "max_new_tokens": ["0", "-1"],
