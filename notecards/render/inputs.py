@@ -48,8 +48,13 @@ def embeds_unread_text(deps: Iterable[Iterable[tuple]], files: Collection[str]) 
     """Whether any of these notes' deps embeds the text of a markdown file that is not among
     the vault's note `files` (outside `scan_dir`, or ignored): no inputs digest holds its
     bytes, so none can tell that nothing changed."""
-    embedded = {d[2].partition("\0")[0] for each in deps for d in each if d[0] == "embed"}
+    embedded = set().union(*(embedded_files(each) for each in deps))
     return any(f.lower().endswith(".md") and f not in files for f in embedded)
+
+
+def embedded_files(deps: Iterable[tuple]) -> set[str]:
+    """The markdown files whose text a note's deps show (a note embedded, or a section of one)."""
+    return {d[2].partition("\0")[0] for d in deps if d[0] == "embed"}
 
 
 def inputs_digest(vault: Vault) -> str:

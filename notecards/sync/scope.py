@@ -20,7 +20,7 @@ import time
 from collections.abc import Collection, Mapping
 
 from notecards.model import ParsedVault
-from notecards.render.inputs import files_digest
+from notecards.render.inputs import embedded_files, files_digest
 from notecards.sync.read_anki import AnkiSnapshot
 from notecards.sync.state import PushedNote, SyncState
 from notecards.vault.load import VaultFiles
@@ -75,10 +75,9 @@ def files_to_read(
     notes = state.notes
     scope = changed | {notes[nid].path for nid in snapshot.edited_since(state)}
     for record in notes.values():
-        if record.deps and '["embed",' in record.deps:
-            embedded = {d[2].partition("\0")[0] for d in json.loads(record.deps) if d[0] == "embed"}
-            if embedded & scope:
-                return None
+        deps = record.deps
+        if deps and '["embed",' in deps and embedded_files(json.loads(deps)) & scope:
+            return None
     return scope
 
 
