@@ -57,7 +57,10 @@ from notecards.render.wikilinks import image_size
 # Sentinels around what `_Inline` still has to decide: Unicode noncharacters, which no
 # field holds (they are dropped from the input).
 _OPEN, _CLOSE = "\ufdd0", "\ufdd1"
-_SENTINELS = str.maketrans("", "", "\ufdd0\ufdd1\ufdd2")
+_SENTINELS = str.maketrans("", "", "\ufdd0\ufdd1\ufdd2\ufdd3")
+# A line of TeX written as it stands, not indented by the list items around it: a lazy
+# continuation line, which the math rule keeps as it was (up to the quote it is in).
+_LAZY = "\ufdd3"
 _DOLLAR = "\ufdd2"  # a `$` of text, escaped or not once everything right of it is known
 # What a `\\` before it escapes (a `$` of text and a delimiter not yet chosen are marks).
 _ESCAPABLE = string.punctuation + "\n\0" + _DOLLAR
@@ -154,7 +157,7 @@ def html_to_markdown(
     )
     converter = _Converter(vault_name, vault_folder, curly_clozes, highlight_clozes)
     try:
-        return converter.convert_soup(soup)
+        return converter.convert_soup(soup).replace(_LAZY, "")
     except RecursionError:
         # Nested deeper than a walk of Python's stack goes (hundreds of elements, no field
         # a person wrote): the HTML itself, which the pull renders and checks as any result.
@@ -572,8 +575,7 @@ class _Converter(MarkdownConverter):
             content = ("\n\n" if loose else "\n").join(blocks)
             lines = content.split("\n")
             first = f"{marker} {lines[0]}" if lines[0] else marker
-            rest = [f"{indent}{line}" if line else "" for line in lines[1:]]
-            written.append("\n".join([first, *rest]))
+            written.append("\n".join([first, *_indented(lines[1:], indent)]))
         return ("\n\n" if loose else "\n").join(written)
 
     convert_ul = convert_list
@@ -613,7 +615,7 @@ class _Converter(MarkdownConverter):
             tags = _outside_lists(parent_tags) | {"section", f"_indent={depth}"}
             blocks = self.blocks(item, tags)
             lines = "\n\n".join(blocks).split("\n")
-            rest = [f"    {line}" if line else "" for line in lines[1:]]
+            rest = _indented(lines[1:], "    ")
             written.append("\n".join([f"[^{n}]: {lines[0]}".rstrip(), *rest]))
         return "\n\n".join(written)
 
@@ -1059,7 +1061,8 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
     if char == "&":
         return "\\&" if _ENTITY_LIKE.match(text, at) else char
     if char == "[":  # a link, wikilink, footnote (`[^1]`, `^[...]`), checkbox
-        return "\\[" if in_link or _among(after, "[^\0") or before == "^" else char
+        # (after a `\\`: math Anki reads, written as text, whose `[` a later `]` may close)
+        return "\\[" if in_link or _among(after, "[^\0") or before in "^\\" else char
     if char == "]":
         return "\\]" if in_link or _among(after, "([:\0") else char
     if char == "^":  # before a `[` (a link's, a footnote's): an inline footnote `^[...]`
@@ -1365,8 +1368,12 @@ def _display_block(tex: str, indent: int) -> str:
 
     if indent and all(indented(line) for line in lines):
         return "$$\n" + "\n".join(line[indent:] for line in lines) + "$$"
-    if indent and all(indented(line) for line in lines[1:]):
-        return "$$" + "\n".join([lines[0], *(line[indent:] for line in lines[1:])]) + "$$"
+    if indent and not lines[-1].rstrip(" \t").endswith("$$"):
+        # Lines left of the items' indent were lazy continuation lines: written as they are;
+        # a first line that would close the formula on the opening line, on one of its own.
+        own = "$$" in lines[0]
+        rest = [line[indent:] if indented(line) else _LAZY + line for line in lines[not own :]]
+        return "$$" + "\n".join(["" if own else lines[0], *rest]) + "$$"
     closing = "$$" if lines[-1].rstrip(" \t").endswith("$$") else "\n$$"
     return f"$$\n{tex}{closing}"
 
@@ -1382,8 +1389,15 @@ def _outside_lists(tags: set[str]) -> set[str]:
     return {t for t in tags if not t.startswith("_indent=") and t != "_tight"}
 
 
+def _indented(lines: list[str], indent: str) -> list[str]:
+    """An item's lines after its first, each under the item's indent but a lazy one."""
+    return [line if line.startswith(_LAZY) or not line else indent + line for line in lines]
+
+
 def _quoted(text: str) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in text.split("\n"))
+    """Each line after `> ` (a lazy line's TeX starts there: lists outside indent it)."""
+    lines = (line.removeprefix(_LAZY) for line in text.split("\n"))
+    return "\n".join(f"> {line}" if line else ">" for line in lines)
 
 
 class _Html(str):

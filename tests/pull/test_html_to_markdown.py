@@ -42,8 +42,10 @@ MATH = [
     ("entities decoded, TeX kept", "\\(a&lt;b \\&amp; c&gt;d\\)", "$a<b \\& c>d$"),
     ("TeX untouched", "\\(\\{x_1 * y_2\\} \\\\ z\\)", "$\\{x_1 * y_2\\} \\\\ z$"),
     ("display inside text", "Displayed \\[z = 10\\]", "Displayed $$z = 10$$"),
-    # `$$1$1$$$` would close at the first `$$`: the escaped delimiters instead
-    ("display ending in a dollar", "b\\[1$1$\\]", "b\\\\[1$1$\\\\]"),
+    # `$$1$1$$$` would close at the first `$$`: the escaped delimiters instead (the `[`
+    # escaped too: a `](...)` after it would make a link of it)
+    ("display ending in a dollar", "b\\[1$1$\\]", "b\\\\\\[1$1$\\\\]"),
+    ("escaped delimiters before a link's end", "\\[{\\$\\]\\(]()\\)", "\\\\\\[{\\\\\\$\\\\]$]()$"),
     (
         "display on a line of a paragraph",
         "a<br>\n\\[x\\]<br>\nb",
@@ -56,7 +58,7 @@ MATH = [
     ),
     ("display alone", "\\[x\\]", "$$\nx\n$$"),
     # an empty formula is text markdown writes in escaped delimiters; it was left out
-    ("an empty display after one", "y\\[ \\]\\[\\]", "y$$ $$\\\\[\\\\]"),
+    ("an empty display after one", "y\\[ \\]\\[\\]", "y$$ $$\\\\\\[\\\\]"),
     ("a formula after a digit is no `$` math: its text", "5\\(x\\)", "5\\\\(x\\\\)"),
     ("a no-break space the editor typed after it", "\\(x\\)&nbsp;of n", "$x$&nbsp;of n"),
     (
