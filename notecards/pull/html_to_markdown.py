@@ -1062,7 +1062,7 @@ def _escape_char(text: str, at: int, before: str, after: str, in_link: bool) -> 
         return "\\&" if _ENTITY_LIKE.match(text, at) else char
     if char == "[":  # a link, wikilink, footnote (`[^1]`, `^[...]`), checkbox
         # (after a `\\`: math Anki reads, written as text, whose `[` a later `]` may close)
-        return "\\[" if in_link or _among(after, "[^\0") or before in "^\\" else char
+        return "\\[" if in_link or _among(after, "[^\0") or before in ("^", "\\") else char
     if char == "]":
         return "\\]" if in_link or _among(after, "([:\0") else char
     if char == "^":  # before a `[` (a link's, a footnote's): an inline footnote `^[...]`
