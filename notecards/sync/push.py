@@ -32,7 +32,15 @@ def multi_problems(
 ) -> list[Problem]:
     """Send `actions` in one `multi`; each refusal as a problem at its action's owner (a note's
     place in the vault, or None for an action that belongs to no one note)."""
-    answers = client.multi(actions)
+    return refusals(actions, client.multi(actions), owners)
+
+
+def refusals(
+    actions: Sequence[tuple[str, dict[str, Any]]],
+    answers: Sequence[tuple[Any, str | None]],
+    owners: Sequence[Location | None],
+) -> list[Problem]:
+    """multi_problems' problems, of `actions` answered in a `multi` (beside others)."""
     return [
         Problem(f"{name}: {error}", owner)
         for (name, _), owner, (_, error) in zip(actions, owners, answers, strict=True)

@@ -65,7 +65,7 @@ from notecards.sync.state import (
     save_state,
     state_snapshot,
 )
-from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info
+from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info, raise_refused
 from notecards.vault import Vault, VaultFiles, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.field_writeback import write_fields
@@ -204,9 +204,10 @@ def _sync(
         )
         report.problems.append(Problem(message, severity=Severity.WARNING))
     if not dry_run:
-        taken = _apply(client, vault, renderer, state, snapshot, media, report, reporter)
+        taken, mods = _apply(
+            client, vault, renderer, state, snapshot, media, report, reporter, options.two_way
+        )
         if options.two_way:
-            mods = _after_push(client, state, report, [nid for _, nid in taken])
             _remember_anki(state, {**(snapshot.mods or {}), **mods}, unsettled)
             _remember_base(base, state, items, taken, report.plan)
             base.save()
@@ -345,25 +346,40 @@ def _pull(
 PULL_FAULT_STEPS = ("pull_planned", "pulled")
 
 
+def _after_push_asks(
+    state: SyncState, plan: Plan, added: Sequence[int]
+) -> tuple[list[int], list[tuple[str, dict]]]:
+    """The notes the push changed or added, and what _after_push asks of them (sent beside
+    the push's last action: Anki answers it once that one is done)."""
+    updated = [u for u in plan.updates if u.fields]
+    ids = sorted({u.note_id for u in updated} | set(added))
+    if not ids:
+        return ids, []
+    actions: list[tuple[str, dict]] = [("notesInfo", {"notes": ids})]
+    if state.mod_times:
+        actions.append(("notesModTime", {"notes": ids}))
+    return ids, actions
+
+
 def _after_push(
-    client: AnkiConnect, state: SyncState, report: SyncReport, added: Sequence[int]
+    state: SyncState,
+    report: SyncReport,
+    ids: Sequence[int],
+    actions: Sequence[tuple[str, dict]],
+    answers: Sequence[tuple[object, str | None]],
 ) -> dict[int, int]:
-    """One request after the push: what the notes it changed or added now hold, and their new
-    modification times (where Anki has them).
+    """Anki's `answers` to `actions` (_after_push_asks) after the push: what the notes it
+    changed or added (`ids`) now hold, and their new modification times (where Anki has them).
 
     A field Anki holds otherwise than sent is one of two things. The text it held before the
     update: Anki's editor, open on the note, kept its own copy (AnkiConnect issue #82); that
     note is reported, and its record made to send the vault's version again next time.
     Anything else is how Anki stores what was sent (it drops some control characters, and
     composes Unicode): recorded as what was pushed, so that it never looks like an edit."""
-    updated = [u for u in report.plan.updates if u.fields]
-    ids = sorted({u.note_id for u in updated} | set(added))
-    if not ids:
+    if not actions:
         return {}
-    actions: list[tuple[str, dict]] = [("notesInfo", {"notes": ids})]
-    if state.mod_times:
-        actions.append(("notesModTime", {"notes": ids}))
-    answers = client.multi_or_raise(actions, may_fail=("notesModTime",))
+    raise_refused(actions, answers, may_fail=("notesModTime",))
+    updated = [u for u in report.plan.updates if u.fields]
     held = parse_notes_info(answers[0][0])
     kept_own = {u.note_id: u for u in updated}
     for nid in ids:
@@ -680,9 +696,11 @@ def _apply(
     media: MediaFiles,
     report: SyncReport,
     reporter: Reporter,
-) -> list[tuple[Rendered, int]]:
+    two_way: bool,
+) -> tuple[list[tuple[Rendered, int]], dict[int, int]]:
     """Apply the plan; the caller saves the state if it changed. Gives the notes added
-    (with their new ids)."""
+    (with their new ids) and, for a two-way sync, the changed notes' modification times
+    (_after_push)."""
     plan = report.plan
     tag = pending_tag(vault.root)
     journal = [a for a in plan.adds if not a.restore]
@@ -731,7 +749,10 @@ def _apply(
     # and the next run recovers them.
     cleared = [nid for item, nid in taken if _key(item) in written]
     actions = [("removeTags", {"notes": cleared, "tags": tag})] if cleared else []
-    report.problems += push.multi_problems(client, actions, [None] * len(actions))
+    added = [nid for _, nid in taken + restored]
+    ids, asked = _after_push_asks(state, plan, added) if two_way else ([], [])
+    answers = client.multi(actions + asked)
+    report.problems += push.refusals(actions, answers[: len(actions)], [None] * len(actions))
     fault_point("pending_cleared")
 
     state.notes = dict(plan.pushed)
@@ -742,7 +763,7 @@ def _apply(
     if journal and len(cleared) == len(journal):
         state.pending_tag = ""  # every journaled add is in Anki with its ID in the vault
     report.applied = True
-    return taken + restored
+    return taken + restored, _after_push(state, report, ids, asked, answers[len(actions) :])
 
 
 def _key(item: Rendered) -> tuple[str, int]:

@@ -135,13 +135,7 @@ class AnkiConnect:
         """`multi`, raising AnkiConnectError (every refusal, explained) if an action fails;
         actions named in `may_fail` answer their error instead (a feature an add-on lacks)."""
         answers = self.multi(actions)
-        refused = [
-            _explain(action, str(error))
-            for (action, _), (_, error) in zip(actions, answers, strict=True)
-            if error and action not in may_fail
-        ]
-        if refused:
-            raise AnkiConnectError("; ".join(dict.fromkeys(refused)))
+        raise_refused(actions, answers, may_fail=may_fail)
         return answers
 
     def _body(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -333,6 +327,23 @@ def _note_params(note: NewNote) -> dict[str, Any]:
         "fields": note.fields,
         "tags": list(note.tags),
     }
+
+
+def raise_refused(
+    actions: Sequence[tuple[str, dict[str, Any]]],
+    answers: Sequence[tuple[Any, str | None]],
+    *,
+    may_fail: Collection[str] = (),
+) -> None:
+    """Raise AnkiConnectError (every refusal, explained) if one of `actions` that is not named
+    in `may_fail` failed: `multi_or_raise` for actions sent in a `multi` beside others."""
+    refused = [
+        _explain(action, str(error))
+        for (action, _), (_, error) in zip(actions, answers, strict=True)
+        if error and action not in may_fail
+    ]
+    if refused:
+        raise AnkiConnectError("; ".join(dict.fromkeys(refused)))
 
 
 def _explain(action: str, error: str) -> str:
