@@ -43,7 +43,7 @@ from notecards.render.pool import render_all
 from notecards.targets.package import PackageWriter
 from notecards.vault import Vault, VaultFiles, load_vault, read_vault_files, write_back
 from notecards.vault.atomic import remove_stale_temp_files
-from notecards.vault.files import is_read_only, markdown_files
+from notecards.vault.files import is_read_only
 from notecards.vault.lock import vault_lock
 from notecards.vault.state_dir import PARSE_CACHE, STATE_DIR
 
@@ -229,14 +229,15 @@ def _save_verdict(
     vault: Vault, inputs: str, rendering: tuple[list[RenderedNote], list[Problem]], assigned: int
 ) -> None:
     """Keep what this build found in the vault (render/inputs.py), for `check` and the next
-    build: every problem but the listing's. Not when new ID lines moved the lines of a
-    problem below them, the listing says other than at the start (a folder changed), or a
-    note embeds the text of a markdown file that is not one of the vault's notes (outside
-    `scan_dir`, or ignored): the inputs do not hold its bytes."""
+    build: every problem but the listing's (those the load found first: the vault is not
+    listed again, as the inputs hold the file list and check lists the files itself). Not
+    when new ID lines moved the lines of a problem below them, or a note embeds the text of
+    a markdown file that is not one of the vault's notes (outside `scan_dir`, or ignored):
+    the inputs do not hold its bytes."""
     notes, rendered = rendering
     if embeds_unread_text((n.deps for n in notes), vault.parsed.files):
         return
-    listed = markdown_files(vault.root, vault.config).problems
+    listed = vault.listed
     problems, cache = vault.parsed.problems, vault.parse_cache
     if problems[: len(listed)] != listed or problems[len(problems) - len(rendered) :] != rendered:
         return

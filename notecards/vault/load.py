@@ -24,6 +24,9 @@ class Vault:
     root: Path
     config: VaultConfig
     parsed: ParsedVault  # notes (in file order), deletions, problems, files
+    # What listing the files found (the first of `parsed.problems`): a build's verdict
+    # leaves them out without listing the vault again.
+    listed: list[Problem] = field(default_factory=list)
     # What this load parsed, for the next one; kept only when a command calls save_cache.
     parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)
 
@@ -83,7 +86,8 @@ def load_vault(
             parsed.deletions += one.deletions
             parsed.problems += one.problems
     parsed.problems += id_range_problems(parsed) + duplicate_id_problems(parsed)
-    return Vault(root=read.root, config=config, parsed=parsed, parse_cache=cache)
+    listed = list(read.listed)
+    return Vault(read.root, config, parsed, listed, parse_cache=cache)
 
 
 @dataclass
