@@ -93,6 +93,9 @@ _SETEXT_UNDERLINE = re.compile(r" {0,3}(?:=+|-+)[ \t]*")
 _ATX = re.compile(r" {0,3}(?P<marks>#{1,6})(?P<rest>[ \t].*)?")
 _FENCE = re.compile(r"(?P<marks>`{3,}|~{3,})(?P<info>.*)")
 _ONE_LINE_COMMENT = re.compile(r" {0,3}<!--.*-->.*")
+# The characters a line that either regexp above matches starts with: a line that starts
+# with none (most do: prose) is passed over without them.
+_MAY_START = frozenset(" \t>-+*0123456789`~#<=")
 
 
 def scan_blocks(lines: list[str]) -> tuple[set[int], list[Heading]] | None:
@@ -114,6 +117,8 @@ def scan_blocks(lines: list[str]) -> tuple[set[int], list[Heading]] | None:
     while index < count:
         line = text_lines[index]
         index += 1
+        if not line or line[0] not in _MAY_START:
+            continue
         if _SETEXT_UNDERLINE.fullmatch(line) and index > 1 and text_lines[index - 2].strip(" \t"):
             return None
         match = _MAYBE_BLOCK.match(line)
