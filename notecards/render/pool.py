@@ -176,7 +176,10 @@ def _start_worker(config: VaultConfig, root: Path) -> None:
     the parent's to handle: it stops the pool."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.enable()  # (forked while the parent loads the vault, with its collector off: bulk.py)
+    # Forked while the parent loads the vault with its collector off (bulk.py): what it had
+    # then is frozen out of the worker's collections, as the parent freezes it after.
+    gc.freeze()
+    gc.enable()
     _worker = Renderer(config, root, RenderCache())
 
 
