@@ -161,6 +161,9 @@ class ParsedVault:
     deletions: list[Deletion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: dict[str, FileSnapshot] = field(default_factory=dict)
+    # (One file's parse.) Its fences and headings were found by the line scan, not by
+    # markdown-it: new ID lines leave them as they were (vault/written_parse.py).
+    line_scanned: bool = False
 
     @property
     def errors(self) -> list[Problem]:

@@ -39,11 +39,11 @@ from notecards.render.inputs import (
     notes_per_file,
     save_verdict,
 )
-from notecards.render.pool import render_all
+from notecards.render.pool import RenderFeed
 from notecards.targets.package import PackageWriter
 from notecards.vault import Vault, VaultFiles, load_vault, read_vault_files, write_back
 from notecards.vault.atomic import remove_stale_temp_files
-from notecards.vault.files import is_read_only, markdown_files
+from notecards.vault.files import is_read_only
 from notecards.vault.lock import vault_lock
 from notecards.vault.state_dir import PARSE_CACHE, STATE_DIR
 
@@ -102,12 +102,33 @@ def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> Bu
     read = read_vault_files(root, lambda paths: reporter.progress(paths, "reading"))
     if not dry_run and (summary := _as_left(read, output)) is not None:
         return summary
-    vault = load_vault(root, lambda paths: reporter.progress(paths, "parsing"), read)
+    cache = RenderCache.for_vault(read.root, read_only=dry_run)
+    try:  # the notes rendered as they are parsed (in workers, when there are many)
+        with RenderFeed(Renderer(read.config, read.root, cache)) as feed:
+            return _load_and_build(read, output, (cache, feed), dry_run=dry_run, reporter=reporter)
+    finally:
+        cache.close()
+
+
+def _load_and_build(
+    read: VaultFiles,
+    output: Path,
+    rendering: tuple[RenderCache, RenderFeed],
+    *,
+    dry_run: bool,
+    reporter: Reporter,
+) -> BuildSummary:
+    """Parse the files read (their notes to the feed of `rendering`, which renders through
+    its cache), then render, write IDs, package."""
+    cache, feed = rendering
+    vault = load_vault(
+        read.root, lambda paths: reporter.progress(paths, "parsing"), read, on_notes=feed.add
+    )
     if vault.parsed.errors:
         raise NotecardsError(vault.parsed.problems)
     if not dry_run:
         remove_stale_temp_files(_vault_folders(vault.root, vault.parsed.files))
-    manifest = load_manifest(root)
+    manifest = load_manifest(vault.root)
     inputs = inputs_digest(vault)
     unnumbered = any(note.note_id is None for note in vault.parsed.notes)
     if not dry_run and _unchanged(manifest, inputs, unnumbered, output):
@@ -118,15 +139,11 @@ def _build(root: Path, output: Path, *, dry_run: bool, reporter: Reporter) -> Bu
             _check_output_folder(output)
         except OSError as err:
             raise FileError("write", output, err) from err
-    cache = RenderCache.for_vault(vault.root, read_only=dry_run)
-    try:
-        rendered, problems = _render_all(vault, reporter, cache)
-        summary = _package(
-            vault, (rendered, problems), manifest, inputs, output, reporter, dry_run=dry_run
-        )
-        cache.save(prune=not summary.left_out)  # only now: a failed build leaves none behind
-    finally:
-        cache.close()
+    rendered, problems = _render_all(vault, reporter, feed)
+    summary = _package(
+        vault, (rendered, problems), manifest, inputs, output, reporter, dry_run=dry_run
+    )
+    cache.save(prune=not summary.left_out)  # only now: a failed build leaves none behind
     return summary
 
 
@@ -229,14 +246,15 @@ def _save_verdict(
     vault: Vault, inputs: str, rendering: tuple[list[RenderedNote], list[Problem]], assigned: int
 ) -> None:
     """Keep what this build found in the vault (render/inputs.py), for `check` and the next
-    build: every problem but the listing's. Not when new ID lines moved the lines of a
-    problem below them, the listing says other than at the start (a folder changed), or a
-    note embeds the text of a markdown file that is not one of the vault's notes (outside
-    `scan_dir`, or ignored): the inputs do not hold its bytes."""
+    build: every problem but the listing's (those the load found first: the vault is not
+    listed again, as the inputs hold the file list and check lists the files itself). Not
+    when new ID lines moved the lines of a problem below them, or a note embeds the text of
+    a markdown file that is not one of the vault's notes (outside `scan_dir`, or ignored):
+    the inputs do not hold its bytes."""
     notes, rendered = rendering
     if embeds_unread_text((n.deps for n in notes), vault.parsed.files):
         return
-    listed = markdown_files(vault.root, vault.config).problems
+    listed = vault.listed
     problems, cache = vault.parsed.problems, vault.parse_cache
     if problems[: len(listed)] != listed or problems[len(problems) - len(rendered) :] != rendered:
         return
@@ -331,17 +349,16 @@ def _check_output_folder(output: Path) -> None:
 
 
 def _render_all(
-    vault: Vault, reporter: Reporter, cache: RenderCache
+    vault: Vault, reporter: Reporter, feed: RenderFeed
 ) -> tuple[list[RenderedNote], list[Problem]]:
-    """Render every note, through the vault's render cache (on every core when there are
-    many to render), and hold each to the rules check applies; every bad note reported at
-    once (raises NotecardsError), its warnings kept (and returned)."""
-    renderer = Renderer(vault.config, vault.root, cache)
+    """Every note rendered (`feed` had them as they were parsed), through the vault's render
+    cache (on every core when there are many to render), and held to the rules check
+    applies; every bad note reported at once (raises NotecardsError), its warnings kept
+    (and returned)."""
     rendered: list[RenderedNote] = []
     problems = []
-    notes = vault.parsed.notes
-    with reporter.counting(len(notes), "rendering") as done:
-        outcomes = render_all(renderer, notes, done)
+    with reporter.counting(len(vault.parsed.notes), "rendering") as done:
+        outcomes = feed.finish(done)
     for outcome in outcomes:
         if isinstance(outcome, RenderedNote):
             rendered.append(outcome)

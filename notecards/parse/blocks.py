@@ -126,6 +126,12 @@ def scan_lines(
     syntax = markers.syntax
     is_start, is_end = markers.start.fullmatch, markers.end.fullmatch
     is_delete = markers.delete.fullmatch
+    # A line marker matches only at column 0: most lines start with none (a prefix test in
+    # C, where three to six regexps a line were a sixth of a small file's parse).
+    block_marks = (syntax.begin_note, syntax.end_note, syntax.delete)
+    file_marks = (syntax.target_deck, syntax.file_tags, syntax.frozen)
+    begin_inline = syntax.begin_inline
+    not_text = set(layout.frontmatter_lines) | layout.code_lines
     scan = Scan()
     lines = source.lines
     open_block: Line | None = None
@@ -134,26 +140,26 @@ def scan_lines(
     index = 0
     while index < len(lines):
         line = lines[index]
-        following = lines[index + 1] if index + 1 < len(lines) else None
-        if following is not None and not layout.is_text(following.number):
-            following = None
         index += 1
-        if not layout.is_text(line.number):
+        text = line.text
+        if not_text and line.number in not_text:
             if open_block is not None:
                 body.append(line)  # code inside a card is the card's text
             continue
-        if is_start(line.text):
+        marked = text.startswith(block_marks)
+        if marked and is_start(text):
             if open_block is not None:
                 scan.problems.append(_no_end(path, open_block, syntax))
             open_block, body, deleting = line, [], False
-        elif is_end(line.text):
+        elif marked and is_end(text):
             if open_block is None:
                 message = f"{syntax.end_note} without {syntax.begin_note}"
                 scan.problems.append(Problem.at(path, line.number, message, Severity.WARNING))
             else:
                 scan.blocks.append(Block(open_block, line, body, deleting))
                 open_block = None
-        elif is_delete(line.text):
+        elif marked and is_delete(text):
+            following = _following(lines, index, not_text)
             if following is not None and id_of(following.text) is not None:
                 scan.deletions.append((id_of(following.text), line, following))
                 deleting = open_block is not None
@@ -163,23 +169,33 @@ def scan_lines(
                 scan.problems.append(Problem.at(path, line.number, message))
         elif open_block is not None:
             body.append(line)
-        elif match := markers.target_deck.fullmatch(line.text):
-            label = syntax.target_deck
+        elif not text.startswith(file_marks):
+            if begin_inline in text:
+                _scan_inline(scan, line, markers, path)
+        elif match := markers.target_deck.fullmatch(text):
+            label, following = syntax.target_deck, _following(lines, index, not_text)
             index += _file_value(scan, "target_deck", label, match, line, following, path)
-        elif match := markers.file_tags.fullmatch(line.text):
-            label = syntax.file_tags
+        elif match := markers.file_tags.fullmatch(text):
+            label, following = syntax.file_tags, _following(lines, index, not_text)
             index += _file_value(scan, "file_tags", label, match, line, following, path)
-        elif match := markers.frozen.fullmatch(line.text):
+        elif match := markers.frozen.fullmatch(text):
             frozen_body = []
             while index < len(lines) and lines[index].text.strip():
                 frozen_body.append(lines[index])
                 index += 1
             scan.frozen.append(Frozen(match.group("type"), line, frozen_body))
-        else:
+        elif begin_inline in text:
             _scan_inline(scan, line, markers, path)
     if open_block is not None:
         scan.problems.append(_no_end(path, open_block, syntax))
     return scan
+
+
+def _following(lines: list[Line], index: int, not_text: set[int]) -> Line | None:
+    """The line at `index` (the one after the line being read), when it is text."""
+    if index < len(lines) and lines[index].number not in not_text:
+        return lines[index]
+    return None
 
 
 def _scan_inline(scan: Scan, line: Line, markers: Markers, path: str) -> None:

@@ -48,6 +48,7 @@ class Layout:
     code_lines: frozenset[int] = frozenset()  # lines inside fenced code, fences included
     headings: tuple[Heading, ...] = ()
     problems: list[Problem] = field(default_factory=list)
+    line_scanned: bool = False  # fences and headings found by `scan_blocks`, not markdown-it
 
     def is_text(self, line: int) -> bool:
         """Whether a line is ordinary text (not frontmatter, not fenced code)."""
@@ -59,6 +60,7 @@ def find_layout(source: SourceText, path: str) -> Layout:
     _read_frontmatter(source, path, layout)
     masked = ["" if line.number in layout.frontmatter_lines else line.text for line in source.lines]
     found = scan_blocks(masked)
+    layout.line_scanned = found is not None
     if found is None:
         found = markdown_blocks(masked)
     code, headings = found
@@ -91,6 +93,9 @@ _SETEXT_UNDERLINE = re.compile(r" {0,3}(?:=+|-+)[ \t]*")
 _ATX = re.compile(r" {0,3}(?P<marks>#{1,6})(?P<rest>[ \t].*)?")
 _FENCE = re.compile(r"(?P<marks>`{3,}|~{3,})(?P<info>.*)")
 _ONE_LINE_COMMENT = re.compile(r" {0,3}<!--.*-->.*")
+# The characters a line that either regexp above matches starts with: a line that starts
+# with none (most do: prose) is passed over without them.
+_MAY_START = frozenset(" \t>-+*0123456789`~#<=")
 
 
 def scan_blocks(lines: list[str]) -> tuple[set[int], list[Heading]] | None:
@@ -112,6 +117,8 @@ def scan_blocks(lines: list[str]) -> tuple[set[int], list[Heading]] | None:
     while index < count:
         line = text_lines[index]
         index += 1
+        if not line or line[0] not in _MAY_START:
+            continue
         if _SETEXT_UNDERLINE.fullmatch(line) and index > 1 and text_lines[index - 2].strip(" \t"):
             return None
         match = _MAYBE_BLOCK.match(line)
@@ -139,6 +146,11 @@ def scan_blocks(lines: list[str]) -> tuple[set[int], list[Heading]] | None:
         elif line.lstrip(" ").startswith("<") and not _ONE_LINE_COMMENT.fullmatch(line):
             return None
     return code, headings
+
+
+def is_setext_underline(line: str) -> bool:
+    """Whether a line would underline a setext heading, with text on the line above it."""
+    return _SETEXT_UNDERLINE.fullmatch(line) is not None
 
 
 def _could_be_block(rest: str) -> bool:

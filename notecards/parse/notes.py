@@ -175,6 +175,7 @@ def parse_file(text: str, path: str, config: VaultConfig) -> ParsedVault:
     markers = markers_for(config.syntax)
     scan = scan_lines(source, layout, path, markers)
     result = ParsedVault(problems=[*layout.problems, *scan.problems])
+    result.line_scanned = layout.line_scanned
     context = _FileContext(layout, path, config, scan)
     lookup = _field_names_of(config)
     notes: list[Note] = []

@@ -7,7 +7,8 @@ write-back offsets come from one place and CRLF files need no special case.
 from __future__ import annotations
 
 from bisect import bisect_right
-from functools import cached_property
+from functools import cached_property, partial
+from itertools import accumulate
 from typing import NamedTuple
 
 
@@ -21,6 +22,9 @@ class Line(NamedTuple):
     end: int  # offset just past the line ending (== start of the next line)
 
 
+_new_line = partial(tuple.__new__, Line)  # Line(*fields) without the Python-level __new__
+
+
 class SourceText:
     """The decoded text of one file, split into lines on `\\n` (a `\\r` before it is
     part of the ending). Lone `\\r` and other Unicode breaks stay inside a line,
@@ -28,17 +32,21 @@ class SourceText:
 
     def __init__(self, text: str):
         self.text = text
-        self.lines: list[Line] = []
         chunks = text.split("\n")
         last = chunks.pop()  # after the final `\n`: a line only when it holds text
-        start = 0
-        for number, chunk in enumerate(chunks, start=1):
-            end = start + len(chunk) + 1
-            body = chunk[:-1] if chunk.endswith("\r") else chunk
-            self.lines.append(Line(number, body, start, end))
-            start = end
+        # Each line's end is the next one's start; made in C, not a loop of tuple calls
+        # (a 20,000-file vault makes 300,000 lines).
+        ends = list(accumulate(map((1).__add__, map(len, chunks)), initial=0))
+        if "\r" in text:
+            bodies = [chunk[:-1] if chunk.endswith("\r") else chunk for chunk in chunks]
+        else:
+            bodies = chunks
+        numbers = range(1, len(chunks) + 1)
+        self.lines: list[Line] = list(
+            map(_new_line, zip(numbers, bodies, ends[:-1], ends[1:], strict=True))
+        )
         if last:
-            self.lines.append(Line(len(chunks) + 1, last, start, len(text)))
+            self.lines.append(Line(len(chunks) + 1, last, ends[-1], len(text)))
 
     @cached_property
     def newline(self) -> str:

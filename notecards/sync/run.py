@@ -69,7 +69,7 @@ from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info, raise_r
 from notecards.vault import Vault, VaultFiles, load_vault, write_back
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.field_writeback import write_fields
-from notecards.vault.files import is_read_only, markdown_files
+from notecards.vault.files import is_read_only
 from notecards.vault.state_dir import STATE_DIR
 
 
@@ -609,9 +609,9 @@ def _leave_verdict(
     """`check`'s verdict on the vault as this sync leaves it (render/inputs.py), as a build
     leaves one: the parse's problems, those of the notes this sync rendered, and those of the
     unchanged notes that had one (`state.warned`), rendered again; of the files it did not
-    read, what the last verdict says (`unread`). Not when that is unknown or too many, IDs
-    written (or DELETE lines taken out) moved a problem's line, or the listing says other
-    than at the start."""
+    read, what the last verdict says (`unread`); not the listing's (those the load found
+    first: the vault is not listed again). Not when that is unknown or too many, or IDs
+    written (or DELETE lines taken out) moved a problem's line."""
     if state.warned is None:
         return
     again = [i for i in items if isinstance(i, Unrendered) and i.note.note_id in state.warned]
@@ -620,7 +620,7 @@ def _leave_verdict(
     rendered = [p for item in items if isinstance(item, Rendered) for p in problems[_key(item)]]
     for item in again:
         rendered += check_note(item.note, vault.config, renderer)
-    listed = markdown_files(vault.root, vault.config).problems
+    listed = vault.listed
     loaded = vault.parsed.problems
     notes = notes_per_file(vault.parsed.files, vault.parsed.notes)
     found = loaded[len(listed) :]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from notecards.bulk import long_lived
 from notecards.config import VaultConfig, load_config
-from notecards.model import FileSnapshot, ParsedVault
+from notecards.model import FileSnapshot, Note, ParsedVault
 from notecards.problems import NotecardsError, Problem
 from notecards.vault.files import markdown_files, read_markdown
 from notecards.vault.parse_cache import ParseCache
@@ -24,6 +24,9 @@ class Vault:
     root: Path
     config: VaultConfig
     parsed: ParsedVault  # notes (in file order), deletions, problems, files
+    # What listing the files found (the first of `parsed.problems`): a build's verdict
+    # leaves them out without listing the vault again.
+    listed: list[Problem] = field(default_factory=list)
     # What this load parsed, for the next one; kept only when a command calls save_cache.
     parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)
 
@@ -42,6 +45,7 @@ def load_vault(
     progress: Callable[[Sequence[str]], Iterable[str]] = lambda paths: paths,
     read: VaultFiles | None = None,
     only: Collection[str] | None = None,
+    on_notes: Callable[[list[Note]], object] = lambda notes: None,
 ) -> Vault:
     """Read settings and every markdown file; problems go in `parsed.problems`. `progress`
     wraps the loop over the files (a progress bar). `read`: the files as `read_vault_files`
@@ -49,7 +53,8 @@ def load_vault(
     `only`: the files whose notes, deletions and problems are wanted, parsed without the
     cache (the others are in `parsed.files` alone): a sync of the few files that changed
     (sync/scope.py) neither reads nor writes the cache of a whole vault's parses, which a
-    later load of every file brings up to date (parsing those few again).
+    later load of every file brings up to date (parsing those few again). `on_notes` hears
+    each file's notes as soon as they are parsed, in order (a build renders them meanwhile).
 
     A file whose bytes and settings are unchanged since it was last parsed comes from
     the parse cache (`state_dir.PARSE_CACHE`) instead of being parsed again; the
@@ -80,10 +85,12 @@ def load_vault(
                 if cache is not None:
                     cache.put(rel, snapshot.digest, one)
             parsed.notes += one.notes
+            on_notes(one.notes)
             parsed.deletions += one.deletions
             parsed.problems += one.problems
     parsed.problems += id_range_problems(parsed) + duplicate_id_problems(parsed)
-    return Vault(root=read.root, config=config, parsed=parsed, parse_cache=cache)
+    listed = list(read.listed)
+    return Vault(read.root, config, parsed, listed, parse_cache=cache)
 
 
 @dataclass

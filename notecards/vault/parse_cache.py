@@ -128,6 +128,7 @@ def _encode(parsed: ParsedVault) -> dict:
         ],
         "deletions": [[d.note_id, d.line, d.start_offset, d.end_offset] for d in parsed.deletions],
         "problems": [[p.line, p.message, p.severity.value] for p in parsed.problems],
+        "line_scanned": parsed.line_scanned,
     }
 
 
@@ -176,4 +177,7 @@ def _decode(rel: str, entry: dict) -> ParsedVault:
         Problem.at(rel, line, message, Severity(severity))
         for line, message, severity in entry["problems"]
     ]
-    return ParsedVault(notes=notes, deletions=deletions, problems=problems)
+    line_scanned = entry["line_scanned"]
+    if type(line_scanned) is not bool:
+        raise TypeError("line_scanned")
+    return ParsedVault(notes, deletions, problems, line_scanned=line_scanned)

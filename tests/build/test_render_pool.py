@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from notecards import parse
 from notecards.build import build_vault
 from notecards.build.manifest import load_manifest
 from notecards.problems import NotecardsError
@@ -65,14 +66,24 @@ def build(root: Path, threshold: int, monkeypatch) -> tuple:
 
 def test_the_pool_builds_what_one_process_builds(tmp_path, monkeypatch):
     used = []
-    real = pool._in_workers
-    monkeypatch.setattr(pool, "_in_workers", lambda *a: used.append(a[2]) or real(*a))
+    real = pool.RenderFeed._started
+    monkeypatch.setattr(pool.RenderFeed, "_started", lambda f: used.append(f._workers) or real(f))
     one = build(make_vault(tmp_path / "one" / "v"), 10**9, monkeypatch)
     assert used == []
     many = build(make_vault(tmp_path / "many" / "v"), 0, monkeypatch)
     assert used and used[0] >= 2  # the workers rendered it
     assert many == one
     assert len(one[0][2]) == 2 * len(BACKS) * 5
+
+
+def test_the_workers_render_while_the_files_after_are_parsed(tmp_path, monkeypatch):
+    events = []
+    real_parse, real_start = parse.parse_file, pool.RenderFeed._started
+    monkeypatch.setattr(parse, "parse_file", lambda *a: events.append("parse") or real_parse(*a))
+    monkeypatch.setattr(pool.RenderFeed, "_started", lambda f: events.append("go") or real_start(f))
+    build(make_vault(tmp_path / "v"), 0, monkeypatch)
+    # a.md and b.md make the first chunk of 32 notes: it goes out before Topic.md is parsed
+    assert events.index("go") < len(events) - 1 - events[::-1].index("parse")
 
 
 def test_a_pooled_build_served_from_its_cache_matches_too(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notecards.config import VaultConfig
+from notecards.config import Syntax, VaultConfig
 from notecards.model import ParsedVault
 from notecards.parse import parse_file
 from notecards.vault import load_vault, write_back
@@ -22,6 +22,8 @@ CONFIGS = {
     "default": VaultConfig(vault_name="v"),
     "context": VaultConfig(vault_name="v", add_context=True, add_file_link=True),
     "regexps": VaultConfig(vault_name="v", custom_regexps={"Basic": r"^Q: (.+)\nA: (.+)"}),
+    # an END that underlines a setext heading once a line of text (the ID's) is above it
+    "setext end": VaultConfig(vault_name="v", syntax=Syntax(begin_note="+++", end_note="===")),
 }
 # Lines that open, close or fake every construct a new ID line could meet: blocks and their
 # trailers, deletions, file values, inline and regex notes, fences, headings (setext too),
@@ -36,6 +38,12 @@ LINES = [
     "FROZEN - Basic: x", "{{c1::x}}",
 ]  # fmt: skip
 NOTE = ["START", "Basic", "q", "Back: a", "END"]  # a plain card, often enough to get IDs
+# cards whose trailer an ID line changes: two Tags lines (the lower one empty), a blank END
+TRAILERS = [
+    ["START", "Basic", "q", "Tags: a", "Tags:", "END"],
+    ["START", "Basic", "q", "Tags:", "", "Tags:", "END"],
+    ["+++", "Basic", "q", "", "==="],
+]
 
 
 def with_ids(text: str, before: ParsedVault) -> tuple[str, list[IdLine]]:
@@ -53,7 +61,12 @@ def with_ids(text: str, before: ParsedVault) -> tuple[str, list[IdLine]]:
 @st.composite
 def files(draw) -> str:
     pieces = draw(
-        st.lists(st.one_of(st.sampled_from(LINES).map(lambda x: [x]), st.just(NOTE)), max_size=14)
+        st.lists(
+            st.one_of(
+                st.sampled_from(LINES).map(lambda x: [x]), st.just(NOTE), st.sampled_from(TRAILERS)
+            ),
+            max_size=14,
+        )
     )
     lines = [line for piece in pieces for line in piece]
     newlines = draw(st.sampled_from(["\n", "\r\n", "mixed"]))
@@ -105,10 +118,12 @@ def test_plain_files_get_their_parse_derived(text, newline):
         ("a warning", "END\nSTART\nBasic\nq\nEND\n"),
         ("an inline note gets an ID", "STARTI [Basic] q ENDI\nSTART\nBasic\nq\nEND\n"),
         ("markdown-it reads the layout", "- item\n  ```\nSTART\nBasic\nq\nEND\n"),
+        ("a second Tags line", "START\nBasic\nq\nTags: a\nTags:\nEND\n"),
+        ("a setext underline", "+++\nBasic\nq\n\n===\n"),
     ],
 )
 def test_other_files_are_left_to_the_parser(why, text):
-    config = CONFIGS["default"]
+    config = CONFIGS["setext end" if "setext" in why else "default"]
     before = parse_file(text, PATH, config)
     new_text, inserted = with_ids(text, before)
     assert parse_with_ids(before, new_text, inserted, config) is None, why
