@@ -66,6 +66,21 @@ MATH = [
         "<ul>\n<li>\n\\[  a\n  \\]\n</li>\n</ul>",
         "- $$\n  a\n  $$",
     ),
+    # A block's line that `$$` begins and `$$` ends is a `$$` block (dollarmath's), whatever
+    # closes the formula in between: so the line never ends in `$$` there
+    ("display, a code span, `$$` of text", "\\[x\\]<code> </code>$$", "$$x$$` `$\\$"),
+    ("display, then a dollar", "\\[x\\]$", "$$x$$\\$"),
+    ("in a list item", "<ul>\n<li>\\[x\\] $$</li>\n</ul>", "- $$x$$ $\\$"),
+    ("in a quote", "<blockquote>\n<p>\\[x\\] $$</p>\n</blockquote>", "> $$x$$ $\\$"),
+    ("a second display ending the line", "\\[x\\] a \\[y\\]", "$$x$$ a \\\\\\[y\\\\]"),
+    ("inline math ending in `\\$` there", "\\[x\\] \\(a\\$\\)", "$$x$$ \\\\(a\\\\$\\\\)"),
+    ("not on a later line", "a<br>\n\\[x\\]$", "a\n$$x$$$"),
+    # and one over lines: a later line ending in `$$`, blank lines between, would close it
+    (
+        "display over lines opening a paragraph",
+        "<p>\\[a\nb\\] c</p>\n\\[y\\]",
+        "\\\\\\[a&#10;b\\\\] c\n\n$$\ny\n$$",
+    ),
 ]
 
 
@@ -328,6 +343,19 @@ LISTS = [
         f'<p>{TASK.format("")} a</p>\n</li>\n<li class="task-list-item">\n'
         f"<p>{TASK.format('')} b</p>\n</li>\n</ul>",
         "- [ ] a\n\n- [ ] b",
+    ),
+    # the space after the box is the markup's, which a line's end would drop
+    (
+        "a line break after a task box's space",
+        f'<ul class="contains-task-list">\n<li class="task-list-item">{TASK.format("")} <br>\n'
+        "1</li>\n</ul>",
+        "- [ ] \\\n  1",
+    ),
+    (
+        "a line break right after a task box",
+        f'<ul class="contains-task-list">\n<li class="task-list-item">{TASK.format("")}<br>\n'
+        "1</li>\n</ul>",
+        "- [ ] \n  1",
     ),
 ]
 

@@ -154,6 +154,10 @@ TEXT = st.text(
     min_size=1,
     max_size=12,
 ).filter(lambda t: not NOT_TEXT.search(t))
+# The same in a code span that runs across atoms (a backtick of each): Anki pairs it with a
+# formula's closer, across elements, and what its editor keeps is a field no markdown renders
+# to (the formula's rest bare between blocks).
+STRAY_DELIMITER = re.compile(r"<code>[^<]*\\[()\[\]]")
 WORD = st.text(alphabet=st.sampled_from(list("abcxyz019")), min_size=1, max_size=6)
 TEX = st.text(alphabet=st.sampled_from(list("ax1 _^{}\\<>&|+=()")), min_size=1, max_size=10).filter(
     lambda t: not NOT_TEXT.search(t)
@@ -313,5 +317,6 @@ def test_generated_markdown_round_trips(generated_vault: Renderer, markdown: str
     assume("^[]" not in markdown)  # an empty inline footnote: no `[^1]:` renders the same
     field = Field("generated", "", markdown, generated_vault, "deck.md", cloze)
     html = field.render(markdown)
+    assume(not STRAY_DELIMITER.search(html))
     converted = field.convert(html)
     assert field.render(converted) == html, converted
