@@ -95,6 +95,7 @@ _TAG_LINE = re.compile(
 _ENTITY_STARTS = dict.fromkeys("\xa0\n\r", "&")
 _ENTITY_ENDS = dict.fromkeys("\xa0\n\r", ";")
 _SOUND = re.compile(r"\[sound:([^\]\[\n]+)\]")
+_BLOCK_ID_END = re.compile(r"(?:(?<=[ \t])|^)\^[A-Za-z0-9-]+\Z")
 _ENTITY_LIKE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]*);")
 _AUTOLINK = re.compile(r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^<>\x00-\x20]*")
 _EMAIL = re.compile(
@@ -945,6 +946,10 @@ class _Inline:
         braces = _cloze_braces(text, scanned) if self.converter.curly_clozes else set()
         if not (last_space or braces or _MAY_ESCAPE.search(text)):  # most text: as it is
             return self.at_line_start(index, text)
+        # A paragraph's text ending in ` ^id` (or all `^id`): a block id, hidden but escaped.
+        block_id = _BLOCK_ID_END.search(text) if self.after(index) == "" else None
+        if block_id and not (block_id.start() or _among(before, " \t\n") or before == ""):
+            block_id = None
         out: list[str] = []
         for at in range(len(text) - 1, -1, -1):
             char = text[at]
@@ -954,6 +959,8 @@ class _Inline:
                 out.append(f"&#{ord(char)};")
             elif at in braces:
                 out.append("\\{")
+            elif block_id and at == block_id.start():
+                out.append("\\^")
             elif char == "\\":
                 escape = following == "" or _among(following, _ESCAPABLE)
                 out.append("\\\\" if escape else char)

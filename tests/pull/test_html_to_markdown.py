@@ -297,6 +297,23 @@ BLOCKS = [
         '<a href="#fnref1:1" class="footnote-backref">↩︎</a></p>\n</li>\n</ol>\n</section>',
         "a[^1] b[^1]\n\n[^1]: the *note*",
     ),
+    (
+        "a footnote's text a block id would hide (an inline footnote's, `2^[^1]`)",
+        '<p>2<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup></p>\n'
+        '<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
+        '<li id="fn1" class="footnote-item"><p>^1 <a href="#fnref1" class="footnote-backref">'
+        "↩︎</a></p>\n</li>\n</ol>\n</section>",
+        "2[^1]\n\n[^1]: \\^1",
+    ),
+    (
+        "a footnote's reference after a link (from one in the link's text)",
+        '<p><a href="http://x.y">a</a><sup class="footnote-ref"><a href="#fn1" id="fnref1">'
+        "[1]</a></sup></p>\n"
+        '<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
+        '<li id="fn1" class="footnote-item"><p>b <a href="#fnref1" class="footnote-backref">'
+        "↩︎</a></p>\n</li>\n</ol>\n</section>",
+        "[a](http://x.y)[^1]\n\n[^1]: b",
+    ),
 ]
 
 
@@ -431,6 +448,12 @@ ESCAPES = [
     ("code", "a `b` c", "a \\`b\\` c"),
     ("a comment's marks", "50%% off", "50\\%% off"),
     ("an inline footnote's mark", '^<a href="http://x.com">a</a>', "\\^[a](http://x.com)"),
+    # a paragraph's closing ` ^id` is an Obsidian block id, which the renderer hides
+    ("a block id", "a ^b1", "a \\^b1"),
+    ("a block id alone", "^b1", "\\^b1"),
+    ("a block id on a line of its own", "a<br>\n^b1", "a\n\\^b1"),
+    ("no block id after a letter", "a*^b1", "a\\*^b1"),
+    ("no block id before more text", "a ^b1 c", "a ^b1 c"),
     ("highlight and strikethrough marks", "a == b ~~ c = d ~ e", "a \\=\\= b \\~\\~ c = d ~ e"),
     ("spaces markdown would drop", "&nbsp; a&nbsp;b", "&nbsp; a&nbsp;b"),
     ("a line's leading space", "a<br>\n b", "a\n&#32;b"),
