@@ -301,12 +301,6 @@ def generated_vault() -> Iterator[Renderer]:
         yield Renderer(config, Path(root))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open (issue 10): about one example in 2,500 still fails, in the shape `$$x$$`"
-    " then a code span and `$$` of text (`\\[x\\]<code> </code>$$`): the converter's `\\$$`"
-    " lets the formula close at the text's `$$`",
-)
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(markdown=field_markdown(), cloze=st.booleans())
 def test_generated_markdown_round_trips(generated_vault: Renderer, markdown: str, cloze: bool):
