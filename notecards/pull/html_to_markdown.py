@@ -95,6 +95,7 @@ _TAG_LINE = re.compile(
 _ENTITY_STARTS = dict.fromkeys("\xa0\n\r", "&")
 _ENTITY_ENDS = dict.fromkeys("\xa0\n\r", ";")
 _SOUND = re.compile(r"\[sound:([^\]\[\n]+)\]")
+_BLOCK_ID_END = re.compile(r"(?:(?<=[ \t])|^)\^[A-Za-z0-9-]+\Z")
 _ENTITY_LIKE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]*);")
 _AUTOLINK = re.compile(r"[A-Za-z][A-Za-z0-9.+-]{1,31}:[^<>\x00-\x20]*")
 _EMAIL = re.compile(
@@ -654,7 +655,13 @@ class _Converter(MarkdownConverter):
 
     def convert_br(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         if "_inline" not in parent_tags and _softbreak(el):
-            return _piece(_BREAK, "\n")
+            # Right after a task box's space, which the box's markup writes: a bare newline
+            # there would drop it (markdown strips a line's trailing space), `\\` keeps it.
+            spaced = el.previous_sibling
+            after_box = isinstance(spaced, NavigableString) and str(spaced) == " "
+            box = spaced.previous_sibling if after_box else None
+            hard = isinstance(box, Tag) and box.name == "input" and _task_box(box)
+            return _piece(_BREAK, "\\\n" if hard else "\n")
         return "<br>"
 
     def convert_code(self, el: Tag, text: str, parent_tags: set[str]) -> str:
@@ -812,7 +819,7 @@ class _Inline:
         self.write_math()
         self.escape_texts()
         self.choose_delimiters()
-        return _dollars("".join(value for _, value in self.parts))
+        return _dollars("".join(value for _, value in self.parts), block_start=self.block_start)
 
     # -- neighbours ---------------------------------------------------------------------
 
@@ -846,15 +853,28 @@ class _Inline:
     def line_ends(self, index: int) -> bool:
         return self.after(index) in ("", "\n")
 
+    def math_block_line(self, index: int) -> bool:
+        """Whether part `index` is on a block's first line that begins with display math
+        written `$$`: dollarmath reads that line as a `$$` block if it ends in `$$` too."""
+        line = [(kind, value) for kind, value in self.parts[:index] if value]
+        return (
+            self.block_start
+            and bool(line)
+            and line[0][0] == ""
+            and line[0][1].startswith("$$")
+            and not any(kind == "" and "\n" in value for kind, value in line)
+        )
+
     # -- line breaks ------------------------------------------------------------------
 
     def write_breaks(self) -> None:
         """A line break as a newline; one that starts a line (a paragraph's first, one
         after another) as `\\` and a newline, as a bare newline there would end the
         paragraph or be dropped."""
-        for index, (kind, _) in enumerate(self.parts):
+        for index, (kind, written) in enumerate(self.parts):
             if kind == _BREAK:
-                self.parts[index] = ("", "\\\n" if self.line_start(index) else "\n")
+                hard = written == "\\\n" or self.line_start(index)
+                self.parts[index] = ("", "\\\n" if hard else "\n")
 
     # -- math -------------------------------------------------------------------------
 
@@ -878,6 +898,8 @@ class _Inline:
             and not after.isdigit()
             and before != "\\"
             and _lines_stay_in_paragraph(tex.split("\n")[1:])
+            # (its `$` closer and that of `\\$`, ending a line that `$$` begins: a `$$` block)
+            and not (tex.endswith("$") and self.line_ends(index) and self.math_block_line(index))
         )
         return ("", f"${tex}$") if readable else (text, f"\\({tex}\\)")
 
@@ -893,8 +915,12 @@ class _Inline:
             and before != "\\"
             and _lines_stay_in_paragraph(tex.split("\n")[1:])
         )
-        if not readable or (self.block_starts(index) and after in ("", "\n")):
-            return (text, f"\\[{tex}\\]")  # `$$` opening a paragraph would be a block
+        # `$$` opening a paragraph is a block where its line ends in `$$` too (alone, or a
+        # formula closes the line), and where it does not close on that line (a later line
+        # of the container ending in `$$` closes it, blank lines and all).
+        opens_block = self.block_starts(index) and (after in ("", "\n") or "\n" in tex)
+        if not readable or opens_block or (self.line_ends(index) and self.math_block_line(index)):
+            return (text, f"\\[{tex}\\]")
         own_lines = before == "\n" and after in ("", "\n")
         if own_lines and _lines_stay_in_paragraph(tex.split("\n")[:1]):
             return ("", f"$$\n{tex}\n$$")  # on lines of its own, as the vault writes it
@@ -920,6 +946,10 @@ class _Inline:
         braces = _cloze_braces(text, scanned) if self.converter.curly_clozes else set()
         if not (last_space or braces or _MAY_ESCAPE.search(text)):  # most text: as it is
             return self.at_line_start(index, text)
+        # A paragraph's text ending in ` ^id` (or all `^id`): a block id, hidden but escaped.
+        block_id = _BLOCK_ID_END.search(text) if self.after(index) == "" else None
+        if block_id and not (block_id.start() or _among(before, " \t\n") or before == ""):
+            block_id = None
         out: list[str] = []
         for at in range(len(text) - 1, -1, -1):
             char = text[at]
@@ -929,6 +959,8 @@ class _Inline:
                 out.append(f"&#{ord(char)};")
             elif at in braces:
                 out.append("\\{")
+            elif block_id and at == block_id.start():
+                out.append("\\^")
             elif char == "\\":
                 escape = following == "" or _among(following, _ESCAPABLE)
                 out.append("\\\\" if escape else char)
@@ -1111,14 +1143,19 @@ def _escape_line_start(text: str, block_start: bool, line_ends: bool) -> str:
     return text
 
 
-def _dollars(markdown: str) -> str:
+def _dollars(markdown: str, *, block_start: bool) -> str:
     """Each `$` of text escaped where markdown's math rule would open a formula at it:
-    decided right to left, as the rule looks right for the first `$` not escaped."""
+    decided right to left, as the rule looks right for the first `$` not escaped. And one
+    that ends a block's first line begun by display math: a `$$` block otherwise, if the
+    `$` before it is one too (`\\$$`, `$$x$$$`)."""
     chars = list(markdown)
+    newline = markdown.find("\n")
+    last = (newline if newline >= 0 else len(markdown)) - 1  # the first line's last char
+    closes_block = block_start and markdown.startswith("$$")
     closing: int | None = None  # the first `$` right of here that is not escaped
     for at in range(len(chars) - 1, -1, -1):
         if chars[at] == _DOLLAR:
-            opens = _opens_math(chars, at, closing)
+            opens = (closes_block and at == last) or _opens_math(chars, at, closing)
             chars[at] = "\\$" if opens else "$"
             closing = closing if opens else at
         elif chars[at] == "$" and not _escaped_at(markdown, at):

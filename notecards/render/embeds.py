@@ -250,23 +250,30 @@ def _block_id(text: str) -> str | None:
     caret = body.rfind("^")
     if caret < 0 or not _BLOCK_ID.fullmatch(body, caret + 1):
         return None
-    if caret and body[caret - 1] not in " \t":
+    if caret and body[caret - 1] not in " \t\n":  # (a paragraph's own line: `a\n^id`)
         return None
     return body[caret + 1 :]
 
 
 def _hide_block_ids(state: StateCore) -> None:
     """A paragraph's closing ` ^id` is not shown, and a paragraph that is only `^id` (the
-    form that names the block above it) is not written at all."""
+    form that names the block above it) is not written at all. An inline footnote's text
+    (`^[^1]`) is no block of the note, so its `^1` is text; in a footnote's definition the
+    backlink stands before its paragraph's end. The id is read in the paragraph's source, as
+    Obsidian reads it: `\\^id` or `&#94;id` is text."""
     tokens = state.tokens
+    in_inline_note = False
     for index, token in enumerate(tokens):
-        if token.type != "inline" or not token.children or index == 0:
+        if token.type in ("footnote_open", "footnote_close"):
+            in_inline_note = token.type == "footnote_open" and token.meta.get("label") is None
+        if token.type != "inline" or not token.children or index == 0 or in_inline_note:
             continue
         if tokens[index - 1].type != "paragraph_open":
             continue
         children: list[Token] = token.children
         last = children[-1]
-        if last.type != "text" or _block_id(last.content) is None:
+        found = _block_id(token.content)
+        if found is None or last.type != "text" or not last.content.rstrip().endswith(found):
             continue
         stripped = last.content.rstrip(" \t").rpartition("^")[0].rstrip(" \t")
         last.content = stripped
@@ -275,7 +282,10 @@ def _hide_block_ids(state: StateCore) -> None:
             while children and children[-1].type in _BREAKS:
                 children.pop()
         if not children:
-            tokens[index - 1].hidden = tokens[index + 1].hidden = True
+            close = index + 1
+            while tokens[close].type == "footnote_anchor":
+                close += 1
+            tokens[index - 1].hidden = tokens[close].hidden = True
 
 
 def block_id_plugin(md: MarkdownIt) -> None:

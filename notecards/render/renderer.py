@@ -52,6 +52,7 @@ from notecards.render.cloze import ENV_IS_CLOZE, ENV_NEXT_NUMBER, cloze_plugin
 from notecards.render.code import highlight_code
 from notecards.render.comments import comment_plugin
 from notecards.render.embeds import EmbeddedFile, Section, block_id_plugin
+from notecards.render.footnotes import footnote_refs_plugin
 from notecards.render.mathjax import ENV_FORMULAS, mathjax_plugin
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
 from notecards.render.wikilinks import WikiTarget, image_size, split_target, wikilink_plugin
@@ -64,7 +65,7 @@ _ENV_UNVOUCHED = "notecards_unvouched"
 # The inline tokens `_resolve_references` looks at: those it resolves, those `_unvouched`
 # may find, and a link's ends (whether a token sits in a link).
 _REFERENCE_TYPES = frozenset(
-    ("wikilink", "wiki_embed", "image", "link_open", "link_close", "html_inline", "footnote_ref")
+    ("wikilink", "wiki_embed", "image", "link_open", "link_close", "html_inline")
 )
 # The raw HTML mdit-py-plugins' task lists write, already in that form.
 _CHECKBOXES = frozenset(
@@ -207,7 +208,7 @@ class Renderer:
         options = {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code}
         md = MarkdownIt("commonmark", options)
         md.enable(["table", "strikethrough"])
-        md.use(footnote_plugin).use(tasklists_plugin).use(mathjax_plugin)
+        md.use(footnote_plugin).use(footnote_refs_plugin).use(tasklists_plugin).use(mathjax_plugin)
         md.use(callout_plugin).use(wikilink_plugin).use(comment_plugin).use(block_id_plugin)
         md.use(
             cloze_plugin,
@@ -550,11 +551,11 @@ class _LineFinder:
 
 def _unvouched(token: Token, in_link: bool) -> bool:
     """Whether this inline token may write HTML that Anki's editor would rewrite: raw HTML,
-    a link or footnote inside a link (a browser splits nested `<a>`), or a media file name
-    with `%` in it (Anki percent-decodes those)."""
+    a link inside a link (a browser splits nested `<a>`; a footnote's reference is moved out of
+    one, `footnotes.py`), or a media file name with `%` in it (Anki percent-decodes those)."""
     if token.type == "html_inline":
         return token.content not in _CHECKBOXES
-    if in_link and token.type in ("wikilink", "link_open", "footnote_ref", "note_embed"):
+    if in_link and token.type in ("wikilink", "link_open", "note_embed"):
         return True
     source = token.meta.get("anki_name") if token.type == "wiki_embed" else None
     if token.type == "image":

@@ -66,6 +66,21 @@ MATH = [
         "<ul>\n<li>\n\\[  a\n  \\]\n</li>\n</ul>",
         "- $$\n  a\n  $$",
     ),
+    # A block's line that `$$` begins and `$$` ends is a `$$` block (dollarmath's), whatever
+    # closes the formula in between: so the line never ends in `$$` there
+    ("display, a code span, `$$` of text", "\\[x\\]<code> </code>$$", "$$x$$` `$\\$"),
+    ("display, then a dollar", "\\[x\\]$", "$$x$$\\$"),
+    ("in a list item", "<ul>\n<li>\\[x\\] $$</li>\n</ul>", "- $$x$$ $\\$"),
+    ("in a quote", "<blockquote>\n<p>\\[x\\] $$</p>\n</blockquote>", "> $$x$$ $\\$"),
+    ("a second display ending the line", "\\[x\\] a \\[y\\]", "$$x$$ a \\\\\\[y\\\\]"),
+    ("inline math ending in `\\$` there", "\\[x\\] \\(a\\$\\)", "$$x$$ \\\\(a\\\\$\\\\)"),
+    ("not on a later line", "a<br>\n\\[x\\]$", "a\n$$x$$$"),
+    # and one over lines: a later line ending in `$$`, blank lines between, would close it
+    (
+        "display over lines opening a paragraph",
+        "<p>\\[a\nb\\] c</p>\n\\[y\\]",
+        "\\\\\\[a&#10;b\\\\] c\n\n$$\ny\n$$",
+    ),
 ]
 
 
@@ -282,6 +297,23 @@ BLOCKS = [
         '<a href="#fnref1:1" class="footnote-backref">↩︎</a></p>\n</li>\n</ol>\n</section>',
         "a[^1] b[^1]\n\n[^1]: the *note*",
     ),
+    (
+        "a footnote's text a block id would hide (an inline footnote's, `2^[^1]`)",
+        '<p>2<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup></p>\n'
+        '<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
+        '<li id="fn1" class="footnote-item"><p>^1 <a href="#fnref1" class="footnote-backref">'
+        "↩︎</a></p>\n</li>\n</ol>\n</section>",
+        "2[^1]\n\n[^1]: \\^1",
+    ),
+    (
+        "a footnote's reference after a link (from one in the link's text)",
+        '<p><a href="http://x.y">a</a><sup class="footnote-ref"><a href="#fn1" id="fnref1">'
+        "[1]</a></sup></p>\n"
+        '<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
+        '<li id="fn1" class="footnote-item"><p>b <a href="#fnref1" class="footnote-backref">'
+        "↩︎</a></p>\n</li>\n</ol>\n</section>",
+        "[a](http://x.y)[^1]\n\n[^1]: b",
+    ),
 ]
 
 
@@ -328,6 +360,19 @@ LISTS = [
         f'<p>{TASK.format("")} a</p>\n</li>\n<li class="task-list-item">\n'
         f"<p>{TASK.format('')} b</p>\n</li>\n</ul>",
         "- [ ] a\n\n- [ ] b",
+    ),
+    # the space after the box is the markup's, which a line's end would drop
+    (
+        "a line break after a task box's space",
+        f'<ul class="contains-task-list">\n<li class="task-list-item">{TASK.format("")} <br>\n'
+        "1</li>\n</ul>",
+        "- [ ] \\\n  1",
+    ),
+    (
+        "a line break right after a task box",
+        f'<ul class="contains-task-list">\n<li class="task-list-item">{TASK.format("")}<br>\n'
+        "1</li>\n</ul>",
+        "- [ ] \n  1",
     ),
 ]
 
@@ -403,6 +448,12 @@ ESCAPES = [
     ("code", "a `b` c", "a \\`b\\` c"),
     ("a comment's marks", "50%% off", "50\\%% off"),
     ("an inline footnote's mark", '^<a href="http://x.com">a</a>', "\\^[a](http://x.com)"),
+    # a paragraph's closing ` ^id` is an Obsidian block id, which the renderer hides
+    ("a block id", "a ^b1", "a \\^b1"),
+    ("a block id alone", "^b1", "\\^b1"),
+    ("a block id on a line of its own", "a<br>\n^b1", "a\n\\^b1"),
+    ("no block id after a letter", "a*^b1", "a\\*^b1"),
+    ("no block id before more text", "a ^b1 c", "a ^b1 c"),
     ("highlight and strikethrough marks", "a == b ~~ c = d ~ e", "a \\=\\= b \\~\\~ c = d ~ e"),
     ("spaces markdown would drop", "&nbsp; a&nbsp;b", "&nbsp; a&nbsp;b"),
     ("a line's leading space", "a<br>\n b", "a\n&#32;b"),

@@ -60,6 +60,37 @@ EXACT = [
     ),
     ("```\n<b> & $x$\n```", "<pre><code>&lt;b&gt; &amp; $x$\n</code></pre>"),
     ("```nosuchlang\n<b>\n```", '<pre><code class="language-nosuchlang">&lt;b&gt;\n</code></pre>'),
+    # Obsidian's block ids (` ^id` ending a paragraph) hidden, read in the source: an
+    # escaped `^` is text
+    ("a ^b1", "a"),
+    ("a \\^b1", "a ^b1"),
+    ("a &#94;b1", "a ^b1"),
+    # an inline footnote's text is no block: its `^1` is text (`2^[^1]`: a footnote `^1`)
+    (
+        "2^[^1]",
+        '<p>2<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup></p>\n'
+        '<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
+        '<li id="fn1" class="footnote-item"><p>^1 <a href="#fnref1" class="footnote-backref">'
+        "↩︎</a></p>\n</li>\n</ol>\n</section>",
+    ),
+    # a definition that is only a block id: its paragraph left out whole, no stray `</p>`
+    (
+        "x[^1]\n\n[^1]: ^b1",
+        '<p>x<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup></p>\n'
+        '<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
+        '<li id="fn1" class="footnote-item"> <a href="#fnref1" class="footnote-backref">'
+        "↩︎</a></li>\n</ol>\n</section>",
+    ),
+    # an inline footnote in a link's text: its reference right after the link (an `<a>`
+    # cannot nest in another, and the editor's browser would split the two)
+    (
+        "[a^[b] c](http://x.y)",
+        '<p><a href="http://x.y">a c</a><sup class="footnote-ref"><a href="#fn1" id="fnref1">'
+        "[1]</a></sup></p>\n"
+        '<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
+        '<li id="fn1" class="footnote-item"><p>b <a href="#fnref1" class="footnote-backref">'
+        "↩︎</a></p>\n</li>\n</ol>\n</section>",
+    ),
 ]
 
 
