@@ -32,6 +32,11 @@ def _lexer(language: str) -> Lexer | None:
 def highlight_code(code: str, language: str, attrs: object) -> str:
     """markdown-it's `highlight` option: the code coloured, or for an unknown language (or
     none) only escaped, for markdown-it to wrap in `<pre><code>`."""
+    return _highlighted(code, language)
+
+
+@lru_cache(maxsize=256)  # a vault repeats its snippets; highlighting is a third of a field
+def _highlighted(code: str, language: str) -> str:
     lexer = _lexer(language.lower()) if language else None
     if lexer is None:
         return escape_text(code)
