@@ -121,7 +121,6 @@ def media_as_stored(root: Path, state: SyncState) -> bool:
 
 def _seen_as_recorded(snapshot: AnkiSnapshot, state: SyncState) -> bool:
     """Whether every time Anki answered is the one recorded (a sync would record any other)."""
-    now = time.time()
-    notes = state.notes
+    notes, at = state.notes, snapshot.asked_at
     mods = snapshot.mods or {}
-    return all(notes[nid].anki_mod == mod_as_seen(mod, now) for nid, mod in mods.items())
+    return all(notes[nid].anki_mod == mod_as_seen(mod, at) for nid, mod in mods.items())

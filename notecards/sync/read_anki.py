@@ -38,6 +38,10 @@ class AnkiSnapshot:
     # else the notes Anki's own search finds edited since the day of the last sync.
     mods: dict[int, int] | None = None
     edited: set[int] = field(default_factory=set)
+    # When the request that answered `mods` was sent: Anki's times are whole seconds, and a
+    # note edited in the second its time was read, after the read, keeps that time; only a
+    # time older than a second before the request is surely the note's last (mod_as_seen).
+    asked_at: float = 0.0
 
     def edited_since(self, state: SyncState) -> set[int]:
         """The recorded notes Anki may have changed since notecards last saw them."""
@@ -65,9 +69,8 @@ def unedited(client: AnkiConnect, snapshot: AnkiSnapshot, state: SyncState) -> b
         for nid in edited
     ):
         return False
-    now = time.time()
     for nid in edited if snapshot.mods is not None else ():
-        seen = mod_as_seen(snapshot.mods[nid], now)
+        seen = mod_as_seen(snapshot.mods[nid], snapshot.asked_at)
         state.notes[nid] = dataclasses.replace(state.notes[nid], anki_mod=seen)
     return True
 
@@ -161,6 +164,7 @@ def ask_anki(
             asked["edited"] = ("findNotes", {"query": f"edited:{days}"})
     # An add-on without getMediaDirPath answers an error for it: then Anki cannot share files.
     asked["media_dir"] = ("getMediaDirPath", {})
+    asked_at = time.time()  # (before the request: the second request's times are later)
     answers = dict(
         zip(
             asked,
@@ -197,8 +201,9 @@ def ask_anki(
         is_loopback(client.url) and isinstance(media_dir, str) and Path(media_dir).is_dir()
     )
     return AnkiSnapshot(
-        notes, present, answers["decks"][0], answers["pending"][0], shares_files, mods, edited
-    )
+        notes, present, answers["decks"][0], answers["pending"][0], shares_files, mods, edited,
+        asked_at,
+    )  # fmt: skip
 
 
 def _seen_recently(state: SyncState, days: int) -> list[int] | None:

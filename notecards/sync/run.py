@@ -162,7 +162,7 @@ def _sync(
     if not options.push:
         if not dry_run:
             _settle_pulled(state, items, snapshot, report)
-            _remember_anki(state, snapshot.mods, unsettled)
+            _remember_anki(state, [(snapshot.mods, snapshot.asked_at)], unsettled)
             state.warned = _warned(state, items, (), _rendered_problems(vault, items))
             if state_snapshot(state) != saved:
                 save_state(vault.root, state)
@@ -204,11 +204,12 @@ def _sync(
         )
         report.problems.append(Problem(message, severity=Severity.WARNING))
     if not dry_run:
-        taken, mods = _apply(
+        taken, mods, pushed_at = _apply(
             client, vault, renderer, state, snapshot, media, report, reporter, options.two_way
         )
         if options.two_way:
-            _remember_anki(state, {**(snapshot.mods or {}), **mods}, unsettled)
+            seen = [(snapshot.mods, snapshot.asked_at), (mods, pushed_at)]
+            _remember_anki(state, seen, unsettled)
             _remember_base(base, state, items, taken, report.plan)
             base.save()
         _remember_files(state, vault, renderer, report.plan, unread)
@@ -410,17 +411,25 @@ def _after_push(
     return {t["noteId"]: t["mod"] for t in answers[1][0] if is_mod_time(t)}
 
 
-def _remember_anki(state: SyncState, mods: dict[int, int] | None, unsettled: set[int]) -> None:
+def _remember_anki(
+    state: SyncState,
+    seen: Sequence[tuple[dict[int, int] | None, float]],
+    unsettled: set[int],
+) -> None:
     """Each record's note as Anki last showed it: its modification time (a later one is
-    looked at again, as is every `unsettled` note); and the day of this sync, for Anki's
-    `edited:N` search (kept to the day: a finer time would rewrite the state on every sync;
-    and not moved on while an edit made in Anki waits, so the search still finds it)."""
+    looked at again, as is every `unsettled` note), from each of the `seen` answers (times,
+    and when their request was sent), a later answer over an earlier; and the day of this
+    sync, for Anki's `edited:N` search (kept to the day: a finer time would rewrite the state
+    on every sync; and not moved on while an edit made in Anki waits, so the search still
+    finds it). A time is kept as seen when it was asked, not now: a note edited in the second
+    its time was read keeps that time, however long the sync ran after the read."""
     now = int(time.time())
-    for nid, mod in (mods or {}).items():
-        seen = mod_as_seen(mod, now)
-        record = state.notes.get(nid)
-        if record is not None and record.anki_mod != seen and nid not in unsettled:
-            state.notes[nid] = dataclasses.replace(record, anki_mod=seen)
+    for mods, asked_at in seen:
+        for nid, mod in (mods or {}).items():
+            as_seen = mod_as_seen(mod, asked_at)
+            record = state.notes.get(nid)
+            if record is not None and record.anki_mod != as_seen and nid not in unsettled:
+                state.notes[nid] = dataclasses.replace(record, anki_mod=as_seen)
     if not unsettled and now // 86400 != state.synced_at // 86400:
         state.synced_at = now
 
@@ -697,10 +706,10 @@ def _apply(
     report: SyncReport,
     reporter: Reporter,
     two_way: bool,
-) -> tuple[list[tuple[Rendered, int]], dict[int, int]]:
+) -> tuple[list[tuple[Rendered, int]], dict[int, int], float]:
     """Apply the plan; the caller saves the state if it changed. Gives the notes added
     (with their new ids) and, for a two-way sync, the changed notes' modification times
-    (_after_push)."""
+    (_after_push), and when they were asked."""
     plan = report.plan
     tag = pending_tag(vault.root)
     journal = [a for a in plan.adds if not a.restore]
@@ -751,6 +760,7 @@ def _apply(
     actions = [("removeTags", {"notes": cleared, "tags": tag})] if cleared else []
     added = [nid for _, nid in taken + restored]
     ids, asked = _after_push_asks(state, plan, added) if two_way else ([], [])
+    asked_at = time.time()
     answers = client.multi(actions + asked)
     report.problems += push.refusals(actions, answers[: len(actions)], [None] * len(actions))
     fault_point("pending_cleared")
@@ -763,7 +773,8 @@ def _apply(
     if journal and len(cleared) == len(journal):
         state.pending_tag = ""  # every journaled add is in Anki with its ID in the vault
     report.applied = True
-    return taken + restored, _after_push(state, report, ids, asked, answers[len(actions) :])
+    mods = _after_push(state, report, ids, asked, answers[len(actions) :])
+    return taken + restored, mods, asked_at
 
 
 def _key(item: Rendered) -> tuple[str, int]:

@@ -13,6 +13,9 @@ import pytest
 from notecards import exit_codes
 from notecards.sync import SyncOptions, plan_lines
 from notecards.sync.as_left import unchanged_sync
+from notecards.sync.read_anki import AnkiSnapshot
+from notecards.sync.run import _remember_anki
+from notecards.sync.state import PushedNote, SyncState
 from notecards.targets.ankiconnect import AnkiConnect
 from tests.helpers.sync import (
     a_month_on,
@@ -431,3 +434,20 @@ def test_an_edit_inside_embedded_text_never_replaces_the_embed(tmp_path, anki_se
     assert (vault / "a.md").read_bytes() == before and not report.pulled
     assert any("embeds from another note" in p.message for p in report.problems)
     assert "tiny" in anki_notes(anki_server)[note_id]["fields"]["Back"]  # kept there
+
+
+def test_a_time_is_kept_as_seen_when_it_was_asked_not_when_the_sync_ends():
+    """Anki's times are whole seconds: a note edited in the second its time was read, after
+    the read, keeps that time. A sync that records the time seconds after asking it (a
+    large push, a slow Anki) must still keep it a second earlier, so that the next sync
+    looks at the note; an older time is kept as it is."""
+    asked_at = time.time() - 3  # the request was sent 3 s before the sync records its answer
+    read_in_its_second, older = int(asked_at), int(asked_at) - 5
+    state = SyncState(notes={n: PushedNote("d", {}, [], "D", "a.md") for n in (1, 2)})
+    _remember_anki(state, [({1: read_in_its_second, 2: older}, asked_at)], set())
+    assert state.notes[1].anki_mod == read_in_its_second - 1  # an edit within it is found
+    assert state.notes[2].anki_mod == older
+    edited_after_the_read = AnkiSnapshot(
+        {}, {1, 2}, {}, [], False, {1: read_in_its_second, 2: older}
+    )
+    assert edited_after_the_read.edited_since(state) == {1}
