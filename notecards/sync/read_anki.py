@@ -10,7 +10,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,12 +36,12 @@ class AnkiSnapshot:
     shares_files: bool  # Anki can open a package file of ours
     # Two-way sync: each known note's modification time, where Anki answers notesModTime;
     # else the notes Anki's own search finds edited since the day of the last sync.
-    mods: dict[int, int] | None = None
-    edited: set[int] = field(default_factory=set)
+    mods: dict[int, int] | None
+    edited: set[int]
     # When the request that answered `mods` was sent: Anki's times are whole seconds, and a
     # note edited in the second its time was read, after the read, keeps that time; only a
     # time older than a second before the request is surely the note's last (mod_as_seen).
-    asked_at: float = 0.0
+    asked_at: float
 
     def edited_since(self, state: SyncState) -> set[int]:
         """The recorded notes Anki may have changed since notecards last saw them."""

@@ -448,6 +448,6 @@ def test_a_time_is_kept_as_seen_when_it_was_asked_not_when_the_sync_ends():
     assert state.notes[1].anki_mod == read_in_its_second - 1  # an edit within it is found
     assert state.notes[2].anki_mod == older
     edited_after_the_read = AnkiSnapshot(
-        {}, {1, 2}, {}, [], False, {1: read_in_its_second, 2: older}
+        {}, {1, 2}, {}, [], False, {1: read_in_its_second, 2: older}, set(), asked_at
     )
     assert edited_after_the_read.edited_since(state) == {1}
