@@ -269,6 +269,22 @@ def _one_load(html: str) -> str:
     return _media_paths(saved, _decode_path).replace("\0", "")
 
 
+def math_across_elements(html: str) -> bool:
+    """Whether the editor's math patterns (display first, as `_decorate`) take markup into a
+    formula: a `\\[` or `\\(` of text (code about TeX, say) paired with a closer in another
+    element, a later formula's. Anki then shows the text between them as math: the card is
+    not what its markdown says. (A formula the renderer writes holds no `<`: its TeX is
+    escaped.)"""
+    markup: list[bool] = []
+
+    def take(_: str, tex: str) -> str:
+        markup.append("<" in tex)
+        return ""
+
+    _sub_lazily(_sub_lazily(html, _BLOCK_MATH, take), _INLINE_MATH, take)
+    return any(markup)
+
+
 @lru_cache(maxsize=1024)  # a sync compares the same fields both ways, and converts them
 def anki_form(html: str) -> str:
     """`html` as Anki's editor saves it once the note is opened; idempotent. The editor loads

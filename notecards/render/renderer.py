@@ -45,7 +45,7 @@ from notecards.demo_catalog import DEMO_LINK, DEMOS, demo_command, unknown_demo
 from notecards.hashing import code_digest, key
 from notecards.model import Dependency, MediaRef, Note, RenderedNote
 from notecards.problems import NotecardsError, Problem, Severity
-from notecards.render.anki_form import anki_form, escape_text
+from notecards.render.anki_form import anki_form, escape_text, math_across_elements
 from notecards.render.cache import CachedField, RenderCache
 from notecards.render.callouts import callout_plugin
 from notecards.render.cloze import ENV_IS_CLOZE, ENV_NEXT_NUMBER, cloze_plugin
@@ -62,6 +62,11 @@ _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 # env key: True once the field holds something the render rules cannot vouch is in the form
 # Anki's editor keeps (raw HTML, a link inside a link, a file name Anki percent-decodes).
 _ENV_UNVOUCHED = "notecards_unvouched"
+_MATH_ACROSS_ELEMENTS = (
+    "a `\\[` or `\\(` here that is no formula (in code, say) pairs in Anki with a later"
+    " formula's closer, and Anki shows the text between them as math (keep such text and"
+    " formulas in different fields)"
+)
 # The inline tokens `_resolve_references` looks at: those it resolves, those `_unvouched`
 # may find, and a link's ends (whether a token sits in a link).
 _REFERENCE_TYPES = frozenset(
@@ -195,7 +200,10 @@ class Renderer:
         tokens = self._md.parse(markdown, env)
         if env["problems"]:
             raise NotecardsError(env["problems"] + env["warnings"])
-        html = _in_anki_form(self._render_tokens(tokens, env).rstrip("\n"), env)
+        written = self._render_tokens(tokens, env).rstrip("\n")
+        html = _in_anki_form(written, env)
+        if html is not written and math_across_elements(written):
+            _warn(env, line, _MATH_ACROSS_ELEMENTS)
         media, deps = tuple(env["media"].values()), tuple(env["deps"])
         field = RenderedField(html, media, deps, tuple(env["warnings"]))
         if self.cache is not None and not field.warnings:

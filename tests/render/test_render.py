@@ -310,3 +310,24 @@ def test_seed_note_formulas_arrive_byte_for_byte(tmp_path: Path) -> None:
 def test_unknown_note_type_is_a_problem_at_the_start_line(renderer: Renderer) -> None:
     with pytest.raises(NotecardsError, match=r"deck.md:10: unknown note type 'Nope'"):
         renderer.render(note({"Front": "x"}, note_type="Nope"))
+
+
+@pytest.mark.parametrize(
+    ("markdown", "warned"),
+    [
+        ("`\\[` then\n\n$$x$$", True),  # the code's `\[` pairs with the formula's `\]`
+        ("`\\(` $x$", True),
+        ("- `a\\[b`\n- $$x$$", True),
+        ("`\\[a\\]` and $x$", False),  # a pair inside the code: nothing crosses an element
+        ("`\\(` and no formula", False),
+        ("$x$ and `\\)`", False),
+        ("$x$ and $$y$$", False),
+    ],
+)
+def test_a_delimiter_of_text_that_anki_pairs_with_a_formula_is_a_warning(
+    renderer: Renderer, markdown: str, warned: bool
+) -> None:
+    field = renderer.render_field(markdown, cloze=False, path="deck.md", line=7)
+    assert [(w.line, "no formula" in w.message) for w in field.warnings] == (
+        [(7, True)] if warned else []
+    )
