@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 
+from notecards.render.block_dispatch import starts_line_with
 from notecards.render.wikilinks import find_in_src
 
 _MARK = "%%"
@@ -35,6 +36,7 @@ def _marks(state: StateBlock) -> list[int]:
     return memo[state.src]
 
 
+@starts_line_with("%")
 def _block_comment(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """A comment that starts a line and ends a line: nothing is written for it. As a
     paragraph's terminator (`silent`) only one that runs over several lines, so that a line

@@ -20,6 +20,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
 
 from notecards.render.anki_form import escape_text
+from notecards.render.block_dispatch import starts_line_with
 
 # env key: {src: the lines of src that end in `$$`}, built on first need.
 _ENV_CLOSING_LINES = "notecards_math_closing_lines"
@@ -93,6 +94,7 @@ def _closing_lines(state: StateBlock) -> list[int]:
     return memo[state.src]
 
 
+@starts_line_with("$")  # (what it changes elsewhere is the memo of closing lines)
 def _block_math_that_can_close(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """dollarmath's `$$` block, not tried where no line from `start` to `end` ends in `$$`:
     it would read every line to `end` looking for one, so n openers without a closer would

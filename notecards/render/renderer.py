@@ -46,6 +46,7 @@ from notecards.hashing import code_digest, key
 from notecards.model import Dependency, MediaRef, Note, RenderedNote
 from notecards.problems import NotecardsError, Problem, Severity
 from notecards.render.anki_form import anki_form, escape_text, math_across_elements
+from notecards.render.block_dispatch import block_dispatch_plugin
 from notecards.render.cache import CachedField, RenderCache
 from notecards.render.callouts import callout_plugin
 from notecards.render.cloze import ENV_IS_CLOZE, ENV_NEXT_NUMBER, cloze_plugin
@@ -215,6 +216,7 @@ class Renderer:
     def _markdown(self) -> MarkdownIt:
         options = {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code}
         md = MarkdownIt("commonmark", options)
+        md.use(block_dispatch_plugin)  # block rules tried only where they can start
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin).use(footnote_refs_plugin).use(tasklists_plugin).use(mathjax_plugin)
         md.use(callout_plugin).use(wikilink_plugin).use(comment_plugin).use(block_id_plugin)

@@ -1,0 +1,114 @@
+"""Block rules tried only at the lines where they can start: the same tokens, less work.
+
+markdown-it's block parser asks each rule of a chain, in order, whether a block starts at the
+line, at every line where a block may start and, for each further line of a paragraph, list,
+quote or table, whether it ends it there. Most rules can only start at a line whose first
+character (after its indent) is theirs: a heading at `#`, a fence at a backtick or `~`; the
+others fail at once, each after a logging call, and that was a third of a field's render time.
+
+`DispatchingRuler` holds the rules as markdown-it's `Ruler` does (same order, same chains, same
+enabling and disabling), but each chain it hands out is one rule: it looks at the line's first
+character and tries, in the chain's order, only the rules that can accept it; a line that is
+empty or indented as code (4 columns past the block's indent) tries them all, as markdown-it
+does. A rule declares the characters it can accept at a line not indented as code, the
+character at `bMarks + tShift`, which every rule reads first (`FIRST_CHARACTERS`, or
+`starts_line_with` on notecards' own rules); a rule without a declaration (a table, found by
+its next line; a setext heading or a paragraph, by any text) is tried at every line, so a
+rule added later is never skipped, only not sped up. tests/render/test_block_dispatch.py shows
+the tokens are those of markdown-it's own parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from markdown_it import MarkdownIt, rules_block
+from markdown_it.parser_block import RuleFuncBlockType
+from markdown_it.ruler import Rule, Ruler
+from markdown_it.rules_block import StateBlock
+from mdit_py_plugins.footnote.index import footnote_def
+
+_RuleT = TypeVar("_RuleT", bound=Callable[..., bool])
+
+# markdown-it's and mdit-py-plugins' rules: the first characters each accepts at a line not
+# indented as code (read from their sources: each returns False, having changed nothing, when
+# `state.src[bMarks + tShift]` is another one).
+FIRST_CHARACTERS: dict[Callable[..., bool], frozenset[str]] = {
+    rules_block.code: frozenset(),  # only at code indent, where every rule is tried
+    rules_block.fence: frozenset("`~"),
+    rules_block.blockquote: frozenset(">"),
+    rules_block.hr: frozenset("*-_"),
+    rules_block.list_block: frozenset("*+-0123456789"),
+    rules_block.reference: frozenset("["),
+    rules_block.html_block: frozenset("<"),
+    rules_block.heading: frozenset("#"),
+    footnote_def: frozenset("["),  # `[^label]:`
+}
+_DECLARED = "notecards_first_characters"  # the attribute `starts_line_with` sets
+
+
+def starts_line_with(characters: str) -> Callable[[_RuleT], _RuleT]:
+    """Declare, on a block rule, the only first characters of a line it can accept where
+    the line is not indented as code: it must return False, changing nothing, at any other."""
+
+    def declare(rule: _RuleT) -> _RuleT:
+        setattr(rule, _DECLARED, frozenset(characters))
+        return rule
+
+    return declare
+
+
+def first_characters(rule: Callable[..., bool]) -> frozenset[str] | None:
+    """The first characters the rule declares it can accept; None: it is tried at every line."""
+    declared = getattr(rule, _DECLARED, None)
+    return declared if declared is not None else FIRST_CHARACTERS.get(rule)
+
+
+def _dispatching(chain: list[RuleFuncBlockType]) -> RuleFuncBlockType:
+    """One rule that tries, in order, the rules of `chain` that can start at the line, and
+    says whether one did (as markdown-it's loops over a chain stop at the first that does)."""
+    accepts = [(rule, first_characters(rule)) for rule in chain]
+    every = tuple(chain)
+    by_character: dict[str, tuple[RuleFuncBlockType, ...]] = {}
+
+    def dispatch(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        start = state.bMarks[line] + state.tShift[line]
+        if start >= state.eMarks[line] or state.sCount[line] - state.blkIndent >= 4:
+            tried = every
+        else:
+            character = state.src[start]
+            tried = by_character.get(character)
+            if tried is None:
+                tried = tuple(r for r, chars in accepts if chars is None or character in chars)
+                by_character[character] = tried
+        for rule in tried:  # noqa: SIM110 (any() of a generator: slower, on every line)
+            if rule(state, line, end, silent):
+                return True
+        return False
+
+    return dispatch
+
+
+class DispatchingRuler(Ruler[RuleFuncBlockType]):
+    """markdown-it's block `Ruler`, whose every chain is one dispatching rule (see above)."""
+
+    def __init__(self, rules: Iterable[Rule[RuleFuncBlockType]] = ()) -> None:
+        super().__init__()
+        self.__rules__.extend(rules)
+        # chain name: (the chain as `Ruler` compiled it, the one rule that dispatches it)
+        self._dispatching: dict[str, tuple[list[RuleFuncBlockType], list[RuleFuncBlockType]]] = {}
+
+    def getRules(self, chainName: str = "") -> list[RuleFuncBlockType]:  # noqa: N802 (markdown-it's name)
+        chain = super().getRules(chainName)
+        held = self._dispatching.get(chainName)
+        if held is None or held[0] is not chain:  # new, or the rules changed since
+            held = (chain, [_dispatching(chain)] if chain else [])
+            self._dispatching[chainName] = held
+        return held[1]
+
+
+def block_dispatch_plugin(md: MarkdownIt) -> None:
+    """Give `md` a block parser that tries a rule only where it can start; its rules, and
+    those plugins add later, are kept as they are."""
+    md.block.ruler = DispatchingRuler(md.block.ruler.__rules__)
