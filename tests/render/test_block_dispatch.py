@@ -167,7 +167,7 @@ LINES = _lines(BODIES) | UNDERLINED
 
 
 @settings(max_examples=600, deadline=None)
-@given(st.lists(LINES, min_size=1, max_size=14), st.sampled_from(["\n", "\n\n"]))
+@given(st.lists(LINES, min_size=1, max_size=14), st.sampled_from(["", "\n", "\n\n"]))
 def test_tokens_match_markdown_it_on_block_pieces(parsers, lines, end):
     assert_same_tokens(parsers, "\n".join(lines) + end)
 
