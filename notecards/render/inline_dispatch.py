@@ -114,8 +114,8 @@ class InlineDispatch(ParserInline):
         by_char = self._by_char
         if (
             by_char is None
+            or by_char.terminators is not self.terminator_re
             or chain is not self._chain
-            or by_char.terminators is not (self.terminator_re)
         ):
             by_char = self._by_char = _RulesByChar(chain, self.terminator_re)
             self._chain = chain

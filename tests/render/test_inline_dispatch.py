@@ -193,7 +193,8 @@ def test_rules_added_or_disabled_after_the_hook_count(
     monkeypatch: pytest.MonkeyPatch, vault: Path
 ) -> None:
     """A rule that declares no characters is tried where the stock parser tries it (here
-    ahead of `text`: where a text run stops, not inside one); a rule disabled is not."""
+    ahead of `text`: where a text run stops, not inside one); a rule disabled is not; a
+    terminator added stops the text there."""
 
     def shout(state: StateInline, silent: bool) -> bool:
         if state.src[state.pos] != "w":
@@ -209,7 +210,12 @@ def test_rules_added_or_disabled_after_the_hook_count(
         md.inline.ruler.before("text", "shout", shout)
         with_shout = md.inline.parse("a w-w [w](u) *w*", md, {}, [])
         md.disable("emphasis")
-        parsed.append((comparable(with_shout), comparable(md.inline.parse("*b*", md, {}, []))))
+        no_emphasis = md.inline.parse("*b*", md, {}, [])
+        md.inline.add_terminator_char("w")  # now text runs stop at `w` too
+        stopped = md.inline.parse("awa", md, {}, [])
+        parsed.append(comparable((with_shout, no_emphasis, stopped)))
     assert parsed[0] == parsed[1]
-    assert str(parsed[0][0]).count("'shout'") == 3
-    assert "em_open" not in str(parsed[0][1])
+    with_shout, no_emphasis, stopped = parsed[0]
+    assert str(with_shout).count("'shout'") == 3
+    assert "em_open" not in str(no_emphasis)
+    assert str(stopped).count("'shout'") == 1
