@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from notecards.render.inline_dispatch import starts_on
 from notecards.render.wikilinks import find_in_src
 
 _ID_PREFIX = re.compile(r"c?(\d+)[:|]")
@@ -82,6 +83,7 @@ def _push_wrapped(
     state.push(f"{kind}_close", tag, -1)
 
 
+@starts_on("{")
 def _curly_cloze(state: StateInline, silent: bool) -> bool:
     src, start = state.src, state.pos
     if src[start] != "{" or not state.env.get(ENV_IS_CLOZE):
@@ -109,6 +111,7 @@ def _curly_cloze(state: StateInline, silent: bool) -> bool:
     return True
 
 
+@starts_on("=")
 def _highlight(state: StateInline, silent: bool) -> bool:
     """`==x==`: a highlight, or a cloze in cloze note types when the vault says so."""
     src, start = state.src, state.pos

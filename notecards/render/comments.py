@@ -18,6 +18,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 
 from notecards.render.block_dispatch import starts_line_with
+from notecards.render.inline_dispatch import starts_on
 from notecards.render.wikilinks import find_in_src
 
 _MARK = "%%"
@@ -60,6 +61,7 @@ def _block_comment(state: StateBlock, start: int, end: int, silent: bool) -> boo
     return True
 
 
+@starts_on(_MARK[0])
 def _inline_comment(state: StateInline, silent: bool) -> bool:
     start = state.pos
     if not state.src.startswith(_MARK, start):

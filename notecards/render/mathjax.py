@@ -21,6 +21,7 @@ from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_doll
 
 from notecards.render.anki_form import escape_text
 from notecards.render.block_dispatch import starts_line_with
+from notecards.render.inline_dispatch import starts_on
 
 # env key: {src: the lines of src that end in `$$`}, built on first need.
 _ENV_CLOSING_LINES = "notecards_math_closing_lines"
@@ -54,6 +55,7 @@ def _display_block(self, tokens: Sequence[Token], idx: int, options, env) -> str
 _find_inline_math = math_inline_dollar(allow_space=False, allow_digits=True, allow_double=True)
 
 
+@starts_on("$")
 def _inline_math_not_currency(state: StateInline, silent: bool) -> bool:
     """Inline math, but not `5$` or `$x$5` (currency, as Obsidian reads it).
 

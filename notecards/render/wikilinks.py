@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
+from notecards.render.inline_dispatch import starts_on
+
 _SIZE = re.compile(r"(?P<width>\d+)(?:x(?P<height>\d+))?")
 
 # env key: {(needle, src): every offset of needle in src}, built on first need.
@@ -100,10 +102,12 @@ def _wiki(state: StateInline, silent: bool, *, embed: bool) -> bool:
     return True
 
 
+@starts_on("[")
 def _wikilink(state: StateInline, silent: bool) -> bool:
     return _wiki(state, silent, embed=False)
 
 
+@starts_on("!")
 def _wiki_embed(state: StateInline, silent: bool) -> bool:
     return _wiki(state, silent, embed=True)
 
