@@ -34,7 +34,6 @@ from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -53,6 +52,7 @@ from notecards.render.code import highlight_code
 from notecards.render.comments import comment_plugin
 from notecards.render.embeds import EmbeddedFile, Section, block_id_plugin
 from notecards.render.footnotes import footnote_refs_plugin
+from notecards.render.html import AnkiHTMLRenderer
 from notecards.render.mathjax import ENV_FORMULAS, mathjax_plugin
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
 from notecards.render.wikilinks import WikiTarget, image_size, split_target, wikilink_plugin
@@ -214,7 +214,7 @@ class Renderer:
 
     def _markdown(self) -> MarkdownIt:
         options = {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code}
-        md = MarkdownIt("commonmark", options)
+        md = MarkdownIt("commonmark", options, renderer_cls=AnkiHTMLRenderer)
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin).use(footnote_refs_plugin).use(tasklists_plugin).use(mathjax_plugin)
         md.use(callout_plugin).use(wikilink_plugin).use(comment_plugin).use(block_id_plugin)
@@ -227,9 +227,6 @@ class Renderer:
         md.add_render_rule("wikilink", _render_wikilink)
         md.add_render_rule("wiki_embed", _render_embed)
         md.add_render_rule("note_embed", _render_note_embed)
-        md.add_render_rule("text", _render_text)
-        md.add_render_rule("code_inline", _render_code_inline)
-        md.add_render_rule("code_block", _render_code_block)
         return md
 
     def _render_tokens(self, tokens: list[Token], env: dict) -> str:
@@ -582,20 +579,6 @@ def _in_anki_form(html: str, env: dict) -> str:
     if vouched and delimiters[0] + delimiters[1] == formulas == delimiters[2] + delimiters[3]:
         return html
     return anki_form(html)
-
-
-def _render_text(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return escape_text(tokens[idx].content)
-
-
-def _render_code_inline(self: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
-    token = tokens[idx]
-    return f"<code{self.renderAttrs(token)}>{escape_text(token.content)}</code>"
-
-
-def _render_code_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
-    token = tokens[idx]
-    return f"<pre{self.renderAttrs(token)}><code>{escape_text(token.content)}</code></pre>\n"
 
 
 def _render_wikilink(self, tokens: Sequence[Token], idx: int, options, env) -> str:
