@@ -109,6 +109,7 @@ class Renderer:
         self._files: dict[str, EmbeddedFile | str] = {}  # read for embeds; a str says why not
         self._sections: dict[tuple[str, str], Section | str] = {}
         self._open_url = f"obsidian://open?vault={quote(config.vault_name, safe='')}&file="
+        self._hrefs: dict[str, str] = {}  # file -> _open_href (links to a note recur)
         self._md = self._markdown()
         self._cached_only = False
         # What besides the field itself decides its HTML (see _cache_key); the demo names,
@@ -241,9 +242,12 @@ class Renderer:
     def _resolve_references(self, state: StateCore) -> None:
         env = state.env
         for index, block in enumerate(state.tokens):
-            if block.type == "html_block":
-                env[_ENV_UNVOUCHED] = True
-            if block.type != "inline" or not block.children:
+            if block.type != "inline":
+                if block.type == "html_block":
+                    env[_ENV_UNVOUCHED] = True
+                continue
+            types = [token.type for token in block.children or ()]
+            if _REFERENCE_TYPES.isdisjoint(types):  # text, emphasis, math: nothing to do
                 continue
             block_line = env["line"] + (block.map[0] if block.map else 0)
             lines = _LineFinder(block.content)
@@ -252,7 +256,7 @@ class Renderer:
             in_link = False
             for token in children:
                 kept.append(token)
-                if token.type not in _REFERENCE_TYPES:  # text, emphasis, math: nothing to do
+                if token.type not in _REFERENCE_TYPES:
                     continue
                 try:
                     if token.type == "wikilink":
@@ -272,7 +276,8 @@ class Renderer:
                     message = f"{bad}{_embedded_at(env)}"
                     env["problems"].append(Problem.at(env["path"], line, message))
             block.children = kept
-            if any(t.type == "note_embed" and t.meta["block"] for t in kept):
+            embeds = "wiki_embed" in types  # (one may have become a note_embed)
+            if embeds and any(t.type == "note_embed" and t.meta["block"] for t in kept):
                 _place_block_embed(state.tokens, index, env)
 
     def _resolve_note(self, token: Token, env: dict) -> None:
@@ -294,7 +299,9 @@ class Renderer:
         named from the Obsidian vault the folder lies in."""
         if self.config.vault_folder:
             file = f"{self.config.vault_folder}/{file}"
-        return f"{self._open_url}{quote(file, safe='')}"
+        if file not in self._hrefs:
+            self._hrefs[file] = f"{self._open_url}{quote(file, safe='')}"
+        return self._hrefs[file]
 
     def _resolve_embed(self, token: Token, env: dict, line: int) -> None:
         target: WikiTarget = token.meta["target"]
