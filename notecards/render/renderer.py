@@ -37,7 +37,6 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 from notecards.config import VaultConfig
 from notecards.demo_catalog import DEMO_LINK, DEMOS, demo_command, unknown_demo
@@ -54,6 +53,7 @@ from notecards.render.embeds import EmbeddedFile, Section, block_id_plugin
 from notecards.render.footnotes import footnote_refs_plugin
 from notecards.render.html import AnkiHTMLRenderer
 from notecards.render.mathjax import ENV_FORMULAS, mathjax_plugin
+from notecards.render.tasklists import tasklist_plugin
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
 from notecards.render.wikilinks import WikiTarget, image_size, split_target, wikilink_plugin
 from notecards.vault.files import read_markdown
@@ -217,7 +217,7 @@ class Renderer:
         options = {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code}
         md = MarkdownIt("commonmark", options, renderer_cls=AnkiHTMLRenderer)
         md.enable(["table", "strikethrough"])
-        md.use(footnote_plugin).use(footnote_refs_plugin).use(tasklists_plugin).use(mathjax_plugin)
+        md.use(footnote_plugin).use(footnote_refs_plugin).use(tasklist_plugin).use(mathjax_plugin)
         md.use(callout_plugin).use(wikilink_plugin).use(comment_plugin).use(block_id_plugin)
         md.use(
             cloze_plugin,
