@@ -36,7 +36,7 @@ class AnkiHTMLRenderer(RendererHTML):
                     out.append(self.renderInline(token.children, options, env))
             elif (rule := rules.get(kind)) is not None:
                 out.append(rule(tokens, index, options, env))
-            else:
+            elif not token.hidden:  # (a tight list's paragraph tags: nothing to write)
                 out.append(self.renderToken(tokens, index, options, env))
         return "".join(out)
 
