@@ -81,6 +81,8 @@ def _convert(tokens: list[Token], idx: int) -> tuple[list[Token], int] | None:
 def _callouts(state: StateCore) -> None:
     """The tokens again, with callouts: a new list, as inserting title tokens into the old
     one would move every token after them, once per callout."""
+    if ">" not in state.src:  # no blockquote, so no callout (most fields: a scan, no list)
+        return
     tokens = state.tokens
     converted: list[Token] = []
     skip_to = 0

@@ -261,6 +261,8 @@ def _hide_block_ids(state: StateCore) -> None:
     (`^[^1]`) is no block of the note, so its `^1` is text; in a footnote's definition the
     backlink stands before its paragraph's end. The id is read in the paragraph's source, as
     Obsidian reads it: `\\^id` or `&#94;id` is text."""
+    if "^" not in state.src:  # every inline token's text is the source's (most fields: no id)
+        return
     tokens = state.tokens
     in_inline_note = False
     for index, token in enumerate(tokens):

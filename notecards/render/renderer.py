@@ -34,11 +34,9 @@ from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 from notecards.config import VaultConfig
 from notecards.demo_catalog import DEMO_LINK, DEMOS, demo_command, unknown_demo
@@ -54,8 +52,10 @@ from notecards.render.code import highlight_code
 from notecards.render.comments import comment_plugin
 from notecards.render.embeds import EmbeddedFile, Section, block_id_plugin
 from notecards.render.footnotes import footnote_refs_plugin
+from notecards.render.html import AnkiHTMLRenderer
 from notecards.render.inline_dispatch import InlineDispatch
 from notecards.render.mathjax import ENV_FORMULAS, mathjax_plugin
+from notecards.render.tasklists import tasklist_plugin
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
 from notecards.render.wikilinks import WikiTarget, image_size, split_target, wikilink_plugin
 from notecards.vault.files import read_markdown
@@ -111,6 +111,7 @@ class Renderer:
         self._files: dict[str, EmbeddedFile | str] = {}  # read for embeds; a str says why not
         self._sections: dict[tuple[str, str], Section | str] = {}
         self._open_url = f"obsidian://open?vault={quote(config.vault_name, safe='')}&file="
+        self._hrefs: dict[str, str] = {}  # file -> _open_href (links to a note recur)
         self._md = self._markdown()
         self._cached_only = False
         # What besides the field itself decides its HTML (see _cache_key); the demo names,
@@ -216,10 +217,10 @@ class Renderer:
 
     def _markdown(self) -> MarkdownIt:
         options = {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code}
-        md = MarkdownIt("commonmark", options)
+        md = MarkdownIt("commonmark", options, renderer_cls=AnkiHTMLRenderer)
         md.use(block_dispatch_plugin)  # block rules tried only where they can start
         md.enable(["table", "strikethrough"])
-        md.use(footnote_plugin).use(footnote_refs_plugin).use(tasklists_plugin).use(mathjax_plugin)
+        md.use(footnote_plugin).use(footnote_refs_plugin).use(tasklist_plugin).use(mathjax_plugin)
         md.use(callout_plugin).use(wikilink_plugin).use(comment_plugin).use(block_id_plugin)
         md.use(
             cloze_plugin,
@@ -231,9 +232,6 @@ class Renderer:
         md.add_render_rule("wikilink", _render_wikilink)
         md.add_render_rule("wiki_embed", _render_embed)
         md.add_render_rule("note_embed", _render_note_embed)
-        md.add_render_rule("text", _render_text)
-        md.add_render_rule("code_inline", _render_code_inline)
-        md.add_render_rule("code_block", _render_code_block)
         return md
 
     def _render_tokens(self, tokens: list[Token], env: dict) -> str:
@@ -248,9 +246,12 @@ class Renderer:
     def _resolve_references(self, state: StateCore) -> None:
         env = state.env
         for index, block in enumerate(state.tokens):
-            if block.type == "html_block":
-                env[_ENV_UNVOUCHED] = True
-            if block.type != "inline" or not block.children:
+            if block.type != "inline":
+                if block.type == "html_block":
+                    env[_ENV_UNVOUCHED] = True
+                continue
+            types = [token.type for token in block.children or ()]
+            if _REFERENCE_TYPES.isdisjoint(types):  # text, emphasis, math: nothing to do
                 continue
             block_line = env["line"] + (block.map[0] if block.map else 0)
             lines = _LineFinder(block.content)
@@ -259,7 +260,7 @@ class Renderer:
             in_link = False
             for token in children:
                 kept.append(token)
-                if token.type not in _REFERENCE_TYPES:  # text, emphasis, math: nothing to do
+                if token.type not in _REFERENCE_TYPES:
                     continue
                 try:
                     if token.type == "wikilink":
@@ -279,7 +280,8 @@ class Renderer:
                     message = f"{bad}{_embedded_at(env)}"
                     env["problems"].append(Problem.at(env["path"], line, message))
             block.children = kept
-            if any(t.type == "note_embed" and t.meta["block"] for t in kept):
+            embeds = "wiki_embed" in types  # (one may have become a note_embed)
+            if embeds and any(t.type == "note_embed" and t.meta["block"] for t in kept):
                 _place_block_embed(state.tokens, index, env)
 
     def _resolve_note(self, token: Token, env: dict) -> None:
@@ -301,7 +303,9 @@ class Renderer:
         named from the Obsidian vault the folder lies in."""
         if self.config.vault_folder:
             file = f"{self.config.vault_folder}/{file}"
-        return f"{self._open_url}{quote(file, safe='')}"
+        if file not in self._hrefs:
+            self._hrefs[file] = f"{self._open_url}{quote(file, safe='')}"
+        return self._hrefs[file]
 
     def _resolve_embed(self, token: Token, env: dict, line: int) -> None:
         target: WikiTarget = token.meta["target"]
@@ -586,20 +590,6 @@ def _in_anki_form(html: str, env: dict) -> str:
     if vouched and delimiters[0] + delimiters[1] == formulas == delimiters[2] + delimiters[3]:
         return html
     return anki_form(html)
-
-
-def _render_text(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    return escape_text(tokens[idx].content)
-
-
-def _render_code_inline(self: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
-    token = tokens[idx]
-    return f"<code{self.renderAttrs(token)}>{escape_text(token.content)}</code>"
-
-
-def _render_code_block(self: RendererHTML, tokens: Sequence[Token], idx: int, options, env) -> str:
-    token = tokens[idx]
-    return f"<pre{self.renderAttrs(token)}><code>{escape_text(token.content)}</code></pre>\n"
 
 
 def _render_wikilink(self, tokens: Sequence[Token], idx: int, options, env) -> str:

@@ -86,7 +86,7 @@ def _wiki(state: StateInline, silent: bool, *, embed: bool) -> bool:
         return False
     inner_start = start + len(opener)
     end = find_in_src(state, "]]", inner_start, state.posMax)
-    if end < 0 or any(find_in_src(state, bad, inner_start, end) >= 0 for bad in "\n["):
+    if end < 0 or _holds_bracket_or_newline(state.src, inner_start, end):
         return False
     inner = state.src[inner_start:end]
     if not inner.strip():
@@ -100,6 +100,13 @@ def _wiki(state: StateInline, silent: bool, *, embed: bool) -> bool:
         }
     state.pos = end + 2
     return True
+
+
+def _holds_bracket_or_newline(src: str, start: int, end: int) -> bool:
+    """Whether `src[start:end]` holds a `[` or a newline, in linear time over all openers: a
+    `[` is looked for first, and is found by the next opener at the latest; a newline only
+    where there is none, in text no other opener starts in."""
+    return src.find("[", start, end) >= 0 or src.find("\n", start, end) >= 0
 
 
 @starts_on("[")
