@@ -3,7 +3,8 @@
 file's notes are as that sync left them, in Anki as in their records (the file list, the
 settings, the code, the media all the same, no note of theirs edited or deleted in Anki).
 Those files are neither parsed nor planned: their records are kept as they are. A one-card
-edit of 10,000 cards spent most of its time parsing, digesting and planning the others.
+edit of 10,000 cards spent most of its time parsing, digesting and planning the others. So
+does a sync that brings home notes edited in Anki, no file changed: their files alone.
 
 The shortcut is taken only where it cannot be wrong; anything else, and the sync reads every
 file (run.py), as it did before: an interrupted sync's adds, a note warned about, --force or
@@ -79,6 +80,17 @@ def files_to_read(
         if deps and '["embed",' in deps and embedded_files(json.loads(deps)) & scope:
             return None
     return scope
+
+
+def edited_in_anki_alone(
+    snapshot: AnkiSnapshot, state: SyncState, known: Collection[int]
+) -> set[str] | None:
+    """The files a sync reads where the vault's bytes are as the last sync left them and
+    only notes edited in Anki changed (they come home): those notes' files (files_to_read).
+    None where it must read every file, as for changed_files: a note warned about."""
+    if not state.files or state.warned != frozenset():
+        return None
+    return files_to_read(set(), snapshot, state, known)
 
 
 def unread_records(state: SyncState, scope: Collection[str]) -> dict[int, PushedNote]:
