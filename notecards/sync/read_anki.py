@@ -57,9 +57,10 @@ class AnkiSnapshot:
 def unedited(client: AnkiConnect, snapshot: AnkiSnapshot, state: SyncState) -> bool:
     """Whether every note Anki shows modified since notecards last saw it still holds what was
     last pushed, told by its fields, in one request (`notesInfo`; where a note differs, kept
-    in the snapshot for the sync that goes on). On the day of a push Anki's `edited:N` finds every note pushed, and
-    a note modified in the second its time was read could have been edited within it: only
-    the fields tell. Where Anki answers times, those notes' are then recorded as seen."""
+    in the snapshot for the sync that goes on). On the day of a push Anki's `edited:N` finds
+    every note pushed, and a note modified in the second its time was read could have been
+    edited within it: only the fields tell. Where Anki answers times, those notes' are then
+    recorded as seen."""
     edited = sorted(snapshot.edited_since(state))
     unread = [nid for nid in edited if nid not in snapshot.notes]
     told: set[int] = set()  # as pushed, told from Anki's answer before any note is built

@@ -172,6 +172,33 @@ def test_an_edit_made_in_anki_alone_reads_its_notes_file_alone(synced, anki_serv
     assert _but_times(load_state(synced, anki_server.url).notes) == _but_times(after.notes)
 
 
+def test_edits_made_in_anki_in_most_files_read_the_whole_vault(tmp_path, anki_server, monkeypatch):
+    """Files read alone are parsed without the parse cache: where the notes edited in Anki
+    are in most of the vault's files (more than a few), the whole vault is read, from it."""
+    files = {f"n{i:02d}.md": block(f"Q{i}", f"A{i}") for i in range(12)}
+    vault = write_vault(tmp_path / "many", files)
+    sync(vault, anki_server)
+    a_month_on(vault, anki_server)
+    sync(vault, anki_server)
+    alone: list[object] = []  # what each load of a sync was to read alone (None: every file)
+    real = notecards.sync.run.load_vault
+
+    def spy(root, progress, read=None, only=None, *args, **kwargs):
+        alone.append(only)
+        return real(root, progress, read, only, *args, **kwargs)
+
+    monkeypatch.setattr(notecards.sync.run, "load_vault", spy)
+    notes = [ids_in(vault / name)[0] for name in files]
+    edit_in_anki(anki_server, notes[0], Back="A0 from the phone")
+    sync(vault, anki_server)
+    assert alone == [{"n00.md"}]
+    sync(vault, anki_server)
+    for number, note_id in enumerate(notes):
+        edit_in_anki(anki_server, note_id, Back=f"A{number} fixed")
+    report = sync(vault, anki_server)
+    assert alone[-1] is None and len(report.pulled) == len(files)
+
+
 def test_a_note_deleted_in_anki_is_added_again(synced, anki_server, loaded):
     note_id = ids_in(synced / "d" / "e.md")[0]
     with anki_server.collection() as col:
