@@ -42,7 +42,8 @@ def anki_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Anki
 
     The object has `.url`, `.collection()` (a `with` block holding the server's lock),
     `.requests` (HTTP requests so far), `.actions` (Counter of action names, `multi`'s inner
-    actions included), `.reset_counts()` and `.stop()`.
+    actions included), `.reset_counts()`, `.after_answer(action, change)` (a change to the
+    collection right after the next `action` is answered) and `.stop()`.
     """
     server = _start_server(tmp_path, getattr(request, "param", None) or {})
     yield server

@@ -81,8 +81,10 @@ _CONTEXT = 24  # characters of the text each side of the edit that find its plac
 def _in_text(base_html: str, anki_html: str, markdown: str) -> str | None:
     """`markdown` with the edit from `base_html` to `anki_html` made, where that edit is one
     run of plain words within one text (outside tags, not next to an entity) and that text
-    around it, as far as it is plain, is once in the field's HTML and once in `markdown`;
-    else None."""
+    around it, as far as it is plain, is as many times in the field's HTML as in `markdown`:
+    the edit goes to the same one of them (most often the only one; where the markdown puts
+    them in another order, a footnote's text say, the rendering tells: pull_field); else
+    None."""
     start = _DIFF.diff_commonPrefix(base_html, anki_html)
     end = _DIFF.diff_commonSuffix(base_html[start:], anki_html[start:])  # (not into the prefix)
     removed = base_html[start : len(base_html) - end]
@@ -100,13 +102,23 @@ def _in_text(base_html: str, anki_html: str, markdown: str) -> str | None:
     left = _PLAIN_END.search(before[-_CONTEXT:])[0]  # type: ignore[index]
     right = _PLAIN.match(after, 0, _CONTEXT)[0]  # type: ignore[index]
     needle = left + removed + right
-    at = markdown.find(needle)
-    if not needle or at < 0 or markdown.find(needle, at + 1) >= 0:
+    if not needle:
         return None
-    if base_html.find(needle, base_html.find(needle) + 1) >= 0:
+    in_markdown, in_html = _places(markdown, needle), _places(base_html, needle)
+    if len(in_markdown) != len(in_html):
         return None
-    at += len(left)
+    at = in_markdown[in_html.index(start - len(left))] + len(left)
     return markdown[:at] + added + markdown[at + len(removed) :]
+
+
+def _places(text: str, needle: str) -> list[int]:
+    """Where `needle` starts in `text`, each place (overlapping ones too)."""
+    places = []
+    at = text.find(needle)
+    while at >= 0:
+        places.append(at)
+        at = text.find(needle, at + 1)
+    return places
 
 
 def _keeps(embeds: list[str], markdown: str) -> bool:

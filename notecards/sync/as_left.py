@@ -23,7 +23,12 @@ from notecards.sync.options import SyncOptions
 from notecards.sync.plan import Plan
 from notecards.sync.read_anki import AnkiSnapshot, ask_anki, unedited
 from notecards.sync.report import SyncReport
-from notecards.sync.scope import changed_files, contents_to_ask, files_to_read
+from notecards.sync.scope import (
+    changed_files,
+    contents_to_ask,
+    edited_in_anki_alone,
+    files_to_read,
+)
 from notecards.sync.state import SyncState, load_state, mod_as_seen, save_state, state_snapshot
 from notecards.targets.ankiconnect import AnkiConnect
 from notecards.vault.atomic import remove_stale_temp_files
@@ -83,9 +88,10 @@ def unchanged_sync(root: Path, client: AnkiConnect, options: SyncOptions) -> Loo
         return looked
     if snapshot.pending or snapshot.present != known:
         return looked
-    if options.two_way and not (
-        unedited(client, snapshot, state) and _seen_as_recorded(snapshot, state)
-    ):
+    if options.two_way and not unedited(client, snapshot, state):
+        looked.scope = edited_in_anki_alone(snapshot, state, known)  # (their files alone)
+        return looked
+    if options.two_way and not _seen_as_recorded(snapshot, state):
         return looked
     if state_snapshot(state) != saved:
         save_state(read.root, state)  # whether Anki answers times, the times seen, now known

@@ -18,7 +18,7 @@ from notecards.hashing import field_matches
 from notecards.sync.notes import Rendered, SyncNote
 from notecards.sync.state import PENDING_TAG, PushedNote, SyncState, mod_as_seen
 from notecards.targets.address import is_loopback
-from notecards.targets.ankiconnect import AnkiConnect, AnkiNote, parse_notes_info
+from notecards.targets.ankiconnect import AnkiConnect, AnkiNote, is_note_info, parse_notes_info
 
 if TYPE_CHECKING:
     from notecards.vault import Vault
@@ -56,16 +56,24 @@ class AnkiSnapshot:
 
 def unedited(client: AnkiConnect, snapshot: AnkiSnapshot, state: SyncState) -> bool:
     """Whether every note Anki shows modified since notecards last saw it still holds what was
-    last pushed, told by its fields, in one request (`notesInfo`, kept in the snapshot for a
-    sync that goes on). On the day of a push Anki's `edited:N` finds every note pushed, and
-    a note modified in the second its time was read could have been edited within it: only
-    the fields tell. Where Anki answers times, those notes' are then recorded as seen."""
+    last pushed, told by its fields, in one request (`notesInfo`; where a note differs, kept
+    in the snapshot for the sync that goes on). On the day of a push Anki's `edited:N` finds
+    every note pushed, and a note modified in the second its time was read could have been
+    edited within it: only the fields tell. Where Anki answers times, those notes' are then
+    recorded as seen."""
     edited = sorted(snapshot.edited_since(state))
     unread = [nid for nid in edited if nid not in snapshot.notes]
+    told: set[int] = set()  # as pushed, told from Anki's answer before any note is built
     if unread:
-        snapshot.notes.update(client.notes_info(unread))
+        answer = client.invoke("notesInfo", notes=unread)
+        if answers_as_pushed(answer, unread, state):
+            told = set(unread)  # (no note built: the sync stops here, but where Anki's times
+            # went back since, as_left.py, and then reads those it needs again)
+        else:
+            snapshot.notes.update(parse_notes_info(answer))
     if any(
-        nid not in snapshot.notes or differs(snapshot.notes[nid], state.notes[nid])
+        nid not in told
+        and (nid not in snapshot.notes or differs(snapshot.notes[nid], state.notes[nid]))
         for nid in edited
     ):
         return False
@@ -83,7 +91,37 @@ def differs(anki_note: AnkiNote, record: PushedNote) -> bool:
         name in fields and not field_matches(fields[name], d) for name, d in record.fields.items()
     ):
         return True
-    return {t.casefold() for t in authored(anki_note.tags)} != {t.casefold() for t in record.tags}
+    return not _same_tags(anki_note.tags, record.tags)
+
+
+def answers_as_pushed(answer: object, asked: Sequence[int], state: SyncState) -> bool:
+    """Whether `notesInfo`'s `answer` to the `asked` notes (each recorded) shows each as last
+    pushed (none `differs`), told from its entries as they are: on the day of a push a
+    two-way no-op reads every note pushed (10,000), and building a note of each cost as much
+    as comparing them. False where an entry is of another shape, for another note or none
+    (parse_notes_info then tells what it is), as where a note differs."""
+    if type(answer) is not list or len(answer) != len(asked):
+        return False
+    same_tags: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}  # (few distinct)
+    for nid, info in zip(asked, answer, strict=True):
+        if not is_note_info(info) or info["noteId"] != nid:
+            return False
+        record, fields = state.notes[nid], info["fields"]
+        if any(
+            name in fields and not field_matches(fields[name]["value"], digest)
+            for name, digest in record.fields.items()
+        ):
+            return False
+        tags = (tuple(info["tags"]), tuple(record.tags))
+        if tags not in same_tags:
+            same_tags[tags] = _same_tags(*tags)
+        if not same_tags[tags]:
+            return False
+    return True
+
+
+def _same_tags(in_anki: Sequence[str], pushed: Sequence[str]) -> bool:
+    return {t.casefold() for t in authored(in_anki)} == {t.casefold() for t in pushed}
 
 
 def authored(tags: Sequence[str]) -> list[str]:

@@ -250,7 +250,7 @@ def parse_notes_info(answer: Iterable[dict[str, Any]]) -> dict[int, AnkiNote]:
     for info in answer:
         if not info:
             continue
-        if not _note_info_shape(info):
+        if not is_note_info(info):
             shown = repr(info)[:60]
             raise AnkiConnectError(f"notesInfo answered a note of another shape: {shown}")
         ordered = sorted(info["fields"].items(), key=lambda kv: kv[1]["order"])
@@ -264,7 +264,7 @@ def parse_notes_info(answer: Iterable[dict[str, Any]]) -> dict[int, AnkiNote]:
     return notes
 
 
-def _note_info_shape(info: Any) -> bool:
+def is_note_info(info: Any) -> bool:
     """Whether a `notesInfo` entry is `{noteId: int, modelName: str, fields: {str: {value:
     str, order: int}}, tags: [str], cards: [int]}` (as `_conforms` would say, with the types
     JSON gives: bool is no int). Spelled out: a two-way sync on the day of a push checks

@@ -135,6 +135,7 @@ class AnkiConnect:
         refuse: dict[str, str] | None = None,
         mod_times: bool = False,
         on_action: Callable[[str], None] | None = None,
+        on_answered: Callable[[str], None] | None = None,
     ) -> None:
         self.col = col
         self.refuse = dict(refuse or {})
@@ -146,6 +147,7 @@ class AnkiConnect:
         self.media_dir_elsewhere = media_dir_elsewhere
         self.add_note_s = add_note_s
         self.on_action = on_action or (lambda name: None)
+        self.on_answered = on_answered or (lambda name: None)
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -156,19 +158,24 @@ class AnkiConnect:
         params = request.get("params", {})
         self.on_action(name)
         try:
-            # As in the add-on, every request (each inner `multi` action too) carries the key.
-            if request.get("key") != self.api_key:
-                raise Exception(API_KEY_ERROR)
-            method = getattr(self, name, None)
-            if not getattr(method, "is_api_action", False) or (
-                name == "notesModTime" and not self.mod_times
-            ):
-                raise Exception(UNKNOWN_ACTION_ERROR)
-            if name in self.refuse:
-                raise Exception(self.refuse[name])
-            return success_reply(version, method(**params))
+            reply = self._reply(name, version, params, request.get("key"))
         except Exception as error:  # the add-on turns every failure into an error reply
-            return error_reply(str(error))
+            reply = error_reply(str(error))
+        self.on_answered(name)
+        return reply
+
+    def _reply(self, name: str, version: int, params: dict[str, Any], key: object) -> Any:
+        # As in the add-on, every request (each inner `multi` action too) carries the key.
+        if key != self.api_key:
+            raise Exception(API_KEY_ERROR)
+        method = getattr(self, name, None)
+        if not getattr(method, "is_api_action", False) or (
+            name == "notesModTime" and not self.mod_times
+        ):
+            raise Exception(UNKNOWN_ACTION_ERROR)
+        if name in self.refuse:
+            raise Exception(self.refuse[name])
+        return success_reply(version, method(**params))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -678,6 +685,7 @@ class AnkiConnectServer:
         self.request_latency_s = request_latency_s
         self.requests = 0
         self.actions: collections.Counter[str] = collections.Counter()
+        self._after: dict[str, list[Callable[[Collection], None]]] = {}
         self._api = AnkiConnect(
             self._col,
             api_key=api_key,
@@ -689,6 +697,7 @@ class AnkiConnectServer:
             refuse=refuse,
             mod_times=mod_times,
             on_action=self._count_action,
+            on_answered=self._run_after,
         )
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -729,6 +738,18 @@ class AnkiConnectServer:
 
     def _count_action(self, name: str) -> None:
         self.actions[name] += 1
+
+    def after_answer(self, action: str, change: Callable[[Collection], None]) -> None:
+        """Run `change` on the collection once, right after the next `action` (each inner
+        action of a `multi` too) is answered, before the answer is sent: what a person does
+        in Anki between the add-on's read and the client's next request (an edit within the
+        second a note's time was read keeps that time)."""
+        with self._lock:
+            self._after.setdefault(action, []).append(change)
+
+    def _run_after(self, name: str) -> None:
+        for change in self._after.pop(name, []):
+            change(self._col)
 
     def reset_counts(self) -> None:
         with self._lock:

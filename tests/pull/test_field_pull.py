@@ -68,16 +68,33 @@ def test_words_added_keep_the_authors_spelling(render, old, new):
     assert conversions == 0
 
 
-def test_a_word_whose_text_is_twice_in_the_field_is_placed_by_converting(render):
-    """The text around the edit is not enough to tell where it goes: the fields are
-    converted, and the edit lands on the occurrence the person edited."""
+def _second_edited(html: str) -> str:
+    """`html` with "words here" made "words there" at its last place."""
+    head, tail = html.rsplit("words here", 1)
+    return head + "words there" + tail
+
+
+def test_a_word_whose_text_is_twice_in_the_field_lands_where_it_was_edited(render):
+    """The text around the edit is as often in the markdown as in the HTML: the edit goes to
+    the same one of them, from the HTML's own text (a pull of generated cards converted one
+    field in five for this)."""
     markdown = "the same words here\n\nthe same words here"
-    result, conversions = _pulled(
-        render, markdown, lambda html: "words here".join(html.rsplit("words here", 1)[:1])
-        + "words there" + html.rsplit("words here", 1)[1]
-    )  # fmt: skip
+    result, conversions = _pulled(render, markdown, _second_edited)
     assert result.markdown == "the same words here\n\nthe same words there"
-    assert conversions == 2
+    assert conversions == 0
+
+
+def test_a_word_whose_text_the_markdown_has_in_another_order_is_not_placed_there(render):
+    """A footnote's text is rendered after the paragraphs that follow its definition: the
+    same place in the markdown is another text, which the rendering tells; the fields are
+    converted instead, and the edit lands on the text the person edited."""
+    markdown = "x[^1]\n\n[^1]: the same words here\n\nthe same words here"
+    base = render(markdown)
+    anki = base.replace("words here", "words there", 1)  # the paragraph's, shown first
+    convert = Converter()
+    result = pull_field(markdown, base, anki, render, convert)
+    assert isinstance(result, Pulled) and shows_the_same(render(result.markdown), anki)
+    assert "[^1]: the same words here" in result.markdown and convert.calls == 2
 
 
 def test_an_edit_of_markup_is_placed_by_converting(render):

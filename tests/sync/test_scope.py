@@ -155,6 +155,50 @@ def test_an_edit_made_in_anki_to_a_note_of_another_file_comes_home(synced, anki_
     assert "A5 from the phone" in (synced / "d" / "e.md").read_text(encoding="utf-8")
 
 
+def test_an_edit_made_in_anki_alone_reads_its_notes_file_alone(synced, anki_server, loaded):
+    """No file changed: the sync that brings an edit made in Anki home reads that note's file
+    (a pull of 100 notes of 10,000 cards spent a third of its time reading the others), and
+    leaves the state a whole sync leaves."""
+    note_id = ids_in(synced / "d" / "e.md")[0]
+    edit_in_anki(anki_server, note_id, Back="A5 from the phone")
+    report = sync(synced, anki_server)
+    assert loaded == [{"d/e.md"}]
+    assert [p.note_id for p in report.pulled] == [note_id] and nothing_to_send(report.plan)
+    assert "A5 from the phone" in (synced / "d" / "e.md").read_text(encoding="utf-8")
+    after = load_state(synced, anki_server.url)
+    save_state(synced, dataclasses.replace(after, as_left="", files={}))
+    again = sync(synced, anki_server)
+    assert nothing_to_send(again.plan) and not again.pulled and loaded[-1] == set(FILES)
+    assert _but_times(load_state(synced, anki_server.url).notes) == _but_times(after.notes)
+
+
+def test_edits_made_in_anki_in_most_files_read_the_whole_vault(tmp_path, anki_server, monkeypatch):
+    """Files read alone are parsed without the parse cache: where the notes edited in Anki
+    are in most of the vault's files (more than a few), the whole vault is read, from it."""
+    files = {f"n{i:02d}.md": block(f"Q{i}", f"A{i}") for i in range(12)}
+    vault = write_vault(tmp_path / "many", files)
+    sync(vault, anki_server)
+    a_month_on(vault, anki_server)
+    sync(vault, anki_server)
+    alone: list[object] = []  # what each load of a sync was to read alone (None: every file)
+    real = notecards.sync.run.load_vault
+
+    def spy(root, progress, read=None, only=None, *args, **kwargs):
+        alone.append(only)
+        return real(root, progress, read, only, *args, **kwargs)
+
+    monkeypatch.setattr(notecards.sync.run, "load_vault", spy)
+    notes = [ids_in(vault / name)[0] for name in files]
+    edit_in_anki(anki_server, notes[0], Back="A0 from the phone")
+    sync(vault, anki_server)
+    assert alone == [{"n00.md"}]
+    sync(vault, anki_server)
+    for number, note_id in enumerate(notes):
+        edit_in_anki(anki_server, note_id, Back=f"A{number} fixed")
+    report = sync(vault, anki_server)
+    assert alone[-1] is None and len(report.pulled) == len(files)
+
+
 def test_a_note_deleted_in_anki_is_added_again(synced, anki_server, loaded):
     note_id = ids_in(synced / "d" / "e.md")[0]
     with anki_server.collection() as col:

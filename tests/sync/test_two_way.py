@@ -451,3 +451,39 @@ def test_a_time_is_kept_as_seen_when_it_was_asked_not_when_the_sync_ends():
         {}, {1, 2}, {}, [], False, {1: read_in_its_second, 2: older}, set(), asked_at
     )
     assert edited_after_the_read.edited_since(state) == {1}
+
+
+@RELEASES
+def test_an_edit_made_in_the_second_anki_was_read_comes_home_after_a_slow_sync(
+    tmp_path, anki_server
+):
+    """Anki's times are whole seconds: an edit made in Anki right after notecards read the
+    note, within the second its time was read, leaves that time as read. The sync that read
+    it then runs on for more than a second (Anki slow to answer); the next sync must still
+    look at the note, and bring the edit home."""
+    vault = _vault(tmp_path, back="the first answer")
+    sync(vault, anki_server)
+    (note_id,) = ids_in(vault / "a.md")
+    times = []
+
+    def edit_again_and_answer_slowly(col) -> None:
+        note = col.get_note(note_id)
+        note["Back"] = note["Back"].replace("answer", "reply")
+        col.update_note(note)
+        times.append(col.get_note(note_id).mod)
+        time.sleep(2)  # a slow Anki: the sync records what it read seconds after the read
+
+    time.sleep(1 - time.time() % 1)  # a second begins: the read and both edits fall in it
+    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
+    edit_in_anki(anki_server, note_id, Back=held.replace("first", "1st"))
+    with anki_server.collection() as col:
+        times.append(col.get_note(note_id).mod)
+    anki_server.after_answer("notesInfo", edit_again_and_answer_slowly)
+    report = sync(vault, anki_server)
+    assert times[0] == times[1], "the second edit fell in another second: a slow machine?"
+    assert [p.name for p in report.pulled] == ["Back"]
+    assert "Back: the 1st answer\n" in (vault / "a.md").read_text(encoding="utf-8")
+    report = sync(vault, anki_server)
+    assert [p.name for p in report.pulled] == ["Back"]
+    assert "Back: the 1st reply\n" in (vault / "a.md").read_text(encoding="utf-8")
+    _settled(vault, anki_server)
