@@ -11,6 +11,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -185,6 +186,16 @@ def read_regular(path: str | Path) -> bytes:
     """The file's bytes, if it is still a regular file when opened: a FIFO put in its place
     since the listing would block the read for ever (O_NONBLOCK opens one without waiting).
     (No isatty or seek calls, as `Path.read_bytes` makes: a write-back reads every file twice.)"""
+    with holding_regular(path) as data:
+        return data
+
+
+@contextmanager
+def holding_regular(path: str | Path) -> Iterator[bytes]:
+    """`read_regular`'s bytes, the file kept open until the block ends. A rename over it
+    inside the block leaves freeing the old file's blocks to that close: the rename then
+    holds its folder's lock (which every create and rename in that folder waits for) for
+    the rename alone, not for the freeing too."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
@@ -193,7 +204,7 @@ def read_regular(path: str | Path) -> bytes:
         chunks = []
         while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
             chunks.append(chunk)
-        return b"".join(chunks)
+        yield b"".join(chunks)
     finally:
         os.close(fd)
 

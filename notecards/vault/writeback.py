@@ -33,7 +33,7 @@ from notecards.vault.atomic import (
     replacing,
     stage,
 )
-from notecards.vault.files import is_read_only, read_regular
+from notecards.vault.files import holding_regular, is_read_only, read_regular
 from notecards.vault.parse_cache import ParseCache
 from notecards.vault.written_parse import IdLine, parse_with_ids
 
@@ -102,23 +102,39 @@ def write_back(
     for deletion in deletions:
         deleted[deletion.path].append(deletion)
     paths = sorted(wanted.keys() | deleted.keys())
-    for number, start in enumerate(range(0, len(paths), WRITE_BATCH)):
-        batch = [(snapshots[p], wanted[p], deleted[p]) for p in paths[start : start + WRITE_BATCH]]
-        for snapshot, edits, data, as_read in _write_batch(
-            root, batch, config, result.problems, number
-        ):
-            path, digest = snapshot.path, content_digest(data)
-            result.files_written.append(path)
-            result.written.update((path, e.note_line) for e in edits if e.note_line is not None)
-            if as_read:
-                result.digests[path] = digest
-            if parse_cache is not None:
-                text = data.decode(snapshot.encoding)
-                before = parse_cache.parsed(path, snapshot.digest) if as_read else None
-                parsed = before and parse_with_ids(before, text, _id_lines(edits), config)
-                parse_cache.put(path, digest, parsed or parse_file(text, path, config))
-        done(len(batch))
+    with ThreadPoolExecutor(_THREADS) as pool:  # one for every batch: threads start once
+        for number, start in enumerate(range(0, len(paths), WRITE_BATCH)):
+            batch = [
+                (snapshots[p], wanted[p], deleted[p]) for p in paths[start : start + WRITE_BATCH]
+            ]
+            _record(
+                _write_batch(root, batch, config, pool, result.problems, number),
+                result,
+                parse_cache,
+                config,
+            )
+            done(len(batch))
     return result
+
+
+def _record(
+    written: list[_Written],
+    result: WriteBackResult,
+    parse_cache: ParseCache | None,
+    config: VaultConfig,
+) -> None:
+    """The files of a batch written: into `result`, and their new parses into the cache."""
+    for snapshot, edits, data, as_read in written:
+        path, digest = snapshot.path, content_digest(data)
+        result.files_written.append(path)
+        result.written.update((path, e.note_line) for e in edits if e.note_line is not None)
+        if as_read:
+            result.digests[path] = digest
+        if parse_cache is not None:
+            text = data.decode(snapshot.encoding)
+            before = parse_cache.parsed(path, snapshot.digest) if as_read else None
+            parsed = before and parse_with_ids(before, text, _id_lines(edits), config)
+            parse_cache.put(path, digest, parsed or parse_file(text, path, config))
 
 
 _Work = tuple[FileSnapshot, list[tuple[Note, int]], list[Deletion]]
@@ -149,7 +165,12 @@ class _Pending:
 
 
 def _write_batch(
-    root: Path, batch: list[_Work], config: VaultConfig, problems: list[Problem], number: int
+    root: Path,
+    batch: list[_Work],
+    config: VaultConfig,
+    pool: ThreadPoolExecutor,
+    problems: list[Problem],
+    number: int,
 ) -> list[_Written]:
     """Write one batch of files: every new file staged, one flush, then the renames and
     the folders' fsyncs. A file changed between its read and its rename is done again on
@@ -158,6 +179,7 @@ def _write_batch(
     The file system work runs in threads: most of it is waiting (replacing a file frees the
     old one's blocks, milliseconds each on some disks), and waits overlap."""
     staged: list[Staged] = []  # every temp file made, for the cleanup on the way out
+    committed: list[Staged] = []  # those renamed: no temp file left to remove
     planned: list[tuple[_Work, _Plan]] = []
     for work in batch:
         snapshot = work[0]
@@ -178,16 +200,17 @@ def _write_batch(
     def rename(item: _Pending) -> Problem | bool:
         """True: renamed; False: the file changed since it was read."""
         try:
-            if read_regular(root / item.work[0].path) != item.raw:
-                return False
-            commit(item.staged)
+            with holding_regular(root / item.work[0].path) as now:
+                if now != item.raw:
+                    return False
+                commit(item.staged)
+                committed.append(item.staged)
         except OSError as exc:
             return Problem.at(item.work[0].path, 1, f"could not write IDs: {exc}")
         return True
 
     pending: list[_Pending] = []
     outcomes: list[Problem | bool] = []
-    pool = ThreadPoolExecutor(_THREADS)
     try:
         for made in _in_threads(pool, prepare, planned):
             if isinstance(made, Problem):
@@ -198,9 +221,11 @@ def _write_batch(
         flush([item.staged for item in pending])
         fault_point(f"writeback:flushed:{number}")
         outcomes = _in_threads(pool, rename, pending)
-    finally:  # Ctrl-C included: nothing more is started, every temp file left is removed
+    except BaseException:  # Ctrl-C included: nothing more is started
         pool.shutdown(cancel_futures=True)
-        for item in staged:  # a renamed one's temp file is gone already
+        raise
+    finally:  # every temp file left is removed (one renamed is gone already)
+        for item in set(staged) - set(committed):
             discard(item)
     renamed = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is True]
     problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))

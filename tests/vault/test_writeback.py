@@ -151,6 +151,39 @@ def test_failed_rename_leaves_original_intact(tmp_path, monkeypatch):
     assert sorted(p.name for p in root.iterdir()) == ["a.md"]  # no temp file left behind
 
 
+def _open_files() -> set[str]:
+    """What this process holds open, by the path each descriptor names (Linux: /proc)."""
+    fds = Path("/proc/self/fd")
+    return {os.readlink(fd) for fd in fds.iterdir() if fd.exists()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_each_old_file_is_held_open_across_its_rename_and_let_go_after(tmp_path, monkeypatch):
+    """Freeing the old file's blocks waits for the close, outside the folder's lock that the
+    other renames wait for; and no descriptor is left behind."""
+    files = {f"n{i}.md": CARD.format(n=i).encode() for i in range(5)}
+    root = write_vault(tmp_path, files)
+    held_at_rename = []
+    real_replace = os.replace
+
+    def replace(tmp, target):  # the real rename, noting what was open at it
+        held_at_rename.append(str(target) in _open_files())
+        real_replace(tmp, target)
+
+    monkeypatch.setattr("notecards.vault.atomic.os.replace", replace)
+    snapshots, notes = {}, []
+    for rel in files:
+        parsed, snapshots[rel] = parse(root, rel)
+        notes += parsed.notes
+    keys = {(n.path, n.start_line): i for i, n in enumerate(notes, start=1)}
+    before = _open_files()
+    result = write_back(root, snapshots, keys, config=CONFIG, notes=notes)
+    assert sorted(result.files_written) == sorted(files) and not result.problems
+    assert held_at_rename == [True] * len(files)
+    assert _open_files() <= before
+    assert sorted(p.name for p in root.iterdir()) == sorted(files)  # no temp file left
+
+
 def test_deletion_lines_are_removed(tmp_path):
     text = "keep\nDELETE\n<!--ID: 77-->\nkeep too\n"
     root = write_vault(tmp_path, {"a.md": text.encode()})
