@@ -363,13 +363,13 @@ def _fields_of(pieces: dict[str, list[_Piece]]) -> tuple[dict[str, str], dict[st
 
 def _field_pieces(lines: list[Line], names: tuple[str, ...]) -> dict[str, list[_Piece]]:
     """Each field's lines, each from where its text starts (past a `Name:` prefix)."""
-    prefixes, by_prefix = _prefixes(names)
+    prefixes = _prefixes(names)
     pieces: dict[str, list[_Piece]] = {name: [] for name in names}
     current = pieces[names[0]]
     for line in lines:
         text = line.text
         if text.startswith(prefixes):  # one test in C for the many lines without a prefix
-            prefix = next(prefix for prefix in by_prefix if text.startswith(prefix))
+            prefix = next(prefix for prefix in prefixes if text.startswith(prefix))
             current = pieces[prefix[:-1]]
             current.append((line, len(prefix), len(text)))
         else:
@@ -378,11 +378,10 @@ def _field_pieces(lines: list[Line], names: tuple[str, ...]) -> dict[str, list[_
 
 
 @lru_cache(maxsize=64)
-def _prefixes(names: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
-    """The `Name:` prefixes of a type's fields, and the same longest first (the one a line
-    takes when two match), made once per type, not per block."""
-    by_length = [name + ":" for name in sorted(names, key=len, reverse=True)]
-    return tuple(by_length), by_length
+def _prefixes(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The `Name:` prefixes of a type's fields, longest first (the one a line takes when
+    two match), made once per type, not per block."""
+    return tuple(name + ":" for name in sorted(names, key=len, reverse=True))
 
 
 def _joined(parts: list[_Piece], separator: str) -> str:
