@@ -8,6 +8,7 @@ each rule of SYNTAX.md is one small piece that a table-driven test can pin.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -137,6 +138,7 @@ def scan_lines(
     open_block: Line | None = None
     body: list[Line] = []
     deleting = False
+    marked_at = marked_lines(source.text, block_marks)
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -167,8 +169,11 @@ def scan_lines(
             else:
                 message = f"{syntax.delete} must be followed by an ID line"
                 scan.problems.append(Problem.at(path, line.number, message))
-        elif open_block is not None:
-            body.append(line)
+        elif open_block is not None:  # the body runs on up to the next marked line
+            following = bisect_left(marked_at, index)
+            stop = marked_at[following] if following < len(marked_at) else len(lines)
+            body += lines[index - 1 : stop]
+            index = stop
         elif not text.startswith(file_marks):
             if begin_inline in text:
                 _scan_inline(scan, line, markers, path)
@@ -189,6 +194,24 @@ def scan_lines(
     if open_block is not None:
         scan.problems.append(_no_end(path, open_block, syntax))
     return scan
+
+
+def marked_lines(text: str, marks: tuple[str, ...]) -> list[int]:
+    """The 0-based indices of the lines of `text` (split on `\\n`) that start with one of
+    `marks`, found by `str.find` in C: most of a card file's lines are a block's body,
+    which a loop line by line would only append."""
+    starts = {0} if text.startswith(marks) else set()
+    for mark in marks:
+        found = text.find("\n" + mark)
+        while found >= 0:
+            starts.add(found + 1)
+            found = text.find("\n" + mark, found + 1)
+    indices, line, counted = [], 0, 0
+    for start in sorted(starts):
+        line += text.count("\n", counted, start)
+        counted = start
+        indices.append(line)
+    return indices
 
 
 def _following(lines: list[Line], index: int, not_text: set[int]) -> Line | None:
@@ -340,27 +363,33 @@ def _fields_of(pieces: dict[str, list[_Piece]]) -> tuple[dict[str, str], dict[st
 
 def _field_pieces(lines: list[Line], names: tuple[str, ...]) -> dict[str, list[_Piece]]:
     """Each field's lines, each from where its text starts (past a `Name:` prefix)."""
-    by_length = sorted(names, key=len, reverse=True)
+    prefixes = _prefixes(names)
     pieces: dict[str, list[_Piece]] = {name: [] for name in names}
-    current = names[0]
+    current = pieces[names[0]]
     for line in lines:
-        column = 0
-        for name in by_length:
-            if line.text.startswith(name + ":"):
-                current, column = name, len(name) + 1
-                break
-        pieces[current].append((line, column, len(line.text)))
+        text = line.text
+        if text.startswith(prefixes):  # one test in C for the many lines without a prefix
+            prefix = next(prefix for prefix in prefixes if text.startswith(prefix))
+            current = pieces[prefix[:-1]]
+            current.append((line, len(prefix), len(text)))
+        else:
+            current.append((line, 0, len(text)))
     return pieces
+
+
+@lru_cache(maxsize=64)
+def _prefixes(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The `Name:` prefixes of a type's fields, longest first (the one a line takes when
+    two match), made once per type, not per block."""
+    return tuple(name + ":" for name in sorted(names, key=len, reverse=True))
 
 
 def _joined(parts: list[_Piece], separator: str) -> str:
     """A field's value from its pieces, as O2A joins them (an empty piece adds nothing
     before the first one that holds text)."""
-    collected = ""
-    for line, start, end in parts:
-        text = line.text[start:end]
-        collected = collected + separator + text if collected else text
-    return collected.strip()
+    texts = [line.text[start:end] for line, start, end in parts]
+    first = next((index for index, text in enumerate(texts) if text), len(texts))
+    return separator.join(texts[first:]).strip()
 
 
 def _block_spans(
@@ -382,20 +411,26 @@ def _pieces_span(parts: list[_Piece], lines_run: bool) -> TextSpan | None:
     """The span from a field's first non-blank character to its last, when one run of text
     holds them both (with `lines_run`, pieces on consecutive lines without a prefix run
     on; else only one piece is a run); a blank field's gap is at its first piece. None:
-    the field's text is in more than one place."""
-    filled = [i for i, (line, start, end) in enumerate(parts) if line.text[start:end].strip()]
-    if not filled:
+    the field's text is in more than one place. `parts` are in line order."""
+    first = next((i for i, piece in enumerate(parts) if _filled(piece)), None)
+    if first is None:
         return _value_span(*parts[0])
-    first, last = filled[0], filled[-1]
-    if first != last and not (
-        lines_run
-        and all(
-            parts[i][0].number == parts[i - 1][0].number + 1 and parts[i][1] == 0
-            for i in range(first + 1, last + 1)
-        )
-    ):
+    last = next(i for i in range(len(parts) - 1, first - 1, -1) if _filled(parts[i]))
+    if first != last and not (lines_run and _runs_on(parts, first, last)):
         return None
     return TextSpan(_value_span(*parts[first]).start, _value_span(*parts[last]).end)
+
+
+def _runs_on(parts: list[_Piece], first: int, last: int) -> bool:
+    """Whether pieces `first` to `last` are on consecutive lines (a line's number rises by
+    one a piece: they only rise), none after the first past a prefix."""
+    consecutive = parts[last][0].number - parts[first][0].number == last - first
+    return consecutive and not any(column for _, column, _ in parts[first + 1 : last + 1])
+
+
+def _filled(piece: _Piece) -> bool:
+    line, start, end = piece
+    return bool(line.text[start:end].strip())
 
 
 def _value_span(line: Line, start: int, end: int) -> TextSpan:

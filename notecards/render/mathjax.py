@@ -67,15 +67,18 @@ def _inline_math_not_currency(state: StateInline, silent: bool) -> bool:
         return False  # character that may start a construct
     if start > 0 and state.src[start - 1].isdigit():
         return False
-    if not _find_inline_math(state, True):
+    # One scan that emits the formula's token (a second, silent one to look past it first
+    # read every formula twice); on `$x$5` the token, and the text `push` flushed before
+    # it, are taken back.
+    tokens, metas = len(state.tokens), len(state.tokens_meta)
+    pending, pending_level = state.pending, state.pendingLevel
+    if not _find_inline_math(state, silent):
         return False
     if state.pos < len(state.src) and state.src[state.pos].isdigit():
-        state.pos = start
+        del state.tokens[tokens:], state.tokens_meta[metas:]
+        state.pending, state.pendingLevel, state.pos = pending, pending_level, start
         return False
-    if silent:
-        return True
-    state.pos = start
-    return _find_inline_math(state, False)
+    return True
 
 
 _find_block_math = math_block_dollar(allow_labels=False, allow_blank_lines=True)
