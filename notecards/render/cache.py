@@ -140,10 +140,9 @@ class RenderCache:
                     (rows.get(key) or value.to_row(key) for key, value in new),
                 )
                 if prune:
-                    if self._stored is None:
-                        stored = [key for (key,) in db.execute("SELECT key FROM fields")]
-                    else:  # (as read at the first `get`; the vault's lock held since)
-                        stored = self._stored
+                    # The keys read at the first `get` (the vault's lock held since); when
+                    # none were (or a damaged file read as none), the file's own.
+                    stored = self._stored or [k for (k,) in db.execute("SELECT key FROM fields")]
                     unused = [(key,) for key in stored if key not in self._used]
                     db.executemany("DELETE FROM fields WHERE key = ?", unused)
         finally:
