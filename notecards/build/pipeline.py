@@ -358,13 +358,12 @@ def _render_all(
     rendered: list[RenderedNote] = []
     problems = []
     with reporter.counting(len(vault.parsed.notes), "rendering") as done:
-        outcomes = feed.finish(done)
-    for outcome in outcomes:
-        if isinstance(outcome, RenderedNote):
-            rendered.append(outcome)
-            problems += note_problems(outcome, vault.config)
-        else:
-            problems += outcome
+        for outcome in feed.outcomes(done):  # each held to the rules while workers render on
+            if isinstance(outcome, RenderedNote):
+                rendered.append(outcome)
+                problems += note_problems(outcome, vault.config)
+            else:
+                problems += outcome
     if errors(problems):
         raise NotecardsError(problems)
     vault.parsed.problems += problems  # warnings only: the summary reports them

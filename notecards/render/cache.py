@@ -67,6 +67,7 @@ class RenderCache:
         self.read_only = read_only
         self._path = path
         self._new: dict[str, CachedField] = {}
+        self._rows: dict[str, tuple[str, str, str, str]] = {}  # of `_new`, made ahead
         self._used: set[str] = set()
         self._db = _connect_read_only(path)
         self._stored: dict[str, tuple[str, str, str]] | None = None
@@ -91,6 +92,13 @@ class RenderCache:
     def put(self, key: str, value: CachedField) -> None:
         self._used.add(key)
         self._new[key] = value
+
+    def put_rendered(self, new: dict[str, CachedField]) -> None:
+        """Entries a render worker made: put, and their rows made now (the build waits on
+        the workers meanwhile), so that `save` only writes them."""
+        for key, value in new.items():
+            self.put(key, value)
+            self._rows[key] = value.to_row(key)
 
     def take_new(self) -> dict[str, CachedField]:
         """The entries put since the last call, handed over (a render worker's, for the
@@ -117,6 +125,7 @@ class RenderCache:
                 self._db = _connect_read_only(self._path)
                 return
         self._new.clear()
+        self._rows.clear()
         self._db.close()
         self._db = _connect_read_only(self._path)  # the file now holds the new entries
         self._stored = None
@@ -125,15 +134,17 @@ class RenderCache:
         db = _connect(self._path)
         try:
             with db:
+                rows, new = self._rows, self._new.items()
                 db.executemany(
                     "INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?)",
-                    (value.to_row(key) for key, value in self._new.items()),
+                    (rows.get(key) or value.to_row(key) for key, value in new),
                 )
                 if prune:
-                    db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-                    db.execute("DELETE FROM used")
-                    db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self._used))
-                    db.execute("DELETE FROM fields WHERE key NOT IN (SELECT key FROM used)")
+                    # The keys read at the first `get` (the vault's lock held since); when
+                    # none were (or a damaged file read as none), the file's own.
+                    stored = self._stored or [k for (k,) in db.execute("SELECT key FROM fields")]
+                    unused = [(key,) for key in stored if key not in self._used]
+                    db.executemany("DELETE FROM fields WHERE key = ?", unused)
         finally:
             db.close()
 

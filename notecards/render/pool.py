@@ -3,8 +3,10 @@
 markdown-it is pure Python, so one process renders on one core. A build (or sync) with many
 notes to render hands them to as many workers as there are cores; each worker has its own
 `Renderer` over the same settings and vault, so the HTML is what one process would write,
-note for note, and comes back in order. Notes the cache already holds are taken from it here
-first (a worker never sees the cache file); what the workers render is put into it. Below
+note for note, and comes back in order, each chunk as soon as it is rendered (the parent's
+own work on the first overlaps the workers' rendering of the rest). Notes the cache already
+holds are taken from it here first (a worker never sees the cache file); what the workers
+render is put into it. Below
 `POOL_THRESHOLD` notes to render, or on one core, no worker is started: a small vault pays
 nothing. `NOTECARDS_RENDER_POOL=<n>` sets the threshold (0 forces a pool of at least two
 workers, even on one core: tests use it to check the pool against one process; a large
@@ -18,7 +20,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 
@@ -46,7 +48,7 @@ def render_all(
     hears how many notes each step finished (a progress bar)."""
     with RenderFeed(renderer) as feed:
         feed.add(notes)
-        return feed.finish(done)
+        return list(feed.outcomes(done))
 
 
 class RenderFeed:
@@ -80,7 +82,7 @@ class RenderFeed:
             self._pool = None
 
     def add(self, notes: Iterable[Note]) -> None:
-        """More notes, after those added before (one process renders them all at `finish`)."""
+        """More notes, after those added before (one process renders them all at `outcomes`)."""
         renderer, outcomes = self.renderer, self._outcomes
         for note in notes:
             self._notes.append(note)
@@ -96,8 +98,10 @@ class RenderFeed:
         if self._workers >= 2 and len(self._missing) >= max(self._threshold, 1):
             self._send(whole_chunks=True)
 
-    def finish(self, done: Callable[[int], None] = lambda count: None) -> list[Outcome]:
-        """Every note added, rendered (or its problems), in order; `done` as `render_all`'s."""
+    def outcomes(self, done: Callable[[int], None] = lambda count: None) -> Iterator[Outcome]:
+        """Every note added, rendered (or its problems), in order, each as soon as it is:
+        the caller works on the first chunks while the workers render the rest. `done` as
+        `render_all`'s."""
         notes, outcomes = self._notes, self._outcomes
         if self._workers < 2:
             for index, note in enumerate(notes):
@@ -109,20 +113,27 @@ class RenderFeed:
                 done(1)
         else:
             self._send(whole_chunks=False)
-        cache = self.renderer.cache
-        for indices, result in self._chunks:
-            rendered, new = result.get()
-            if cache is not None:
-                for key, value in new.items():
-                    cache.put(key, value)
-            for index, outcome in zip(indices, rendered, strict=True):
-                if isinstance(outcome, tuple):
-                    outcome = RenderedNote(notes[index], *outcome)
-                outcomes[index] = outcome
-            done(len(indices))
+        chunks = iter(self._chunks)
+        for index, outcome in enumerate(outcomes):
+            while outcome is None:  # rendered in a chunk not back yet (chunks go in order)
+                self._receive(*next(chunks), done)
+                outcome = outcomes[index]
+            yield outcome
         self._chunks = []
         self._stop()  # (not idle through the rest of the build)
-        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _receive(
+        self, indices: list[int], result: AsyncResult, done: Callable[[int], None]
+    ) -> None:
+        """A chunk's outcomes, waited for, in their places; its new entries in the cache."""
+        rendered, new = result.get()
+        if self.renderer.cache is not None:
+            self.renderer.cache.put_rendered(new)
+        for index, outcome in zip(indices, rendered, strict=True):
+            if isinstance(outcome, tuple):
+                outcome = RenderedNote(self._notes[index], *outcome)
+            self._outcomes[index] = outcome
+        done(len(indices))
 
     def _send(self, *, whole_chunks: bool) -> None:
         """The notes to render not sent yet, to the workers (started on first need), in

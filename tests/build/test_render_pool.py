@@ -15,6 +15,7 @@ from notecards.build import build_vault
 from notecards.build.manifest import load_manifest
 from notecards.problems import NotecardsError
 from notecards.render import pool
+from notecards.vault.state_dir import RENDER_CACHE
 from tests.helpers.vault import block, write_vault
 
 TOPIC = "# Topic\n\n## Loss\nthe **loss** is $\\ell$\n\n## Other\nnot embedded\n"
@@ -92,6 +93,26 @@ def test_a_pooled_build_served_from_its_cache_matches_too(tmp_path, monkeypatch)
     (root / "a.md").write_text((root / "a.md").read_text() + block("new", "x", note_id=5))
     again = build(root, 0, monkeypatch)
     assert again[1].items() >= first[1].items()
+
+
+def test_a_pooled_build_leaves_a_cache_that_renders_nothing_again(tmp_path, monkeypatch):
+    root = make_vault(tmp_path / "v")
+    build(root, 0, monkeypatch)
+    (root.parent / "out.apkg").unlink()  # (else nothing is rendered: nothing changed)
+    feeds = []
+    real = pool.RenderFeed.__enter__
+    monkeypatch.setattr(pool.RenderFeed, "__enter__", lambda f: feeds.append(f) or real(f))
+    build(root, 10**9, monkeypatch)  # the workers' rows, made as each chunk came, are kept
+    assert feeds[0].renderer.fields_rendered == 2 * 5  # the backs with a warning: not cached
+
+
+def test_a_failed_pooled_build_leaves_no_cache(tmp_path, monkeypatch):
+    root = make_vault(tmp_path / "v")
+    (root / "b.md").write_text((root / "b.md").read_text() + block("bad", "![[missing.png]]"))
+    monkeypatch.setenv(pool.POOL_ENV, "0")
+    with pytest.raises(NotecardsError):
+        build_vault(root, tmp_path / "out.apkg")
+    assert not (root / RENDER_CACHE).exists()
 
 
 def test_a_bad_note_is_reported_the_same_by_the_pool(tmp_path, monkeypatch):

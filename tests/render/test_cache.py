@@ -11,6 +11,7 @@ from notecards.config import VaultConfig
 from notecards.model import Note
 from notecards.problems import NotecardsError
 from notecards.render import RenderCache, Renderer
+from notecards.render.cache import CachedField
 from notecards.vault.state_dir import RENDER_CACHE
 
 FIELDS = {
@@ -140,6 +141,20 @@ def test_prune_drops_entries_this_run_did_not_use(vault: Path) -> None:
     with RenderCache.for_vault(vault) as cache:
         Renderer(VaultConfig(vault_name="v"), vault, cache).render(card({"Front": "only"}))
         cache.save(prune=True)
+    again, _ = build(vault)
+    assert again.fields_rendered == 2
+
+
+def test_prune_without_a_lookup_drops_every_entry_not_put(vault: Path) -> None:
+    """A run that put entries but never read the file (workers rendered every note)."""
+    build(vault)
+    with RenderCache.for_vault(vault) as cache:
+        cache.put_rendered({"key": CachedField("<p>x</p>", (), ())})
+        cache.save(prune=True)
+    with sqlite3.connect(vault / RENDER_CACHE) as db:
+        rows = db.execute("SELECT key, html, media, deps FROM fields").fetchall()
+    db.close()
+    assert rows == [("key", "<p>x</p>", "", "")]
     again, _ = build(vault)
     assert again.fields_rendered == 2
 

@@ -42,6 +42,21 @@ def test_workers_render_what_one_renderer_does_with_the_same_problems(vault, mon
     assert any("missing.png" in p.message for o in one if isinstance(o, list) for p in o)
 
 
+def test_each_chunk_is_handed_on_before_the_next_is_waited_for(vault, monkeypatch):
+    """40 notes: a chunk of 32 and one of 8. The first outcome comes when the first chunk
+    is back, not after all of them (the build works on it while the workers render on)."""
+    monkeypatch.setenv(pool.POOL_ENV, "0")
+    counted: list[int] = []
+    with pool.RenderFeed(Renderer(vault.config, vault.root)) as feed:
+        feed.add(vault.parsed.notes)
+        each = feed.outcomes(counted.append)
+        first = next(each)
+        assert sum(counted) == 32
+        found = [first, *each]
+    assert sum(counted) == len(vault.parsed.notes) == 40
+    assert found == outcomes(vault, 10**9, monkeypatch)
+
+
 def test_workers_started_beside_another_thread_render_the_same(vault, monkeypatch):
     """With a thread running (a file watcher's), the workers are spawned, not forked."""
     methods = []
