@@ -154,8 +154,9 @@ def _sync(
     report.problems += lost_warnings
     base = PushedFields(vault.root)
     unsettled = set(held_back)  # an edit made in Anki to a left-out note waits for its file
+    pulled_files: dict[str, tuple[str, str]] = {}
     if options.two_way:
-        items, pulling = _pull(
+        items, pulling, pulled_files = _pull(
             client, vault, renderer, state, items, snapshot, base, options, report
         )
         unsettled |= pulling
@@ -213,7 +214,8 @@ def _sync(
             _remember_base(base, state, items, taken, report.plan)
             base.save()
         _remember_files(state, vault, renderer, report.plan, unread)
-        inputs = _inputs_as_left(vault, state, items, report)
+        _as_pulled(vault, pulled_files)
+        inputs = _inputs_as_left(vault, state, items)
         state.warned = _warned(state, items, taken, rendered_problems)
         nothing_left = _nothing_left(vault, state, taken, report, unsettled, unread)
         state.as_left = inputs if nothing_left else ""
@@ -278,11 +280,12 @@ def _pull(
     base: PushedFields,
     options: SyncOptions,
     report: SyncReport,
-) -> tuple[list[SyncNote], set[int]]:
+) -> tuple[list[SyncNote], set[int], dict[str, tuple[str, str]]]:
     """Bring home the edits made in Anki since the last sync (pull_edits.py): read the notes
     Anki says changed, write their edits into the vault (unless a dry run). Gives the vault's
-    notes as they now read, the pulled ones rendered, for the push to plan with, and the
-    notes whose edit made in Anki is not home yet."""
+    notes as they now read, the pulled ones rendered, for the push to plan with, the notes
+    whose edit made in Anki is not home yet, and each file written: its digest as read and
+    as written (`_as_pulled`; "" where its bytes are not all known)."""
     edited = snapshot.edited_since(state)
     candidates = [
         index
@@ -311,6 +314,7 @@ def _pull(
     report.problems += pull.problems
     written = {(u.note.path, u.note.start_line) for u in pull.updates}
     fault_point("pull_planned")
+    files: dict[str, tuple[str, str]] = {}
     if not options.dry_run and pull.updates:
         result = write_fields(
             vault.root,
@@ -322,6 +326,10 @@ def _pull(
         report.problems += result.problems
         report.files_written += result.files_written
         written = result.written
+        files = {
+            path: (vault.parsed.files[path].digest, result.digests.get(path, ""))
+            for path in result.files_written
+        }
         fault_point("pulled")
     done = {u.note.note_id for u in pull.updates if (u.note.path, u.note.start_line) in written}
     report.pulled = [p for p in pull.pulled if p.note_id in done]
@@ -340,7 +348,19 @@ def _pull(
             as_read = Unrendered(note, source_digest(note, settings), item.media)
             items[index] = render_checked(renderer, [as_read])[0][0]
     not_written = {u.note.note_id for u in pull.updates} - done
-    return items, pull.unsettled | {nid for nid in not_written if nid is not None}
+    return items, pull.unsettled | {nid for nid in not_written if nid is not None}, files
+
+
+def _as_pulled(vault: Vault, pulled: Mapping[str, tuple[str, str]]) -> None:
+    """Each file the pull wrote, with the digest of the bytes it wrote (once nothing else
+    writes): where those are the bytes read with the values pulled, at the lines parsed, the
+    next sync is told nothing changed without parsing the vault. Only now: the ID write-back
+    takes the bytes the snapshot's digest names for the offsets parsed (a file the pull
+    wrote is read again, and its digest is then none)."""
+    files = vault.parsed.files
+    for path, (read, written) in pulled.items():
+        if files[path].digest == read:
+            files[path] = dataclasses.replace(files[path], digest=written)
 
 
 # The steps of a two-way sync's pull where the crash tests stop it (before FAULT_STEPS).
@@ -534,15 +554,12 @@ def _leave_out_read_only(
     return [i for i in items if i not in left_out], problems
 
 
-def _inputs_as_left(
-    vault: Vault, state: SyncState, items: Sequence[SyncNote], report: SyncReport
-) -> str:
+def _inputs_as_left(vault: Vault, state: SyncState, items: Sequence[SyncNote]) -> str:
     """The vault's inputs (render/inputs.py) as this sync leaves its files, when their bytes
-    are known: no edit made in Anki brought home (the next sync reads those files), every
-    file written from the bytes read, no note embedding the text of a markdown file the
-    inputs do not hold. Else ""."""
-    files = vault.parsed.files  # (with the digests _write_ids wrote)
-    if report.pulled or not all(s.digest for s in files.values()):
+    are known: every file written (IDs, edits made in Anki) from the bytes read, no note
+    embedding the text of a markdown file the inputs do not hold. Else ""."""
+    files = vault.parsed.files  # (with the digests _write_ids and _as_pulled wrote)
+    if not all(s.digest for s in files.values()):
         return ""
     if _embeds_unread_text(state, files, items):
         return ""

@@ -63,25 +63,6 @@ def contents_to_ask(state: SyncState, changed: Collection[str]) -> set[int]:
     return {nid for ids in (recorded, recent) if len(ids) <= ASK_AT_MOST for nid in ids}
 
 
-def files_to_read(
-    changed: set[str], snapshot: AnkiSnapshot, state: SyncState, known: Collection[int]
-) -> set[str] | None:
-    """The files a sync of the `changed` ones reads, once Anki answered (of the `known`
-    notes, the state's): those, and the files of the notes edited in Anki since (their
-    edits come home). None where it must read every file: an interrupted sync's adds are
-    in Anki, a recorded note is not (it is added again), a note embeds the text of a file
-    to read (it renders again)."""
-    if snapshot.pending or snapshot.present != set(known):
-        return None
-    notes = state.notes
-    scope = changed | {notes[nid].path for nid in snapshot.edited_since(state)}
-    for record in notes.values():
-        deps = record.deps
-        if deps and '["embed",' in deps and embedded_files(json.loads(deps)) & scope:
-            return None
-    return scope
-
-
 # Files read alone are parsed without the parse cache (vault/load.py): past this share of the
 # vault's files (and a few), the whole vault from the cache costs less. (On the day of a push,
 # 2023's `edited:N` finds every note: all 400 files of 10,000 cards parsed anew cost 1.7 s more
@@ -90,19 +71,41 @@ ALONE_AT_MOST = 0.1
 FEW_FILES = 10
 
 
+def files_to_read(
+    changed: set[str], snapshot: AnkiSnapshot, state: SyncState, known: Collection[int]
+) -> set[str] | None:
+    """The files a sync of the `changed` ones reads, once Anki answered (of the `known`
+    notes, the state's): those, and the files of the notes edited in Anki since (their
+    edits come home). None where it must read every file: an interrupted sync's adds are
+    in Anki, a recorded note is not (it is added again), a note embeds the text of a file
+    to read (it renders again), and where the files of those notes, beyond the `changed`
+    ones, are more than a few and more than a tenth of the vault's (ALONE_AT_MOST: on the day
+    of a push, 2023's `edited:N` finds every note pushed, and their files read alone miss the
+    parse cache)."""
+    if snapshot.pending or snapshot.present != set(known):
+        return None
+    notes = state.notes
+    edited = {notes[nid].path for nid in snapshot.edited_since(state)}
+    if len(edited - changed) > max(FEW_FILES, ALONE_AT_MOST * len(state.files)):
+        return None
+    scope = changed | edited
+    for record in notes.values():
+        deps = record.deps
+        if deps and '["embed",' in deps and embedded_files(json.loads(deps)) & scope:
+            return None
+    return scope
+
+
 def edited_in_anki_alone(
     snapshot: AnkiSnapshot, state: SyncState, known: Collection[int]
 ) -> set[str] | None:
     """The files a sync reads where the vault's bytes are as the last sync left them and
-    only notes edited in Anki changed (they come home): those notes' files (files_to_read).
-    None where it reads every file: as for changed_files, a note warned about; and where
-    those are more than a few, and more than a tenth of the vault's (ALONE_AT_MOST)."""
+    only notes edited in Anki changed (they come home): those notes' files (files_to_read,
+    which also says when they are too many). None where it reads every file: as for
+    changed_files, a note warned about."""
     if not state.files or state.warned != frozenset():
         return None
-    scope = files_to_read(set(), snapshot, state, known)
-    if scope is None or len(scope) > max(FEW_FILES, ALONE_AT_MOST * len(state.files)):
-        return None
-    return scope
+    return files_to_read(set(), snapshot, state, known)
 
 
 def unread_records(state: SyncState, scope: Collection[str]) -> dict[int, PushedNote]:

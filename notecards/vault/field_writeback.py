@@ -44,6 +44,10 @@ class FieldWriteResult:
     # The (path, start_line) of each update, as passed in, whose values are now in the file.
     written: set[tuple[str, int]] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    # The new digest of each file written from the very bytes its snapshot was taken of and
+    # whose notes and DELETE lines kept their lines: the file as the sync's parse has it, but
+    # for the values written (what a sync records as the inputs it leaves).
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def write_fields(
@@ -75,8 +79,11 @@ def write_fields(
         result.written.update((path, update.note.start_line) for update in outcome.done)
         if outcome.data is not None:
             result.files_written.append(path)
+            digest = content_digest(outcome.data)
+            if outcome.as_parsed:
+                result.digests[path] = digest
             if parse_cache is not None and outcome.parsed is not None:
-                parse_cache.put(path, content_digest(outcome.data), outcome.parsed)
+                parse_cache.put(path, digest, outcome.parsed)
     return result
 
 
@@ -102,6 +109,7 @@ class _Outcome:
     problems: list[Problem] = field(default_factory=list)
     data: bytes | None = None  # the new bytes, when the file was written
     parsed: ParsedVault | None = None  # their parse
+    as_parsed: bool = False  # written from the snapshot's bytes, every line where it was
 
 
 _NOT_WRITTEN = "the edit made in Anki was not written"
@@ -138,8 +146,17 @@ def _write_file(
             return refused(f"could not write the file: {exc}")
         if replaced:
             outcome.data, outcome.parsed = data, parsed
+            outcome.as_parsed = content_digest(raw) == snapshot.digest and _lines(
+                current
+            ) == _lines(parsed)
             return outcome
     return refused("the file keeps changing (run again)")
+
+
+def _lines(parsed: ParsedVault) -> list[object]:
+    """Where each note (its START, END, ID and field lines) and DELETE line of a file is."""
+    notes = [(n.start_line, n.end_line, n.id_line, n.field_lines) for n in parsed.notes]
+    return [*notes, *(d.line for d in parsed.deletions)]
 
 
 def _plan(

@@ -166,10 +166,26 @@ def test_an_edit_made_in_anki_alone_reads_its_notes_file_alone(synced, anki_serv
     assert [p.note_id for p in report.pulled] == [note_id] and nothing_to_send(report.plan)
     assert "A5 from the phone" in (synced / "d" / "e.md").read_text(encoding="utf-8")
     after = load_state(synced, anki_server.url)
+    # The file as the pull wrote it is the vault as left: the next sync parses nothing.
+    assert after.as_left and not sync(synced, anki_server).pulled and len(loaded) == 1
     save_state(synced, dataclasses.replace(after, as_left="", files={}))
     again = sync(synced, anki_server)
     assert nothing_to_send(again.plan) and not again.pulled and loaded[-1] == set(FILES)
     assert _but_times(load_state(synced, anki_server.url).notes) == _but_times(after.notes)
+
+
+def test_a_pull_that_moves_a_files_lines_leaves_that_file_to_be_read(synced, anki_server, loaded):
+    """A field pulled onto more lines moves the notes after it: the sync's parse of that file
+    (its lines, in the verdict `check` reads) is not the file's, so the next sync reads it."""
+    first, second = ids_in(synced / "a.md")
+    edit_in_anki(anki_server, first, Back="<p>A1</p><p>from the phone</p>")
+    report = sync(synced, anki_server)
+    assert [p.note_id for p in report.pulled] == [first] and nothing_to_send(report.plan)
+    assert "A1\n\nfrom the phone" in (synced / "a.md").read_text(encoding="utf-8")
+    assert not load_state(synced, anki_server.url).as_left
+    again = sync(synced, anki_server)
+    assert nothing_to_send(again.plan) and not again.pulled and loaded[-1] == set(FILES)
+    assert ids_in(synced / "a.md") == [first, second]
 
 
 def test_edits_made_in_anki_in_most_files_read_the_whole_vault(tmp_path, anki_server, monkeypatch):
@@ -197,6 +213,14 @@ def test_edits_made_in_anki_in_most_files_read_the_whole_vault(tmp_path, anki_se
         edit_in_anki(anki_server, note_id, Back=f"A{number} fixed")
     report = sync(vault, anki_server)
     assert alone[-1] is None and len(report.pulled) == len(files)
+    # The same beside an edit of the vault's (the scope of its files, then theirs).
+    sync(vault, anki_server)
+    for number, note_id in enumerate(notes):
+        edit_in_anki(anki_server, note_id, Back=f"A{number} fixed again")
+    _replace(vault / "n00.md", "Q0", "Q0 edited")
+    report = sync(vault, anki_server)
+    assert alone[-1] is None and len(report.pulled) == len(files)
+    assert anki_notes(anki_server)[notes[0]]["fields"]["Front"] == "Q0 edited"
 
 
 def test_a_note_deleted_in_anki_is_added_again(synced, anki_server, loaded):

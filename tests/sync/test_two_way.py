@@ -487,3 +487,28 @@ def test_an_edit_made_in_the_second_anki_was_read_comes_home_after_a_slow_sync(
     assert [p.name for p in report.pulled] == ["Back"]
     assert "Back: the 1st reply\n" in (vault / "a.md").read_text(encoding="utf-8")
     _settled(vault, anki_server)
+
+
+@RELEASES
+def test_a_pull_and_new_cards_in_one_file_each_land_where_they_belong(tmp_path, anki_server):
+    """The pull writes a file (words added to a field: the text after it moved, on the same
+    lines), then the push writes a new card's ID and removes a DELETE line in the same file:
+    each is placed on the file as the pull left it, not at the offsets parsed before it."""
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A1") + "\n" + block("Q2", "A2")})
+    sync(vault, anki_server)
+    first, second = ids_in(vault / "a.md")
+    edit_in_anki(anki_server, first, Back="A1 from the phone")
+    text = (vault / "a.md").read_text(encoding="utf-8")
+    gone = text[text.index("START", 1) :]  # the second block
+    text = text.replace(gone, f"DELETE\n<!--ID: {second}-->\n\n" + block("Q3", "A3"))
+    (vault / "a.md").write_text(text, encoding="utf-8")
+    report = sync(vault, anki_server)
+    assert [p.note_id for p in report.pulled] == [first]
+    after = (vault / "a.md").read_text(encoding="utf-8")
+    (third,) = [nid for nid in ids_in(vault / "a.md") if nid != first]
+    assert after == block("Q1", "A1 from the phone", note_id=first) + "\n\n" + block(
+        "Q3", "A3", note_id=third
+    )
+    assert sorted(anki_notes(anki_server)) == sorted([first, third])
+    again = sync(vault, anki_server)
+    assert nothing_to_send(again.plan) and not again.pulled
