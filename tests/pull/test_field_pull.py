@@ -104,3 +104,21 @@ def test_an_edit_of_markup_is_placed_by_converting(render):
     assert "the <b>rejected</b> one" in result.markdown
     assert result.markdown.startswith("The loss _pushes up_")
     assert conversions == 2
+
+
+@pytest.mark.parametrize(
+    ("rendered", "anki", "same"),
+    [
+        ("<ul>\n<li>a</li>\n</ul>\n<p>typed</p>", "<ul>\n<li>a</li>\n</ul>typed", True),
+        ("<p>typed <b>x</b><br>\nmore</p>\n<hr>", "typed <b>x</b><br>\nmore\n<hr>", True),
+        ("<h2>T</h2>\n<p>a</p>\n<p>b</p>", "<h2>T</h2>a<p>b</p>", True),
+        ("<ul>\n<li>a</li>\n</ul>\n<p>typed</p>", "<ul>\n<li>a</li>\n</ul>typed!", False),
+        ("<ul>\n<li>a</li>\n</ul>\n<p>typed</p>", "<ul>\n<li>a</li>\n<li>typed</li>\n</ul>", False),
+        ("alone", "<p>alone</p>", False),  # (no block beside it: as before)
+        ("<p>x</p>\n<p>y</p>", "<p>x</p><b>y</b>", False),
+    ],
+)
+def test_text_bare_beside_blocks_shows_as_its_paragraph(rendered, anki, same):
+    """What Anki's editor leaves bare between blocks is the paragraph markdown writes there
+    (render/compare.py); nothing else about it is."""
+    assert shows_the_same(rendered, anki) is same

@@ -95,6 +95,27 @@ def test_a_sentence_added_in_anki_comes_home_and_renders_to_what_anki_holds(tmp_
 
 
 @RELEASES
+def test_a_line_typed_bare_after_a_list_in_anki_comes_home_as_a_paragraph(tmp_path, anki_server):
+    """A line typed after a list (or pasted) can stay bare beside it in Anki (`</ul>text`),
+    which no markdown renders to: it comes home as the paragraph that shows the same, and
+    Anki keeps the line as typed (nothing is pushed over it)."""
+    vault = _vault(tmp_path, back="the two losses:\n\n- DPO\n- RLHF")
+    sync(vault, anki_server)
+    (note_id,) = ids_in(vault / "a.md")
+    held = anki_notes(anki_server)[note_id]["fields"]["Back"]
+    assert held.endswith("</ul>")
+    edited = held + "Both need <b>preference</b> pairs."
+    edit_in_anki(anki_server, note_id, Back=edited)
+    report = sync(vault, anki_server)
+    assert [p.name for p in report.pulled] == ["Back"] and not report.problems
+    text = (vault / "a.md").read_text(encoding="utf-8")
+    assert "- RLHF\n\nBoth need <b>preference</b> pairs.\nTags: ml" in text
+    assert nothing_to_send(report.plan)
+    assert anki_notes(anki_server)[note_id]["fields"]["Back"] == edited
+    _settled(vault, anki_server)
+
+
+@RELEASES
 def test_tags_added_and_removed_in_anki_go_to_the_tags_line(tmp_path, anki_server):
     vault = write_vault(
         tmp_path / "v",
