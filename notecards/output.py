@@ -60,14 +60,20 @@ class Reporter:
         )
         raise SystemExit(code)
 
-    def progress(self, items: Sequence[T], label: str) -> Iterator[T]:
+    def progress(
+        self, items: Sequence[T], label: str, also: Callable[[], str] | None = None
+    ) -> Iterator[T]:
         """Iterate `items` with a bar and a count on stderr when it helps (a tty, many
-        items, not silenced)."""
+        items, not silenced); `also`: a count of other work going on meanwhile, shown after
+        it on the same line as it stands at each step."""
         if not self._bar_helps(len(items)):
             yield from items
             return
         bar: Iterable[T]
-        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
+        show = None if also is None else lambda _item: also()
+        with click.progressbar(
+            items, label=label, file=sys.stderr, show_pos=True, item_show_func=show
+        ) as bar:
             yield from bar
 
     @contextmanager

@@ -11,7 +11,7 @@ import os
 import posixpath
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -121,9 +121,11 @@ def _load_and_build(
     """Parse the files read (their notes to the feed of `rendering`, which renders through
     its cache), then render, write IDs, package."""
     cache, feed = rendering
-    vault = load_vault(
-        read.root, lambda paths: reporter.progress(paths, "parsing"), read, on_notes=feed.add
-    )
+
+    def parsing(paths: Sequence[str]) -> Iterator[str]:  # (the workers render meanwhile)
+        return reporter.progress(paths, "parsing", also=lambda: f"{feed.rendered()} notes rendered")
+
+    vault = load_vault(read.root, parsing, read, on_notes=feed.add)
     if vault.parsed.errors:
         raise NotecardsError(vault.parsed.problems)
     if not dry_run:

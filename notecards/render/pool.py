@@ -69,6 +69,8 @@ class RenderFeed:
         self._sent = 0  # how many of `_missing` went to the workers
         self._chunks: list[tuple[list[int], AsyncResult]] = []
         self._pool: Pool | None = None
+        self._back = 0  # the first chunks the workers gave back (told by `rendered`)
+        self._back_notes = 0  # their notes
 
     def __enter__(self) -> RenderFeed:
         return self
@@ -97,6 +99,17 @@ class RenderFeed:
                 outcomes[-1] = error.problems
         if self._workers >= 2 and len(self._missing) >= max(self._threshold, 1):
             self._send(whole_chunks=True)
+
+    def rendered(self) -> int:
+        """How many of the notes added so far are rendered (from the cache, or in chunks the
+        workers have done): a count to show while the files are still parsed."""
+        if self._workers < 2:
+            return 0  # (each is rendered at `outcomes`)
+        chunks = self._chunks
+        while self._back < len(chunks) and chunks[self._back][1].ready():
+            self._back_notes += len(chunks[self._back][0])
+            self._back += 1
+        return len(self._notes) - len(self._missing) + self._back_notes
 
     def outcomes(self, done: Callable[[int], None] = lambda count: None) -> Iterator[Outcome]:
         """Every note added, rendered (or its problems), in order, each as soon as it is:

@@ -10,6 +10,7 @@ import pytest
 
 from notecards.build import build_vault
 from notecards.output import PROGRESS_THRESHOLD, Reporter
+from notecards.render import pool
 from tests.helpers.vault import block, write_vault
 
 FILES = PROGRESS_THRESHOLD + 10
@@ -39,6 +40,13 @@ def test_every_long_step_shows_its_count(vault, monkeypatch):
     for label in ("reading", "rendering", "writing IDs", "packing"):
         assert f"{label}" in shown and f"{FILES}/{FILES}" in shown.split(label, 1)[1]
     assert f"writing {FILES} new ID(s) into {FILES} files" in shown
+
+
+def test_the_parse_shows_the_notes_the_workers_rendered_meanwhile(vault, monkeypatch):
+    """The workers render while the files are parsed: the parsing line counts both."""
+    monkeypatch.setenv(pool.POOL_ENV, "0")
+    parsing = build_shown(vault, monkeypatch).split("parsing", 1)[1].split("rendering", 1)[0]
+    assert f"{FILES}/{FILES}" in parsing and " notes rendered" in parsing
 
 
 @pytest.mark.parametrize("flags", [{"quiet": True}, {"as_json": True}])

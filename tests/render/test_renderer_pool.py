@@ -5,6 +5,7 @@ forced on a small vault with `NOTECARDS_RENDER_POOL=0`."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,19 @@ def test_each_chunk_is_handed_on_before_the_next_is_waited_for(vault, monkeypatc
         found = [first, *each]
     assert sum(counted) == len(vault.parsed.notes) == 40
     assert found == outcomes(vault, 10**9, monkeypatch)
+
+
+def test_the_notes_rendered_are_counted_while_the_files_are_still_parsed(vault, monkeypatch):
+    """40 notes added: the first chunk of 32 goes to the workers at once (8 wait for more);
+    once it is back, 32 count as rendered, before any outcome is asked for."""
+    monkeypatch.setenv(pool.POOL_ENV, "0")
+    with pool.RenderFeed(Renderer(vault.config, vault.root)) as feed:
+        feed.add(vault.parsed.notes)
+        deadline = time.monotonic() + 60
+        while feed.rendered() < 32 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert feed.rendered() == 32
+        assert len(list(feed.outcomes())) == 40
 
 
 def test_workers_started_beside_another_thread_render_the_same(vault, monkeypatch):
