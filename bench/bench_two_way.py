@@ -5,7 +5,9 @@ release, which has none and is asked `edited:N`), on a 10,000-card vault after i
 - a two-way no-op sync beside a one-way one, alternated in one run (goal: at most 2 requests,
   no slower than the one-way no-op): median seconds, requests, and the ratio;
 - pulling N notes edited in Anki (a word fixed in each back): the sync that brings them home,
-  beside the no-op (goal: under 1 s on top of it), and that a sync right after sends nothing;
+  beside the no-op (goal: under 1 s on top of it, in wall seconds; the CPU on top beside it, to
+  read it on a loaded machine: this process's, the server's work in it; bench_pull_cpu.py has
+  the client's alone), and that a sync right after sends nothing;
 - both again a month on: the notes last modified a month ago, the vault synced earlier today
   (a vault's usual day; on the day of the first sync, every note is one Anki modified that day;
   the first two-way sync of a day asks every note's time, as on that day);
@@ -40,11 +42,12 @@ LATENCY_S = 0.025
 
 
 def timed(vault: Path, client: AnkiConnect, server: AnkiConnectServer, two_way: bool):
-    """(seconds, requests, report) of one sync."""
+    """(seconds, requests, report, CPU seconds of this process: the server's too) of one
+    sync."""
     server.reset_counts()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = sync_vault(vault, client, SyncOptions(two_way=two_way))
-    return time.perf_counter() - start, server.requests, report
+    return time.perf_counter() - start, server.requests, report, time.process_time() - cpu
 
 
 def edit_in_anki(server: AnkiConnectServer, note_ids: list[int]) -> None:
@@ -97,25 +100,28 @@ def release(root: Path, cards: int, edited: int, runs: int, mod_times: bool) -> 
         print(f"  the day of a push of {edited} notes (the others last modified a month ago):")
         # Anki's times are whole seconds: a note the push modified in the second its time was
         # read could have been edited again within it, so the sync after reads it once more.
-        seconds, requests, _ = timed(vault, client, server, two_way=True)
+        seconds, requests, *_ = timed(vault, client, server, two_way=True)
         read = server.actions["notesInfo"]
         print(f"  the sync after the push: {seconds:.3f} s, {requests} request(s), "
               f"{read} notesInfo (the pushed notes read once more)")  # fmt: skip
         no_ops(vault, client, server, runs)
 
 
-def no_ops(vault: Path, client: AnkiConnect, server: AnkiConnectServer, runs: int) -> float:
-    """One-way and two-way no-op syncs in turn; prints both, gives the two-way median."""
+def no_ops(
+    vault: Path, client: AnkiConnect, server: AnkiConnectServer, runs: int
+) -> tuple[float, float]:
+    """One-way and two-way no-op syncs in turn; prints both, gives the two-way medians (wall
+    seconds, CPU seconds)."""
     one_way, two_way = [], []
     for _ in range(runs):
         one_way.append(timed(vault, client, server, two_way=False)[:2])
-        two_way.append(timed(vault, client, server, two_way=True)[:2])
+        two_way.append(timed(vault, client, server, two_way=True))
     one = statistics.median(s for s, _ in one_way)
-    two = statistics.median(s for s, _ in two_way)
-    requests = max(r for _, r in two_way)
+    two = statistics.median(s for s, *_ in two_way)
+    requests = max(r for _, r, *_ in two_way)
     print(f"  no-op: one-way {one:.3f} s, two-way {two:.3f} s ({two / one:.2f}x; {requests} "
           f"request(s); goal <= 2 requests, <= 1.0x)")  # fmt: skip
-    return two
+    return two, statistics.median(c for *_, c in two_way)
 
 
 def pulls(
@@ -124,28 +130,30 @@ def pulls(
     server: AnkiConnectServer,
     runs: int,
     edited: int,
-    no_op: float,
+    no_op: tuple[float, float],
     first: int,
 ) -> None:
     """Each run edits `edited` other notes in Anki (from the `first`-th on) and syncs them
-    home; prints the median beside the two-way no-op's."""
+    home; prints the medians on top of the two-way no-op's (wall seconds, CPU seconds)."""
     done = []
     for run in range(runs):
         with server.collection() as col:
             start = first + run * edited
             ids = sorted(col.find_notes("deck:*"))[start : start + edited]
         edit_in_anki(server, ids)
-        seconds, requests, report = timed(vault, client, server, two_way=True)
+        seconds, requests, report, cpu = timed(vault, client, server, two_way=True)
         pulled = len({p.note_id for p in report.pulled})
         again = timed(vault, client, server, two_way=True)[2]
         quiet = not (again.pulled or again.plan.updates)
-        done.append((seconds, requests, pulled, quiet))
+        done.append((seconds, requests, pulled, quiet, cpu))
     pull = statistics.median(s for s, *_ in done)
+    cpu = statistics.median(c for *_, c in done)
     print(f"  pulling {edited} notes edited in Anki: {pull:.3f} s, "
-          f"{pull - no_op:.3f} s on top of the no-op (goal < 1 s); pulled "
-          f"{min(p for *_, p, _ in done)}-{max(p for *_, p, _ in done)} notes, "
-          f"{max(r for _, r, *_ in done)} request(s); the sync after sends nothing: "
-          f"{all(q for *_, q in done)}")  # fmt: skip
+          f"{pull - no_op[0]:.3f} s on top of the no-op (goal < 1 s; CPU on top "
+          f"{cpu - no_op[1]:.3f} s, the server's in it); pulled "
+          f"{min(d[2] for d in done)}-{max(d[2] for d in done)} notes, "
+          f"{max(d[1] for d in done)} request(s); the sync after sends nothing: "
+          f"{all(d[3] for d in done)}")  # fmt: skip
 
 
 def main() -> None:
