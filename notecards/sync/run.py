@@ -826,7 +826,7 @@ def _write_ids(
             parse_cache=vault.parse_cache,
             done=done,
         )
-    report.files_written = result.files_written
+    report.files_written += [p for p in result.files_written if p not in report.files_written]
     report.problems += result.problems
     # Each file as written, for the state's `as_left`: its new digest, or none (an edit the
     # user made meanwhile, kept: bytes this sync never read).

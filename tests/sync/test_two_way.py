@@ -533,3 +533,17 @@ def test_a_pull_and_new_cards_in_one_file_each_land_where_they_belong(tmp_path, 
     assert sorted(anki_notes(anki_server)) == sorted([first, third])
     again = sync(vault, anki_server)
     assert nothing_to_send(again.plan) and not again.pulled
+
+
+@RELEASES
+def test_the_files_a_pull_wrote_are_reported_beside_those_ids_went_into(tmp_path, anki_server):
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A1"), "b.md": block("Q2", "A2")})
+    sync(vault, anki_server)
+    (first,) = ids_in(vault / "a.md")
+    edit_in_anki(anki_server, first, Back="A1 from the phone")
+    with (vault / "b.md").open("a", encoding="utf-8") as b:
+        b.write("\n" + block("Q3", "A3"))
+    report = sync(vault, anki_server)
+    assert [p.note_id for p in report.pulled] == [first] and len(report.written_ids) == 1
+    assert not report.problems and len(ids_in(vault / "b.md")) == 2
+    assert report.files_written == ["a.md", "b.md"]
