@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from notecards.config import VaultConfig
+from notecards.pull import field_pull
 from notecards.pull.field_pull import Pulled, pull_field
 from notecards.pull.html_to_markdown import vault_html_to_markdown
-from notecards.render import Renderer
+from notecards.render import Renderer, compare
 from notecards.render.compare import shows_the_same
 
 CONFIG = VaultConfig(vault_name="V")
@@ -55,6 +56,40 @@ def test_a_word_fixed_in_anki_is_placed_from_the_html_without_converting(render)
     )
     assert result.markdown == MARKDOWN.replace("chosen", "preferred")
     assert conversions == 0
+
+
+def test_a_word_fixed_in_anki_is_told_and_placed_without_parsing_the_field(render, monkeypatch):
+    """A typo fixed in Anki is in the form Anki's editor keeps already: neither telling that
+    it differs from what was pushed nor placing it parses Anki's field into that form."""
+    base = render(MARKDOWN)
+    anki = base.replace("chosen", "preferred")
+
+    def parsed(html: str) -> str:
+        raise AssertionError(f"parsed: {html[:40]}")
+
+    monkeypatch.setattr(compare, "anki_form", parsed)
+    monkeypatch.setattr(field_pull, "anki_form", parsed)
+    assert not compare.shows_as_rendered(base, anki)
+    result = pull_field(MARKDOWN, base, anki, render, Converter())
+    assert result == Pulled(MARKDOWN.replace("chosen", "preferred"), "patch")
+
+
+@pytest.mark.parametrize(
+    ("kept", "other", "apart"),
+    [
+        ("<p>a chosen one</p>", "<p>a preferred one</p>", True),
+        ("<p>a chosen one</p>", "<p>a <b>chosen</b> one</p>", False),  # markup
+        ('<a href="x">a</a>', '<a href="y">a</a>', False),  # in a tag
+        ("<p>a &amp; b</p>", "<p>a &amxp; b</p>", True),  # (`&` then `&xp;`: shows otherwise)
+        ("<!-- a > b --><p>c</p>", "<!-- a > bb --><p>c</p>", False),  # a comment
+        ("<p>a</p>", "<p>a</p>", False),
+    ],
+)
+def test_words_apart_is_a_change_of_plain_words_in_a_text(kept, other, apart):
+    """Such a change always shows: told without parsing either field."""
+    assert compare.words_apart(kept, other) is apart
+    if apart:
+        assert not compare.shows_the_same(kept, other)
 
 
 @pytest.mark.parametrize(
