@@ -27,7 +27,7 @@ from pathlib import Path
 from notecards.config import VaultConfig
 from notecards.model import Note, RenderedNote
 from notecards.problems import NotecardsError, Problem
-from notecards.render.cache import CachedField, RenderCache
+from notecards.render.cache import RenderCache
 from notecards.render.renderer import NotCached, Renderer
 
 POOL_ENV = "NOTECARDS_RENDER_POOL"
@@ -128,7 +128,7 @@ class RenderFeed:
         """A chunk's outcomes, waited for, in their places; its new entries in the cache."""
         rendered, new = result.get()
         if self.renderer.cache is not None:
-            self.renderer.cache.put_rendered(new)
+            self.renderer.cache.put_rows(new)
         for index, outcome in zip(indices, rendered, strict=True):
             if isinstance(outcome, tuple):
                 outcome = RenderedNote(self._notes[index], *outcome)
@@ -223,9 +223,9 @@ def _start_worker(config: VaultConfig, root: Path) -> None:
 
 def _render_chunk(
     notes: list[_Sent],
-) -> tuple[list[tuple | list[Problem]], dict[str, CachedField]]:
+) -> tuple[list[tuple | list[Problem]], list[tuple[str, str, str, str]]]:
     """Each note's fields, media, deps and warnings (not the note: the parent has it), or its
-    problems; and the cache entries made."""
+    problems; and the cache entries made, as rows."""
     assert _worker is not None and _worker.cache is not None
     outcomes: list[tuple | list[Problem]] = []
     for sent in notes:
@@ -234,4 +234,4 @@ def _render_chunk(
             outcomes.append((outcome.fields, outcome.media, outcome.deps, outcome.warnings))
         else:
             outcomes.append(outcome)
-    return outcomes, _worker.cache.take_new()
+    return outcomes, _worker.cache.take_rows()
