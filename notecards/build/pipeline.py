@@ -25,6 +25,7 @@ from notecards.build.manifest import (
     save_manifest,
 )
 from notecards.build.output import check_output
+from notecards.bulk import long_lived
 from notecards.ids import new_ids
 from notecards.model import Note, RenderedNote
 from notecards.output import Reporter, count
@@ -377,7 +378,8 @@ def _render_all(
     NotecardsError), its warnings kept (and returned)."""
     rendered: list[RenderedNote] = []
     problems = []
-    with reporter.counting(len(vault.parsed.notes), "rendering") as done:
+    # (the notes rendered and packed live to the end, made with the collector off: bulk.py)
+    with long_lived(), reporter.counting(len(vault.parsed.notes), "rendering") as done:
         for outcome in feed.outcomes(done):  # each held to the rules while workers render on
             if isinstance(outcome, RenderedNote):
                 rendered.append(outcome)
