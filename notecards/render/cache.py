@@ -83,14 +83,22 @@ class RenderCache:
             return self._new[key]
         if key in self._rows:
             return CachedField.from_row(*self._rows[key][1:])
+        row = self._stored_rows().get(key)
+        return CachedField.from_row(*row) if row else None
+
+    def stores_nothing(self) -> bool:
+        """The file held no entry (a first build, or the file deleted): a field misses
+        unless this run rendered it already."""
+        return not self._stored_rows()
+
+    def _stored_rows(self) -> dict[str, tuple[str, str, str]]:
         if self._stored is None:
             try:
                 rows = self._db.execute("SELECT key, html, media, deps FROM fields").fetchall()
             except sqlite3.DatabaseError:  # pages past the header damaged: no cache (save
                 rows = []  # writes the file anew)
             self._stored = {key: values for key, *values in rows}
-        row = self._stored.get(key)
-        return CachedField.from_row(*row) if row else None
+        return self._stored
 
     def put(self, key: str, value: CachedField) -> None:
         self._used.add(key)

@@ -69,6 +69,11 @@ class RenderFeed:
         self._sent = 0  # how many of `_missing` went to the workers
         self._chunks: list[tuple[list[int], AsyncResult]] = []
         self._pool: Pool | None = None
+        # A cache file that stores nothing (a first build) is not asked: each note goes to
+        # the workers, its fields' keys made there alone (0.1 s of the parent's CPU per
+        # 10,000 notes); a field two notes share is rendered at most once by each worker.
+        cache = renderer.cache
+        self._lookups = self._workers >= 2 and cache is not None and not cache.stores_nothing()
 
     def __enter__(self) -> RenderFeed:
         return self
@@ -88,6 +93,9 @@ class RenderFeed:
             self._notes.append(note)
             outcomes.append(None)
             if self._workers < 2:
+                continue
+            if not self._lookups:
+                self._missing.append(len(outcomes) - 1)
                 continue
             try:
                 outcomes[-1] = renderer.cached(note)

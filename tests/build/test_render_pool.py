@@ -153,3 +153,17 @@ def test_a_worker_renders_from_what_it_is_sent_what_one_process_renders(tmp_path
     assert [(p.line, "gone.png" in p.message) for p in bad] == [
         (vault.parsed.notes[-1].start_line + 7, True)
     ]
+
+
+def test_a_first_pooled_build_sends_every_note_without_asking_the_empty_cache(
+    tmp_path, monkeypatch
+):
+    asked = []
+    real = Renderer.cached
+    monkeypatch.setattr(Renderer, "cached", lambda r, note: asked.append(note) or real(r, note))
+    root = make_vault(tmp_path / "v")
+    build(root, 0, monkeypatch)
+    assert asked == []
+    (root / "a.md").write_text((root / "a.md").read_text() + block("new", "x", note_id=5))
+    build(root, 0, monkeypatch)  # the cache file holds the first build's fields: asked
+    assert len(asked) == 2 * len(BACKS) * 5 + 1
