@@ -105,8 +105,8 @@ class RenderCache:
         self._new[key] = value
 
     def put_rows(self, rows: list[tuple[str, str, str, str]]) -> None:
-        """Entries a render worker made, as the rows `save` writes (made there: the worker
-        sends plain strings, a third of the CPU its entries cost pickled and read back)."""
+        """Entries a render worker made, as the rows `save` writes, made there: plain strings
+        pickle and read back in a fifth of the CPU of the entries (0.03 s per 10,000)."""
         for row in rows:
             self._used.add(row[0])
             self._rows[row[0]] = row
@@ -146,7 +146,7 @@ class RenderCache:
         try:
             with db:
                 if prune:
-                    # The keys read at the first `get` (the vault's lock held since); when
+                    # The keys read at the first lookup (the vault's lock held since); when
                     # none were (or a damaged file read as none), the file's own, read
                     # before this run's rows go in.
                     stored = self._stored or [k for (k,) in db.execute("SELECT key FROM fields")]
