@@ -34,23 +34,16 @@ class Manifest:
     media: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
 
-def note_stamps(
-    rendered: list[RenderedNote], note_ids: list[int], manifest: Manifest, now: int
-) -> dict[int, tuple[str, int]]:
-    """Per note (content digest, mod): an unchanged note keeps its mod, so an edit made in
-    Anki since is not overwritten; a changed one gets a mod strictly newer than the last,
-    or Anki's importer ("update if newer") keeps its old copy."""
-    stamps = {}
-    for item, note_id in zip(rendered, note_ids, strict=True):
-        digest = _note_digest(item)
-        previous = manifest.notes.get(note_id)
-        if previous is None:
-            stamps[note_id] = (digest, now)
-        elif previous[0] == digest:
-            stamps[note_id] = previous
-        else:
-            stamps[note_id] = (digest, max(now, previous[1] + 1))
-    return stamps
+def note_stamp(item: RenderedNote, previous: tuple[str, int] | None, now: int) -> tuple[str, int]:
+    """A note's (content digest, mod), given its `previous` one: an unchanged note keeps its
+    mod, so an edit made in Anki since is not overwritten; a changed one gets a mod strictly
+    newer than the last, or Anki's importer ("update if newer") keeps its old copy."""
+    digest = _note_digest(item)
+    if previous is None:
+        return digest, now
+    if previous[0] == digest:
+        return previous
+    return digest, max(now, previous[1] + 1)
 
 
 def _note_digest(item: RenderedNote) -> str:

@@ -11,20 +11,21 @@ import os
 import posixpath
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from notecards.build.manifest import (
     Manifest,
     load_manifest,
-    note_stamps,
+    note_stamp,
     output_stat,
     package_current,
     package_stamp,
     save_manifest,
 )
 from notecards.build.output import check_output
+from notecards.bulk import long_lived
 from notecards.ids import new_ids
 from notecards.model import Note, RenderedNote
 from notecards.output import Reporter, count
@@ -141,50 +142,76 @@ def _load_and_build(
             _check_output_folder(output)
         except OSError as err:
             raise FileError("write", output, err) from err
-    rendered, problems = _render_all(vault, reporter, feed)
+    packing = _Packing(vault, manifest)
+    rendered, problems = _render_all(vault, reporter, feed, packing.add)
     summary = _package(
-        vault, (rendered, problems), manifest, inputs, output, reporter, dry_run=dry_run
+        vault, packing, (rendered, problems), inputs, output, reporter, dry_run=dry_run
     )
     cache.save(prune=not summary.left_out)  # only now: a failed build leaves none behind
     return summary
 
 
+class _Packing:
+    """The package, note by note as each comes back rendered (its rows made while the
+    workers render the rest: the write at the end only inserts them): every note under its
+    ID, a new one for each block that has none, given before rendering starts. A new card in
+    a file that cannot be written is left out (it would get an ID the file cannot keep)."""
+
+    def __init__(self, vault: Vault, manifest: Manifest):
+        self.manifest = manifest
+        notes = vault.parsed.notes
+        needing = {note.path for note in notes if note.note_id is None}
+        self.read_only = {path for path in needing if is_read_only(vault.root / path)}
+        self.assignments = _assign_ids(
+            [n for n in notes if n.note_id is not None or n.path not in self.read_only]
+        )
+        self.new_id_at = {(n.path, n.start_line): new_id for n, new_id in self.assignments}
+        self.now = int(time.time())
+        self.writer = PackageWriter(vault.config.note_types, vault.root)
+        self.kept: list[tuple[RenderedNote, int]] = []  # with the ID each is packed under
+        self.stamps: dict[int, tuple[str, int]] = {}  # the fresh manifest's
+        self.left_out: list[Problem] = []
+        self.failed: NotecardsError | None = None  # the first note the writer refused
+
+    def add(self, item: RenderedNote) -> None:
+        note = item.note
+        if note.note_id is None and note.path in self.read_only:
+            message = (
+                "a new card here needs an ID, but the file is read-only: it is left out of"
+                " the package (make the file writable and build again)"
+            )
+            self.left_out.append(Problem(message, note.location))
+            return
+        note_id = note.note_id or self.new_id_at[(note.path, note.start_line)]
+        stamp = self.stamps[note_id] = note_stamp(item, self.manifest.notes.get(note_id), self.now)
+        self.kept.append((item, note_id))
+        if self.failed is None:  # (raised after the render's own problems, which come first)
+            try:
+                self.writer.add(item, note_id, stamp[1])
+            except NotecardsError as error:
+                self.failed = error
+
+
 def _package(
     vault: Vault,
+    packing: _Packing,
     rendering: tuple[list[RenderedNote], list[Problem]],
-    manifest: Manifest,
     inputs: str,
     output: Path,
     reporter: Reporter,
     *,
     dry_run: bool,
 ) -> BuildSummary:
-    """Give new blocks IDs, write them back, then the package (of every note with its ID).
+    """Write the new blocks' IDs back, then the package of every note `packing` kept.
     `rendering`: every note rendered, and what the rules found in them."""
-    rendered, render_problems = rendering
-    read_only = _read_only_files(vault, rendered)
-    left_out = [
-        Problem(
-            "a new card here needs an ID, but the file is read-only: it is left out of the"
-            " package (make the file writable and build again)",
-            item.note.location,
-        )
-        for item in rendered
-        if item.note.note_id is None and item.note.path in read_only
-    ]
-    kept = [r for r in rendered if r.note.note_id is not None or r.note.path not in read_only]
-    assignments = _assign_ids([r.note for r in kept])
+    if packing.failed is not None:
+        raise packing.failed
+    manifest, writer, kept = packing.manifest, packing.writer, packing.kept
+    assignments, new_id_at = packing.assignments, packing.new_id_at
     ids_assigned = [AssignedId(n.path, n.start_line, new_id) for n, new_id in assignments]
-    new_id_at = {(n.path, n.start_line): new_id for n, new_id in assignments}
-    note_ids = [r.note.note_id or new_id_at[(r.note.path, r.note.start_line)] for r in kept]
-    fresh_manifest = Manifest(
-        notes=note_stamps(kept, note_ids, manifest, int(time.time())), inputs=inputs
-    )
-    writer = PackageWriter(vault.config.note_types, vault.root)
-    for item, note_id in reporter.progress(list(zip(kept, note_ids, strict=True)), "packing"):
-        writer.add(item, note_id, fresh_manifest.notes[note_id][1])
+    fresh_manifest = Manifest(notes=packing.stamps, inputs=inputs)
     summary = _summary(vault, writer.deck_names, writer.media_names, ids_assigned, output)
-    summary.left_out = left_out
+    summary.left_out = packing.left_out
     summary.notes = len(kept)
     summary.contents = [
         {
@@ -194,7 +221,7 @@ def _package(
             "id": note_id,
             "new": item.note.note_id is None,
         }
-        for item, note_id in zip(kept, note_ids, strict=True)
+        for item, note_id in kept
     ]
     if dry_run:
         return summary
@@ -219,7 +246,7 @@ def _package(
         for path, digest in result.digests.items():
             vault.parsed.files[path] = replace(vault.parsed.files[path], digest=digest)
         fresh_manifest.inputs = inputs_digest(vault)
-    if embeds_unread_text((n.deps for n in kept), vault.parsed.files):
+    if embeds_unread_text((item.deps for item, _ in kept), vault.parsed.files):
         fresh_manifest.inputs = ""  # the next build renders again (from the render cache)
     _save_verdict(vault, fresh_manifest.inputs, rendering, len(assignments))
     vault.save_cache()
@@ -268,12 +295,6 @@ def _save_verdict(
     notes = notes_per_file(vault.parsed.files, vault.parsed.notes)
     unnumbered = sum(note.note_id is None for note in vault.parsed.notes) - assigned
     save_verdict(vault.root, inputs, Verdict(loaded, rendered, notes, unnumbered))
-
-
-def _read_only_files(vault: Vault, rendered: list[RenderedNote]) -> set[str]:
-    """The files that would get an ID but cannot be written (their mode, whoever runs)."""
-    needing = {r.note.path for r in rendered if r.note.note_id is None}
-    return {path for path in needing if is_read_only(vault.root / path)}
 
 
 def _vault_folders(root: Path, paths: Iterable[str]) -> set[Path]:
@@ -351,19 +372,21 @@ def _check_output_folder(output: Path) -> None:
 
 
 def _render_all(
-    vault: Vault, reporter: Reporter, feed: RenderFeed
+    vault: Vault, reporter: Reporter, feed: RenderFeed, packed: Callable[[RenderedNote], None]
 ) -> tuple[list[RenderedNote], list[Problem]]:
     """Every note rendered (`feed` had them as they were parsed), through the vault's render
     cache (on every core when there are many to render), and held to the rules check
-    applies; every bad note reported at once (raises NotecardsError), its warnings kept
-    (and returned)."""
+    applies, each handed to `packed` as it comes; every bad note reported at once (raises
+    NotecardsError), its warnings kept (and returned)."""
     rendered: list[RenderedNote] = []
     problems = []
-    with reporter.counting(len(vault.parsed.notes), "rendering") as done:
+    # (the notes rendered and packed live to the end, made with the collector off: bulk.py)
+    with long_lived(), reporter.counting(len(vault.parsed.notes), "rendering") as done:
         for outcome in feed.outcomes(done):  # each held to the rules while workers render on
             if isinstance(outcome, RenderedNote):
                 rendered.append(outcome)
                 problems += note_problems(outcome, vault.config)
+                packed(outcome)
             else:
                 problems += outcome
     if errors(problems):

@@ -13,6 +13,7 @@ file loses nothing but time.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ class RenderCache:
         self.read_only = read_only
         self._path = path
         self._new: dict[str, CachedField] = {}
-        self._rows: dict[str, tuple[str, str, str, str]] = {}  # of `_new`, made ahead
+        self._rows: dict[str, tuple[str, str, str, str]] = {}  # render workers' entries
         self._used: set[str] = set()
         self._db = _connect_read_only(path)
         self._stored: dict[str, tuple[str, str, str]] | None = None
@@ -80,36 +81,46 @@ class RenderCache:
         self._used.add(key)
         if key in self._new:
             return self._new[key]
+        if key in self._rows:
+            return CachedField.from_row(*self._rows[key][1:])
+        row = self._stored_rows().get(key)
+        return CachedField.from_row(*row) if row else None
+
+    def stores_nothing(self) -> bool:
+        """The file held no entry (a first build, or the file deleted): a field misses
+        unless this run rendered it already."""
+        return not self._stored_rows()
+
+    def _stored_rows(self) -> dict[str, tuple[str, str, str]]:
         if self._stored is None:
             try:
                 rows = self._db.execute("SELECT key, html, media, deps FROM fields").fetchall()
             except sqlite3.DatabaseError:  # pages past the header damaged: no cache (save
                 rows = []  # writes the file anew)
             self._stored = {key: values for key, *values in rows}
-        row = self._stored.get(key)
-        return CachedField.from_row(*row) if row else None
+        return self._stored
 
     def put(self, key: str, value: CachedField) -> None:
         self._used.add(key)
         self._new[key] = value
 
-    def put_rendered(self, new: dict[str, CachedField]) -> None:
-        """Entries a render worker made: put, and their rows made now (the build waits on
-        the workers meanwhile), so that `save` only writes them."""
-        for key, value in new.items():
-            self.put(key, value)
-            self._rows[key] = value.to_row(key)
+    def put_rows(self, rows: list[tuple[str, str, str, str]]) -> None:
+        """Entries a render worker made, as the rows `save` writes, made there: plain strings
+        pickle and read back in a fifth of the CPU of the entries (0.03 s per 10,000)."""
+        for row in rows:
+            self._used.add(row[0])
+            self._rows[row[0]] = row
 
-    def take_new(self) -> dict[str, CachedField]:
-        """The entries put since the last call, handed over (a render worker's, for the
-        build's own cache) and forgotten here."""
+    def take_rows(self) -> list[tuple[str, str, str, str]]:
+        """The entries put since the last call, as rows, handed over (a render worker's, for
+        the build's own cache) and forgotten here."""
         new, self._new = self._new, {}
-        return new
+        return [value.to_row(key) for key, value in new.items()]
 
     def save(self, *, prune: bool = False) -> None:
         """Write new entries; with prune (after rendering the whole vault), drop
         every entry this run did not use, so the file tracks the vault's size."""
-        if self.read_only or not (self._new or prune):
+        if self.read_only or not (self._new or self._rows or prune):
             return
         try:
             self._write(prune)
@@ -134,17 +145,18 @@ class RenderCache:
         db = _connect(self._path)
         try:
             with db:
-                rows, new = self._rows, self._new.items()
-                db.executemany(
-                    "INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?)",
-                    (rows.get(key) or value.to_row(key) for key, value in new),
-                )
                 if prune:
-                    # The keys read at the first `get` (the vault's lock held since); when
-                    # none were (or a damaged file read as none), the file's own.
+                    # The keys read at the first lookup (the vault's lock held since); when
+                    # none were (or a damaged file read as none), the file's own, read
+                    # before this run's rows go in.
                     stored = self._stored or [k for (k,) in db.execute("SELECT key FROM fields")]
                     unused = [(key,) for key in stored if key not in self._used]
                     db.executemany("DELETE FROM fields WHERE key = ?", unused)
+                own = (value.to_row(key) for key, value in self._new.items())
+                db.executemany(
+                    "INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?)",
+                    itertools.chain(self._rows.values(), own),
+                )
         finally:
             db.close()
 

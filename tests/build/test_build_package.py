@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from pathlib import Path
 
+import genanki
 import pytest
 
 from notecards.build import build_vault
 from notecards.config import BUILTIN_NOTE_TYPES
 from notecards.model import MediaRef, Note, RenderedNote
 from notecards.problems import NotecardsError
-from notecards.targets.package import PackageWriter, deck_id, note_guid
+from notecards.targets.package import (
+    PackageWriter,
+    deck_id,
+    genanki_model,
+    note_guid,
+    write_package,
+)
 from tests.helpers.collection import AnkiCollection
 
 
@@ -157,3 +166,43 @@ def test_media_names_with_spaces_and_ampersands_pass_ankis_media_check(tmp_path)
         assert (list(check.missing), list(check.unused)) == ([], [])
         assert anki.media_bytes("loss curve & notes.png") == b"\x89PNG one"
         assert anki.media_bytes("plot 2.png") == b"\x89PNG two"
+
+
+class _GenankiNote(genanki.Note):
+    """genanki writing a note itself, under our note id and mod (its own clock otherwise)."""
+
+    def __init__(self, note_id: int, mod: int, **kwargs):
+        super().__init__(guid=note_guid(note_id), **kwargs)
+        self.note_id, self.mod = note_id, mod
+
+    def write_to_db(self, cursor, timestamp, deck_id, id_gen):
+        super().write_to_db(cursor, self.mod, deck_id, itertools.chain([self.note_id], id_gen))
+
+
+def test_the_package_is_byte_for_byte_what_genanki_writes_for_the_same_notes(
+    tmp_path, vault, monkeypatch
+):
+    """The writer makes each note's rows as it is added; genanki's own write of the same
+    notes, at the same moment, gives the very same file."""
+    notes = [
+        rendered(1764591468175, "q1", "<b>a1</b>", tags=("ml", "WS2526")),
+        rendered(1764591468178, "q2", deck="ML::Post-training"),
+        rendered(1764591468179, "q3", "a3", note_type="Basic (and reversed card)"),
+        rendered(1764591468180, "{{c1::x}} {{c2::y}}", "", note_type="Cloze", deck="ML"),
+        rendered(1764591468181, "q4", deck="ML::Post-training", tags=()),
+    ]
+    monkeypatch.setattr(time, "time", lambda: 1_764_600_000.25)
+    ours = write(tmp_path, notes, mod=1_700_000_123)
+    decks: dict[str, genanki.Deck] = {}
+    models: dict[str, genanki.Model] = {}
+    for item in notes:
+        note = item.note
+        model = models.setdefault(note.note_type, genanki_model(BUILTIN_NOTE_TYPES[note.note_type]))
+        deck = decks.setdefault(note.deck, genanki.Deck(deck_id(note.deck), note.deck))
+        fields = [item.fields.get(f["name"], "") for f in model.fields]
+        deck.add_note(
+            _GenankiNote(note.note_id, 1_700_000_123, model=model, fields=fields, tags=note.tags)
+        )
+    theirs = tmp_path / "genanki.apkg"
+    write_package(genanki.Package(list(decks.values())), theirs)
+    assert ours.read_bytes() == theirs.read_bytes()

@@ -1,5 +1,6 @@
 """Each long step of a build shows a bar with its count on a terminal's stderr: reading the
-files, rendering, writing IDs back, packing the notes; `--quiet` and `--json` show none."""
+files, rendering (each note packed as it comes), writing IDs back; `--quiet` and `--json`
+show none."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def build_shown(vault, monkeypatch, **flags) -> str:
 
 def test_every_long_step_shows_its_count(vault, monkeypatch):
     shown = build_shown(vault, monkeypatch)
-    for label in ("reading", "rendering", "writing IDs", "packing"):
+    for label in ("reading", "rendering", "writing IDs"):
         assert f"{label}" in shown and f"{FILES}/{FILES}" in shown.split(label, 1)[1]
     assert f"writing {FILES} new ID(s) into {FILES} files" in shown
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from notecards import parse
 from notecards.build import build_vault
 from notecards.build.manifest import load_manifest
 from notecards.problems import NotecardsError
-from notecards.render import pool
+from notecards.render import RenderCache, Renderer, pool
+from notecards.vault import load_vault
 from notecards.vault.state_dir import RENDER_CACHE
 from tests.helpers.vault import block, write_vault
 
@@ -126,3 +128,42 @@ def test_a_bad_note_is_reported_the_same_by_the_pool(tmp_path, monkeypatch):
             build_vault(root, tmp_path / f"{threshold}.apkg")
         reports.append([problem.format() for problem in raised.value.problems])
     assert reports[0] == reports[1] and any("missing.png" in p for p in reports[0])
+
+
+def test_a_worker_renders_from_what_it_is_sent_what_one_process_renders(tmp_path, monkeypatch):
+    """A worker gets only what rendering reads of a note: the HTML a parser's appendix
+    adds, and the line a problem deep in a field points at, come out the same."""
+    back = "first line\n\nsecond\n![[Topic#Loss]]\n![[gone.png]]"
+    root = make_vault(tmp_path / "v")
+    (root / "c.md").write_text(block("ok", "text\n\nmore\n![[Topic#Loss]]") + block("bad", back))
+    vault = load_vault(root)
+    notes = [
+        replace(note, appendix={"Back": "<br><small>from c.md</small>"})
+        if note.path == "c.md"
+        else note
+        for note in vault.parsed.notes
+    ]
+    outcomes = []
+    for threshold in (10**9, 0):
+        monkeypatch.setenv(pool.POOL_ENV, str(threshold))
+        outcomes.append(pool.render_all(Renderer(vault.config, root, RenderCache()), notes))
+    assert outcomes[0] == outcomes[1]
+    last, bad = outcomes[0][-2:]
+    assert "from c.md" in last.fields["Back"] and "loss" in last.fields["Back"]
+    assert [(p.line, "gone.png" in p.message) for p in bad] == [
+        (vault.parsed.notes[-1].start_line + 7, True)
+    ]
+
+
+def test_a_first_pooled_build_sends_every_note_without_asking_the_empty_cache(
+    tmp_path, monkeypatch
+):
+    asked = []
+    real = Renderer.cached
+    monkeypatch.setattr(Renderer, "cached", lambda r, note: asked.append(note) or real(r, note))
+    root = make_vault(tmp_path / "v")
+    build(root, 0, monkeypatch)
+    assert asked == []
+    (root / "a.md").write_text((root / "a.md").read_text() + block("new", "x", note_id=5))
+    build(root, 0, monkeypatch)  # the cache file holds the first build's fields: asked
+    assert len(asked) == 2 * len(BACKS) * 5 + 1

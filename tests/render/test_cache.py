@@ -149,7 +149,7 @@ def test_prune_without_a_lookup_drops_every_entry_not_put(vault: Path) -> None:
     """A run that put entries but never read the file (workers rendered every note)."""
     build(vault)
     with RenderCache.for_vault(vault) as cache:
-        cache.put_rendered({"key": CachedField("<p>x</p>", (), ())})
+        cache.put_rows([CachedField("<p>x</p>", (), ()).to_row("key")])
         cache.save(prune=True)
     with sqlite3.connect(vault / RENDER_CACHE) as db:
         rows = db.execute("SELECT key, html, media, deps FROM fields").fetchall()
