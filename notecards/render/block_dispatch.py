@@ -157,16 +157,24 @@ class DispatchingRuler(Ruler[RuleFuncBlockType]):
     def __init__(self, rules: Iterable[Rule[RuleFuncBlockType]] = ()) -> None:
         super().__init__()
         self.__rules__.extend(rules)
-        # chain name: (the chain as `Ruler` compiled it, the one rule that dispatches it)
-        self._dispatching: dict[str, tuple[list[RuleFuncBlockType], list[RuleFuncBlockType]]] = {}
+        # chain name: the one rule that dispatches it, as `Ruler` compiled it into `_compiled`
+        # (every change to the rules drops `Ruler`'s compiled chains; the next compile is a
+        # new dict). Asked for at every paragraph, list and nested block: two look-ups.
+        self._dispatching: dict[str, list[RuleFuncBlockType]] = {}
+        self._compiled: dict[str, list[RuleFuncBlockType]] | None = None
 
     def getRules(self, chainName: str = "") -> list[RuleFuncBlockType]:  # noqa: N802 (markdown-it's name)
-        chain = super().getRules(chainName)
         held = self._dispatching.get(chainName)
-        if held is None or held[0] is not chain:  # new, or the rules changed since
-            held = (chain, [_dispatching(chain)] if chain else [])
-            self._dispatching[chainName] = held
-        return held[1]
+        if held is None or self.__cache__ is not self._compiled:  # new, or the rules changed
+            held = self._dispatch(chainName)
+        return held
+
+    def _dispatch(self, chainName: str) -> list[RuleFuncBlockType]:  # noqa: N803
+        chain = super().getRules(chainName)  # (compiled anew if the rules changed)
+        if self.__cache__ is not self._compiled:
+            self._compiled, self._dispatching = self.__cache__, {}
+        held = self._dispatching[chainName] = [_dispatching(chain)] if chain else []
+        return held
 
 
 def block_dispatch_plugin(md: MarkdownIt) -> None:
