@@ -16,10 +16,20 @@ character at `bMarks + tShift`, which every rule reads first (`FIRST_CHARACTERS`
 its next line; a setext heading or a paragraph, by any text) is tried at every line, so a
 rule added later is never skipped, only not sped up. tests/render/test_block_dispatch.py shows
 the tokens are those of markdown-it's own parser.
+
+Three rules that pass the first character test at most lines they are tried at have a second,
+`LINE_PATTERNS`: a pattern the line (from that character to its end) matches wherever the
+rule can accept it, tried in the dispatch, in C, before the rule's call and its logging: a
+thematic break's three markers (a list item's `- ` is none), a list's marker and the space
+after it (a `**bold**` line has none), a table's `|` (its header row holds one). A setext
+heading is tried only where a later line can underline it (`_setext_heading`): markdown-it
+tries it at each paragraph, reading the paragraph's lines twice.
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -47,6 +57,19 @@ FIRST_CHARACTERS: dict[Callable[..., bool], frozenset[str]] = {
 }
 _DECLARED = "notecards_first_characters"  # the attribute `starts_line_with` sets
 
+# What a line not indented as code (its first character past the indent, to its end) matches
+# at its start wherever the rule can accept it (read from the rules: each returns False,
+# having changed nothing, at a line that does not; the patterns may accept more).
+LINE_PATTERNS: dict[Callable[..., bool], re.Pattern[str]] = {
+    rules_block.hr: re.compile(r"([-*_])[ \t]*\1[ \t]*\1"),  # three markers, spaces between
+    rules_block.list_block: re.compile(r"[-*+](?:[ \t]|\Z)|[0-9]{1,9}[.)](?:[ \t]|\Z)"),
+    rules_block.table: re.compile(r"[^|]*\|"),  # the header row's `|` (its delimiter row is next)
+}
+# env key: {src: the lines of src that end as a setext underline can}, built on first need.
+_ENV_UNDERLINES = "notecards_underline_lines"
+# A setext underline's end: `=` or `-`, then only spaces and tabs to the line's end.
+_UNDERLINE_END = re.compile(r"[-=][ \t]*$", re.MULTILINE)
+
 
 def starts_line_with(characters: str) -> Callable[[_RuleT], _RuleT]:
     """Declare, on a block rule, the only first characters of a line it can accept where
@@ -65,25 +88,63 @@ def first_characters(rule: Callable[..., bool]) -> frozenset[str] | None:
     return declared if declared is not None else FIRST_CHARACTERS.get(rule)
 
 
+def _underline_lines(state: StateBlock) -> list[int]:
+    """The lines of the source that end in `=` or `-` (then spaces or tabs), ascending: a
+    container's marker (`>`, a list's indent) is never part of that end, so one pass over
+    the raw source serves every nesting level."""
+    memo = state.env.setdefault(_ENV_UNDERLINES, {})
+    lines = memo.get(state.src)
+    if lines is None:
+        ends = state.eMarks  # (each line's end is where `$` matches)
+        found = _UNDERLINE_END.finditer(state.src)
+        lines = memo[state.src] = [bisect_left(ends, match.end()) for match in found]
+    return lines
+
+
+def _setext_heading(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's setext heading rule, not tried where no line after `start` (and before
+    `end`) can be its underline: it reads the paragraph's lines, each with the checks for a
+    block that ends it, only to fail, and the paragraph rule reads them again. (A failing
+    `lheading` also leaves `parentType` at "paragraph": only a list tried as a paragraph's
+    terminator reads it, and each caller of those sets it first.)"""
+    lines = _underline_lines(state)
+    index = bisect_right(lines, start)
+    if index == len(lines) or lines[index] >= end:
+        return False
+    return rules_block.lheading(state, start, end, silent)
+
+
+# The rules dispatched in place of markdown-it's (the same tokens, tried where they can be).
+_GUARDED: dict[Callable[..., bool], RuleFuncBlockType] = {rules_block.lheading: _setext_heading}
+
+
 def _dispatching(chain: list[RuleFuncBlockType]) -> RuleFuncBlockType:
     """One rule that tries, in order, the rules of `chain` that can start at the line, and
     says whether one did (as markdown-it's loops over a chain stop at the first that does)."""
-    accepts = [(rule, first_characters(rule)) for rule in chain]
-    every = tuple(chain)
-    by_character: dict[str, tuple[RuleFuncBlockType, ...]] = {}
+    chain = [_GUARDED.get(rule, rule) for rule in chain]
+    accepts = [(rule, first_characters(rule), LINE_PATTERNS.get(rule)) for rule in chain]
+    every = tuple((rule, None) for rule in chain)
+    by_character: dict[str, tuple[tuple[RuleFuncBlockType, re.Pattern[str] | None], ...]] = {}
 
     def dispatch(state: StateBlock, line: int, end: int, silent: bool) -> bool:
         start = state.bMarks[line] + state.tShift[line]
-        if start >= state.eMarks[line] or state.sCount[line] - state.blkIndent >= 4:
+        stop = state.eMarks[line]
+        if start >= stop or state.sCount[line] - state.blkIndent >= 4:
             tried = every
         else:
             character = state.src[start]
             tried = by_character.get(character)
             if tried is None:
-                tried = tuple(r for r, chars in accepts if chars is None or character in chars)
+                tried = tuple(
+                    (rule, pattern)
+                    for rule, chars, pattern in accepts
+                    if chars is None or character in chars
+                )
                 by_character[character] = tried
-        for rule in tried:  # noqa: SIM110 (any() of a generator: slower, on every line)
-            if rule(state, line, end, silent):
+        for rule, pattern in tried:
+            if (pattern is None or pattern.match(state.src, start, stop)) and rule(
+                state, line, end, silent
+            ):
                 return True
         return False
 
@@ -96,16 +157,24 @@ class DispatchingRuler(Ruler[RuleFuncBlockType]):
     def __init__(self, rules: Iterable[Rule[RuleFuncBlockType]] = ()) -> None:
         super().__init__()
         self.__rules__.extend(rules)
-        # chain name: (the chain as `Ruler` compiled it, the one rule that dispatches it)
-        self._dispatching: dict[str, tuple[list[RuleFuncBlockType], list[RuleFuncBlockType]]] = {}
+        # chain name: the one rule that dispatches it, as `Ruler` compiled it into `_compiled`
+        # (every change to the rules drops `Ruler`'s compiled chains; the next compile is a
+        # new dict). Asked for at every paragraph, list and nested block: two look-ups.
+        self._dispatching: dict[str, list[RuleFuncBlockType]] = {}
+        self._compiled: dict[str, list[RuleFuncBlockType]] | None = None
 
     def getRules(self, chainName: str = "") -> list[RuleFuncBlockType]:  # noqa: N802 (markdown-it's name)
-        chain = super().getRules(chainName)
         held = self._dispatching.get(chainName)
-        if held is None or held[0] is not chain:  # new, or the rules changed since
-            held = (chain, [_dispatching(chain)] if chain else [])
-            self._dispatching[chainName] = held
-        return held[1]
+        if held is None or self.__cache__ is not self._compiled:  # new, or the rules changed
+            held = self._dispatch(chainName)
+        return held
+
+    def _dispatch(self, chainName: str) -> list[RuleFuncBlockType]:  # noqa: N803
+        chain = super().getRules(chainName)  # (compiled anew if the rules changed)
+        if self.__cache__ is not self._compiled:
+            self._compiled, self._dispatching = self.__cache__, {}
+        held = self._dispatching[chainName] = [_dispatching(chain)] if chain else []
+        return held
 
 
 def block_dispatch_plugin(md: MarkdownIt) -> None:

@@ -55,6 +55,7 @@ from notecards.render.footnotes import footnote_refs_plugin
 from notecards.render.html import AnkiHTMLRenderer
 from notecards.render.inline_dispatch import InlineDispatch
 from notecards.render.mathjax import ENV_FORMULAS, mathjax_plugin
+from notecards.render.normalize import normalize_plugin
 from notecards.render.tasklists import tasklist_plugin
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
 from notecards.render.wikilinks import WikiTarget, image_size, split_target, wikilink_plugin
@@ -219,6 +220,7 @@ class Renderer:
         options = {"breaks": True, "html": True, "xhtmlOut": False, "highlight": highlight_code}
         md = MarkdownIt("commonmark", options, renderer_cls=AnkiHTMLRenderer)
         md.use(block_dispatch_plugin)  # block rules tried only where they can start
+        md.use(normalize_plugin)  # no passes over a field without `\r` or NUL
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin).use(footnote_refs_plugin).use(tasklist_plugin).use(mathjax_plugin)
         md.use(callout_plugin).use(wikilink_plugin).use(comment_plugin).use(block_id_plugin)

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from notecards.render.anki_form import anki_form, escape_attribute, escape_text, start_tag
 from tests.helpers.limits import cpu_seconds_at_most
@@ -156,6 +158,18 @@ def test_escapes_as_the_browser_writes() -> None:
     assert start_tag("a", {"href": "x?y=1&z", "title": '"'}) == (
         '<a href="x?y=1&amp;z" title="&quot;">'
     )
+
+
+# The escapes as one table each, read character by character (what the replaces must match).
+TEXT_TABLE = str.maketrans({"&": "&amp;", "\xa0": "&nbsp;", "<": "&lt;", ">": "&gt;"})
+ATTRIBUTE_TABLE = str.maketrans({**{chr(k): v for k, v in TEXT_TABLE.items()}, '"': "&quot;"})
+
+
+@given(st.text(alphabet=st.sampled_from('&<>"\xa0;a#l t\n')))
+def test_escapes_match_a_table_read_character_by_character(text: str) -> None:
+    """Each escaped character replaced once, whatever stands next to it (`&lt;` is text)."""
+    assert escape_text(text) == text.translate(TEXT_TABLE)
+    assert escape_attribute(text) == text.translate(ATTRIBUTE_TABLE)
 
 
 def repeat(unit: str) -> Callable[[int], str]:

@@ -102,6 +102,16 @@ def test_a_rule_added_later_without_a_declaration_is_tried_at_every_line():
     assert {"#", ">", "p"} <= set(seen)
 
 
+def test_a_rule_disabled_after_a_parse_is_no_longer_tried():
+    """The dispatching chains are made anew when the rules change (a plugin added late)."""
+    md = MarkdownIt("commonmark").use(block_dispatch_plugin)
+    assert [t.type for t in md.parse("# h\n")][0] == "heading_open"
+    md.disable("heading")
+    assert [t.type for t in md.parse("# h\n")][0] == "paragraph_open"
+    md.enable("heading")
+    assert [t.type for t in md.parse("# h\n")][0] == "heading_open"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -118,6 +128,10 @@ def test_a_rule_added_later_without_a_declaration_is_tried_at_every_line():
         "<div>\n*a*\n</div>\n\n<!-- c -->\n",
         "\t- tab\n \t> mixed\n",
         "text\n```\nfence interrupts\n```\n~~~\nopen",
+        "- - -\n*\t*\t*\n_ _\n-- -\n- **bold** item\n**not a list**\n",  # a break, or not
+        "1) a\n123456789. b\n1234567890. c\n-\tx\n-\n+ y\n",  # list markers, or not
+        "a |\n-|-\n|\n|-|\nno pipe\n---\n",  # a table's header row needs a `|`
+        "Title\n  ===  \n> q\n> ---\n- a\n  b\n  ==\ntext -\nmore\n",  # underlines
     ],
 )
 def test_tokens_match_markdown_it_on_block_edge_cases(parsers, text):
