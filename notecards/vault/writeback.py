@@ -117,14 +117,17 @@ def write_back(
                 batch = _Batch(number, len(names))
                 work = [(snapshots[p], wanted[p], deleted[p]) for p in names]
                 _stage_batch(root, work, config, staging, batch)
-                if ahead is not None:
-                    _finish(root, ahead, config, result, parse_cache, done)
+                written = _finish(root, ahead, config, result) if ahead is not None else []
                 flush([item.staged for item in batch.pending])
                 fault_point(f"writeback:flushed:{number}")
                 batch.renames = _submit_runs(renaming, partial(_rename, root, batch), batch.pending)
+                if ahead is not None:  # while this batch is renamed
+                    _record(written, result, parse_cache, config)
+                    done(ahead.size)
                 ahead, batch = batch, None
             if ahead is not None:
-                _finish(root, ahead, config, result, parse_cache, done)
+                _record(_finish(root, ahead, config, result), result, parse_cache, config)
+                done(ahead.size)
                 ahead = None
         except BaseException:  # Ctrl-C included: nothing more is started
             for pool in (staging, renaming):
@@ -244,16 +247,11 @@ def _rename(root: Path, batch: _Batch, item: _Pending) -> Problem | bool:
 
 
 def _finish(
-    root: Path,
-    batch: _Batch,
-    config: VaultConfig,
-    result: WriteBackResult,
-    parse_cache: ParseCache | None,
-    done: Callable[[int], None],
-) -> None:
-    """A batch's renames awaited, its folders fsynced; a file changed between its read and
-    its rename is done again on its own (`_write_file`). The files written go into
-    `result` (and the parse cache), then `done` hears how many files the batch held."""
+    root: Path, batch: _Batch, config: VaultConfig, result: WriteBackResult
+) -> list[_Written]:
+    """A batch's renames awaited, its folders fsynced, its problems into `result`; a file
+    changed between its read and its rename is done again on its own (`_write_file`). The
+    files written, for `_record`."""
     outcomes = _gathered(batch.renames)
     for item in set(batch.staged) - set(batch.committed):
         discard(item)
@@ -270,8 +268,7 @@ def _finish(
             if data is not None:
                 written.append((item.work[0], edits, data, False))
     result.problems.extend(batch.problems)
-    _record(written, result, parse_cache, config)
-    done(batch.size)
+    return written
 
 
 def _submit_runs(
