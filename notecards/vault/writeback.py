@@ -4,7 +4,8 @@ A user's file is the one thing notecards must never damage, so every write is at
 (temp file beside it, flushed, renamed, the folder fsynced), keeps the file's encoding, line
 endings, trailing newline and mode, and changes nothing but the inserted/removed lines.
 Files are written in batches (`atomic.stage`, one `flush`, then the renames): a vault of
-20,000 new cards pays one flush of the file system per batch, not two fsyncs per file.
+20,000 new cards pays one flush of the file system per batch, not two fsyncs per file; a
+batch is staged while the one before is renamed (its waits are the old files freed).
 A file the user edited after it was read is re-parsed and each note re-located by its
 content, so the user's edit survives and the ID still lands on the right block.
 """
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -102,18 +104,41 @@ def write_back(
     for deletion in deletions:
         deleted[deletion.path].append(deletion)
     paths = sorted(wanted.keys() | deleted.keys())
-    with ThreadPoolExecutor(_THREADS) as pool:  # one for every batch: threads start once
-        for number, start in enumerate(range(0, len(paths), WRITE_BATCH)):
-            batch = [
-                (snapshots[p], wanted[p], deleted[p]) for p in paths[start : start + WRITE_BATCH]
-            ]
-            _record(
-                _write_batch(root, batch, config, pool, result.problems, number),
-                result,
-                parse_cache,
-                config,
-            )
-            done(len(batch))
+    batches = [paths[start : start + WRITE_BATCH] for start in range(0, len(paths), WRITE_BATCH)]
+    # Threads start once, for every batch: one pool stages a batch while the other renames
+    # the batch before (whose waits are the old files' blocks freed, milliseconds each on
+    # some disks); a batch is flushed only once the one before is renamed and its folders
+    # fsynced, so the steps a kill can land between stay those of one batch at a time.
+    with ThreadPoolExecutor(_THREADS) as staging, ThreadPoolExecutor(_THREADS) as renaming:
+        ahead: _Batch | None = None  # renaming
+        batch: _Batch | None = None  # being staged
+        try:
+            for number, names in enumerate(batches):
+                batch = _Batch(number, len(names))
+                work = [(snapshots[p], wanted[p], deleted[p]) for p in names]
+                _stage_batch(root, work, config, staging, batch)
+                written = _finish(root, ahead, config, result) if ahead is not None else []
+                flush([item.staged for item in batch.pending])
+                fault_point(f"writeback:flushed:{number}")
+                batch.renames = _submit_runs(renaming, partial(_rename, root, batch), batch.pending)
+                if ahead is not None:  # while this batch is renamed
+                    _record(written, result, parse_cache, config)
+                    done(ahead.size)
+                ahead, batch = batch, None
+            if ahead is not None:
+                _record(_finish(root, ahead, config, result), result, parse_cache, config)
+                done(ahead.size)
+                ahead = None
+        except BaseException:  # Ctrl-C included: nothing more is started
+            for pool in (staging, renaming):
+                pool.shutdown(cancel_futures=True)  # (the with waits for those running)
+            raise
+        finally:  # every temp file left is removed (one renamed is gone already)
+            for left in (ahead, batch):
+                if left is not None:
+                    wait(left.renames)  # run to their end or cancelled
+                    for item in set(left.staged) - set(left.committed):
+                        discard(item)
     return result
 
 
@@ -164,27 +189,29 @@ class _Pending:
     staged: Staged
 
 
-def _write_batch(
-    root: Path,
-    batch: list[_Work],
-    config: VaultConfig,
-    pool: ThreadPoolExecutor,
-    problems: list[Problem],
-    number: int,
-) -> list[_Written]:
-    """Write one batch of files: every new file staged, one flush, then the renames and
-    the folders' fsyncs. A file changed between its read and its rename is done again on
-    its own (`_write_file`). The files written, with the edits made and their new bytes.
+@dataclass
+class _Batch:
+    """One batch of files on its way: staged, flushed, renamed (in threads)."""
 
-    The file system work runs in threads: most of it is waiting (replacing a file frees the
-    old one's blocks, milliseconds each on some disks), and waits overlap."""
-    staged: list[Staged] = []  # every temp file made, for the cleanup on the way out
-    committed: list[Staged] = []  # those renamed: no temp file left to remove
+    number: int
+    size: int  # files in it
+    problems: list[Problem] = field(default_factory=list)  # in the order found
+    pending: list[_Pending] = field(default_factory=list)  # staged, in file order
+    staged: list[Staged] = field(default_factory=list)  # every temp file made
+    committed: list[Staged] = field(default_factory=list)  # renamed: no temp file left
+    renames: list[Future[list[Problem | bool]]] = field(default_factory=list)
+
+
+def _stage_batch(
+    root: Path, batch: list[_Work], config: VaultConfig, pool: ThreadPoolExecutor, into: _Batch
+) -> None:
+    """Every file of `batch` read, its edits made and its new bytes in a temp file beside it
+    (in threads: the temp files' creation waits on the file system), into `into`."""
     planned: list[tuple[_Work, _Plan]] = []
     for work in batch:
         snapshot = work[0]
         found, plan = _new_bytes(root / snapshot.path, snapshot, work[1], work[2], config)
-        problems.extend(found)
+        into.problems.extend(found)
         if plan is not None:
             planned.append((work, plan))
 
@@ -194,61 +221,69 @@ def _write_batch(
             made = stage(root / work[0].path, plan[1])
         except OSError as exc:
             return Problem.at(work[0].path, 1, f"could not write IDs: {exc}")
-        staged.append(made)  # from several threads: list.append is atomic
+        into.staged.append(made)  # from several threads: list.append is atomic
         return _Pending(work, *plan, made)
 
-    def rename(item: _Pending) -> Problem | bool:
-        """True: renamed; False: the file changed since it was read."""
-        try:
-            with holding_regular(root / item.work[0].path) as now:
-                if now != item.raw:
-                    return False
-                commit(item.staged)
-                committed.append(item.staged)
-        except OSError as exc:
-            return Problem.at(item.work[0].path, 1, f"could not write IDs: {exc}")
-        return True
+    for made in _gathered(_submit_runs(pool, prepare, planned)):
+        if isinstance(made, Problem):
+            into.problems.append(made)
+        else:
+            into.pending.append(made)
+    fault_point(f"writeback:staged:{into.number}")
 
-    pending: list[_Pending] = []
-    outcomes: list[Problem | bool] = []
+
+def _rename(root: Path, batch: _Batch, item: _Pending) -> Problem | bool:
+    """Rename a flushed temp file over its target, if that is still as read. True:
+    renamed; False: the file changed since it was read."""
     try:
-        for made in _in_threads(pool, prepare, planned):
-            if isinstance(made, Problem):
-                problems.append(made)
-            else:
-                pending.append(made)
-        fault_point(f"writeback:staged:{number}")
-        flush([item.staged for item in pending])
-        fault_point(f"writeback:flushed:{number}")
-        outcomes = _in_threads(pool, rename, pending)
-    except BaseException:  # Ctrl-C included: nothing more is started
-        pool.shutdown(cancel_futures=True)
-        raise
-    finally:  # every temp file left is removed (one renamed is gone already)
-        for item in set(staged) - set(committed):
-            discard(item)
+        with holding_regular(root / item.work[0].path) as now:
+            if now != item.raw:
+                return False
+            commit(item.staged)
+            batch.committed.append(item.staged)  # from several threads: atomic
+    except OSError as exc:
+        return Problem.at(item.work[0].path, 1, f"could not write IDs: {exc}")
+    return True
+
+
+def _finish(
+    root: Path, batch: _Batch, config: VaultConfig, result: WriteBackResult
+) -> list[_Written]:
+    """A batch's renames awaited, its folders fsynced, its problems into `result`; a file
+    changed between its read and its rename is done again on its own (`_write_file`). The
+    files written, for `_record`."""
+    outcomes = _gathered(batch.renames)
+    for item in set(batch.staged) - set(batch.committed):
+        discard(item)
+    pending = batch.pending
     renamed = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is True]
-    problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))
+    batch.problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))
     fsync_folders(item.staged.target.parent for item in renamed)
-    fault_point(f"writeback:renamed:{number}")
+    fault_point(f"writeback:renamed:{batch.number}")
     written = [(item.work[0], item.edits, item.data, item.as_read) for item in renamed]
     for item, outcome in zip(pending, outcomes, strict=True):
         if outcome is False:  # edited meanwhile: read it again, on its own
             found, edits, data = _write_file(root, *item.work, config)
-            problems.extend(found)
+            batch.problems.extend(found)
             if data is not None:
                 written.append((item.work[0], edits, data, False))
+    result.problems.extend(batch.problems)
     return written
 
 
-def _in_threads(
+def _submit_runs(
     pool: ThreadPoolExecutor, function: Callable[[_T], _R], items: list[_T]
-) -> list[_R]:
-    """`function` of each item, in order, the items split in one run of them per thread (a
-    task per item would cost more in handing over than the call itself)."""
+) -> list[Future[list[_R]]]:
+    """`function` of each item, the items split in one run of them per thread (a task per
+    item would cost more in handing over than the call itself); `_gathered` collects them."""
     size = -(-len(items) // _THREADS) or 1
     runs = [items[i : i + size] for i in range(0, len(items), size)]
-    return [out for run in pool.map(lambda run: [function(i) for i in run], runs) for out in run]
+    return [pool.submit(lambda run: [function(i) for i in run], run) for run in runs]
+
+
+def _gathered(futures: list[Future[list[_R]]]) -> list[_R]:
+    """The outcomes of `_submit_runs`, in the items' order."""
+    return [out for future in futures for out in future.result()]
 
 
 def _write_file(

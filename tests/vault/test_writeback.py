@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -153,8 +154,11 @@ def test_failed_rename_leaves_original_intact(tmp_path, monkeypatch):
 
 def _open_files() -> set[str]:
     """What this process holds open, by the path each descriptor names (Linux: /proc)."""
-    fds = Path("/proc/self/fd")
-    return {os.readlink(fd) for fd in fds.iterdir() if fd.exists()}
+    held = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # closed meanwhile by another thread
+            held.add(os.readlink(fd))
+    return held
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
