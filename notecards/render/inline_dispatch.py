@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from markdown_it.parser_inline import ParserInline, RuleFuncInlineType
+from markdown_it import MarkdownIt
+from markdown_it.parser_inline import ParserInline, RuleFuncInline2Type, RuleFuncInlineType
 from markdown_it.rules_inline import (
     StateInline,
     autolink,
@@ -26,15 +27,21 @@ from markdown_it.rules_inline import (
     emphasis,
     entity,
     escape,
+    fragments_join,
     html_inline,
     image,
     link,
+    link_pairs,
     linkify,
     newline,
     strikethrough,
     text,
 )
+from markdown_it.token import Token
+from markdown_it.utils import EnvType
 from mdit_py_plugins.footnote.index import footnote_inline
+
+from notecards.render.states import FastStateInline
 
 # Each rule's first test is `src[pos]` against these. Not footnote_ref: before its test it
 # records in env that the text may have footnotes, wherever it is tried.
@@ -71,6 +78,15 @@ def _declared(rule: Callable) -> frozenset[str] | None:
 
 
 _TEXT_ONLY = (text,)
+
+# markdown-it's post-processing rules that read and write only the delimiters of the given
+# markers (None: of any marker): with none of them in the text's delimiter lists, the rule
+# changes nothing (each walks the lists, and the tokens' metadata for more lists, to find so).
+_ACTS_ON_DELIMITERS: dict[Callable, frozenset[int] | None] = {
+    link_pairs: None,
+    strikethrough.postProcess: frozenset((ord("~"),)),
+    emphasis.postProcess: frozenset((ord("*"), ord("_"))),
+}
 
 
 class _RulesByChar(dict):
@@ -120,6 +136,25 @@ class InlineDispatch(ParserInline):
             by_char = self._by_char = _RulesByChar(chain, self.terminator_re)
             self._chain = chain
         return by_char
+
+    def parse(self, src: str, md: MarkdownIt, env: EnvType, tokens: list[Token]) -> list[Token]:
+        """As `ParserInline.parse`; a post-processing rule that acts only on delimiters is
+        not called where the text has none of its own (most text: no emphasis, no `~`), and
+        `fragments_join` is `_join_fragments`. The state's `push` is `FastStateInline`'s."""
+        state = FastStateInline(src, md, env, tokens)
+        self.tokenize(state)
+        markers: set[int] | None = None  # of the delimiters, once a rule asks
+        for rule in self.ruler2.getRules(""):
+            if rule in _ACTS_ON_DELIMITERS:
+                if markers is None:
+                    markers = _delimiter_markers(state)
+                acts_on = _ACTS_ON_DELIMITERS[rule]
+                if not markers or (acts_on is not None and acts_on.isdisjoint(markers)):
+                    continue
+            else:
+                markers = None  # (a rule of a plugin may add delimiters)
+            _FASTER_RULES2.get(rule, rule)(state)
+        return state.tokens
 
     def skipToken(self, state: StateInline) -> None:
         """As `ParserInline.skipToken`, trying only the rules that may start here."""
@@ -176,3 +211,38 @@ class InlineDispatch(ParserInline):
             state.pos += 1
         if state.pending:
             state.pushPending()
+
+
+def _delimiter_markers(state: StateInline) -> set[int]:
+    """The markers of the delimiters the post-processing rules walk: the text's own and
+    those of each opening token's (in its metadata)."""
+    lists = [state.delimiters]
+    if any(state.tokens_meta):  # (None for every token but an opening one)
+        lists += [meta["delimiters"] for meta in state.tokens_meta if meta and "delimiters" in meta]
+    return {delimiter.marker for delimiters in lists for delimiter in delimiters}
+
+
+def _join_fragments(state: StateInline) -> None:
+    """markdown-it's `fragments_join`: each token's level recounted from the nestings, and
+    adjacent text tokens joined. The levels in one loop over the tokens, which stops at the
+    first two text tokens in a row, rare where emphasis did not split the text: from there
+    `fragments_join` does it all again (the levels it sets are the same)."""
+    level = 0
+    after_text = False
+    for token in state.tokens:
+        nesting = token.nesting
+        if nesting < 0:
+            level -= 1
+        token.level = level
+        if nesting > 0:
+            level += 1
+        if token.type == "text":
+            if after_text:
+                fragments_join(state)
+                return
+            after_text = True
+        else:
+            after_text = False
+
+
+_FASTER_RULES2: dict[Callable, RuleFuncInline2Type] = {fragments_join: _join_fragments}

@@ -56,6 +56,7 @@ from notecards.render.html import AnkiHTMLRenderer
 from notecards.render.inline_dispatch import InlineDispatch
 from notecards.render.mathjax import ENV_FORMULAS, mathjax_plugin
 from notecards.render.normalize import normalize_plugin
+from notecards.render.states import FastParserBlock
 from notecards.render.tasklists import tasklist_plugin
 from notecards.render.vault_index import BadReference, VaultIndex, media_kind
 from notecards.render.wikilinks import WikiTarget, image_size, split_target, wikilink_plugin
@@ -231,6 +232,7 @@ class Renderer:
         )
         md.core.ruler.push("notecards_references", self._resolve_references)
         md.inline = InlineDispatch(md.inline)  # the same tokens, fewer rules tried
+        md.block = FastParserBlock(md.block)  # the same tokens, made for less
         md.add_render_rule("wikilink", _render_wikilink)
         md.add_render_rule("wiki_embed", _render_embed)
         md.add_render_rule("note_embed", _render_note_embed)
