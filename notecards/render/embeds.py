@@ -39,6 +39,9 @@ from notecards.parse.layout import Heading, find_layout
 _BLOCK_ID = re.compile(r"[A-Za-z0-9-]+")
 _LIST_ITEM = re.compile(r"(?P<indent>[ \t]*)(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _BREAKS = ("softbreak", "hardbreak")
+# Where a paragraph's ` ^id` can be: at the end of a line of the source, but for white space
+# (a paragraph's text is its lines, stripped, and its last line ends where a source line does).
+_ID_ENDING_A_LINE = re.compile(r"\^[A-Za-z0-9-]+\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,7 @@ def _hide_block_ids(state: StateCore) -> None:
     (`^[^1]`) is no block of the note, so its `^1` is text; in a footnote's definition the
     backlink stands before its paragraph's end. The id is read in the paragraph's source, as
     Obsidian reads it: `\\^id` or `&#94;id` is text."""
-    if "^" not in state.src:  # every inline token's text is the source's (most fields: no id)
+    if not _ID_ENDING_A_LINE.search(state.src):  # (most fields: none; `^` is common in math)
         return
     tokens = state.tokens
     in_inline_note = False

@@ -132,6 +132,7 @@ def test_a_rule_disabled_after_a_parse_is_no_longer_tried():
         "1) a\n123456789. b\n1234567890. c\n-\tx\n-\n+ y\n",  # list markers, or not
         "a |\n-|-\n|\n|-|\nno pipe\n---\n",  # a table's header row needs a `|`
         "Title\n  ===  \n> q\n> ---\n- a\n  b\n  ==\ntext -\nmore\n",  # underlines
+        "a\nb -\t\nc\n=\nd\n-=\ne\n=- \nf\n==\t \ng\n--",  # `-` and `=` ends, interleaved
     ],
 )
 def test_tokens_match_markdown_it_on_block_edge_cases(parsers, text):

@@ -4,13 +4,14 @@ Anki's editor keeps."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from notecards.config import VaultConfig
 from notecards.problems import NotecardsError, Severity
-from notecards.render import RenderCache, RenderedField, Renderer, note_problems
+from notecards.render import RenderCache, RenderedField, Renderer, embeds, note_problems
 from notecards.render.anki_form import anki_form
 from notecards.render.renderer import MAX_EMBED_DEPTH
 from notecards.vault import load_vault
@@ -386,3 +387,29 @@ def test_the_users_cards_read_the_same_with_one_embed_for_the_pasted_section(tmp
     before = backs(pasted)
     assert len(before) == 3 and all(back.startswith("<h2>Two-stage") for back in before)
     assert backs(embedded) == before
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "text ^id",
+        "text ^id\f",  # white space `strip` takes, after the id
+        "text ^id\u2003\n\nmore",
+        "> [!note] T\n> body ^a-1",
+        "- item ^b\n  - inner ^c\t",
+        "a\n^id",
+        "$e^{x}$ and x^2\n\n| a ^t |\n|---|\n| b ^u |\n\n# head ^h",  # no paragraph's end
+        "text^id\n\ntext \\^id\n\n`code ^id`",
+        "^[inline ^n] note\n\n[^1]: def ^d\n\ntext[^1]",
+    ],
+)
+def test_a_block_id_is_hidden_as_without_the_search_for_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, markdown: str
+) -> None:
+    """The rule that hides ` ^id` runs only where a line of the field ends in one: the same
+    HTML as where it always runs."""
+    renderer = Renderer(VaultConfig(vault_name="v"), tmp_path)
+    searched = renderer.render_field(markdown, cloze=False, path="n.md", line=1).html
+    monkeypatch.setattr(embeds, "_ID_ENDING_A_LINE", re.compile(""))  # matches every text
+    always = Renderer(VaultConfig(vault_name="v"), tmp_path)
+    assert always.render_field(markdown, cloze=False, path="n.md", line=1).html == searched
