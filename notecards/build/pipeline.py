@@ -143,6 +143,8 @@ def _load_and_build(
         except OSError as err:
             raise FileError("write", output, err) from err
     packing = _Packing(vault, manifest)
+    if not dry_run and vault.parse_cache is not None:  # while the workers render, not after
+        vault.parse_cache.encode(but={note.path for note, _ in packing.assignments})
     rendered, problems = _render_all(vault, reporter, feed, packing.add)
     summary = _package(
         vault, packing, (rendered, problems), inputs, output, reporter, dry_run=dry_run

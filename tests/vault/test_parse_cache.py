@@ -174,6 +174,31 @@ def test_written_back_text_is_learned_by_the_cache(tmp_path, monkeypatch):
     assert again == without_cache(root)
 
 
+def test_entries_encoded_ahead_are_saved_as_a_save_encodes_them(tmp_path):
+    """A build encodes the entries while its workers render; a file written back after
+    (its entry put anew) is saved as written, not as it was encoded."""
+    root = vault_copy(tmp_path, "syntax")
+    (root / "new.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
+    vault = load_vault(root)
+    assert vault.parse_cache is not None
+    vault.parse_cache.encode()
+    note = next(n for n in vault.parsed.notes if n.path == "new.md")
+    write_back(
+        root,
+        vault.parsed.files,
+        {(note.path, note.start_line): 1234},
+        config=vault.config,
+        notes=[note],
+        parse_cache=vault.parse_cache,
+    )
+    vault.save_cache()
+    ahead = (root / PARSE_CACHE).read_text(encoding="utf-8")
+    assert "1234" in cache_lines(root)["new.md"]
+    (root / PARSE_CACHE).unlink()
+    load_vault(root).save_cache()  # every file parsed as it is now, encoded at the save
+    assert (root / PARSE_CACHE).read_text(encoding="utf-8") == ahead
+
+
 def test_notes_changed_by_a_caller_do_not_reach_the_cache(tmp_path):
     root = vault_copy(tmp_path, "syntax")
     (root / "extra.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
