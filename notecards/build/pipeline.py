@@ -146,11 +146,9 @@ def _load_and_build(
     if not dry_run and vault.parse_cache is not None:  # while the workers render, not after
         vault.parse_cache.encode(but={note.path for note, _ in packing.assignments})
     rendered, problems = _render_all(vault, reporter, feed, packing.add)
-    summary = _package(
-        vault, packing, (rendered, problems), inputs, output, reporter, dry_run=dry_run
+    return _package(
+        vault, packing, (rendered, problems), inputs, (output, cache), reporter, dry_run=dry_run
     )
-    cache.save(prune=not summary.left_out)  # only now: a failed build leaves none behind
-    return summary
 
 
 class _Packing:
@@ -199,13 +197,15 @@ def _package(
     packing: _Packing,
     rendering: tuple[list[RenderedNote], list[Problem]],
     inputs: str,
-    output: Path,
+    written: tuple[Path, RenderCache],
     reporter: Reporter,
     *,
     dry_run: bool,
 ) -> BuildSummary:
-    """Write the new blocks' IDs back, then the package of every note `packing` kept.
-    `rendering`: every note rendered, and what the rules found in them."""
+    """Write the new blocks' IDs back, then the package of every note `packing` kept, and
+    the render cache (`written`: the package's path, the cache). `rendering`: every note
+    rendered, and what the rules found in them."""
+    output, cache = written
     if packing.failed is not None:
         raise packing.failed
     manifest, writer, kept = packing.manifest, packing.writer, packing.kept
@@ -251,16 +251,19 @@ def _package(
     if embeds_unread_text((item.deps for item, _ in kept), vault.parsed.files):
         fresh_manifest.inputs = ""  # the next build renders again (from the render cache)
     _save_verdict(vault, fresh_manifest.inputs, rendering, len(assignments))
-    vault.save_cache()
-    fresh_manifest.decks, fresh_manifest.media = writer.deck_names, writer.media_stats()
-    fresh_manifest.package = package_stamp(fresh_manifest, output)
-    if not package_current(manifest.package, fresh_manifest.package, output):
-        reporter.info(f"writing {output} ({count(len(kept), 'note')})")
-        try:
-            writer.write(output)
-        except OSError as err:
-            raise FileError("write", output, err) from err
-        summary.written = True
+    # The render cache's rows go in (in a thread) while the package is written; kept only
+    # once it is: a failed build leaves no cache behind.
+    with cache.saving(prune=not packing.left_out):
+        vault.save_cache()
+        fresh_manifest.decks, fresh_manifest.media = writer.deck_names, writer.media_stats()
+        fresh_manifest.package = package_stamp(fresh_manifest, output)
+        if not package_current(manifest.package, fresh_manifest.package, output):
+            reporter.info(f"writing {output} ({count(len(kept), 'note')})")
+            try:
+                writer.write(output)
+            except OSError as err:
+                raise FileError("write", output, err) from err
+            summary.written = True
     fresh_manifest.package.update(output_stat(output))
     if fresh_manifest != manifest:
         try:

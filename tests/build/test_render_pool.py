@@ -14,8 +14,9 @@ import pytest
 from notecards import parse
 from notecards.build import build_vault
 from notecards.build.manifest import load_manifest
-from notecards.problems import NotecardsError
+from notecards.problems import FileError, NotecardsError
 from notecards.render import RenderCache, Renderer, pool
+from notecards.targets import package as package_module
 from notecards.vault import load_vault
 from notecards.vault.state_dir import RENDER_CACHE
 from tests.helpers.vault import block, write_vault
@@ -115,6 +116,32 @@ def test_a_failed_pooled_build_leaves_no_cache(tmp_path, monkeypatch):
     with pytest.raises(NotecardsError):
         build_vault(root, tmp_path / "out.apkg")
     assert not (root / RENDER_CACHE).exists()
+
+
+def test_a_package_that_cannot_be_written_leaves_the_render_cache_as_it_was(tmp_path, monkeypatch):
+    """The cache's rows go in while the package is written, committed only once it is."""
+    root = make_vault(tmp_path / "v")
+    monkeypatch.setenv(pool.POOL_ENV, "0")
+
+    def disk_full(package: object, path: Path) -> None:
+        path.write_bytes(b"PK")  # (a part written, then the disk is full)
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as failing:
+        failing.setattr(package_module, "write_package", disk_full)
+        with pytest.raises(FileError):
+            build_vault(root, tmp_path / "out.apkg")
+    assert not (root / RENDER_CACHE).exists()  # none: not even an empty file
+    build_vault(root, tmp_path / "out.apkg")
+    before = (root / RENDER_CACHE).read_bytes()
+    (tmp_path / "out.apkg").unlink()
+    (root / "a.md").write_text((root / "a.md").read_text() + block("new", "a new back"))
+    with monkeypatch.context() as failing:
+        failing.setattr(package_module, "write_package", disk_full)
+        with pytest.raises(FileError):
+            build_vault(root, tmp_path / "out.apkg")
+    assert (root / RENDER_CACHE).read_bytes() == before  # no row added, none pruned
+    assert not (tmp_path / "out.apkg").exists()
 
 
 def test_a_bad_note_is_reported_the_same_by_the_pool(tmp_path, monkeypatch):
