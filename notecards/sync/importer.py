@@ -21,16 +21,21 @@ from __future__ import annotations
 
 import html as html_module
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from notecards.ids import new_ids, now_ms
 from notecards.model import RenderedNote
 from notecards.output import Reporter
 from notecards.problems import Problem
 from notecards.sync.notes import Rendered
-from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, AnkiUnreachableError
+from notecards.targets.ankiconnect import (
+    AnkiConnect,
+    AnkiConnectError,
+    AnkiUnreachableError,
+    raise_refused,
+)
 from notecards.vault import Vault
 from notecards.vault.state_dir import IMPORT_PACKAGE
 
@@ -48,6 +53,12 @@ class ImportResult:
     restored: list[tuple[Rendered, int]] = field(default_factory=list)  # under their own IDs
     left: list[Rendered] = field(default_factory=list)  # new notes for `addNotes`
     problems: list[Problem] = field(default_factory=list)
+    # The `checks` sent after the import in its request, and Anki's answers to them.
+    checked: tuple[list[Action], list[tuple[Any, str | None]]] | None = None
+    deck_ids: dict[str, int] = field(default_factory=dict)  # the decks created: casefolded
+
+
+Action = tuple[str, dict[str, Any]]
 
 
 def import_notes(
@@ -58,23 +69,30 @@ def import_notes(
     pending_tag: str,
     avoid_ids: Collection[int],
     reporter: Reporter,
+    checks: Callable[[ImportResult], list[Action]] | None = None,
+    decks: Sequence[str] = (),
 ) -> ImportResult:
     """Import `new` notes under free IDs and `restore` notes under their own (the ID in their
     block), in one package; `avoid_ids`: IDs the vault already uses (never chosen, even where
-    Anki lacks them)."""
+    Anki lacks them). `checks`: what to ask of the imported notes, sent in the import's own
+    `multi` (Anki answers them once the import is done: a round trip fewer), answered in
+    `checked`. `decks`: to create first, in the first request (a round trip fewer), their
+    ids in `deck_ids`."""
     from notecards.targets.package import PackageWriter  # the package writer, only to add
 
-    if not new and not restore:
+    if not new and not restore and not decks:
         return ImportResult()
     note_types = sorted({item.note.note_type for item in [*new, *restore]})
     now = now_ms()
     # Twice as many as needed: enough even if Anki holds some of them.
     candidates = new_ids(2 * len(new), set(avoid_ids), now=now - ID_MARGIN_MS)
     first_fields = [_first_field(vault, item) for item in new]
-    anki = _ask_anki(client, note_types, candidates, new, first_fields)
+    if decks:
+        reporter.info(f"creating {len(decks)} deck(s)")
+    anki = _ask_anki(client, decks, note_types, candidates, new, first_fields)
     free = iter(i for i in candidates if i not in anki.taken)
     writer = PackageWriter(vault.config.note_types, vault.root, anki.models, media=False)
-    result = ImportResult()
+    result = ImportResult(deck_ids=anki.deck_ids)
     mod = now // 1000
     seen: set[tuple[str, str]] = set()
     for item, first, addable in zip(new, first_fields, anki.addable, strict=True):
@@ -101,7 +119,11 @@ def import_notes(
     package = vault.root / IMPORT_PACKAGE  # one name: a killed run leaves no litter
     try:
         writer.write(package, durable=False)  # Anki reads it now, then it is removed
-        client.invoke("importPackage", path=str(package.resolve()))
+        actions = [("importPackage", {"path": str(package.resolve())})]
+        after = checks(result) if checks else []
+        answers = client.multi(actions + after)
+        raise_refused(actions, answers[:1])
+        result.checked = (after, answers[1:])
     except AnkiUnreachableError:
         raise  # the import may have happened: the next run recovers it by the pending tag
     except (AnkiConnectError, OSError) as exc:  # OSError: the package could not be written
@@ -111,7 +133,7 @@ def import_notes(
                     item.note.location)
             for item, nid in result.restored
         ]  # fmt: skip
-        return ImportResult(left=list(new), problems=problems)
+        return ImportResult(left=list(new), problems=problems, deck_ids=result.deck_ids)
     finally:
         package.unlink(missing_ok=True)
     return result
@@ -122,20 +144,24 @@ class _AnkiSide:
     models: dict[str, genanki.Model]  # Anki's copy of each note type it has
     taken: set[int]  # candidate IDs Anki holds
     addable: list[bool]  # per new note: passes Anki's own duplicate check
+    deck_ids: dict[str, int]  # casefolded name -> id, of each deck created
 
 
 def _ask_anki(
     client: AnkiConnect,
+    decks: Sequence[str],
     note_types: Sequence[str],
     candidates: Sequence[int],
     new: Sequence[Rendered],
     first_fields: Sequence[tuple[str, str]],
 ) -> _AnkiSide:
-    """One request: Anki's note types, which candidate IDs it holds, and `canAddNotes` of each
-    new note reduced to its first field: all that Anki's duplicate check looks at."""
+    """One request: create `decks` (before `canAddNotes`, which needs a note's deck), then
+    Anki's note types, which candidate IDs it holds, and `canAddNotes` of each new note
+    reduced to its first field: all that Anki's duplicate check looks at."""
     from notecards.targets.package import mirror_model
 
-    actions: list[tuple[str, dict]] = [("modelNamesAndIds", {})]
+    actions: list[tuple[str, dict]] = [("createDeck", {"deck": d}) for d in decks]
+    actions.append(("modelNamesAndIds", {}))
     for name in note_types:
         actions.append(("modelFieldNames", {"modelName": name}))
         actions.append(("modelTemplates", {"modelName": name}))
@@ -149,6 +175,8 @@ def _ask_anki(
         actions.append(("canAddNotes", {"notes": checks}))
     # The model actions fail for a type Anki lacks: the vault's definition is used then.
     answers = client.multi_or_raise(actions, may_fail=("modelFieldNames", "modelTemplates"))
+    deck_ids = {d.casefold(): deck_id for d, (deck_id, _) in zip(decks, answers, strict=False)}
+    answers = answers[len(decks) :]
     ids = answers[0][0]
     models = {}
     for index, name in enumerate(note_types):
@@ -156,11 +184,11 @@ def _ask_anki(
         if name in ids and not field_error and not template_error:
             models[name] = mirror_model(ids[name], name, fields, templates)
     if not new:
-        return _AnkiSide(models, set(), [])
+        return _AnkiSide(models, set(), [], deck_ids)
     addable = answers[-1][0]
     if len(addable) != len(new):
         raise AnkiConnectError(f"canAddNotes answered {len(addable)} values for {len(new)} notes")
-    return _AnkiSide(models, set(answers[-2][0]), addable)
+    return _AnkiSide(models, set(answers[-2][0]), addable, deck_ids)
 
 
 def _first_field(vault: Vault, item: Rendered) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from notecards.problems import Location, Problem
 from notecards.sync.importer import ImportResult, import_notes
 from notecards.sync.notes import Rendered
 from notecards.sync.plan import Add, Plan
-from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, NewNote
+from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, NewNote, raise_refused
 from notecards.vault import Vault
 
 # Adds go in batches this big, one request each: Anki answers AnkiConnect on its main thread
@@ -76,18 +76,30 @@ def add(
     reporter: Reporter,
     *,
     local: bool,
+    deck_ids: dict[str, int],
+    new_decks: Sequence[str] = (),
 ) -> Added:
     """Add the journaled notes, each tagged with the pending `tag`, and re-create the `restore`
     ones under their own IDs.
 
-    With Anki on this machine (`local`), one package import does it (importer.py); what the
-    import cannot take goes through `addNotes`."""
+    With Anki on this machine (`local`), one package import does it (importer.py): the
+    `new_decks` (given only then) are created in its first request, and fix_decks' question
+    goes in the import's; what the import cannot take goes through `addNotes`. `deck_ids`:
+    casefolded deck name -> id, of every deck the notes go to but the `new_decks`, whose
+    ids come back in `Added.imported.deck_ids`."""
     result = Added()
     left = [a.block for a in journal]
     if local and (journal or restore):
         avoid = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
         restored = [a.block for a in restore]
-        result.imported = import_notes(client, vault, left, restored, tag, avoid, reporter)
+
+        def checks(imported: ImportResult) -> list[tuple[str, dict[str, Any]]]:
+            every_deck = {**deck_ids, **imported.deck_ids}
+            return _deck_checks(Added(imported=imported), every_deck, tag)[1]
+
+        result.imported = import_notes(
+            client, vault, left, restored, tag, avoid, reporter, checks, new_decks
+        )
         result.problems += result.imported.problems
         left = list(result.imported.left)
     result.through_add_notes, problems = _add_notes(client, left, tag, reporter)
@@ -142,25 +154,18 @@ def fix_decks(
     One request asks, per deck, for the new cards not in it (`did:` excludes subdecks), and
     whether the imported notes are there under the IDs chosen for them; a second one moves cards
     only if some are misfiled. Returns the new notes' ids Anki really has: an imported note Anki
-    filed under another ID stays journaled, so the next run finds it by its pending tag."""
+    filed under another ID stays journaled, so the next run finds it by its pending tag.
+    Where the import's request asked the very same (no note went through `addNotes`), its
+    answers are taken and the first request is not sent."""
     imported = added.imported
-    everything = added.through_add_notes + imported.added + imported.restored
-    notes_in: dict[str, list[int]] = defaultdict(list)
-    for item, nid in everything:
-        notes_in[item.note.deck].append(nid)
-    if not notes_in:
+    decks, actions = _deck_checks(added, deck_ids, tag)
+    if not actions:
         return set(), []
-    decks = sorted(notes_in)
-    actions = [
-        ("findCards", {"query": f"nid:{_ids(notes_in[d])} -did:{deck_ids[d.casefold()]}"})
-        for d in decks
-    ]
-    checks = [(group, query) for group, query in (
-        (imported.added, f"tag:{tag} nid:"),
-        (imported.restored, "nid:"),
-    ) if group]  # fmt: skip
-    actions += [("findNotes", {"query": query + _ids([n for _, n in g])}) for g, query in checks]
-    answers = client.multi_or_raise(actions)
+    if imported.checked is not None and imported.checked[0] == actions:
+        answers = imported.checked[1]
+        raise_refused(actions, answers)
+    else:
+        answers = client.multi_or_raise(actions)
     present = {nid for _, nid in added.through_add_notes}
     for found, _ in answers[len(decks) :]:
         present.update(found)
@@ -173,6 +178,28 @@ def fix_decks(
     moves = [("changeDeck", {"cards": c, "deck": d}) for d, c in misfiled]
     problems += multi_problems(client, moves, [None] * len(moves))
     return present, problems
+
+
+def _deck_checks(
+    added: Added, deck_ids: dict[str, int], tag: str
+) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
+    """fix_decks' question: the decks of the new notes, and per deck a `findCards` of its new
+    cards filed elsewhere, then a `findNotes` per group of imported notes, of those Anki has."""
+    imported = added.imported
+    notes_in: dict[str, list[int]] = defaultdict(list)
+    for item, nid in added.through_add_notes + imported.added + imported.restored:
+        notes_in[item.note.deck].append(nid)
+    decks = sorted(notes_in)
+    actions = [
+        ("findCards", {"query": f"nid:{_ids(notes_in[d])} -did:{deck_ids[d.casefold()]}"})
+        for d in decks
+    ]
+    checks = [(group, query) for group, query in (
+        (imported.added, f"tag:{tag} nid:"),
+        (imported.restored, "nid:"),
+    ) if group]  # fmt: skip
+    actions += [("findNotes", {"query": query + _ids([n for _, n in g])}) for g, query in checks]
+    return decks, actions
 
 
 def _ids(note_ids: Sequence[int]) -> str:

@@ -736,7 +736,10 @@ def _apply(
     fault_point("journaled")
 
     deck_ids = {name.casefold(): deck_id for name, deck_id in snapshot.decks.items()}
-    deck_ids.update(push.create_decks(client, plan.decks, reporter))
+    # With adds by package import, the decks are created in its first request (push.add).
+    by_import = snapshot.shares_files and bool(journal or plan.restored)
+    if not by_import:
+        deck_ids.update(push.create_decks(client, plan.decks, reporter))
     fault_point("decks_created")
 
     if plan.media:
@@ -745,8 +748,17 @@ def _apply(
     fault_point("media_stored")
 
     added = push.add(
-        client, vault, journal, plan.restored, tag, reporter, local=snapshot.shares_files
+        client,
+        vault,
+        journal,
+        plan.restored,
+        tag,
+        reporter,
+        local=snapshot.shares_files,
+        deck_ids=deck_ids,
+        new_decks=plan.decks if by_import else (),
     )
+    deck_ids.update(added.imported.deck_ids)
     report.problems += added.problems
     new_notes = [item for item, _ in added.through_add_notes + added.imported.added]
     _store_late_media(client, vault, new_notes, state, report)

@@ -194,3 +194,20 @@ def test_a_note_anki_files_under_another_id_is_recovered_on_the_next_sync(
     notes = anki_notes(anki_server)
     fronts = sorted(notes[i]["fields"]["Front"] for i in ids_in(vault / "a.md"))
     assert fronts == ["Q1", "Q2"] and len(notes) == 3  # and the rival, untouched
+
+
+def test_the_imported_cards_are_checked_in_the_import_request_and_moved(tmp_path, anki_server):
+    """The new deck is created in the import's first request and the deck check of the
+    imported notes goes in the import's own, two round trips fewer: Anki answers the check
+    once the import is done, so a card the import filed elsewhere (here moved to Default just
+    after it) is seen and moved."""
+    anki_server.after_answer("importPackage", lambda col: col.db.execute("update cards set did=1"))
+    files = {"a.md": "TARGET DECK: ML::DPO\n" + block("Q1", "A") + block("Q2", "A")}
+    vault = write_vault(tmp_path / "v", files)
+    report = sync(vault, anki_server)
+    assert not report.problems and len(ids_in(vault / "a.md")) == 2
+    assert [n["decks"] for n in anki_notes(anki_server).values()] == [["ML::DPO"]] * 2
+    assert anki_server.actions["changeDeck"] == 1
+    # Anki's notes, decks and media folder; the new deck, the note types, IDs and duplicate
+    # check; the import and its check; the move; the pending tag's removal and the read back.
+    assert report.requests == anki_server.requests == 5
