@@ -207,13 +207,17 @@ def _sync(
         report.problems.append(Problem(message, severity=Severity.WARNING))
     if not dry_run:
 
-        def save_base(taken: Sequence[tuple[Rendered, int]]) -> None:
-            _remember_base(base, state, items, taken, report.plan)
-            base.save()
+        def meanwhile(taken: Sequence[tuple[Rendered, int]]) -> None:
+            """What needs nothing of Anki's last answer: the base of later merges, and the
+            parses (the IDs written), saved while Anki works on that request."""
+            if options.two_way:
+                _remember_base(base, state, items, taken, report.plan)
+                base.save()
+            vault.save_cache()
 
         taken, mods, pushed_at = _apply(
             client, vault, renderer, state, snapshot, media, report, reporter, options.two_way,
-            meanwhile=save_base if options.two_way else None,
+            meanwhile=meanwhile,
         )  # fmt: skip
         if options.two_way:
             seen = [(snapshot.mods, snapshot.asked_at), (mods, pushed_at)]
@@ -233,7 +237,6 @@ def _sync(
                     vault, renderer, state, every_item, rendered_problems, inputs, report,
                     unread_verdict,
                 )  # fmt: skip
-        vault.save_cache()
         if state_snapshot(state) != saved:
             save_state(vault.root, state)
     report.requests = client.requests_sent - start
@@ -728,13 +731,14 @@ def _apply(
     report: SyncReport,
     reporter: Reporter,
     two_way: bool,
-    meanwhile: Callable[[Sequence[tuple[Rendered, int]]], None] | None = None,
+    meanwhile: Callable[[Sequence[tuple[Rendered, int]]], None],
 ) -> tuple[list[tuple[Rendered, int]], dict[int, int], float]:
     """Apply the plan; the caller saves the state if it changed. Gives the notes added
     (with their new ids) and, for a two-way sync, the changed notes' modification times
     (_after_push), and when they were asked. `meanwhile` is called with the notes added, on
-    another thread, while Anki answers the last request (the pushed fields' store, its
-    fsyncs, 40 to 60 ms on this disk, hidden behind the 0.2 s Anki spends on that request)."""
+    another thread, while Anki answers the last request: the saves that need nothing of its
+    answer (the pushed fields' fsyncs, the parse cache's JSON: 50 to 150 ms of a first sync
+    of 1,000) hidden behind the 0.2 s Anki spends on that request."""
     plan = report.plan
     tag = pending_tag(vault.root)
     journal = [a for a in plan.adds if not a.restore]
@@ -793,10 +797,9 @@ def _apply(
         state.notes.pop(d.note_id, None)
     asked_at = time.time()
     with ThreadPoolExecutor(1) as pool:  # (left only once `meanwhile` is done, even on error)
-        done = pool.submit(meanwhile, taken + restored) if meanwhile else None
+        done = pool.submit(meanwhile, taken + restored)
         answers = client.multi(actions + asked)
-        if done:
-            done.result()
+        done.result()
     report.problems += push.refusals(actions, answers[: len(actions)], [None] * len(actions))
     fault_point("pending_cleared")
 

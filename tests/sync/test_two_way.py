@@ -19,7 +19,7 @@ from notecards.sync.read_anki import AnkiSnapshot
 from notecards.sync.run import _remember_anki
 from notecards.sync.state import PushedNote, SyncState
 from notecards.targets.ankiconnect import AnkiConnect
-from notecards.vault.state_dir import PUSHED_FIELDS
+from notecards.vault.state_dir import PARSE_CACHE, PUSHED_FIELDS
 from tests.helpers.sync import (
     a_month_on,
     anki_notes,
@@ -561,20 +561,22 @@ def _holds_notes(store) -> int:
         return 0
 
 
-def test_pushed_fields_are_saved_while_anki_answers_the_last_request(tmp_path, anki_server):
-    """The store of pushed fields (a transaction and its fsyncs) is written while Anki works
-    on the sync's last request, not after its answer: here that answer waits for the store."""
+def test_saves_made_while_anki_answers_the_last_request(tmp_path, anki_server):
+    """The store of pushed fields (a transaction and its fsyncs) and the parse cache (the IDs
+    written) are saved while Anki works on the sync's last request, not after its answer:
+    here that answer waits for them."""
     vault = _vault(tmp_path)
-    store = vault / PUSHED_FIELDS
+    store, parses = vault / PUSHED_FIELDS, vault / PARSE_CACHE
     seen = []
 
-    def wait_for_store(col) -> None:
+    def wait_for_saves(col) -> None:
         deadline = time.monotonic() + 10
-        while not _holds_notes(store) and time.monotonic() < deadline:
+        while not (_holds_notes(store) and parses.exists()) and time.monotonic() < deadline:
             time.sleep(0.01)
-        seen.append(_holds_notes(store))
+        seen.append((_holds_notes(store), parses.read_text() if parses.exists() else ""))
 
-    anki_server.after_answer("removeTags", wait_for_store)
+    anki_server.after_answer("removeTags", wait_for_saves)
     report = sync(vault, anki_server)
-    assert seen == [1]
     assert len(report.plan.adds) == 1 and not report.problems
+    [(notes, cache)] = seen
+    assert notes == 1 and str(ids_in(vault / "a.md")[0]) in cache
