@@ -6,7 +6,9 @@ the edited notes are found with Anki's `edited:N` search) and 25.11 (`notesModTi
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
 
 import pytest
 
@@ -17,6 +19,7 @@ from notecards.sync.read_anki import AnkiSnapshot
 from notecards.sync.run import _remember_anki
 from notecards.sync.state import PushedNote, SyncState
 from notecards.targets.ankiconnect import AnkiConnect
+from notecards.vault.state_dir import PARSE_CACHE, PUSHED_FIELDS
 from tests.helpers.sync import (
     a_month_on,
     anki_notes,
@@ -547,3 +550,33 @@ def test_the_files_a_pull_wrote_are_reported_beside_those_ids_went_into(tmp_path
     assert [p.note_id for p in report.pulled] == [first] and len(report.written_ids) == 1
     assert not report.problems and len(ids_in(vault / "b.md")) == 2
     assert report.files_written == ["a.md", "b.md"]
+
+
+def _holds_notes(store) -> int:
+    """How many notes the pushed fields' store holds (0 while it is missing or being written)."""
+    try:
+        with closing(sqlite3.connect(f"{store.as_uri()}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT count(*) FROM fields").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_saves_made_while_anki_answers_the_last_request(tmp_path, anki_server):
+    """The store of pushed fields (a transaction and its fsyncs) and the parse cache (the IDs
+    written) are saved while Anki works on the sync's last request, not after its answer:
+    here that answer waits for them."""
+    vault = _vault(tmp_path)
+    store, parses = vault / PUSHED_FIELDS, vault / PARSE_CACHE
+    seen = []
+
+    def wait_for_saves(col) -> None:
+        deadline = time.monotonic() + 10
+        while not (_holds_notes(store) and parses.exists()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append((_holds_notes(store), parses.read_text() if parses.exists() else ""))
+
+    anki_server.after_answer("removeTags", wait_for_saves)
+    report = sync(vault, anki_server)
+    assert len(report.plan.adds) == 1 and not report.problems
+    [(notes, cache)] = seen
+    assert notes == 1 and str(ids_in(vault / "a.md")[0]) in cache
