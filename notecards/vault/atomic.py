@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,8 @@ _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
 # (which also flushes whatever else is waiting there).
 _FSYNC_EACH_UP_TO = 16
 _BY_FD = os.chmod in os.supports_fd and os.chown in os.supports_fd
+# This process's owner, asked once (not twice a file staged): whose a copy is by default.
+_OWN_IDS = (os.getuid(), os.getgid())
 
 
 @contextmanager
@@ -72,7 +75,14 @@ class Staged:
 def stage(target: Path, data: bytes) -> Staged:
     """Write `data` to a temp file beside `target`; `flush`, then `commit`, replace it (or
     `discard` drops it). Raises OSError, leaving no temp file."""
-    target = target.resolve() if target.is_symlink() else target
+    # One lstat says whether it is a link and, when not, gives the mode and owner to keep
+    # (not a second stat of the same file).
+    try:
+        info: os.stat_result | None = os.lstat(target)
+    except FileNotFoundError:
+        info = None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        target, info = target.resolve(), None
     fd, tmp = _temp_beside(target)
     try:
         # On the descriptor: a file object and calls by path made half of what staging a
@@ -81,7 +91,7 @@ def stage(target: Path, data: bytes) -> Staged:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            _keep_mode_and_owner(fd if _BY_FD else tmp, target)
+            _keep_mode_and_owner(fd if _BY_FD else tmp, target, info)
         finally:
             os.close(fd)
     except BaseException:
@@ -154,18 +164,19 @@ def _temp_beside(target: Path) -> tuple[int, Path]:
     return fd, Path(name)
 
 
-def _keep_mode_and_owner(tmp: Path | int, target: Path) -> None:
+def _keep_mode_and_owner(tmp: Path | int, target: Path, info: os.stat_result | None = None) -> None:
     """The target's own mode and owner (root writing a user's note must not take it over), or
-    what a plain open() would give a new file (mkstemp's mode is 0600)."""
+    what a plain open() would give a new file (mkstemp's mode is 0600). `info`: the target's
+    stat, when the caller has it already."""
     try:
-        info = target.stat()
+        info = info or target.stat()
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         return
     os.chmod(tmp, info.st_mode & 0o7777)
-    if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+    if (info.st_uid, info.st_gid) != _OWN_IDS:
         # Only root may give a file away; an ordinary user's copy stays theirs.
         with contextlib.suppress(PermissionError):
             os.chown(tmp, info.st_uid, info.st_gid)

@@ -186,8 +186,14 @@ def read_regular(path: str | Path) -> bytes:
     """The file's bytes, if it is still a regular file when opened: a FIFO put in its place
     since the listing would block the read for ever (O_NONBLOCK opens one without waiting).
     (No isatty or seek calls, as `Path.read_bytes` makes: a write-back reads every file twice.)"""
-    with holding_regular(path) as data:
-        return data
+    return read_regular_and_mode(path)[0]
+
+
+def read_regular_and_mode(path: str | Path) -> tuple[bytes, int]:
+    """`read_regular`'s bytes and the file's st_mode, from the one open (a write-back that
+    asks `is_read_only` with it stats no file by name)."""
+    with _held(path) as held:
+        return held
 
 
 @contextmanager
@@ -196,6 +202,12 @@ def holding_regular(path: str | Path) -> Iterator[bytes]:
     inside the block leaves freeing the old file's blocks to that close: the rename then
     holds its folder's lock (which every create and rename in that folder waits for) for
     the rename alone, not for the freeing too."""
+    with _held(path) as (data, _):
+        yield data
+
+
+@contextmanager
+def _held(path: str | Path) -> Iterator[tuple[bytes, int]]:
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
@@ -204,7 +216,7 @@ def holding_regular(path: str | Path) -> Iterator[bytes]:
         chunks = []
         while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
             chunks.append(chunk)
-        yield b"".join(chunks)
+        yield b"".join(chunks), info.st_mode
     finally:
         os.close(fd)
 
@@ -231,12 +243,14 @@ def read_markdown(root: Path, rel: str) -> tuple[str, FileSnapshot]:
     return text, FileSnapshot(path=rel, digest=content_digest(data), encoding=encoding)
 
 
-def is_read_only(path: Path) -> bool:
+def is_read_only(path: Path, mode: int | None = None) -> bool:
     """Whether the user made this file read-only (no write bit), or it cannot be written by
     this process; a rename would replace it all the same, so a write must ask first. The
-    mode bits decide even for root, who may write anything: the user's choice stands."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return False  # gone or unreadable: the write reports that itself
+    mode bits decide even for root, who may write anything: the user's choice stands.
+    `mode`: the file's st_mode, when the caller read it already."""
+    if mode is None:
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            return False  # gone or unreadable: the write reports that itself
     return not mode & 0o222 or not os.access(path, os.W_OK)

@@ -35,7 +35,12 @@ from notecards.vault.atomic import (
     replacing,
     stage,
 )
-from notecards.vault.files import holding_regular, is_read_only, read_regular
+from notecards.vault.files import (
+    holding_regular,
+    is_read_only,
+    read_regular,
+    read_regular_and_mode,
+)
 from notecards.vault.parse_cache import ParseCache
 from notecards.vault.written_parse import IdLine, parse_with_ids
 
@@ -327,13 +332,18 @@ def _new_bytes(
 ) -> tuple[list[Problem], _Plan | None]:
     """The file read now and its edits applied: problems, and its `_Plan`, or None when
     there is nothing to write (read-only, unreadable, or no edit left)."""
-    if is_read_only(target):
-        message = "the file is read-only: its new IDs and DELETE lines were not written"
-        return [Problem.at(snapshot.path, 1, message)], None
+    # Read first: the mode comes with the bytes (one stat of the file by name fewer).
+    read_only = "the file is read-only: its new IDs and DELETE lines were not written"
     try:
-        raw = read_regular(target)
+        raw, mode = read_regular_and_mode(target)
+    except OSError as exc:
+        message = read_only if is_read_only(target) else f"could not re-read the file: {exc}"
+        return [Problem.at(snapshot.path, 1, message)], None
+    if is_read_only(target, mode):
+        return [Problem.at(snapshot.path, 1, read_only)], None
+    try:
         text = raw.decode(snapshot.encoding)
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         return [Problem.at(snapshot.path, 1, f"could not re-read the file: {exc}")], None
     as_read = content_digest(raw) == snapshot.digest
     if as_read:

@@ -85,6 +85,27 @@ def test_file_mode_is_kept(tmp_path):
     assert stat.S_IMODE((root / "a.md").stat().st_mode) == 0o640
 
 
+def test_a_linked_file_is_written_through_its_link_with_its_own_mode(tmp_path):
+    root = write_vault(tmp_path, {"real.md": two_cards().encode()})
+    os.chmod(root / "real.md", 0o640)
+    (root / "alias.md").symlink_to("real.md")
+    result = assign(root, "alias.md", 1, 2)
+    assert result.problems == [] and result.files_written == ["alias.md"]
+    assert os.readlink(root / "alias.md") == "real.md"
+    assert (root / "real.md").read_text() == expected_after(two_cards(), (1, 2))
+    assert stat.S_IMODE((root / "real.md").stat().st_mode) == 0o640
+
+
+def test_a_read_only_file_is_reported_and_left_as_it_was(tmp_path):
+    root = write_vault(tmp_path, {"a.md": two_cards().encode()})
+    parsed, snapshot = parse(root, "a.md")
+    os.chmod(root / "a.md", 0o444)
+    result = assign(root, "a.md", 1, 2, parsed=parsed, snapshot=snapshot)
+    assert result.written == set() and "read-only" in result.problems[0].message
+    assert (root / "a.md").read_text() == two_cards()
+    assert stat.S_IMODE((root / "a.md").stat().st_mode) == 0o444
+
+
 def test_untouched_file_is_not_rewritten(tmp_path):
     text = "START\nBasic\nq\nBack: a\n<!--ID: 5-->\nEND\n"
     root = write_vault(tmp_path, {"done.md": text.encode(), "new.md": two_cards().encode()})
