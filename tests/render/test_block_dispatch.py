@@ -25,9 +25,9 @@ from notecards.render.block_dispatch import (
     block_dispatch_plugin,
     first_characters,
 )
-from notecards.render.cloze import ENV_IS_CLOZE
 from notecards.vault import load_vault
 from tests.helpers.paths import FIXTURES, SHARED, USER_NOTES
+from tests.helpers.render_env import field_env
 
 O2A_SUITES = SHARED / "compat" / "o2a-suites"
 
@@ -46,23 +46,6 @@ def parsers(tmp_path_factory: pytest.TempPathFactory) -> tuple[MarkdownIt, Markd
     return dispatching, stock
 
 
-def _env(cloze: bool) -> dict:
-    """What `Renderer.render_field` hands markdown-it (links resolve against an empty vault)."""
-    return {
-        ENV_IS_CLOZE: cloze,
-        "path": "deck.md",
-        "folder": "",
-        "line": 1,
-        "problems": [],
-        "warnings": [],
-        "media": {},
-        "deps": [],
-        "origin": "",
-        "embedding": (),
-        "budget": {"left": renderer.MAX_EMBEDDED_CHARS, "spent": False},
-    }
-
-
 def _stream(tokens: list[Token]) -> list[dict]:
     """Every field of every token: type, tag, map, content, markup, info, attrs, nesting,
     level, meta, block, hidden, and the children, likewise."""
@@ -72,8 +55,8 @@ def _stream(tokens: list[Token]) -> list[dict]:
 def assert_same_tokens(parsers: tuple[MarkdownIt, MarkdownIt], text: str) -> None:
     dispatching, stock = parsers
     for cloze in (False, True):
-        expected = _stream(stock.parse(text, _env(cloze)))
-        assert _stream(dispatching.parse(text, _env(cloze))) == expected, repr(text)
+        expected = _stream(stock.parse(text, field_env(cloze)))
+        assert _stream(dispatching.parse(text, field_env(cloze))) == expected, repr(text)
 
 
 # -- the dispatch itself --------------------------------------------------------

@@ -24,10 +24,10 @@ from markdown_it.token import Token
 from notecards.config import VaultConfig
 from notecards.problems import NotecardsError
 from notecards.render import Renderer, inline_dispatch, renderer, states
-from notecards.render.cloze import ENV_IS_CLOZE
 from notecards.render.states import FastParserBlock, FastStateInline, make_token
 from notecards.vault import load_vault
 from tests.helpers.paths import FIXTURES, USER_NOTES
+from tests.helpers.render_env import field_env
 
 CONFIG = VaultConfig(vault_name="v", curly_cloze=True, highlights_to_cloze=True)
 PIECES = [
@@ -53,22 +53,6 @@ def parsers(tmp_path_factory: pytest.TempPathFactory) -> tuple[MarkdownIt, Markd
     return ours, stock
 
 
-def _env(cloze: bool) -> dict:
-    return {
-        ENV_IS_CLOZE: cloze,
-        "path": "deck.md",
-        "folder": "",
-        "line": 1,
-        "problems": [],
-        "warnings": [],
-        "media": {},
-        "deps": [],
-        "origin": "",
-        "embedding": (),
-        "budget": {"left": renderer.MAX_EMBEDDED_CHARS, "spent": False},
-    }
-
-
 def assert_same_tokens(
     parsers: tuple[MarkdownIt, MarkdownIt], monkeypatch: pytest.MonkeyPatch, text: str
 ) -> None:
@@ -76,8 +60,8 @@ def assert_same_tokens(
     for cloze in (False, True):
         with monkeypatch.context() as patched:
             patched.setattr(inline_dispatch, "FastStateInline", StateInline)
-            expected = [token.as_dict() for token in stock.parse(text, _env(cloze))]
-        assert [token.as_dict() for token in ours.parse(text, _env(cloze))] == expected
+            expected = [token.as_dict() for token in stock.parse(text, field_env(cloze))]
+        assert [token.as_dict() for token in ours.parse(text, field_env(cloze))] == expected
 
 
 def test_a_token_is_made_as_the_dataclass_makes_it() -> None:
@@ -104,7 +88,7 @@ def test_the_parsers_make_their_tokens_in_the_states(monkeypatch: pytest.MonkeyP
         return make_token(ttype, tag, nesting, level, block)
 
     monkeypatch.setattr(states, "make_token", recording)
-    tokens = md.parse("# a *b*\n\n- c\n", _env(False))
+    tokens = md.parse("# a *b*\n\n- c\n", field_env(False))
     block_tokens = [t for t in tokens if t.block]
     inline_tokens = [c for t in tokens for c in t.children or ()]
     assert made.count(True) == len(block_tokens) and made.count(False) >= len(inline_tokens)

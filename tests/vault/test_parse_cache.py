@@ -19,7 +19,7 @@ import notecards.parse as parse_package  # (load_vault takes parse_file from it 
 from notecards.bulk import release
 from notecards.model import ParsedVault
 from notecards.parse.layout import markdown_blocks, scan_blocks
-from notecards.vault import load_vault, write_back
+from notecards.vault import Vault, load_vault, write_back
 from notecards.vault.state_dir import PARSE_CACHE
 from tests.helpers.paths import FIXTURES
 
@@ -144,11 +144,8 @@ def test_loading_alone_writes_no_cache(tmp_path):
     assert (root / PARSE_CACHE).read_bytes() == before
 
 
-def test_written_back_text_is_learned_by_the_cache(tmp_path, monkeypatch):
-    """After write-back puts an ID into a file, the next load reads it from the cache."""
-    root = vault_copy(tmp_path, "syntax")
-    (root / "new.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
-    vault = load_vault(root)
+def _id_written_into_new_md(root: Path, vault: Vault) -> list[str]:
+    """Write ID 1234 into new.md's block through the load's parse cache: the files written."""
     note = next(n for n in vault.parsed.notes if n.path == "new.md")
     result = write_back(
         root,
@@ -158,7 +155,15 @@ def test_written_back_text_is_learned_by_the_cache(tmp_path, monkeypatch):
         notes=[note],
         parse_cache=vault.parse_cache,
     )
-    assert result.files_written == ["new.md"]
+    return result.files_written
+
+
+def test_written_back_text_is_learned_by_the_cache(tmp_path, monkeypatch):
+    """After write-back puts an ID into a file, the next load reads it from the cache."""
+    root = vault_copy(tmp_path, "syntax")
+    (root / "new.md").write_text("START\nBasic\nq\nBack: a\nEND\n", encoding="utf-8")
+    vault = load_vault(root)
+    assert _id_written_into_new_md(root, vault) == ["new.md"]
     vault.save_cache()
     parsed: list[str] = []
     real_parse = parse_package.parse_file
@@ -182,15 +187,7 @@ def test_entries_encoded_ahead_are_saved_as_a_save_encodes_them(tmp_path):
     vault = load_vault(root)
     assert vault.parse_cache is not None
     vault.parse_cache.encode()
-    note = next(n for n in vault.parsed.notes if n.path == "new.md")
-    write_back(
-        root,
-        vault.parsed.files,
-        {(note.path, note.start_line): 1234},
-        config=vault.config,
-        notes=[note],
-        parse_cache=vault.parse_cache,
-    )
+    _id_written_into_new_md(root, vault)
     vault.save_cache()
     ahead = (root / PARSE_CACHE).read_text(encoding="utf-8")
     assert "1234" in cache_lines(root)["new.md"]
