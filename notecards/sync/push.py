@@ -67,6 +67,12 @@ class Added:
     problems: list[Problem] = field(default_factory=list)
 
 
+def by_import(local: bool, journal: Sequence[Add], restore: Sequence[Add]) -> bool:
+    """Whether `add` adds by package import (and so creates the new decks in its first
+    request): with Anki on this machine, when there is a note to add or re-create."""
+    return local and bool(journal or restore)
+
+
 def add(
     client: AnkiConnect,
     vault: Vault,
@@ -89,7 +95,7 @@ def add(
     ids come back in `Added.imported.deck_ids`."""
     result = Added()
     left = [a.block for a in journal]
-    if local and (journal or restore):
+    if by_import(local, journal, restore):
         avoid = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
         restored = [a.block for a in restore]
 

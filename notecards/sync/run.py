@@ -749,7 +749,7 @@ def _apply(
 
     deck_ids = {name.casefold(): deck_id for name, deck_id in snapshot.decks.items()}
     # With adds by package import, the decks are created in its first request (push.add).
-    by_import = snapshot.shares_files and bool(journal or plan.restored)
+    by_import = push.by_import(snapshot.shares_files, journal, plan.restored)
     if not by_import:
         deck_ids.update(push.create_decks(client, plan.decks, reporter))
     fault_point("decks_created")

@@ -169,7 +169,7 @@ def _keep_mode_and_owner(tmp: Path | int, target: Path, info: os.stat_result | N
     what a plain open() would give a new file (mkstemp's mode is 0600). `info`: the target's
     stat, when the caller has it already."""
     try:
-        info = info or target.stat()
+        info = target.stat() if info is None else info
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)

@@ -92,11 +92,15 @@ class ParseCache:
         a 10,000-card vault's save), leaving the save only the write. An entry put since is
         encoded by the save."""
         for rel, entry in self._current.items():
-            if rel not in but and not (entry is self._stored.get(rel) and rel in self._lines):
+            if rel not in but and not self._as_stored(rel, entry):
                 self._encoded[rel] = entry, entry_line(rel, entry)
 
+    def _as_stored(self, rel: str, entry: dict) -> bool:
+        """Whether `entry` is the one read from the cache file, whose line is kept as read."""
+        return entry is self._stored.get(rel) and rel in self._lines
+
     def _line(self, rel: str, entry: dict) -> str:
-        if entry is self._stored.get(rel) and rel in self._lines:
+        if self._as_stored(rel, entry):
             return self._lines[rel]
         encoded = self._encoded.get(rel)
         return encoded[1] if encoded is not None and encoded[0] is entry else entry_line(rel, entry)

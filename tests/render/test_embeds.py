@@ -401,6 +401,9 @@ def test_the_users_cards_read_the_same_with_one_embed_for_the_pasted_section(tmp
         "$e^{x}$ and x^2\n\n| a ^t |\n|---|\n| b ^u |\n\n# head ^h",  # no paragraph's end
         "text^id\n\ntext \\^id\n\n`code ^id`",
         "^[inline ^n] note\n\n[^1]: def ^d\n\ntext[^1]",
+        "> a\nlazy ^id",  # a lazy line of a quote
+        "text ^id   \nnext ^j\\\nlast",  # trailing spaces; a hard break after an id
+        "1. x ^n\u00a0\n\n   para ^p",  # a no-break space; a list item's second paragraph
     ],
 )
 def test_a_block_id_is_hidden_as_without_the_search_for_one(
