@@ -15,6 +15,13 @@ Figures printed (medians of --repeat runs, each measured side by side with its b
   costs (see bench_sync.py), against Obsidian_to_Anki's 4.38 s on this machine (goal:
   at most 0.25x).
 
+Each copy of the one-card vault is made in a folder of its own on the disk (ext4's "top of a
+hierarchy" flag on the folder that holds them, `chattr +T`, where the file system has it):
+ext4 without a journal, as this machine's disk is, makes every create step over each inode
+freed near it in the last minutes (`recently_deleted`), and the copy each run replaces is
+20,000 such inodes; a user's vault has no copy of itself deleted beside it. Both the
+baseline's runs and ours are made so.
+
 Builds and checks run in this process, as bench_build.py's do (an extra ~0.5 s of imports for
 the command). The render pool uses every core (`NOTECARDS_RENDER_POOL` sets its threshold).
 
@@ -25,6 +32,7 @@ the command). The render pool uses every core (`NOTECARDS_RENDER_POOL` sets its 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -82,12 +90,21 @@ def cold_build(root: Path, cards: int, repeat: int) -> tuple[float, float]:
     return statistics.median(bare), statistics.median(cold)
 
 
+def spread(folder: Path) -> Path:
+    """`folder`, made, whose subfolders ext4 places as it places top-level ones (each in a
+    block group of its own, not beside the copy just deleted); elsewhere just made."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # no chattr, or not ext2/3/4: nothing to spread
+        subprocess.run(["chattr", "+T", str(folder)], capture_output=True, check=False)
+    return folder
+
+
 def one_card_files(root: Path, files: int, repeat: int) -> tuple[float, float, float]:
     """Medians of (first build writing every ID, check warm, unchanged rebuild)."""
     pristine = root / "files-pristine"
     generate(pristine, files, with_ids=False, per_file=1, short=True)
     first, check, rebuild = [], [], []
-    vault, output = root / "files", root / "files.apkg"
+    vault, output = spread(root / "copies") / "files", root / "files.apkg"
     for _ in range(repeat):
         shutil.rmtree(vault, ignore_errors=True)
         output.unlink(missing_ok=True)
@@ -102,7 +119,7 @@ def one_card_files(root: Path, files: int, repeat: int) -> tuple[float, float, f
 def first_build_by(checkout: Path, pristine: Path, root: Path) -> float:
     """Seconds of the first build of a copy of `pristine` by `checkout`'s code, in a process
     of its own (its imports not counted)."""
-    vault, output = root / "files-by", root / "files-by.apkg"
+    vault, output = spread(root / "copies") / "files-by", root / "files-by.apkg"
     shutil.rmtree(vault, ignore_errors=True)
     output.unlink(missing_ok=True)
     shutil.copytree(pristine, vault)

@@ -142,7 +142,7 @@ def _load_and_build(
             _check_output_folder(output)
         except OSError as err:
             raise FileError("write", output, err) from err
-    packing = _Packing(vault, manifest)
+    packing = _Packing(vault, manifest, read)
     if not dry_run and vault.parse_cache is not None:  # while the workers render, not after
         vault.parse_cache.encode(but={note.path for note, _ in packing.assignments})
     rendered, problems = _render_all(vault, reporter, feed, packing.add)
@@ -157,11 +157,17 @@ class _Packing:
     ID, a new one for each block that has none, given before rendering starts. A new card in
     a file that cannot be written is left out (it would get an ID the file cannot keep)."""
 
-    def __init__(self, vault: Vault, manifest: Manifest):
+    def __init__(self, vault: Vault, manifest: Manifest, read: VaultFiles):
         self.manifest = manifest
         notes = vault.parsed.notes
         needing = {note.path for note in notes if note.note_id is None}
         self.read_only = {path for path in needing if is_read_only(vault.root / path)}
+        # The files the IDs go into, as read: write-back does not read them again.
+        self.texts = {
+            path: one[0]
+            for path in needing - self.read_only
+            if isinstance(one := read.reads[path], tuple)
+        }
         self.assignments = _assign_ids(
             [n for n in notes if n.note_id is not None or n.path not in self.read_only]
         )
@@ -238,6 +244,7 @@ def _package(
                 config=vault.config,
                 notes=[n for n, _ in assignments],
                 parse_cache=vault.parse_cache,
+                texts=packing.texts,
                 done=done,
             )
         summary.files_written = result.files_written

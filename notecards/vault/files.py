@@ -10,7 +10,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -197,28 +197,38 @@ def read_regular_and_mode(path: str | Path) -> tuple[bytes, int]:
 
 
 @contextmanager
-def holding_regular(path: str | Path) -> Iterator[bytes]:
+def holding_regular(
+    path: str | Path, closing: Callable[[int], object] = os.close
+) -> Iterator[bytes]:
     """`read_regular`'s bytes, the file kept open until the block ends. A rename over it
     inside the block leaves freeing the old file's blocks to that close: the rename then
     holds its folder's lock (which every create and rename in that folder waits for) for
-    the rename alone, not for the freeing too."""
-    with _held(path) as (data, _):
+    the rename alone, not for the freeing too. `closing` closes the descriptor (write-back
+    hands it to threads that do)."""
+    with _held(path, closing) as (data, _):
         yield data
 
 
 @contextmanager
-def _held(path: str | Path) -> Iterator[tuple[bytes, int]]:
+def _held(
+    path: str | Path, closing: Callable[[int], object] = os.close
+) -> Iterator[tuple[bytes, int]]:
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise IsADirectoryError(errno.EINVAL, "not a regular file", path)
-        chunks = []
-        while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
-            chunks.append(chunk)
-        yield b"".join(chunks), info.st_mode
+        # One read for a file as long as its stat says (asking one byte more); anything
+        # else (a short read, a file that grew or shrank meanwhile) reads on to the end.
+        data = os.read(fd, info.st_size + 1)
+        if len(data) != info.st_size:
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 16):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        yield data, info.st_mode
     finally:
-        os.close(fd)
+        closing(fd)
 
 
 def detect_encoding(data: bytes) -> str:

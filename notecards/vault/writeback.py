@@ -4,21 +4,25 @@ A user's file is the one thing notecards must never damage, so every write is at
 (temp file beside it, flushed, renamed, the folder fsynced), keeps the file's encoding, line
 endings, trailing newline and mode, and changes nothing but the inserted/removed lines.
 Files are written in batches (`atomic.stage`, one `flush`, then the renames): a vault of
-20,000 new cards pays one flush of the file system per batch, not two fsyncs per file; a
-batch is staged while the one before is renamed (its waits are the old files freed).
+20,000 new cards pays one flush of the file system, not two fsyncs per file. A batch holds
+files up to WRITE_BATCH_BYTES, so nearly every vault is one: each of its temp files is made
+before a rename frees any old file, because on some file systems (ext4 without a journal)
+every create steps over each inode freed near it in the last minutes, and staging a batch
+after the renames of the one before made the write-back of 20,000 files quadratic.
 A file the user edited after it was read is re-parsed and each note re-located by its
 content, so the user's edit survives and the ID still lands on the right block.
 """
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from queue import Queue
+from threading import Thread
 
 from notecards.config import VaultConfig
 from notecards.faults import fault_point
@@ -46,12 +50,22 @@ from notecards.vault.written_parse import IdLine, parse_with_ids
 
 # How often a file that keeps changing under us is re-read before giving up on it.
 _MAX_ATTEMPTS = 3
-# Files staged before one flush and their renames: bounds the temp files a kill leaves
-# (the next run removes them) and the new bytes held in memory.
-WRITE_BATCH = 1000
-_THREADS = 16  # file system calls in flight at once
-_T = TypeVar("_T")
-_R = TypeVar("_R")
+# A batch's files, their bytes as read and as written, held in memory at most (its temp
+# files are what a kill can leave: the next run removes them).
+WRITE_BATCH_BYTES = 64 << 20
+# `NOTECARDS_WRITE_BATCH=<n>`: at most n files a batch (the kill tests' batches, from a small
+# vault).
+BATCH_ENV = "NOTECARDS_WRITE_BATCH"
+# The temp files are made, and renamed, one at a time in this thread (creates and renames in
+# one folder wait for its lock: threads would only spin on it); the close after each
+# rename, which frees the old file's blocks and waits on the disk (a synchronous discard
+# each, on some), on _CLOSING_THREADS more, in runs of _CLOSING_RUN, at most _CLOSING_AHEAD
+# runs waiting. The files renamed are recorded (new parses) only after: Python code running
+# beside the renames makes each of their system calls wait for the interpreter's lock.
+_CLOSING_THREADS = 4
+_CLOSING_RUN = 32
+_CLOSING_AHEAD = 4
+_PROGRESS_STEP = 250  # files renamed
 
 
 @dataclass
@@ -85,6 +99,7 @@ def write_back(
     config: VaultConfig,
     notes: Sequence[Note],
     parse_cache: ParseCache | None = None,
+    texts: Mapping[str, str] | None = None,
     done: Callable[[int], None] = lambda files: None,
 ) -> WriteBackResult:
     """Insert `ids` ((path, start_line) -> new id) and remove `deletions`, file by file.
@@ -93,9 +108,12 @@ def write_back(
     re-located by its content in a file the user changed since it was read. With
     `parse_cache`, each written file's new text goes into it with its parse (derived from
     the one before where that is sure: vault/written_parse.py), so the next run does not
-    parse again every file that just got an ID. `done` hears how many files each batch
-    took care of (a progress bar).
+    parse again every file that just got an ID. `texts`: files as their snapshots hold
+    them, which the caller read and found writable (a build): not read again before their
+    edits (each rename still finds a change since). `done` hears how many files are done
+    (a progress bar).
     """
+    texts = texts or {}
     by_key = {(n.path, n.start_line): n for n in notes}
     wanted: dict[str, list[tuple[Note, int]]] = defaultdict(list)
     deleted: dict[str, list[Deletion]] = defaultdict(list)
@@ -109,41 +127,20 @@ def write_back(
     for deletion in deletions:
         deleted[deletion.path].append(deletion)
     paths = sorted(wanted.keys() | deleted.keys())
-    batches = [paths[start : start + WRITE_BATCH] for start in range(0, len(paths), WRITE_BATCH)]
-    # Threads start once, for every batch: one pool stages a batch while the other renames
-    # the batch before (whose waits are the old files' blocks freed, milliseconds each on
-    # some disks); a batch is flushed only once the one before is renamed and its folders
-    # fsynced, so the steps a kill can land between stay those of one batch at a time.
-    with ThreadPoolExecutor(_THREADS) as staging, ThreadPoolExecutor(_THREADS) as renaming:
-        ahead: _Batch | None = None  # renaming
-        batch: _Batch | None = None  # being staged
-        try:
-            for number, names in enumerate(batches):
-                batch = _Batch(number, len(names))
-                work = [(snapshots[p], wanted[p], deleted[p]) for p in names]
-                _stage_batch(root, work, config, staging, batch)
-                written = _finish(root, ahead, config, result) if ahead is not None else []
-                flush([item.staged for item in batch.pending])
-                fault_point(f"writeback:flushed:{number}")
-                batch.renames = _submit_runs(renaming, partial(_rename, root, batch), batch.pending)
-                if ahead is not None:  # while this batch is renamed
-                    _record(written, result, parse_cache, config)
-                    done(ahead.size)
-                ahead, batch = batch, None
-            if ahead is not None:
-                _record(_finish(root, ahead, config, result), result, parse_cache, config)
-                done(ahead.size)
-                ahead = None
-        except BaseException:  # Ctrl-C included: nothing more is started
-            for pool in (staging, renaming):
-                pool.shutdown(cancel_futures=True)  # (the with waits for those running)
-            raise
-        finally:  # every temp file left is removed (one renamed is gone already)
-            for left in (ahead, batch):
-                if left is not None:
-                    wait(left.renames)  # run to their end or cancelled
-                    for item in set(left.staged) - set(left.committed):
-                        discard(item)
+    most = int(os.environ.get(BATCH_ENV) or 0) or len(paths)
+    batch = _Batch(0)
+    try:
+        for path in paths:
+            work = (snapshots[path], wanted[path], deleted[path])
+            _stage(root, work, config, texts.get(path), batch)
+            if batch.size >= most or batch.held >= WRITE_BATCH_BYTES:
+                _write_batch(root, batch, (config, parse_cache, result), done)
+                batch = _Batch(batch.number + 1)
+        if batch.size:
+            _write_batch(root, batch, (config, parse_cache, result), done)
+    finally:  # Ctrl-C included: every temp file left is removed (one renamed is gone)
+        for item in set(batch.staged) - set(batch.committed):
+            discard(item)
     return result
 
 
@@ -196,99 +193,127 @@ class _Pending:
 
 @dataclass
 class _Batch:
-    """One batch of files on its way: staged, flushed, renamed (in threads)."""
+    """One batch of files on its way: staged, flushed, renamed."""
 
     number: int
-    size: int  # files in it
+    size: int = 0  # files in it
+    held: int = 0  # bytes of its files, as read and as written
     problems: list[Problem] = field(default_factory=list)  # in the order found
     pending: list[_Pending] = field(default_factory=list)  # staged, in file order
     staged: list[Staged] = field(default_factory=list)  # every temp file made
     committed: list[Staged] = field(default_factory=list)  # renamed: no temp file left
-    renames: list[Future[list[Problem | bool]]] = field(default_factory=list)
 
 
-def _stage_batch(
-    root: Path, batch: list[_Work], config: VaultConfig, pool: ThreadPoolExecutor, into: _Batch
-) -> None:
-    """Every file of `batch` read, its edits made and its new bytes in a temp file beside it
-    (in threads: the temp files' creation waits on the file system), into `into`."""
-    planned: list[tuple[_Work, _Plan]] = []
-    for work in batch:
-        snapshot = work[0]
-        found, plan = _new_bytes(root / snapshot.path, snapshot, work[1], work[2], config)
-        into.problems.extend(found)
-        if plan is not None:
-            planned.append((work, plan))
-
-    def prepare(job: tuple[_Work, _Plan]) -> _Pending | Problem:
-        work, plan = job
-        try:
-            made = stage(root / work[0].path, plan[1])
-        except OSError as exc:
-            return Problem.at(work[0].path, 1, f"could not write IDs: {exc}")
-        into.staged.append(made)  # from several threads: list.append is atomic
-        return _Pending(work, *plan, made)
-
-    for made in _gathered(_submit_runs(pool, prepare, planned)):
-        if isinstance(made, Problem):
-            into.problems.append(made)
-        else:
-            into.pending.append(made)
-    fault_point(f"writeback:staged:{into.number}")
-
-
-def _rename(root: Path, batch: _Batch, item: _Pending) -> Problem | bool:
-    """Rename a flushed temp file over its target, if that is still as read. True:
-    renamed; False: the file changed since it was read."""
+def _stage(root: Path, work: _Work, config: VaultConfig, text: str | None, into: _Batch) -> None:
+    """A file read (unless `text` is what its snapshot holds), its edits made and its new
+    bytes in a temp file beside it, into `into`."""
+    snapshot = work[0]
+    into.size += 1
+    found, plan = _new_bytes(root / snapshot.path, snapshot, work[1], work[2], config, text)
+    into.problems.extend(found)
+    if plan is None:
+        return
     try:
-        with holding_regular(root / item.work[0].path) as now:
+        made = stage(root / snapshot.path, plan[1])
+    except OSError as exc:
+        into.problems.append(Problem.at(snapshot.path, 1, f"could not write IDs: {exc}"))
+        return
+    into.staged.append(made)
+    into.pending.append(_Pending(work, *plan, made))
+    into.held += len(plan[0]) + len(plan[1])
+
+
+def _write_batch(
+    root: Path,
+    batch: _Batch,
+    into: tuple[VaultConfig, ParseCache | None, WriteBackResult],
+    done: Callable[[int], None],
+) -> None:
+    """A staged batch flushed, its files renamed, its folders fsynced, the files renamed
+    recorded, its problems into the result; a file changed between its read and its rename
+    is done again on its own (`_write_file`)."""
+    config, parse_cache, result = into
+    fault_point(f"writeback:staged:{batch.number}")
+    flush(batch.staged)
+    fault_point(f"writeback:flushed:{batch.number}")
+    pending = batch.pending
+    outcomes: list[Problem | bool] = []
+    with _Closing(_CLOSING_THREADS, _CLOSING_RUN, _CLOSING_AHEAD) as closing:
+        for item in pending:
+            outcomes.append(_rename(root, batch, item, closing))
+            if len(outcomes) % _PROGRESS_STEP == 0:
+                done(_PROGRESS_STEP)
+    batch.problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))
+    for item in set(batch.staged) - set(batch.committed):
+        discard(item)
+    fsync_folders(item.target.parent for item in batch.committed)
+    fault_point(f"writeback:renamed:{batch.number}")
+    renamed = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is True]
+    _record([(i.work[0], i.edits, i.data, i.as_read) for i in renamed], result, parse_cache, config)
+    again = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is False]
+    for item in again:  # edited meanwhile: read it again, on its own
+        found, edits, data = _write_file(root, *item.work, config)
+        batch.problems.extend(found)
+        if data is not None:
+            _record([(item.work[0], edits, data, False)], result, parse_cache, config)
+    result.problems.extend(batch.problems)
+    done(batch.size - len(pending) // _PROGRESS_STEP * _PROGRESS_STEP)
+
+
+def _rename(root: Path, batch: _Batch, item: _Pending, closing: _Closing) -> Problem | bool:
+    """Rename a flushed temp file over its target, if that is still as read (the old file
+    closed by `closing`). True: renamed; False: the file changed since it was read."""
+    try:
+        with holding_regular(root / item.work[0].path, closing.close) as now:
             if now != item.raw:
                 return False
             commit(item.staged)
-            batch.committed.append(item.staged)  # from several threads: atomic
+            batch.committed.append(item.staged)
     except OSError as exc:
         return Problem.at(item.work[0].path, 1, f"could not write IDs: {exc}")
     return True
 
 
-def _finish(
-    root: Path, batch: _Batch, config: VaultConfig, result: WriteBackResult
-) -> list[_Written]:
-    """A batch's renames awaited, its folders fsynced, its problems into `result`; a file
-    changed between its read and its rename is done again on its own (`_write_file`). The
-    files written, for `_record`."""
-    outcomes = _gathered(batch.renames)
-    for item in set(batch.staged) - set(batch.committed):
-        discard(item)
-    pending = batch.pending
-    renamed = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is True]
-    batch.problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))
-    fsync_folders(item.staged.target.parent for item in renamed)
-    fault_point(f"writeback:renamed:{batch.number}")
-    written = [(item.work[0], item.edits, item.data, item.as_read) for item in renamed]
-    for item, outcome in zip(pending, outcomes, strict=True):
-        if outcome is False:  # edited meanwhile: read it again, on its own
-            found, edits, data = _write_file(root, *item.work, config)
-            batch.problems.extend(found)
-            if data is not None:
-                written.append((item.work[0], edits, data, False))
-    result.problems.extend(batch.problems)
-    return written
+class _Closing:
+    """File descriptors closed on threads of their own, in runs of `run` (a run of numbers
+    with none missing in one call that lets go of the interpreter's lock once: a close each
+    would make every one of them wait for it, and the renames too), at most `ahead` runs
+    waiting (a close blocks until one is free); all closed when the block ends."""
 
+    def __init__(self, threads: int, run: int, ahead: int):
+        self._run_size = run
+        self._run: list[int] = []
+        self._waiting: Queue[list[int] | None] = Queue(ahead)
+        self._threads = [Thread(target=self._closer, daemon=True) for _ in range(threads)]
 
-def _submit_runs(
-    pool: ThreadPoolExecutor, function: Callable[[_T], _R], items: list[_T]
-) -> list[Future[list[_R]]]:
-    """`function` of each item, the items split in one run of them per thread (a task per
-    item would cost more in handing over than the call itself); `_gathered` collects them."""
-    size = -(-len(items) // _THREADS) or 1
-    runs = [items[i : i + size] for i in range(0, len(items), size)]
-    return [pool.submit(lambda run: [function(i) for i in run], run) for run in runs]
+    def __enter__(self) -> _Closing:
+        for thread in self._threads:
+            thread.start()
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self._waiting.put(self._run)
+        for _ in self._threads:
+            self._waiting.put(None)
+        for thread in self._threads:
+            thread.join()
 
-def _gathered(futures: list[Future[list[_R]]]) -> list[_R]:
-    """The outcomes of `_submit_runs`, in the items' order."""
-    return [out for future in futures for out in future.result()]
+    def close(self, fd: int) -> None:
+        self._run.append(fd)
+        if len(self._run) >= self._run_size:
+            self._waiting.put(self._run)
+            self._run = []
+
+    def _closer(self) -> None:
+        while (run := self._waiting.get()) is not None:
+            # Every number from the lowest to the highest is one of ours (open, and held by
+            # no one else): the one call closes those and nothing else.
+            if run and max(run) - min(run) == len(run) - 1 == len(set(run)) - 1:
+                os.closerange(min(run), max(run) + 1)
+                continue
+            for fd in run:
+                with suppress(OSError):  # (what an error here could mean is nothing to mend)
+                    os.close(fd)
 
 
 def _write_file(
@@ -329,23 +354,19 @@ def _new_bytes(
     wanted: list[tuple[Note, int]],
     deletions: list[Deletion],
     config: VaultConfig,
+    text: str | None = None,
 ) -> tuple[list[Problem], _Plan | None]:
     """The file read now and its edits applied: problems, and its `_Plan`, or None when
-    there is nothing to write (read-only, unreadable, or no edit left)."""
-    # Read first: the mode comes with the bytes (one stat of the file by name fewer).
-    read_only = "the file is read-only: its new IDs and DELETE lines were not written"
-    try:
-        raw, mode = read_regular_and_mode(target)
-    except OSError as exc:
-        message = read_only if is_read_only(target) else f"could not re-read the file: {exc}"
-        return [Problem.at(snapshot.path, 1, message)], None
-    if is_read_only(target, mode):
-        return [Problem.at(snapshot.path, 1, read_only)], None
-    try:
-        text = raw.decode(snapshot.encoding)
-    except UnicodeDecodeError as exc:
-        return [Problem.at(snapshot.path, 1, f"could not re-read the file: {exc}")], None
-    as_read = content_digest(raw) == snapshot.digest
+    there is nothing to write (read-only, unreadable, or no edit left). `text`: the file as
+    its snapshot has it, which the caller read and found writable: not read again (its
+    rename still finds a change since)."""
+    if text is None:
+        problems, text, raw = _read_now(target, snapshot)
+        if text is None:
+            return problems, None
+        as_read = content_digest(raw) == snapshot.digest
+    else:
+        raw, as_read = text.encode(snapshot.encoding), True
     if as_read:
         edits, problems = _edits_as_read(text, snapshot, wanted, deletions)
     else:
@@ -354,6 +375,24 @@ def _new_bytes(
         return problems, None
     data = _apply_edits(text, edits).encode(snapshot.encoding)
     return problems, (raw, data, edits, as_read)
+
+
+def _read_now(target: Path, snapshot: FileSnapshot) -> tuple[list[Problem], str | None, bytes]:
+    """The file's text and bytes as they are now, or the problem (and None) when it cannot
+    be read or written."""
+    # Read first: the mode comes with the bytes (one stat of the file by name fewer).
+    read_only = "the file is read-only: its new IDs and DELETE lines were not written"
+    try:
+        raw, mode = read_regular_and_mode(target)
+    except OSError as exc:
+        message = read_only if is_read_only(target) else f"could not re-read the file: {exc}"
+        return [Problem.at(snapshot.path, 1, message)], None, b""
+    if is_read_only(target, mode):
+        return [Problem.at(snapshot.path, 1, read_only)], None, raw
+    try:
+        return [], raw.decode(snapshot.encoding), raw
+    except UnicodeDecodeError as exc:
+        return [Problem.at(snapshot.path, 1, f"could not re-read the file: {exc}")], None, raw
 
 
 def _apply_edits(text: str, edits: Iterable[_Edit]) -> str:

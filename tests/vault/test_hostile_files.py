@@ -20,7 +20,7 @@ from notecards.build.output import is_anki_package
 from notecards.faults import FAULT_ENV
 from notecards.vault import lock as lock_module
 from notecards.vault.lock import vault_lock
-from notecards.vault.writeback import WRITE_BATCH
+from notecards.vault.writeback import BATCH_ENV
 from tests.helpers.build import run_build, snapshot_bytes
 from tests.helpers.collection import AnkiCollection
 from tests.helpers.paths import REPO
@@ -229,12 +229,14 @@ def test_a_kill_between_the_temp_file_and_the_rename_leaves_the_old_file(tmp_pat
     assert not [p for p in vault.rglob("*.notecards.tmp")]
 
 
-# More files than one write-back batch holds, in two folders, so a kill lands in either.
+# More files than one write-back batch holds (as BATCH_ENV sets it: by default a vault of small
+# files is one batch), in two folders, so a kill lands in either; a batch renamed in runs.
+WRITE_BATCH = 600
 _MANY = {
     f"{'a' if i % 2 else 'b'}/n{i:04}.md": block(f"q{i}", "a").replace(
         "\n", "\r\n" if i % 7 == 0 else "\n"
     )
-    for i in range(WRITE_BATCH + 200)
+    for i in range(WRITE_BATCH + 100)
 }
 _IN_ORDER = sorted(_MANY)  # the order they are written in
 _ID_LINE = re.compile(rb"<!--ID: (\d+)-->\r?\n")
@@ -257,7 +259,10 @@ def test_a_kill_while_ids_are_written_in_batches_leaves_every_file_as_it_was_or_
     vault = write_vault(tmp_path / "v", _MANY)
     before = snapshot_bytes(vault)
     out = tmp_path / "v.apkg"
-    killed = notecards("build", str(vault), "-o", str(out), timeout=300, **{FAULT_ENV: step})
+    batches = {BATCH_ENV: str(WRITE_BATCH)}
+    killed = notecards(
+        "build", str(vault), "-o", str(out), timeout=300, **{FAULT_ENV: step}, **batches
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     after = snapshot_bytes(vault)
     given = set()
@@ -282,6 +287,19 @@ def test_a_kill_while_ids_are_written_in_batches_leaves_every_file_as_it_was_or_
         if rel in given:
             assert ids == [int(i) for i in _ID_LINE.findall(after[rel])]
     assert not list(vault.rglob("*.notecards.tmp")) and is_anki_package(out)
+
+
+def test_every_temp_file_of_a_vault_of_small_files_is_made_before_the_first_rename(tmp_path):
+    """One batch by default: no old file is freed before the last temp file is created (on
+    ext4 without a journal each create steps over the inodes freed in the last seconds)."""
+    vault = write_vault(tmp_path / "v", _MANY)
+    before = snapshot_bytes(vault)
+    step = {FAULT_ENV: f"replacing:{Path(_IN_ORDER[0]).name}"}
+    killed = notecards("build", str(vault), "-o", str(tmp_path / "v.apkg"), timeout=300, **step)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len(list(vault.rglob("*.notecards.tmp"))) == len(_MANY)
+    after = snapshot_bytes(vault)
+    assert {rel: after[rel] for rel in before} == before  # nothing renamed yet
 
 
 def wait_for_cpu_seconds(run: subprocess.Popen, seconds: float) -> float:

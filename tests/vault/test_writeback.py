@@ -28,14 +28,22 @@ def parse(root: Path, rel: str) -> tuple[ParsedVault, FileSnapshot]:
     return parse_file(text, rel, CONFIG), snapshot
 
 
-def assign(root: Path, rel: str, *ids: int, parsed=None, snapshot=None):
-    """Give each note without an ID in `rel` the next of `ids`, as the build does."""
+def assign(root: Path, rel: str, *ids: int, parsed=None, snapshot=None, text=None):
+    """Give each note without an ID in `rel` the next of `ids`, as the build does; `text`:
+    the file's text the snapshot was taken of, handed to write_back as a build hands it
+    (not read again)."""
     if parsed is None:
         parsed, snapshot = parse(root, rel)
     fresh = [n for n in parsed.notes if n.note_id is None]
     assert len(fresh) == len(ids)
     keys = {(n.path, n.start_line): i for n, i in zip(fresh, ids, strict=True)}
-    return write_back(root, {rel: snapshot}, keys, config=CONFIG, notes=fresh)
+    texts = None if text is None else {rel: text}
+    return write_back(root, {rel: snapshot}, keys, config=CONFIG, notes=fresh, texts=texts)
+
+
+# Each file read again by write_back (as sync calls it), or its text as read handed to it
+# (as a build does).
+HANDED = pytest.mark.parametrize("handed", [False, True], ids=["read-again", "text-handed"])
 
 
 def two_cards(newline: str = "\n") -> str:
@@ -62,12 +70,14 @@ def expected_after(text: str, ids: tuple[int, ...], newline: str = "\n") -> str:
         ("no-trailing-newline", "utf-8", "\n", False),
     ],
 )
-def test_only_the_id_lines_are_added(tmp_path, name, encoding, newline, trailing):
+@HANDED
+def test_only_the_id_lines_are_added(tmp_path, name, encoding, newline, trailing, handed):
     text = two_cards(newline) + "after ünïcode"
     if trailing:
         text += newline
     root = write_vault(tmp_path, {"a.md": text.encode(encoding)})
-    result = assign(root, "a.md", 101, 102)
+    as_read = read_markdown(root, "a.md")[0] if handed else None
+    result = assign(root, "a.md", 101, 102, text=as_read)
     assert result.problems == []
     assert result.files_written == ["a.md"]
     assert result.written == {("a.md", 3), ("a.md", 12)}
@@ -133,23 +143,27 @@ def test_nothing_to_write_writes_nothing(tmp_path):
     assert (root / "a.md").stat().st_mtime_ns == before.st_mtime_ns
 
 
-def test_edit_between_read_and_write_is_kept_and_id_still_lands(tmp_path):
+@HANDED
+def test_edit_between_read_and_write_is_kept_and_id_still_lands(tmp_path, handed):
     root = write_vault(tmp_path, {"a.md": two_cards().encode()})
     parsed, snapshot = parse(root, "a.md")
     # The user adds lines above both cards and edits the prose while the build runs.
     edited = "new intro\nmore\n\n" + two_cards().replace("prose", "better prose")
     (root / "a.md").write_text(edited, newline="")
-    result = assign(root, "a.md", 11, 12, parsed=parsed, snapshot=snapshot)
+    as_read = two_cards() if handed else None  # (a build found its rename out of date)
+    result = assign(root, "a.md", 11, 12, parsed=parsed, snapshot=snapshot, text=as_read)
     assert result.problems == []
     assert (root / "a.md").read_bytes().decode() == expected_after(edited, (11, 12))
 
 
-def test_note_edited_away_is_reported_not_written(tmp_path):
+@HANDED
+def test_note_edited_away_is_reported_not_written(tmp_path, handed):
     root = write_vault(tmp_path, {"a.md": two_cards().encode()})
     parsed, snapshot = parse(root, "a.md")
     edited = two_cards().replace("answer 2", "a different answer")
     (root / "a.md").write_text(edited, newline="")
-    result = assign(root, "a.md", 11, 12, parsed=parsed, snapshot=snapshot)
+    as_read = two_cards() if handed else None
+    result = assign(root, "a.md", 11, 12, parsed=parsed, snapshot=snapshot, text=as_read)
     assert [p.line for p in result.problems] == [parsed.notes[1].start_line]
     assert "changed on disk" in result.problems[0].message
     assert result.written == {("a.md", parsed.notes[0].start_line)}
