@@ -19,8 +19,10 @@ Each copy of the one-card vault is made in a folder of its own on the disk (ext4
 hierarchy" flag on the folder that holds them, `chattr +T`, where the file system has it):
 ext4 without a journal, as this machine's disk is, makes every create step over each inode
 freed near it in the last minutes (`recently_deleted`), and the copy each run replaces is
-20,000 such inodes; a user's vault has no copy of itself deleted beside it. Both the
-baseline's runs and ours are made so.
+20,000 such inodes; a user's vault has no copy of itself deleted beside it. So no copy is
+deleted before the size's last run, and each is written out (`sync`) before the build is
+timed (a build's one flush of the file system would write it too). The baseline's runs and
+ours are made alike.
 
 Builds and checks run in this process, as bench_build.py's do (an extra ~0.5 s of imports for
 the command). The render pool uses every core (`NOTECARDS_RENDER_POOL` sets its threshold).
@@ -41,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench_build import bare_markdown_seconds  # bench/ is on sys.path when this script runs
@@ -99,19 +102,29 @@ def spread(folder: Path) -> Path:
     return folder
 
 
+def on_disk_copy(pristine: Path, root: Path) -> Path:
+    """A new copy of `pristine` in a folder of its own (`spread`), written out to the disk as
+    a user's vault is before a build (not waiting in memory for the build's one flush of the
+    file system). Copies stay until `root` goes: one deleted before the next is made would
+    have the next made in the inodes it freed."""
+    vault = Path(tempfile.mkdtemp(dir=spread(root / "copies"))) / "vault"
+    shutil.copytree(pristine, vault)
+    os.sync()
+    return vault
+
+
 def one_card_files(root: Path, files: int, repeat: int) -> tuple[float, float, float]:
     """Medians of (first build writing every ID, check warm, unchanged rebuild)."""
     pristine = root / "files-pristine"
     generate(pristine, files, with_ids=False, per_file=1, short=True)
     first, check, rebuild = [], [], []
-    vault, output = spread(root / "copies") / "files", root / "files.apkg"
+    output = root / "files.apkg"
     for _ in range(repeat):
-        shutil.rmtree(vault, ignore_errors=True)
         output.unlink(missing_ok=True)
-        shutil.copytree(pristine, vault)
-        first.append(timed(lambda: build_vault(vault, output)))
-        check.append(timed(lambda: _check(vault, Reporter(quiet=True))))
-        rebuild.append(timed(lambda: build_vault(vault, output)))
+        vault = on_disk_copy(pristine, root)
+        first.append(timed(partial(build_vault, vault, output)))
+        check.append(timed(partial(_check, vault, Reporter(quiet=True))))
+        rebuild.append(timed(partial(build_vault, vault, output)))
         assert not build_vault(vault, output).written, "the rebuild found something to do"
     return statistics.median(first), statistics.median(check), statistics.median(rebuild)
 
@@ -119,10 +132,9 @@ def one_card_files(root: Path, files: int, repeat: int) -> tuple[float, float, f
 def first_build_by(checkout: Path, pristine: Path, root: Path) -> float:
     """Seconds of the first build of a copy of `pristine` by `checkout`'s code, in a process
     of its own (its imports not counted)."""
-    vault, output = spread(root / "copies") / "files-by", root / "files-by.apkg"
-    shutil.rmtree(vault, ignore_errors=True)
+    output = root / "files-by.apkg"
     output.unlink(missing_ok=True)
-    shutil.copytree(pristine, vault)
+    vault = on_disk_copy(pristine, root)
     run = subprocess.run(
         [sys.executable, "-c", FIRST_BUILD, str(vault), str(output)],
         env={**os.environ, "PYTHONPATH": str(checkout)},
