@@ -14,7 +14,7 @@ from typing import Any
 
 from notecards.output import Reporter
 from notecards.problems import Location, Problem
-from notecards.sync.importer import ImportResult, import_notes
+from notecards.sync.importer import Action, ImportResult, import_notes
 from notecards.sync.notes import Rendered
 from notecards.sync.plan import Add, Plan
 from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError, NewNote, raise_refused
@@ -27,7 +27,7 @@ ADD_BATCH = 250
 
 def multi_problems(
     client: AnkiConnect,
-    actions: list[tuple[str, dict[str, Any]]],
+    actions: list[Action],
     owners: Sequence[Location | None],
 ) -> list[Problem]:
     """Send `actions` in one `multi`; each refusal as a problem at its action's owner (a note's
@@ -36,7 +36,7 @@ def multi_problems(
 
 
 def refusals(
-    actions: Sequence[tuple[str, dict[str, Any]]],
+    actions: Sequence[Action],
     answers: Sequence[tuple[Any, str | None]],
     owners: Sequence[Location | None],
 ) -> list[Problem]:
@@ -99,7 +99,7 @@ def add(
         avoid = {n.note_id for n in vault.parsed.notes if n.note_id is not None}
         restored = [a.block for a in restore]
 
-        def checks(imported: ImportResult) -> list[tuple[str, dict[str, Any]]]:
+        def checks(imported: ImportResult) -> list[Action]:
             every_deck = {**deck_ids, **imported.deck_ids}
             return _deck_checks(Added(imported=imported), every_deck, tag)[1]
 
@@ -188,7 +188,7 @@ def fix_decks(
 
 def _deck_checks(
     added: Added, deck_ids: dict[str, int], tag: str
-) -> tuple[list[str], list[tuple[str, dict[str, Any]]]]:
+) -> tuple[list[str], list[Action]]:
     """fix_decks' question: the decks of the new notes, and per deck a `findCards` of its new
     cards filed elsewhere, then a `findNotes` per group of imported notes, of those Anki has."""
     imported = added.imported
@@ -217,7 +217,7 @@ def update(client: AnkiConnect, plan: Plan, reporter: Reporter) -> list[Problem]
     if not plan.updates:
         return []
     reporter.info(f"updating {len(plan.updates)} note(s)")
-    actions: list[tuple[str, dict[str, Any]]] = []
+    actions: list[Action] = []
     owners: list[Location | None] = []
     for u in plan.updates:
         if u.fields:

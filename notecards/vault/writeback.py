@@ -243,6 +243,7 @@ def _write_batch(
             outcomes.append(_rename(root, batch, item, closing))
             if len(outcomes) % _PROGRESS_STEP == 0:
                 done(_PROGRESS_STEP)
+    told = len(outcomes) - len(outcomes) % _PROGRESS_STEP  # files the bar has heard of
     batch.problems.extend(outcome for outcome in outcomes if isinstance(outcome, Problem))
     for item in set(batch.staged) - set(batch.committed):
         discard(item)
@@ -257,7 +258,7 @@ def _write_batch(
         if data is not None:
             _record([(item.work[0], edits, data, False)], result, parse_cache, config)
     result.problems.extend(batch.problems)
-    done(batch.size - len(pending) // _PROGRESS_STEP * _PROGRESS_STEP)
+    done(batch.size - told)
 
 
 def _rename(root: Path, batch: _Batch, item: _Pending, closing: _Closing) -> Problem | bool:

@@ -230,8 +230,9 @@ def test_a_kill_between_the_temp_file_and_the_rename_leaves_the_old_file(tmp_pat
 
 
 # More files than one write-back batch holds (as BATCH_ENV sets it: by default a vault of small
-# files is one batch), in two folders, so a kill lands in either; a batch renamed in runs.
-WRITE_BATCH = 600
+# files is one batch, where batches were 1,000 files), in two folders, so a kill lands in
+# either; a batch's renames reported in several progress steps.
+WRITE_BATCH = 1000
 _MANY = {
     f"{'a' if i % 2 else 'b'}/n{i:04}.md": block(f"q{i}", "a").replace(
         "\n", "\r\n" if i % 7 == 0 else "\n"
