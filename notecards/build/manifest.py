@@ -19,6 +19,9 @@ from notecards.vault.state_dir import BUILD_MANIFEST
 
 # Bump when the meaning of a manifest field changes; an older manifest is then ignored.
 MANIFEST_FORMAT = 2
+# What a note's digest is taken of: `json.dumps(payload, ensure_ascii=False)`'s very text, from
+# one encoder made once (that call makes one a note).
+_DIGEST_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 
 
 @dataclass
@@ -55,7 +58,7 @@ def _note_digest(item: RenderedNote) -> str:
         note.deck,
         [[m.source, m.anki_name] for m in item.media],
     ]
-    return content_digest(json.dumps(payload, ensure_ascii=False).encode())
+    return content_digest(_DIGEST_ENCODER.encode(payload).encode())
 
 
 def package_stamp(manifest: Manifest, output: Path) -> dict[str, object]:

@@ -69,6 +69,8 @@ def _pipes_in_table_math(note: Note) -> list[Problem]:
     """A `|` in math inside a table row ends the cell (in Obsidian too): the formula breaks."""
     problems = []
     for name, text in note.fields.items():
+        if "|" not in text:  # (most fields: no line of them is a table row)
+            continue
         first_line = note.field_lines.get(name, note.start_line)
         for offset, line in enumerate(text.split("\n")):
             if not line.lstrip().startswith("|"):

@@ -42,13 +42,15 @@ def render_all(
     renderer: Renderer,
     notes: Sequence[Note],
     done: Callable[[int], None] = lambda count: None,
+    started: Callable[[], None] = lambda: None,
 ) -> list[Outcome]:
     """Every note rendered (or its problems), in order, as `renderer.render` gives it, the
     notes that miss the cache in worker processes when there are enough of them. `done`
-    hears how many notes each step finished (a progress bar)."""
+    hears how many notes each step finished (a progress bar); `started` is called once the
+    rendering is under way (as `RenderFeed.outcomes`)."""
     with RenderFeed(renderer) as feed:
         feed.add(notes)
-        return list(feed.outcomes(done))
+        return list(feed.outcomes(done, started))
 
 
 class RenderFeed:
@@ -119,21 +121,30 @@ class RenderFeed:
             self._back += 1
         return len(self._notes) - len(self._missing) + self._back_notes
 
-    def outcomes(self, done: Callable[[int], None] = lambda count: None) -> Iterator[Outcome]:
+    def outcomes(
+        self,
+        done: Callable[[int], None] = lambda count: None,
+        started: Callable[[], None] = lambda: None,
+    ) -> Iterator[Outcome]:
         """Every note added, rendered (or its problems), in order, each as soon as it is:
         the caller works on the first chunks while the workers render the rest. `done` as
-        `render_all`'s."""
+        `render_all`'s. `started` is called once every note is with the workers (or just
+        before this process renders them): what needs no rendered note, such as a request
+        to Anki on a thread, goes on meanwhile (a thread started before the workers would
+        have them spawned, not forked: `_started`)."""
         notes, outcomes = self._notes, self._outcomes
+        by_workers = self._pool is not None or len(self._missing) >= self._threshold
+        if by_workers:
+            self._send(whole_chunks=False)
+        started()
         if self._workers < 2:
             for index, note in enumerate(notes):
                 outcomes[index] = _outcome(self.renderer.render, note)
         done(len(notes) - len(self._missing) if self._workers >= 2 else len(notes))
-        if self._pool is None and len(self._missing) < self._threshold:
+        if not by_workers:
             for index in self._missing:
                 outcomes[index] = _outcome(self.renderer.render, notes[index])
                 done(1)
-        else:
-            self._send(whole_chunks=False)
         chunks = iter(self._chunks)
         for index, outcome in enumerate(outcomes):
             while outcome is None:  # rendered in a chunk not back yet (chunks go in order)

@@ -57,15 +57,19 @@ def _as_rendered(item: Unrendered, out: RenderedNote) -> Rendered:
 
 
 def render_each(
-    renderer: Renderer, items: Iterable[SyncNote], done: Callable[[int], None] = lambda n: None
+    renderer: Renderer,
+    items: Iterable[SyncNote],
+    done: Callable[[int], None] = lambda n: None,
+    started: Callable[[], None] = lambda: None,
 ) -> tuple[list[Rendered], list[Problem]]:
     """The notes that render, and the problems of those that don't (many of them on every
-    core: render/pool.py). `done` hears how many notes each step finished."""
+    core: render/pool.py). `done` hears how many notes each step finished; `started` is
+    called once they are rendering (`render_all`)."""
     from notecards.render.pool import render_all  # (multiprocessing: only when rendering)
 
     items = list(items)
     todo = [item for item in items if not isinstance(item, Rendered)]
-    outcomes = iter(render_all(renderer, [item.note for item in todo], done))
+    outcomes = iter(render_all(renderer, [item.note for item in todo], done, started))
     ready: list[Rendered] = []
     problems: list[Problem] = []
     for item in items:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from notecards.hashing import field_matches
-from notecards.sync.notes import Rendered, SyncNote
 from notecards.sync.state import PENDING_TAG, PushedNote, SyncState, mod_as_seen
 from notecards.targets.address import is_loopback
 from notecards.targets.ankiconnect import AnkiConnect, AnkiNote, is_note_info, parse_notes_info
@@ -137,13 +136,13 @@ def read_anki(
     client: AnkiConnect,
     vault: Vault,
     state: SyncState,
-    items: Sequence[SyncNote],
+    rendered: Collection[int],
     *,
     two_way: bool,
     after_ankiweb: bool = False,
 ) -> AnkiSnapshot:
     """One request: version, decks, which known notes Anki still has, what it holds for the
-    rendered ones (only those can differ from the last push), pending adds, its media folder;
+    `rendered` ones (only those can differ from the last push), pending adds, its media folder;
     for a two-way sync also which notes were edited in Anki, by their modification times (a
     release that has them answers them instead of the ids) or by `edited:N`. Whether this Anki
     has them is remembered in the state.
@@ -154,9 +153,6 @@ def read_anki(
     as on the day of a push), and a second request asks the times of any other note it finds;
     not `after_ankiweb`, when edits made elsewhere days ago may have just come in."""
     known = known_notes(vault, state)
-    rendered = {
-        i.note.note_id for i in items if isinstance(i, Rendered) and i.note.note_id is not None
-    }
     return ask_anki(client, known, rendered, state, two_way=two_way, after_ankiweb=after_ankiweb)
 
 

@@ -37,12 +37,18 @@ def source_digest(note: Note, settings: str) -> str:
 
 
 def vault_notes(
-    vault: Vault, renderer: Renderer, state: SyncState, reporter: Reporter, force: bool
+    vault: Vault,
+    renderer: Renderer,
+    state: SyncState,
+    reporter: Reporter,
+    force: bool,
+    rendering: Callable[[set[int]], None] = lambda note_ids: None,
 ) -> tuple[list[SyncNote], list[Problem]]:
     """Each note with what Anki should hold, and the rules' warnings; only new notes and notes
     changed since the last push render (their source, or a file one of their links or embeds
     names). Raises NotecardsError with every error of the notes that do not render or break a
-    rule: nothing may be sent then."""
+    rule: nothing may be sent then. `rendering` hears the IDs of the notes to render once
+    they are rendering: Anki is asked about them meanwhile (sync/asking.py)."""
     settings = settings_digest(vault.config.content_settings())
     links = _LinkCheck(renderer, state)
     items: list[SyncNote] = []
@@ -55,8 +61,11 @@ def vault_notes(
         media = tuple(MediaRef(source, name) for source, name in pushed.media) if pushed else ()
         items.append(Unrendered(note, digest, media if note.note_id is not None else ()))
     to_render = [items[i] for i in changed]
+    note_ids = {item.note.note_id for item in to_render if item.note.note_id is not None}
     with reporter.counting(len(to_render), "rendering") as done:
-        rendered, problems = render_checked(renderer, to_render, done)
+        rendered, problems = render_checked(
+            renderer, to_render, done, started=lambda: rendering(note_ids)
+        )
     for index, item in zip(changed, rendered, strict=True):
         because = changed_references(renderer, state.notes.get(item.note.note_id), item.note.path)
         items[index] = replace(item, because=because) if because else item
@@ -84,12 +93,16 @@ def _described(kind: str, reference: str) -> str:
 
 
 def render_checked(
-    renderer: Renderer, items: Iterable[SyncNote], done: Callable[[int], None] = lambda n: None
+    renderer: Renderer,
+    items: Iterable[SyncNote],
+    done: Callable[[int], None] = lambda n: None,
+    started: Callable[[], None] = lambda: None,
 ) -> tuple[list[Rendered], list[Problem]]:
     """The notes rendered and held to check's rules; their warnings. Raises NotecardsError
     with every error (one note that does not render or breaks a rule stops the sync).
-    `done` hears how many notes each step rendered (a progress bar)."""
-    rendered, problems = render_each(renderer, items, done)
+    `done` hears how many notes each step rendered (a progress bar); `started` is called
+    once they are rendering (`render_each`)."""
+    rendered, problems = render_each(renderer, items, done, started)
     for item in rendered:
         as_note = RenderedNote(item.note, item.fields, item.media, item.deps)
         problems += note_problems(as_note, renderer.config)

@@ -41,6 +41,7 @@ from notecards.render.inputs import (
 from notecards.render.inputs import files_digest as inputs_digest
 from notecards.sync import push
 from notecards.sync.as_left import Looked
+from notecards.sync.asking import AskingAnki
 from notecards.sync.media import MediaFiles, media_files, store_media
 from notecards.sync.notes import Rendered, SyncNote, Unrendered
 from notecards.sync.options import SyncOptions
@@ -51,8 +52,6 @@ from notecards.sync.read_anki import (
     AnkiSnapshot,
     differs,
     is_mod_time,
-    known_notes,
-    read_anki,
 )
 from notecards.sync.read_vault import files_digest, render_checked, source_digest, vault_notes
 from notecards.sync.recovery import pending_tag, recover
@@ -67,7 +66,14 @@ from notecards.sync.state import (
     state_snapshot,
 )
 from notecards.targets.ankiconnect import AnkiConnect, parse_notes_info, raise_refused
-from notecards.vault import Vault, VaultFiles, load_vault, write_back
+from notecards.vault import (
+    Vault,
+    VaultFiles,
+    WriteBackResult,
+    cache_parses,
+    load_vault,
+    write_back,
+)
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.field_writeback import write_fields
 from notecards.vault.files import is_read_only
@@ -207,12 +213,14 @@ def _sync(
         report.problems.append(Problem(message, severity=Severity.WARNING))
     if not dry_run:
 
-        def meanwhile(taken: Sequence[tuple[Rendered, int]]) -> None:
+        def meanwhile(taken: Sequence[tuple[Rendered, int]], written: WriteBackResult) -> None:
             """What needs nothing of Anki's last answer: the base of later merges, and the
-            parses (the IDs written), saved while Anki works on that request."""
+            parses (of the files the IDs went into), saved while Anki works on that request."""
             if options.two_way:
                 _remember_base(base, state, items, taken, report.plan)
                 base.save()
+            if vault.parse_cache is not None:
+                cache_parses(written.unparsed, vault.parse_cache, vault.config)
             vault.save_cache()
 
         taken, mods, pushed_at = _apply(
@@ -251,31 +259,13 @@ def _read(
     options: SyncOptions,
     looked: Looked | None = None,
 ) -> tuple[SyncState, list[SyncNote], list[Problem], AnkiSnapshot]:
-    """The state, the vault's notes, and what Anki holds: as the no-op check `looked` at
-    them, when it did (Anki's answer when it asked of the same notes: the same request, and
-    then what Anki holds for the notes rendered and those edited there, in one more)."""
+    """The state, the vault's notes, and what Anki holds (asked while the notes render:
+    asking.py); as the no-op check `looked` at them, when it did."""
     looked = looked or Looked()
     state = looked.state or load_state(vault.root, client.url)
-    items, warnings = vault_notes(vault, renderer, state, reporter, options.force)
-    if looked.snapshot is not None and looked.known == known_notes(vault, state):
-        snapshot = looked.snapshot
-        edited = snapshot.edited_since(state) if options.two_way else set()
-        to_ask = sorted(
-            {
-                item.note.note_id
-                for item in items
-                if item.note.note_id in snapshot.present
-                and (isinstance(item, Rendered) or item.note.note_id in edited)
-            }
-            - snapshot.notes.keys()
-        )
-        if to_ask:  # (and those that the pull looks at, in the same request)
-            snapshot.notes.update(client.notes_info(to_ask))
-        return state, items, warnings, snapshot
-    snapshot = read_anki(
-        client, vault, state, items, two_way=options.two_way, after_ankiweb=options.after_ankiweb
-    )
-    return state, items, warnings, snapshot
+    asking = AskingAnki(client, vault, state, options, looked)
+    items, warnings = vault_notes(vault, renderer, state, reporter, options.force, asking.start)
+    return state, items, warnings, asking.snapshot()
 
 
 def _pull(
@@ -731,7 +721,7 @@ def _apply(
     report: SyncReport,
     reporter: Reporter,
     two_way: bool,
-    meanwhile: Callable[[Sequence[tuple[Rendered, int]]], None],
+    meanwhile: Callable[[Sequence[tuple[Rendered, int]], WriteBackResult], None],
 ) -> tuple[list[tuple[Rendered, int]], dict[int, int], float]:
     """Apply the plan; the caller saves the state if it changed. Gives the notes added
     (with their new ids) and, for a two-way sync, the changed notes' modification times
@@ -797,7 +787,7 @@ def _apply(
 
     # Only a note whose ID is in its file loses the pending tag; the others stay journaled,
     # and the next run recovers them.
-    cleared = [nid for item, nid in taken if _key(item) in written]
+    cleared = [nid for item, nid in taken if _key(item) in written.written]
     actions = [("removeTags", {"notes": cleared, "tags": tag})] if cleared else []
     added = [nid for _, nid in taken + restored]
     ids, asked = _after_push_asks(state, plan, added) if two_way else ([], [])
@@ -809,7 +799,7 @@ def _apply(
         state.notes.pop(d.note_id, None)
     asked_at = time.time()
     with ThreadPoolExecutor(1) as pool:  # (left only once `meanwhile` is done, even on error)
-        done = pool.submit(meanwhile, taken + restored)
+        done = pool.submit(meanwhile, taken + restored, written)
         answers = client.multi(actions + asked)
         done.result()
     report.problems += push.refusals(actions, answers[: len(actions)], [None] * len(actions))
@@ -834,14 +824,15 @@ def _write_ids(
     deleted: bool,
     report: SyncReport,
     reporter: Reporter,
-) -> set[tuple[str, int]]:
+) -> WriteBackResult:
     """New IDs into their blocks, and DELETE lines out (only once Anki deleted the notes);
-    the blocks (path, start line) whose ID is now in their file."""
+    in the result, the blocks (path, start line) whose ID is now in their file, and the
+    files written, to parse for the cache (`meanwhile`, while Anki works)."""
     ids_at = {_key(item): nid for item, nid in added}
     planned = {d.note_id for d in plan.deletes}
     deletions = [d for d in vault.parsed.deletions if deleted or d.note_id not in planned]
     if not ids_at and not deletions:
-        return set()
+        return WriteBackResult()
     files = {path for path, _ in ids_at} | {d.path for d in deletions}
     with reporter.counting(len(files), "writing IDs") as done:
         result = write_back(
@@ -851,7 +842,6 @@ def _write_ids(
             deletions,
             config=vault.config,
             notes=vault.parsed.notes,
-            parse_cache=vault.parse_cache,
             done=done,
         )
     report.files_written += [p for p in result.files_written if p not in report.files_written]
@@ -864,7 +854,7 @@ def _write_ids(
             snapshot, digest=result.digests.get(path, "")
         )
     report.written_ids = [(p, ln, i) for (p, ln), i in ids_at.items() if (p, ln) in result.written]
-    return result.written
+    return result
 
 
 def _store_late_media(

@@ -14,7 +14,7 @@ from notecards.lazy import lazy_exports
 if TYPE_CHECKING:
     from notecards.vault.field_writeback import FieldUpdate, FieldWriteResult, write_fields
     from notecards.vault.load import Vault, VaultFiles, load_vault, read_vault_files
-    from notecards.vault.writeback import WriteBackResult, write_back
+    from notecards.vault.writeback import WriteBackResult, cache_parses, write_back
 
 _MODULES = {
     "FieldUpdate": "field_writeback",
@@ -22,6 +22,7 @@ _MODULES = {
     "Vault": "load",
     "VaultFiles": "load",
     "WriteBackResult": "writeback",
+    "cache_parses": "writeback",
     "load_vault": "load",
     "read_vault_files": "load",
     "write_back": "writeback",
@@ -33,6 +34,7 @@ __all__ = [
     "Vault",
     "VaultFiles",
     "WriteBackResult",
+    "cache_parses",
     "load_vault",
     "read_vault_files",
     "write_back",

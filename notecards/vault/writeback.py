@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from queue import Queue
 from threading import Thread
@@ -77,6 +78,23 @@ class WriteBackResult:
     # The new digest of each file written from the very bytes its snapshot was taken of
     # (not one the user changed meanwhile): what a build records as its inputs.
     digests: dict[str, str] = field(default_factory=dict)
+    # Without a parse cache given, each file written, for `cache_parses` later (a sync
+    # parses them while Anki works on its last request).
+    unparsed: list[WrittenFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A file written: what its new parse is made from (`cache_parses`)."""
+
+    snapshot: FileSnapshot  # as it was read
+    edits: list[_Edit]
+    data: bytes  # as written
+    as_read: bool  # written from the very bytes of `snapshot`
+
+    @cached_property
+    def digest(self) -> str:
+        return content_digest(self.data)
 
 
 @dataclass(frozen=True)
@@ -106,12 +124,11 @@ def write_back(
 
     `notes` are the notes the keys name, as parsed from the snapshots: a note is
     re-located by its content in a file the user changed since it was read. With
-    `parse_cache`, each written file's new text goes into it with its parse (derived from
-    the one before where that is sure: vault/written_parse.py), so the next run does not
-    parse again every file that just got an ID. `texts`: files as their snapshots hold
-    them, which the caller read and found writable (a build): not read again before their
-    edits (each rename still finds a change since). `done` hears how many files are done
-    (a progress bar).
+    `parse_cache`, each written file's new text goes into it with its parse
+    (`cache_parses`); without, the result holds them for a later `cache_parses`. `texts`:
+    files as their snapshots hold them, which the caller read and found writable (a build):
+    not read again before their edits (each rename still finds a change since). `done`
+    hears how many files are done (a progress bar).
     """
     texts = texts or {}
     by_key = {(n.path, n.start_line): n for n in notes}
@@ -145,27 +162,42 @@ def write_back(
 
 
 def _record(
-    written: list[_Written],
+    written: list[WrittenFile],
     result: WriteBackResult,
     parse_cache: ParseCache | None,
     config: VaultConfig,
 ) -> None:
-    """The files of a batch written: into `result`, and their new parses into the cache."""
-    for snapshot, edits, data, as_read in written:
-        path, digest = snapshot.path, content_digest(data)
+    """The files of a batch written: into `result`, and their new parses into the cache
+    (without one, into `result.unparsed`)."""
+    for one in written:
+        path, digest = one.snapshot.path, one.digest
         result.files_written.append(path)
-        result.written.update((path, e.note_line) for e in edits if e.note_line is not None)
-        if as_read:
+        result.written.update((path, e.note_line) for e in one.edits if e.note_line is not None)
+        if one.as_read:
             result.digests[path] = digest
-        if parse_cache is not None:
-            text = data.decode(snapshot.encoding)
-            before = parse_cache.parsed(path, snapshot.digest) if as_read else None
-            parsed = before and parse_with_ids(before, text, _id_lines(edits), config)
-            parse_cache.put(path, digest, parsed or parse_file(text, path, config))
+    if parse_cache is None:
+        result.unparsed += written
+    else:
+        cache_parses(written, parse_cache, config)
+
+
+def cache_parses(
+    written: Iterable[WrittenFile], parse_cache: ParseCache, config: VaultConfig
+) -> None:
+    """Each file written, with its parse, into `parse_cache` (derived from the parse before
+    where that is sure: vault/written_parse.py), so the next run does not parse again every
+    file that just got an ID."""
+    for one in written:
+        snapshot = one.snapshot
+        text = one.data.decode(snapshot.encoding)
+        before = parse_cache.parsed(snapshot.path, snapshot.digest) if one.as_read else None
+        parsed = before and parse_with_ids(before, text, _id_lines(one.edits), config)
+        parse_cache.put(
+            snapshot.path, one.digest, parsed or parse_file(text, snapshot.path, config)
+        )
 
 
 _Work = tuple[FileSnapshot, list[tuple[Note, int]], list[Deletion]]
-_Written = tuple[FileSnapshot, list[_Edit], bytes, bool]  # ..., written from the bytes as read
 # The file's bytes as read, its new bytes, the edits made, whether the bytes read are the
 # snapshot's.
 _Plan = tuple[bytes, bytes, list[_Edit], bool]
@@ -250,13 +282,14 @@ def _write_batch(
     fsync_folders(item.target.parent for item in batch.committed)
     fault_point(f"writeback:renamed:{batch.number}")
     renamed = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is True]
-    _record([(i.work[0], i.edits, i.data, i.as_read) for i in renamed], result, parse_cache, config)
+    written = [WrittenFile(i.work[0], i.edits, i.data, i.as_read) for i in renamed]
+    _record(written, result, parse_cache, config)
     again = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is False]
     for item in again:  # edited meanwhile: read it again, on its own
         found, edits, data = _write_file(root, *item.work, config)
         batch.problems.extend(found)
         if data is not None:
-            _record([(item.work[0], edits, data, False)], result, parse_cache, config)
+            _record([WrittenFile(item.work[0], edits, data, False)], result, parse_cache, config)
     result.problems.extend(batch.problems)
     done(batch.size - told)
 

@@ -16,6 +16,8 @@ import pytest
 import notecards.parse as parse_package  # (load_vault takes parse_file from it when it parses)
 from notecards.build import build_vault
 from notecards.build import pipeline as build_module
+from notecards.build.manifest import note_stamp
+from notecards.model import MediaRef, Note, RenderedNote
 from notecards.vault import load as vault_module
 from notecards.vault.state_dir import BUILD_MANIFEST, CHECKED, RENDER_CACHE, STATE_DIR
 from tests.helpers.build import snapshot_bytes
@@ -285,3 +287,24 @@ def test_a_build_after_an_edit_reads_each_file_once(vault, monkeypatch):
     )
     assert build_vault(vault, output(vault)).written
     assert sorted(reads) == ["a.md", "b.md"]
+
+
+def test_a_notes_digest_is_the_one_earlier_builds_stored():
+    """A manifest keeps each note's digest: one taken otherwise than before (a faster encoder,
+    other separators) would give every note of every vault a new modification time on the
+    next build, and its import would overwrite each edit made in Anki since."""
+    note = Note(
+        note_type="Basic",
+        fields={"Front": "é", "Back": "b"},
+        tags=("ml", "dpo"),
+        deck="ML::Post-training",
+        note_id=1,
+        path="a.md",
+        start_line=1,
+        end_line=5,
+    )
+    fields = {"Front": "<b>é “q”</b>", "Back": 'a\\b "c"\n'}
+    item = RenderedNote(note, fields, (MediaRef("img/x.png", "x.png"),), ())
+    stored = "0fe23b8bba717790add2c1d6b169891ab9b2eb489ae1383679a5e846d07a9629"  # (2026-12)
+    assert note_stamp(item, None, now=5) == (stored, 5)
+    assert note_stamp(item, (stored, 3), now=9) == (stored, 3)

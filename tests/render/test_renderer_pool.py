@@ -88,6 +88,35 @@ def test_workers_started_beside_another_thread_render_the_same(vault, monkeypatc
     assert many == outcomes(vault, 10**9, monkeypatch)
 
 
+def test_started_is_told_once_the_workers_have_the_notes_so_a_thread_it_starts_is_no_bar(
+    vault, monkeypatch
+):
+    """`started` (a sync starts its request to Anki on a thread then) is called once the
+    workers were forked and have every note: were it called first, its thread would have them
+    spawned. Fewer notes than a chunk: the workers start only when the outcomes are asked."""
+    methods = []
+    real = pool.multiprocessing.get_context
+    monkeypatch.setattr(pool.multiprocessing, "get_context", lambda m: methods.append(m) or real(m))
+    monkeypatch.setenv(pool.POOL_ENV, "0")
+    stop = threading.Event()
+    asking = threading.Thread(target=stop.wait)
+    told = []
+    notes = vault.parsed.notes[:8]
+
+    def started() -> None:
+        told.append(list(methods))
+        asking.start()
+
+    try:
+        many = pool.render_all(Renderer(vault.config, vault.root), notes, started=started)
+    finally:
+        stop.set()
+    asking.join()
+    assert told == [["fork"]] and methods == ["fork"]
+    monkeypatch.setenv(pool.POOL_ENV, str(10**9))
+    assert many == pool.render_all(Renderer(vault.config, vault.root), notes)
+
+
 def test_what_the_workers_render_goes_into_the_cache(vault, monkeypatch):
     cache = RenderCache()
     first = outcomes(vault, 0, monkeypatch, cache)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from pathlib import Path
 
 import pytest
 
+from notecards.render import Renderer
+from notecards.render.pool import POOL_ENV
 from notecards.sync.recovery import PENDING_TAG
 from notecards.targets.ankiconnect import AnkiConnect, AnkiConnectError
 from tests.helpers.sync import (
@@ -254,6 +257,46 @@ def test_what_check_calls_an_error_stops_the_sync_before_anything_is_sent(tmp_pa
     assert "c.md:1: Cloze note without any cloze" in result.output
     assert anki_notes(anki_server) == {} and anki_server.requests == 0
     assert {p: (vault / p).read_bytes() for p in files} == before
+
+
+def test_anki_is_asked_what_it_holds_while_the_notes_render(tmp_path, anki_server, monkeypatch):
+    """The request a sync starts with needs only which notes render, so it goes to Anki while
+    they do: here the first note's rendering waits until that request has arrived (asked only
+    after the last note rendered, as before, it would wait out the 10 s and the test fail)."""
+    monkeypatch.setenv(POOL_ENV, str(10**9))  # rendered in this process, beside the server
+    vault = write_vault(tmp_path / "v", {"a.md": block("Q1", "A1") + block("Q2", "A2")})
+    arrived = threading.Event()
+    answer, render = anki_server.answer, Renderer.render
+
+    def arriving(body: bytes) -> bytes:
+        arrived.set()
+        return answer(body)
+
+    waited: list[bool] = []
+
+    def rendering(self: Renderer, note):
+        if not waited:
+            waited.append(arrived.wait(timeout=10))
+        return render(self, note)
+
+    monkeypatch.setattr(anki_server, "answer", arriving)
+    monkeypatch.setattr(Renderer, "render", rendering)
+    report = sync(vault, anki_server)
+    assert waited == [True]
+    assert len(report.plan.adds) == 2 and len(anki_notes(anki_server)) == 2
+
+
+def test_a_note_that_does_not_render_stops_the_sync_though_anki_was_asked(tmp_path, anki_server):
+    """Asked while the notes render, Anki has heard a read when a note fails to render: the
+    sync still stops with the note's error, and nothing is written on either side."""
+    files = {"a.md": block("Q1", "A1") + block("Q2", "![[../outside.png]]")}
+    vault = write_vault(tmp_path / "v", files)
+    (tmp_path / "outside.png").write_bytes(b"\x89PNG")
+    result = run_cli(str(vault), "--url", anki_server.url)
+    assert result.exit_code == 1, result.output
+    assert "a.md:" in result.output and "Traceback" not in result.output
+    assert anki_notes(anki_server) == {} and anki_server.actions["addNotes"] == 0
+    assert (vault / "a.md").read_text(encoding="utf-8") == files["a.md"]
 
 
 def test_anki_not_running_is_exit_3_with_a_sentence(tmp_path):
