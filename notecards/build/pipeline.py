@@ -42,7 +42,14 @@ from notecards.render.inputs import (
 )
 from notecards.render.pool import RenderFeed
 from notecards.targets.package import PackageWriter
-from notecards.vault import Vault, VaultFiles, load_vault, read_vault_files, write_back
+from notecards.vault import (
+    Vault,
+    VaultFiles,
+    cache_parses,
+    load_vault,
+    read_vault_files,
+    write_back,
+)
 from notecards.vault.atomic import remove_stale_temp_files
 from notecards.vault.files import is_read_only
 from notecards.vault.lock import vault_lock
@@ -243,10 +250,11 @@ def _package(
                 new_id_at,
                 config=vault.config,
                 notes=[n for n, _ in assignments],
-                parse_cache=vault.parse_cache,
                 texts=packing.texts,
                 done=done,
             )
+        if vault.parse_cache is not None:
+            cache_parses(result.unparsed, vault.parse_cache, vault.config)
         summary.files_written = result.files_written
         if result.problems:
             raise NotecardsError(result.problems)

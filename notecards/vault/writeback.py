@@ -78,8 +78,8 @@ class WriteBackResult:
     # The new digest of each file written from the very bytes its snapshot was taken of
     # (not one the user changed meanwhile): what a build records as its inputs.
     digests: dict[str, str] = field(default_factory=dict)
-    # Without a parse cache given, each file written, for `cache_parses` later (a sync
-    # parses them while Anki works on its last request).
+    # Each file written, its new parse not made: for `cache_parses` (a sync makes them
+    # while Anki works on its last request).
     unparsed: list[WrittenFile] = field(default_factory=list)
 
 
@@ -116,16 +116,15 @@ def write_back(
     *,
     config: VaultConfig,
     notes: Sequence[Note],
-    parse_cache: ParseCache | None = None,
     texts: Mapping[str, str] | None = None,
     done: Callable[[int], None] = lambda files: None,
 ) -> WriteBackResult:
     """Insert `ids` ((path, start_line) -> new id) and remove `deletions`, file by file.
 
     `notes` are the notes the keys name, as parsed from the snapshots: a note is
-    re-located by its content in a file the user changed since it was read. With
-    `parse_cache`, each written file's new text goes into it with its parse
-    (`cache_parses`); without, the result holds them for a later `cache_parses`. `texts`:
+    re-located by its content in a file the user changed since it was read. The result
+    holds each file written, for `cache_parses` (so the next run does not parse again every
+    file that just got an ID). `texts`:
     files as their snapshots hold them, which the caller read and found writable (a build):
     not read again before their edits (each rename still finds a change since). `done`
     hears how many files are done (a progress bar).
@@ -151,34 +150,25 @@ def write_back(
             work = (snapshots[path], wanted[path], deleted[path])
             _stage(root, work, config, texts.get(path), batch)
             if batch.size >= most or batch.held >= WRITE_BATCH_BYTES:
-                _write_batch(root, batch, (config, parse_cache, result), done)
+                _write_batch(root, batch, config, result, done)
                 batch = _Batch(batch.number + 1)
         if batch.size:
-            _write_batch(root, batch, (config, parse_cache, result), done)
+            _write_batch(root, batch, config, result, done)
     finally:  # Ctrl-C included: every temp file left is removed (one renamed is gone)
         for item in set(batch.staged) - set(batch.committed):
             discard(item)
     return result
 
 
-def _record(
-    written: list[WrittenFile],
-    result: WriteBackResult,
-    parse_cache: ParseCache | None,
-    config: VaultConfig,
-) -> None:
-    """The files of a batch written: into `result`, and their new parses into the cache
-    (without one, into `result.unparsed`)."""
+def _record(written: list[WrittenFile], result: WriteBackResult) -> None:
+    """The files of a batch written, into `result`."""
     for one in written:
         path, digest = one.snapshot.path, one.digest
         result.files_written.append(path)
         result.written.update((path, e.note_line) for e in one.edits if e.note_line is not None)
         if one.as_read:
             result.digests[path] = digest
-    if parse_cache is None:
-        result.unparsed += written
-    else:
-        cache_parses(written, parse_cache, config)
+    result.unparsed += written
 
 
 def cache_parses(
@@ -258,13 +248,13 @@ def _stage(root: Path, work: _Work, config: VaultConfig, text: str | None, into:
 def _write_batch(
     root: Path,
     batch: _Batch,
-    into: tuple[VaultConfig, ParseCache | None, WriteBackResult],
+    config: VaultConfig,
+    result: WriteBackResult,
     done: Callable[[int], None],
 ) -> None:
     """A staged batch flushed, its files renamed, its folders fsynced, the files renamed
     recorded, its problems into the result; a file changed between its read and its rename
     is done again on its own (`_write_file`)."""
-    config, parse_cache, result = into
     fault_point(f"writeback:staged:{batch.number}")
     flush(batch.staged)
     fault_point(f"writeback:flushed:{batch.number}")
@@ -283,13 +273,13 @@ def _write_batch(
     fault_point(f"writeback:renamed:{batch.number}")
     renamed = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is True]
     written = [WrittenFile(i.work[0], i.edits, i.data, i.as_read) for i in renamed]
-    _record(written, result, parse_cache, config)
+    _record(written, result)
     again = [item for item, outcome in zip(pending, outcomes, strict=True) if outcome is False]
     for item in again:  # edited meanwhile: read it again, on its own
         found, edits, data = _write_file(root, *item.work, config)
         batch.problems.extend(found)
         if data is not None:
-            _record([WrittenFile(item.work[0], edits, data, False)], result, parse_cache, config)
+            _record([WrittenFile(item.work[0], edits, data, False)], result)
     result.problems.extend(batch.problems)
     done(batch.size - told)
 

@@ -287,8 +287,8 @@ def test_anki_is_asked_what_it_holds_while_the_notes_render(tmp_path, anki_serve
 
 
 def test_a_note_that_does_not_render_stops_the_sync_though_anki_was_asked(tmp_path, anki_server):
-    """Asked while the notes render, Anki has heard a read when a note fails to render: the
-    sync still stops with the note's error, and nothing is written on either side."""
+    """Asked while the notes render, Anki may have heard a read when a note fails to render:
+    the sync still stops with the note's error, and nothing is written on either side."""
     files = {"a.md": block("Q1", "A1") + block("Q2", "![[../outside.png]]")}
     vault = write_vault(tmp_path / "v", files)
     (tmp_path / "outside.png").write_bytes(b"\x89PNG")

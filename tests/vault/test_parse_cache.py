@@ -19,7 +19,7 @@ import notecards.parse as parse_package  # (load_vault takes parse_file from it 
 from notecards.bulk import release
 from notecards.model import ParsedVault
 from notecards.parse.layout import markdown_blocks, scan_blocks
-from notecards.vault import Vault, load_vault, write_back
+from notecards.vault import Vault, cache_parses, load_vault, write_back
 from notecards.vault.state_dir import PARSE_CACHE
 from tests.helpers.paths import FIXTURES
 
@@ -153,8 +153,8 @@ def _id_written_into_new_md(root: Path, vault: Vault) -> list[str]:
         {(note.path, note.start_line): 1234},
         config=vault.config,
         notes=[note],
-        parse_cache=vault.parse_cache,
     )
+    cache_parses(result.unparsed, vault.parse_cache, vault.config)
     return result.files_written
 
 

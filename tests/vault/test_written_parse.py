@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from notecards.config import Syntax, VaultConfig
 from notecards.model import ParsedVault
 from notecards.parse import parse_file
-from notecards.vault import load_vault, write_back
+from notecards.vault import cache_parses, load_vault, write_back
 from notecards.vault.parse_cache import ParseCache
 from notecards.vault.written_parse import IdLine, parse_with_ids
 from tests.helpers.vault import write_vault
@@ -139,9 +139,8 @@ def test_write_back_keeps_in_the_parse_cache_what_a_fresh_parse_gives(tmp_path: 
     vault = load_vault(root)
     new = [n for n in vault.parsed.notes if n.note_id is None]
     ids = {(n.path, n.start_line): 100 + i for i, n in enumerate(new)}
-    result = write_back(
-        root, vault.parsed.files, ids, config=vault.config, notes=new, parse_cache=vault.parse_cache
-    )
+    result = write_back(root, vault.parsed.files, ids, config=vault.config, notes=new)
+    cache_parses(result.unparsed, vault.parse_cache, vault.config)
     assert not result.problems and len(result.files_written) == len(texts)
     vault.save_cache()
     cache = ParseCache(root, vault.config)
