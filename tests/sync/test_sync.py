@@ -243,7 +243,14 @@ def test_every_release_adds_the_good_notes_and_names_the_refused_one(tmp_path, a
     assert sorted(ids_in(vault / "a.md")) == sorted(ours)
 
 
-def test_what_check_calls_an_error_stops_the_sync_before_anything_is_sent(tmp_path, anki_server):
+# What a sync may have asked Anki by the time a rule stops it: the one request it starts with.
+READS = {"multi", "version", "deckNamesAndIds", "findNotes", "notesModTime", "notesInfo",
+         "getMediaDirPath"}  # fmt: skip
+
+
+def test_what_check_calls_an_error_stops_the_sync_before_anything_is_changed(tmp_path, anki_server):
+    """The rules hold the rendered notes, and Anki is asked what it holds while they render:
+    it may have heard that one read-only request (a race), never a second, never a change."""
     files = {
         "a.md": block("Q1", "A1") + block("", "empty front"),
         "c.md": "START\nCloze\nno cloze here\nEND\n",
@@ -255,7 +262,9 @@ def test_what_check_calls_an_error_stops_the_sync_before_anything_is_sent(tmp_pa
     assert result.exit_code == 1
     assert "a.md:7: the first field (Front) is empty" in result.output
     assert "c.md:1: Cloze note without any cloze" in result.output
-    assert anki_notes(anki_server) == {} and anki_server.requests == 0
+    asked = set(anki_server.actions)
+    assert anki_server.requests <= 1 and asked <= READS, anki_server.actions
+    assert anki_notes(anki_server) == {}
     assert {p: (vault / p).read_bytes() for p in files} == before
 
 
